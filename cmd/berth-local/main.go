@@ -1,0 +1,76 @@
+// Command berth-local runs Berth on this machine: DynamoDB Local and the
+// whole API on one port. `make run` starts it.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/berth-dev/berth/shared/localstack"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	if err := run(log); err != nil {
+		log.Error("berth-local stopped", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	port := envOr("BERTH_PORT", "3000")
+	ddbPort, _ := strconv.Atoi(os.Getenv("BERTH_DYNAMODB_PORT"))
+	if err := os.MkdirAll(".berth", 0o755); err != nil {
+		return err
+	}
+	ddbLog, err := os.Create(filepath.Join(".berth", "dynamodb-local.log"))
+	if err != nil {
+		return err
+	}
+	defer ddbLog.Close()
+
+	stack, err := localstack.Start(ctx, localstack.Config{
+		DataDir: os.Getenv("BERTH_DATA_DIR"), DynamoDBPort: ddbPort, Log: log, DynamoDBLog: ddbLog,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+
+	srv := &http.Server{Addr: "127.0.0.1:" + port, Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("berth is up",
+		slog.String("api", "http://"+srv.Addr), slog.String("dynamodb", stack.DynamoDB.Endpoint),
+		slog.String("table", stack.Table), slog.String("workflows", "recorded at GET /_local/executions"))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

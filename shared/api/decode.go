@@ -1,0 +1,174 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// MaxBodyBytes caps request bodies. 64 KiB is also the most ECS takes for
+// a whole task definition, which is what a body here becomes.
+const MaxBodyBytes = 64 << 10
+
+// decodeBody reads a JSON object from r into v. Before v sees the body, it
+// checks the whole document against v's shape, so that every unknown field
+// and wrong type is reported with its full path, not just the first.
+func decodeBody(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &requestError{kind: kindMediaType, message: "Send the body as JSON, with Content-Type: application/json."}
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &requestError{kind: kindTooLarge, message: fmt.Sprintf("The body must be at most %d bytes.", MaxBodyBytes),
+			errors: validation.Errors{"body": {fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)}}}
+	}
+	if err != nil {
+		return &requestError{kind: kindMalformed, message: "The body could not be read.", errors: validation.Errors{"body": {"could not be read"}}}
+	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON is decodeBody after the body is read; the fuzz tests drive it.
+func decodeJSON(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &requestError{kind: kindValidation, message: "The body is required.", errors: validation.Errors{"body": {"is required"}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return malformed(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &requestError{kind: kindMalformed, message: "The body must hold exactly one JSON value.",
+			errors: validation.Errors{"body": {"must hold exactly one JSON value"}}}
+	}
+	errs := validation.Errors{}
+	if _, ok := doc.(map[string]any); !ok {
+		errs.Add("body", "must be a JSON object")
+		return invalid(errs)
+	}
+	checkShape(doc, reflect.TypeOf(v), "", errs)
+	if len(errs) > 0 {
+		return invalid(errs)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		// checkShape accepts only what Unmarshal does; reaching here is a bug
+		// in checkShape, but still the client's input, so still a 400.
+		return malformed(err)
+	}
+	return nil
+}
+
+func malformed(err error) *requestError {
+	rule := "is not valid JSON"
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		rule = fmt.Sprintf("is not valid JSON: %s (at byte %d)", syntax.Error(), syntax.Offset)
+	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+		rule = "is not valid JSON: it ends too early"
+	}
+	return &requestError{kind: kindMalformed, message: "The body " + rule + ".", errors: validation.Errors{"body": {rule}}}
+}
+
+// checkShape compares a decoded JSON document with the Go type it will be
+// decoded into, recording unknown fields and wrong types by path. Field
+// names must match exactly; encoding/json alone would accept any case.
+func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if doc == nil {
+		return // null leaves the field unset; required fields are checked later
+	}
+	at := path
+	if at == "" {
+		at = "body"
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := doc.(map[string]any)
+		if !ok {
+			errs.Add(at, "must be an object")
+			return
+		}
+		fields := jsonFields(t)
+		for name, val := range obj {
+			f, ok := fields[name]
+			if !ok {
+				errs.Add(validation.Join(path, name), "is not a known field")
+				continue
+			}
+			checkShape(val, f, validation.Join(path, name), errs)
+		}
+	case reflect.Slice:
+		arr, ok := doc.([]any)
+		if !ok {
+			errs.Add(at, "must be an array")
+			return
+		}
+		for i, el := range arr {
+			if el == nil {
+				errs.Add(validation.Index(at, i), "must not be null")
+				continue
+			}
+			checkShape(el, t.Elem(), validation.Index(at, i), errs)
+		}
+	case reflect.String:
+		if _, ok := doc.(string); !ok {
+			errs.Add(at, "must be a string")
+		}
+	case reflect.Bool:
+		if _, ok := doc.(bool); !ok {
+			errs.Add(at, "must be a boolean")
+		}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, ok := doc.(json.Number)
+		if !ok {
+			errs.Add(at, "must be an integer")
+			return
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, int(t.Size())*8); err != nil {
+			errs.Add(at, "must be an integer within range")
+		}
+	default:
+		errs.Add(at, "has a type this API cannot read")
+	}
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps the JSON names of t's fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		m[name] = f.Type
+	}
+	fieldCache.Store(t, m)
+	return m
+}

@@ -1,0 +1,189 @@
+// Package api serves Berth's HTTP API: plain net/http handlers that parse a
+// request, call the apps use cases and write JSON. The same handlers run in
+// Lambda (through aws-lambda-go-api-proxy) and on the local server.
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Apps *apps.Service
+}
+
+func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
+	org, err := pathNames(r, "organisation")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var req apps.CreateApplicationRequest
+	if err := decodeBody(r, &req); err != nil {
+		fail(w, r, err)
+		return
+	}
+	app, envs, err := s.Apps.CreateApplication(r.Context(), org[0], req)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", applicationPath(app.Organisation, app.Name))
+	writeJSON(w, http.StatusCreated, newApplicationView(app, envs))
+}
+
+func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
+	org, err := pathNames(r, "organisation")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	page, err := pageRequest(r, applicationsList)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	res, err := s.Apps.ListApplications(r.Context(), org[0], page)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	body := applicationList{Applications: []applicationView{}, NextToken: encodeToken(applicationsList, res.Next)}
+	for _, a := range res.Items {
+		body.Applications = append(body.Applications, newApplicationView(a, nil))
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	app, envs, err := s.Apps.GetApplication(r.Context(), names[0], names[1])
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newApplicationView(app, envs))
+}
+
+func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	app, err := s.Apps.DeleteApplication(r.Context(), names[0], names[1])
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, newApplicationView(app, nil))
+}
+
+func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	var req apps.CreateEnvironmentRequest
+	if err := decodeBody(r, &req); err != nil {
+		fail(w, r, err)
+		return
+	}
+	env, err := s.Apps.CreateEnvironment(r.Context(), names[0], names[1], req)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name)
+	writeJSON(w, http.StatusCreated, newEnvironmentView(env))
+}
+
+func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	page, err := pageRequest(r, environmentsList)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	res, err := s.Apps.ListEnvironments(r.Context(), names[0], names[1], page)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	body := environmentList{Environments: []environmentSummary{}, NextToken: encodeToken(environmentsList, res.Next)}
+	for _, e := range res.Items {
+		body.Environments = append(body.Environments, newEnvironmentSummary(e))
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application", "environment")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	env, err := s.Apps.GetEnvironment(r.Context(), names[0], names[1], names[2])
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newEnvironmentView(env))
+}
+
+func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application", "environment")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	env, err := s.Apps.DeleteEnvironment(r.Context(), names[0], names[1], names[2])
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, newEnvironmentView(env))
+}
+
+func applicationPath(org, app string) string {
+	return "/api/v3/organizations/" + org + "/applications/" + app
+}
+
+// pathNames reads and checks the named path parameters, in order.
+func pathNames(r *http.Request, params ...string) ([]string, error) {
+	errs := validation.Errors{}
+	out := make([]string, len(params))
+	for i, p := range params {
+		out[i] = r.PathValue(p)
+		switch {
+		case p == "organisation" && !apps.ValidOrganisation(out[i]):
+			errs.Add(p, "must be 1 to 63 characters of a-z, 0-9 and -, starting and ending with a letter or digit")
+		case p != "organisation":
+			apps.CheckName(errs, p, out[i])
+		}
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	return out, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body) // the client has gone if this fails; nothing to do
+}

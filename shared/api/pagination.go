@@ -1,0 +1,69 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// Page sizes for every list.
+const (
+	DefaultLimit = 25
+	MaxLimit     = 100
+)
+
+// A nextToken is opaque to clients. It holds the list it belongs to and the
+// name the next page starts after; the server rebuilds the DynamoDB key from
+// the path, so a token can never reach outside the caller's organisation.
+const (
+	applicationsList = "a"
+	environmentsList = "e"
+)
+
+func encodeToken(list, after string) string {
+	if after == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + list + ":" + after))
+}
+
+func decodeToken(list, token string) (string, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", false
+	}
+	after, ok := strings.CutPrefix(string(raw), "v1:"+list+":")
+	if !ok || !apps.ValidName(after) {
+		return "", false
+	}
+	return after, true
+}
+
+// pageRequest reads limit and nextToken from the query string.
+func pageRequest(r *http.Request, list string) (apps.PageRequest, error) {
+	q := r.URL.Query()
+	page := apps.PageRequest{Limit: DefaultLimit}
+	errs := validation.Errors{}
+	if s := q.Get("limit"); q.Has("limit") {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			errs.Addf("limit", "must be an integer between 1 and %d", MaxLimit)
+		}
+		page.Limit = n
+	}
+	if q.Has("nextToken") {
+		after, ok := decodeToken(list, q.Get("nextToken"))
+		if !ok {
+			errs.Add("nextToken", "must be a nextToken this list returned")
+		}
+		page.After = after
+	}
+	if len(errs) > 0 {
+		return apps.PageRequest{}, invalid(errs)
+	}
+	return page, nil
+}

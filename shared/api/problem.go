@@ -1,0 +1,99 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// Problem is the body of every error response: RFC 9457 problem details,
+// plus Quant's own keys (message, and errors keyed by field path), so that
+// clients built for either shape can read it.
+type Problem struct {
+	Type      string            `json:"type"`
+	Title     string            `json:"title"`
+	Status    int               `json:"status"`
+	Detail    string            `json:"detail"`
+	Instance  string            `json:"instance,omitempty"`
+	Message   string            `json:"message"`
+	Errors    validation.Errors `json:"errors,omitempty"`
+	RequestID string            `json:"requestId,omitempty"`
+}
+
+// ProblemBase prefixes every problem type; docs/errors.md describes each.
+const ProblemBase = "https://berth.dev/problems/"
+
+type problemKind struct {
+	status int
+	slug   string
+	title  string
+}
+
+var (
+	kindValidation  = problemKind{http.StatusBadRequest, "validation-failed", "The request is invalid"}
+	kindMalformed   = problemKind{http.StatusBadRequest, "malformed-request", "The request body is not valid JSON"}
+	kindTooLarge    = problemKind{http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"}
+	kindMediaType   = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "The request body must be JSON"}
+	kindNotFound    = problemKind{http.StatusNotFound, "not-found", "Not found"}
+	kindNoRoute     = problemKind{http.StatusNotFound, "no-such-route", "No such route"}
+	kindMethod      = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
+	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
+	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "Service unavailable"}
+	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
+)
+
+// requestError is a problem found before the domain ran.
+type requestError struct {
+	kind    problemKind
+	message string
+	errors  validation.Errors
+}
+
+func (e *requestError) Error() string { return e.message }
+
+func invalid(errs validation.Errors) *requestError {
+	return &requestError{kind: kindValidation, message: "The request is invalid: see errors for each field.", errors: errs}
+}
+
+// writeProblem answers with a problem. Messages of 5xx problems are
+// generic: internals go to the log, never to the client.
+func writeProblem(w http.ResponseWriter, r *http.Request, kind problemKind, message string, errs validation.Errors) {
+	p := Problem{
+		Type: ProblemBase + kind.slug, Title: kind.title, Status: kind.status,
+		Detail: message, Message: message, Errors: errs,
+		Instance: r.URL.Path, RequestID: requestID(r.Context()),
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(kind.status)
+	_ = json.NewEncoder(w).Encode(p) // the client has gone if this fails; nothing to do
+}
+
+// fail turns an error from parsing or the domain into its problem.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		reqErr  *requestError
+		errs    validation.Errors
+		appsErr *apps.Error
+	)
+	switch {
+	case errors.As(err, &reqErr):
+		writeProblem(w, r, reqErr.kind, reqErr.message, reqErr.errors)
+	case errors.As(err, &errs):
+		writeProblem(w, r, kindValidation, "The request is invalid: see errors for each field.", errs)
+	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrNotFound):
+		writeProblem(w, r, kindNotFound, appsErr.Message, nil)
+	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrConflict):
+		writeProblem(w, r, kindConflict, appsErr.Message, nil)
+	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrUnavailable):
+		noteError(r.Context(), err)
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, r, kindUnavailable, appsErr.Message, nil)
+	default:
+		noteError(r.Context(), err)
+		writeProblem(w, r, kindInternal, "Something went wrong on our side. Retry later, quoting the requestId if it persists.", nil)
+	}
+}

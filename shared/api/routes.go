@@ -1,0 +1,155 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/berth-dev/berth/shared/apps"
+)
+
+// Route is one endpoint. Name is also the folder of its Lambda under
+// functions/ and the operationId in the OpenAPI document.
+type Route struct {
+	Name    string
+	Method  string
+	Pattern string
+	// Starts lists the workflows the route may start, so that its Lambda
+	// gets those state machine ARNs, and fails at start-up without them.
+	Starts  []apps.Workflow
+	handler func(*Server, http.ResponseWriter, *http.Request)
+}
+
+const orgPath = "/api/v3/organizations/{organisation}"
+
+// Routes is every endpoint of the API.
+var Routes = []Route{
+	{"create-application", http.MethodPost, orgPath + "/applications", []apps.Workflow{apps.ProvisionApplication}, (*Server).createApplication},
+	{"list-applications", http.MethodGet, orgPath + "/applications", nil, (*Server).listApplications},
+	{"get-application", http.MethodGet, orgPath + "/applications/{application}", nil, (*Server).getApplication},
+	{"delete-application", http.MethodDelete, orgPath + "/applications/{application}", []apps.Workflow{apps.TeardownApplication}, (*Server).deleteApplication},
+	{"create-environment", http.MethodPost, orgPath + "/applications/{application}/environments", []apps.Workflow{apps.ProvisionEnvironment}, (*Server).createEnvironment},
+	{"list-environments", http.MethodGet, orgPath + "/applications/{application}/environments", nil, (*Server).listEnvironments},
+	{"get-environment", http.MethodGet, orgPath + "/applications/{application}/environments/{environment}", nil, (*Server).getEnvironment},
+	{"delete-environment", http.MethodDelete, orgPath + "/applications/{application}/environments/{environment}", []apps.Workflow{apps.TeardownEnvironment}, (*Server).deleteEnvironment},
+}
+
+// FindRoute returns the route with the given name.
+func FindRoute(name string) (Route, error) {
+	i := slices.IndexFunc(Routes, func(r Route) bool { return r.Name == name })
+	if i < 0 {
+		return Route{}, fmt.Errorf("no route named %q", name)
+	}
+	return Routes[i], nil
+}
+
+// Mount registers routes on mux, each behind the logging and recovery
+// middleware. Other methods on a mounted path get a 405 problem.
+func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
+	allowed := map[string][]string{}
+	for _, rt := range routes {
+		mux.Handle(rt.Method+" "+rt.Pattern, withEdge(log, rt.Name, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }))
+		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
+	}
+	for pattern, methods := range allowed {
+		allow := strings.Join(methods, ", ")
+		mux.Handle(pattern, withEdge(log, "method-not-allowed", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, r, kindMethod, fmt.Sprintf("%s is not allowed here; use %s.", r.Method, allow), nil)
+		}))
+	}
+}
+
+// NoRoute answers paths no route matches.
+func NoRoute(log *slog.Logger) http.Handler {
+	return withEdge(log, "no-route", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, kindNoRoute, fmt.Sprintf("No route matches %s %s.", r.Method, r.URL.Path), nil)
+	})
+}
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	errorNoteKey
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// noteError hands an error to the edge middleware, which logs it once.
+func noteError(ctx context.Context, err error) {
+	if note, ok := ctx.Value(errorNoteKey).(*error); ok {
+		*note = err
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// withEdge gives each request an id, turns a panic into a 500 problem, and
+// logs one line per request.
+func withEdge(log *slog.Logger, route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := incomingRequestID(r)
+		var noted error
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), errorNoteKey, &noted)
+		r = r.WithContext(ctx)
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				noted = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+				if sw.status == 0 {
+					writeProblem(sw, r, kindInternal, "Something went wrong on our side. Retry later, quoting the requestId if it persists.", nil)
+				}
+			}
+			attrs := []any{
+				slog.String("requestId", id), slog.String("route", route),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
+			}
+			if noted != nil {
+				log.ErrorContext(ctx, "request failed", append(attrs, slog.String("error", noted.Error()))...)
+				return
+			}
+			log.InfoContext(ctx, "request", attrs...)
+		}()
+		h(sw, r)
+	})
+}
+
+// incomingRequestID prefers API Gateway's request id, then the caller's
+// X-Request-Id, then a new one.
+func incomingRequestID(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && gw.RequestID != "" {
+		return gw.RequestID
+	}
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 {
+		return id
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"time"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/compose"
+)
+
+// The response bodies, in the Quant Cloud v3 shape. They are separate from
+// the records so that the stored shape and the contract can change apart.
+
+type applicationView struct {
+	AppName               string               `json:"appName"`
+	Organisation          string               `json:"organisation"`
+	Status                string               `json:"status"`
+	ComposeDefinition     compose.Definition   `json:"composeDefinition"`
+	MinCapacity           int                  `json:"minCapacity"`
+	MaxCapacity           int                  `json:"maxCapacity"`
+	DesiredCount          int                  `json:"desiredCount"`
+	RunningCount          int                  `json:"runningCount"`
+	Database              *databaseView        `json:"database,omitempty"`
+	Filesystem            *filesystemView      `json:"filesystem,omitempty"`
+	DeploymentInformation []deploymentView     `json:"deploymentInformation"`
+	Environments          []environmentSummary `json:"environments,omitempty"`
+	CreatedAt             time.Time            `json:"createdAt"`
+	UpdatedAt             time.Time            `json:"updatedAt"`
+}
+
+type databaseView struct {
+	Engine                string `json:"engine"`
+	InstanceClass         string `json:"instanceClass"`
+	StorageGB             int    `json:"storageGb"`
+	MultiAZ               bool   `json:"multiAz"`
+	RDSInstanceIdentifier string `json:"rdsInstanceIdentifier,omitempty"`
+	RDSInstanceEndpoint   string `json:"rdsInstanceEndpoint,omitempty"`
+	RDSInstanceEngine     string `json:"rdsInstanceEngine"`
+	RDSInstanceStatus     string `json:"rdsInstanceStatus,omitempty"`
+}
+
+type filesystemView struct {
+	Required     bool   `json:"required"`
+	MountPath    string `json:"mountPath"`
+	FilesystemID string `json:"filesystemId,omitempty"`
+}
+
+type deploymentView struct {
+	DeploymentID      string    `json:"deploymentId"`
+	Environment       string    `json:"environment"`
+	TaskDefinitionARN string    `json:"taskDefinitionArn"`
+	CreatedAt         time.Time `json:"createdAt"`
+	Status            string    `json:"status"`
+	ImageTag          string    `json:"imageTag,omitempty"`
+}
+
+type environmentSummary struct {
+	EnvName          string `json:"envName"`
+	Status           string `json:"status"`
+	DeploymentStatus string `json:"deploymentStatus,omitempty"`
+	RunningCount     int    `json:"runningCount"`
+	DesiredCount     int    `json:"desiredCount"`
+	MinCapacity      int    `json:"minCapacity"`
+	MaxCapacity      int    `json:"maxCapacity"`
+}
+
+type environmentView struct {
+	environmentSummary
+	CloneConfigurationFrom string             `json:"cloneConfigurationFrom,omitempty"`
+	ImageSuffix            string             `json:"imageSuffix,omitempty"`
+	ComposeDefinition      compose.Definition `json:"composeDefinition"`
+	Volumes                []struct{}         `json:"volumes"`
+	Cron                   []struct{}         `json:"cron"`
+	CreatedAt              time.Time          `json:"createdAt"`
+	UpdatedAt              time.Time          `json:"updatedAt"`
+}
+
+type applicationList struct {
+	Applications []applicationView `json:"applications"`
+	NextToken    string            `json:"nextToken,omitempty"`
+}
+
+type environmentList struct {
+	Environments []environmentSummary `json:"environments"`
+	NextToken    string               `json:"nextToken,omitempty"`
+}
+
+func newApplicationView(a apps.Application, envs []apps.Environment) applicationView {
+	v := applicationView{
+		AppName: a.Name, Organisation: a.Organisation, Status: string(a.Status),
+		ComposeDefinition: a.Compose, MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity,
+		DesiredCount: a.MinCapacity, DeploymentInformation: []deploymentView{},
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+	}
+	if d := a.Database; d != nil {
+		v.Database = &databaseView{Engine: d.Engine, InstanceClass: d.InstanceClass, StorageGB: d.StorageGB, MultiAZ: d.MultiAZ,
+			RDSInstanceIdentifier: d.Identifier, RDSInstanceEndpoint: d.Endpoint, RDSInstanceEngine: d.Engine, RDSInstanceStatus: d.Status}
+	}
+	if f := a.Filesystem; f != nil {
+		v.Filesystem = &filesystemView{Required: true, MountPath: f.MountPath, FilesystemID: f.FilesystemID}
+	}
+	for _, d := range a.Deployments {
+		v.DeploymentInformation = append(v.DeploymentInformation, deploymentView(d))
+	}
+	for _, e := range envs {
+		if e.Name == apps.ProductionEnvironment {
+			v.DesiredCount, v.RunningCount = e.DesiredCount, e.RunningCount
+		}
+		v.Environments = append(v.Environments, newEnvironmentSummary(e))
+	}
+	return v
+}
+
+func newEnvironmentSummary(e apps.Environment) environmentSummary {
+	return environmentSummary{
+		EnvName: e.Name, Status: string(e.Status), DeploymentStatus: e.DeploymentStatus,
+		RunningCount: e.RunningCount, DesiredCount: e.DesiredCount,
+		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity,
+	}
+}
+
+func newEnvironmentView(e apps.Environment) environmentView {
+	return environmentView{
+		environmentSummary:     newEnvironmentSummary(e),
+		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
+		ComposeDefinition: e.Compose, Volumes: []struct{}{}, Cron: []struct{}{},
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+	}
+}

@@ -1,0 +1,50 @@
+package apps
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kinds of failure the API turns into HTTP statuses. Test with errors.Is.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrConflict    = errors.New("conflict")
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Error is a failure whose Message is safe to show to the API client.
+type Error struct {
+	Kind    error
+	Message string
+	// Cause is the underlying error, for logs only.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Message + ": " + e.Cause.Error()
+	}
+	return e.Message
+}
+
+// Unwrap lets errors.Is match both the kind and the cause.
+func (e *Error) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Cause}
+}
+
+// NotFound builds an ErrNotFound with a client-facing message.
+func NotFound(format string, args ...any) *Error {
+	return &Error{Kind: ErrNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict builds an ErrConflict with a client-facing message.
+func Conflict(format string, args ...any) *Error {
+	return &Error{Kind: ErrConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+func unavailable(cause error, format string, args ...any) *Error {
+	return &Error{Kind: ErrUnavailable, Message: fmt.Sprintf(format, args...), Cause: cause}
+}

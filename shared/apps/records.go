@@ -1,0 +1,115 @@
+// Package apps holds Berth's applications and environments: their records,
+// the rules for creating and deleting them, and the use cases the API runs.
+// It imports no AWS SDK; the store and the workflow starter are ports.
+package apps
+
+import (
+	"time"
+
+	"github.com/berth-dev/berth/shared/compose"
+)
+
+// Status is the lifecycle state of an application or environment.
+type Status string
+
+// Statuses. Provisioning moves CREATING to ACTIVE or FAILED; DELETE moves a
+// record to DELETING until teardown removes it.
+const (
+	StatusCreating Status = "CREATING"
+	StatusActive   Status = "ACTIVE"
+	StatusFailed   Status = "FAILED"
+	StatusDeleting Status = "DELETING"
+)
+
+// ProductionEnvironment is the environment every application starts with.
+const ProductionEnvironment = "production"
+
+// Application is an organisation's application.
+type Application struct {
+	Organisation string
+	Name         string
+	// UID tells apart applications that reuse a name after a delete; it
+	// makes workflow execution names deterministic per application.
+	UID         string
+	Status      Status
+	Compose     compose.Definition
+	MinCapacity int
+	MaxCapacity int
+	Database    *Database
+	Filesystem  *Filesystem
+	Deployments []Deployment
+	// Version increments on every update, for optimistic locking.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Database is the application's RDS instance: what was asked for, and what
+// provisioning has found out so far.
+type Database struct {
+	Engine        string
+	InstanceClass string
+	StorageGB     int
+	MultiAZ       bool
+	Identifier    string
+	Endpoint      string
+	Status        string
+}
+
+// Filesystem is the application's shared EFS filesystem.
+type Filesystem struct {
+	MountPath    string
+	FilesystemID string
+}
+
+// Deployment is one registered task definition of an environment.
+type Deployment struct {
+	DeploymentID      string
+	Environment       string
+	TaskDefinitionARN string
+	CreatedAt         time.Time
+	Status            string
+	ImageTag          string
+}
+
+// Environment is one running copy of an application.
+type Environment struct {
+	Organisation           string
+	Application            string
+	Name                   string
+	UID                    string
+	Status                 Status
+	DeploymentStatus       string
+	Compose                compose.Definition
+	MinCapacity            int
+	MaxCapacity            int
+	DesiredCount           int
+	RunningCount           int
+	CloneConfigurationFrom string
+	ImageSuffix            string
+	Version                int64
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// FilesystemContext is what compose rules need to know of the application.
+func (a Application) composeContext() compose.Context {
+	if a.Filesystem == nil {
+		return compose.Context{}
+	}
+	return compose.Context{Filesystem: true, FilesystemMountPath: a.Filesystem.MountPath}
+}
+
+// Page is one page of a list, with the name to continue after, if any.
+type Page[T any] struct {
+	Items []T
+	// Next is the name of the last item returned when more follow; empty at
+	// the end of the list.
+	Next string
+}
+
+// PageRequest asks for up to Limit items after the name After.
+type PageRequest struct {
+	Limit int
+	After string
+}

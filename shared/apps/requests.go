@@ -1,0 +1,142 @@
+package apps
+
+import (
+	"regexp"
+
+	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// Name rules. Application and environment names become parts of AWS
+// resource names (ECS services, RDS identifiers, ALB host names), so they
+// follow DNS-label rules and stay short enough to combine.
+const (
+	MaxNameLength         = 40
+	MaxOrganisationLength = 63
+	DefaultEngine         = "mysql"
+	DefaultInstanceClass  = "db.t4g.micro"
+	DefaultStorageGB      = 20
+	MinStorageGB          = 20
+	MaxStorageGB          = 65536
+	DefaultMountPath      = "/mnt/data"
+	maxImageTagLength     = 128
+)
+
+var (
+	dnsLabelRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	instanceClassRE = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
+)
+
+// ValidName reports whether s is a valid application or environment name.
+func ValidName(s string) bool {
+	return len(s) <= MaxNameLength && dnsLabelRE.MatchString(s)
+}
+
+// ValidOrganisation reports whether s is a valid organisation name.
+func ValidOrganisation(s string) bool {
+	return len(s) <= MaxOrganisationLength && dnsLabelRE.MatchString(s)
+}
+
+const nameRule = "must be 1 to 40 characters of a-z, 0-9 and -, starting and ending with a letter or digit"
+
+// CheckName records a broken name rule for the field at path.
+func CheckName(errs validation.Errors, path, name string) {
+	switch {
+	case name == "":
+		errs.Add(path, "is required")
+	case !ValidName(name):
+		errs.Add(path, nameRule)
+	}
+}
+
+// CreateApplicationRequest is the body of POST /applications.
+type CreateApplicationRequest struct {
+	AppName           string              `json:"appName"`
+	ComposeDefinition *compose.Definition `json:"composeDefinition"`
+	MinCapacity       *int                `json:"minCapacity"`
+	MaxCapacity       *int                `json:"maxCapacity"`
+	Database          *DatabaseRequest    `json:"database"`
+	Filesystem        *FilesystemRequest  `json:"filesystem"`
+}
+
+// DatabaseRequest asks for an RDS instance.
+type DatabaseRequest struct {
+	Engine        *string `json:"engine"`
+	InstanceClass *string `json:"instanceClass"`
+	StorageGB     *int    `json:"storageGb"`
+	MultiAZ       *bool   `json:"multiAz"`
+}
+
+// FilesystemRequest asks for a shared EFS filesystem.
+type FilesystemRequest struct {
+	Required  *bool   `json:"required"`
+	MountPath *string `json:"mountPath"`
+}
+
+// CreateEnvironmentRequest is the body of POST /environments.
+type CreateEnvironmentRequest struct {
+	EnvName                string              `json:"envName"`
+	MinCapacity            *int                `json:"minCapacity"`
+	MaxCapacity            *int                `json:"maxCapacity"`
+	CloneConfigurationFrom *string             `json:"cloneConfigurationFrom"`
+	ComposeDefinition      *compose.Definition `json:"composeDefinition"`
+	ImageSuffix            *string             `json:"imageSuffix"`
+}
+
+func (r *DatabaseRequest) database(errs validation.Errors) *Database {
+	if r == nil {
+		return nil
+	}
+	db := &Database{Engine: DefaultEngine, InstanceClass: DefaultInstanceClass, StorageGB: DefaultStorageGB}
+	if r.Engine != nil {
+		db.Engine = *r.Engine
+		if db.Engine != "mysql" && db.Engine != "postgres" {
+			errs.Add("database.engine", "must be one of mysql, postgres")
+		}
+	}
+	if r.InstanceClass != nil {
+		db.InstanceClass = *r.InstanceClass
+		if len(db.InstanceClass) > 64 || !instanceClassRE.MatchString(db.InstanceClass) {
+			errs.Add("database.instanceClass", "must be an RDS instance class such as db.t4g.micro")
+		}
+	}
+	if r.StorageGB != nil {
+		db.StorageGB = *r.StorageGB
+		if db.StorageGB < MinStorageGB || db.StorageGB > MaxStorageGB {
+			errs.Addf("database.storageGb", "must be between %d and %d", MinStorageGB, MaxStorageGB)
+		}
+	}
+	if r.MultiAZ != nil {
+		db.MultiAZ = *r.MultiAZ
+	}
+	return db
+}
+
+func (r *FilesystemRequest) filesystem(errs validation.Errors) *Filesystem {
+	if r == nil || r.Required != nil && !*r.Required {
+		if r != nil && r.MountPath != nil {
+			errs.Add("filesystem.mountPath", "must be left out when filesystem.required is false")
+		}
+		return nil
+	}
+	fs := &Filesystem{MountPath: DefaultMountPath}
+	if r.MountPath != nil {
+		fs.MountPath = *r.MountPath
+		if !compose.CleanAbsolutePath(fs.MountPath) {
+			errs.Add("filesystem.mountPath", "must be a clean absolute path other than /")
+		}
+	}
+	return fs
+}
+
+// capacity resolves a task count: the request's top level wins over the
+// compose definition's, and 1 is the default.
+func capacity(top, inCompose *int) int {
+	switch {
+	case top != nil:
+		return *top
+	case inCompose != nil:
+		return *inCompose
+	}
+	return 1
+}

@@ -1,0 +1,311 @@
+package apps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"time"
+
+	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// Store keeps application and environment records. Creates are
+// conditional: they fail with ErrConflict when the name is taken, and with
+// ErrNotFound or ErrConflict when the parent application is missing or
+// being deleted.
+type Store interface {
+	ApplicationStore
+	EnvironmentStore
+}
+
+// ApplicationStore keeps application records.
+type ApplicationStore interface {
+	// CreateApplication stores an application with its production environment.
+	CreateApplication(ctx context.Context, app Application, production Environment) error
+	// RemoveNewApplication undoes CreateApplication, if nothing changed the records since.
+	RemoveNewApplication(ctx context.Context, app Application) error
+	// GetApplication reads an application and all its environments.
+	GetApplication(ctx context.Context, org, name string) (Application, []Environment, error)
+	ListApplications(ctx context.Context, org string, page PageRequest) (Page[Application], error)
+	// MarkApplicationDeleting sets DELETING and returns the record as updated,
+	// or as it was when it was DELETING already.
+	MarkApplicationDeleting(ctx context.Context, org, name string, now time.Time) (Application, error)
+}
+
+// EnvironmentStore keeps environment records.
+type EnvironmentStore interface {
+	CreateEnvironment(ctx context.Context, env Environment) error
+	RemoveNewEnvironment(ctx context.Context, env Environment) error
+	GetEnvironment(ctx context.Context, org, app, name string) (Environment, error)
+	ListEnvironments(ctx context.Context, org, app string, page PageRequest) (Page[Environment], error)
+	MarkEnvironmentDeleting(ctx context.Context, org, app, name string, now time.Time) (Environment, error)
+}
+
+// Service runs the application and environment use cases.
+type Service struct {
+	Store     Store
+	Workflows WorkflowStarter
+	Now       func() time.Time
+	NewUID    func() string
+}
+
+// NewService returns a Service on the wall clock with random UIDs.
+func NewService(store Store, workflows WorkflowStarter) *Service {
+	return &Service{Store: store, Workflows: workflows, Now: time.Now, NewUID: randomUID}
+}
+
+func randomUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+var imageSuffixRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// CreateApplication validates req, stores the application and its
+// production environment, and starts provisioning.
+func (s *Service) CreateApplication(ctx context.Context, org string, req CreateApplicationRequest) (Application, []Environment, error) {
+	errs := validation.Errors{}
+	CheckName(errs, "appName", req.AppName)
+	db := req.Database.database(errs)
+	fs := req.Filesystem.filesystem(errs)
+	compose.CheckCapacity(req.MinCapacity, req.MaxCapacity, errs, "")
+	app := Application{Organisation: org, Name: req.AppName, Database: db, Filesystem: fs}
+	if req.ComposeDefinition == nil {
+		errs.Add("composeDefinition", "is required")
+	} else {
+		app.Compose = *req.ComposeDefinition
+		app.Compose.Normalize(app.composeContext(), errs, "composeDefinition")
+	}
+	app.MinCapacity = capacity(req.MinCapacity, app.Compose.MinCapacity)
+	app.MaxCapacity = capacity(req.MaxCapacity, app.Compose.MaxCapacity)
+	checkEffectiveCapacity(errs, app.MinCapacity, app.MaxCapacity)
+	if err := errs.Err(); err != nil {
+		return Application{}, nil, err
+	}
+	app.Compose.MinCapacity, app.Compose.MaxCapacity = &app.MinCapacity, &app.MaxCapacity
+
+	now := s.Now().UTC()
+	app.UID, app.Status, app.Version, app.CreatedAt, app.UpdatedAt = s.NewUID(), StatusCreating, 1, now, now
+	prod := Environment{
+		Organisation: org, Application: app.Name, Name: ProductionEnvironment,
+		UID: s.NewUID(), Status: StatusCreating, Compose: app.Compose,
+		MinCapacity: app.MinCapacity, MaxCapacity: app.MaxCapacity, DesiredCount: app.MinCapacity,
+		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Store.CreateApplication(ctx, app, prod); err != nil {
+		return Application{}, nil, err
+	}
+	start := Execution{
+		Workflow: ProvisionApplication,
+		Name:     executionName(ProvisionApplication, app.UID),
+		Input:    ExecutionInput{Organisation: org, Application: app.Name, Environment: prod.Name, UID: app.UID},
+	}
+	if err := s.Workflows.Start(ctx, start); err != nil {
+		if rmErr := s.Store.RemoveNewApplication(ctx, app); rmErr != nil {
+			return Application{}, nil, errors.Join(err, rmErr)
+		}
+		return Application{}, nil, unavailable(err, "provisioning could not be started, so nothing was created; retry the request")
+	}
+	return app, []Environment{prod}, nil
+}
+
+func checkEffectiveCapacity(errs validation.Errors, min, max int) {
+	if min > max && errs["minCapacity"] == nil && errs["composeDefinition.minCapacity"] == nil {
+		errs.Addf("minCapacity", "must not exceed maxCapacity (%d)", max)
+	}
+}
+
+// GetApplication reads an application and its environments.
+func (s *Service) GetApplication(ctx context.Context, org, name string) (Application, []Environment, error) {
+	return s.Store.GetApplication(ctx, org, name)
+}
+
+// ListApplications lists an organisation's applications by name.
+func (s *Service) ListApplications(ctx context.Context, org string, page PageRequest) (Page[Application], error) {
+	return s.Store.ListApplications(ctx, org, page)
+}
+
+// DeleteApplication marks the application DELETING and starts its
+// teardown. Repeating it is safe: the teardown execution name is fixed.
+func (s *Service) DeleteApplication(ctx context.Context, org, name string) (Application, error) {
+	app, err := s.Store.MarkApplicationDeleting(ctx, org, name, s.Now().UTC())
+	if err != nil {
+		return Application{}, err
+	}
+	start := Execution{
+		Workflow: TeardownApplication,
+		Name:     executionName(TeardownApplication, app.UID),
+		Input:    ExecutionInput{Organisation: org, Application: name, UID: app.UID},
+	}
+	if err := s.Workflows.Start(ctx, start); err != nil {
+		return Application{}, unavailable(err, "the application is marked DELETING but its teardown could not be started; repeat the DELETE")
+	}
+	return app, nil
+}
+
+// CreateEnvironment validates req against the application, stores the
+// environment and starts provisioning it.
+func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, req CreateEnvironmentRequest) (Environment, error) {
+	errs := validation.Errors{}
+	CheckName(errs, "envName", req.EnvName)
+	if req.CloneConfigurationFrom != nil {
+		CheckName(errs, "cloneConfigurationFrom", *req.CloneConfigurationFrom)
+	} else if req.ComposeDefinition == nil {
+		errs.Add("composeDefinition", "is required unless cloneConfigurationFrom is given")
+	}
+	if req.ImageSuffix != nil && (len(*req.ImageSuffix) > 63 || !imageSuffixRE.MatchString(*req.ImageSuffix)) {
+		errs.Add("imageSuffix", "must match ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ and be at most 63 characters")
+	}
+	compose.CheckCapacity(req.MinCapacity, req.MaxCapacity, errs, "")
+	if err := errs.Err(); err != nil {
+		return Environment{}, err
+	}
+
+	app, envs, err := s.Store.GetApplication(ctx, org, appName)
+	if err != nil {
+		return Environment{}, err
+	}
+	if app.Status == StatusDeleting {
+		return Environment{}, Conflict("application %q is being deleted", appName)
+	}
+	env := Environment{Organisation: org, Application: appName, Name: req.EnvName}
+	for _, e := range envs {
+		if e.Name == req.EnvName {
+			return Environment{}, Conflict("environment %q already exists", req.EnvName)
+		}
+	}
+
+	var baseMin, baseMax *int
+	if req.CloneConfigurationFrom != nil {
+		src, ok := findEnvironment(envs, *req.CloneConfigurationFrom)
+		if !ok {
+			return Environment{}, NotFound("environment %q to clone from does not exist", *req.CloneConfigurationFrom)
+		}
+		env.CloneConfigurationFrom = src.Name
+		env.Compose = src.Compose
+		baseMin, baseMax = &src.MinCapacity, &src.MaxCapacity
+		if req.ComposeDefinition != nil {
+			overrideCompose(&env.Compose, *req.ComposeDefinition)
+		}
+	} else {
+		env.Compose = *req.ComposeDefinition
+	}
+	if req.ComposeDefinition != nil {
+		baseMin, baseMax = firstSet(req.ComposeDefinition.MinCapacity, baseMin), firstSet(req.ComposeDefinition.MaxCapacity, baseMax)
+	}
+	env.MinCapacity = capacity(req.MinCapacity, baseMin)
+	env.MaxCapacity = capacity(req.MaxCapacity, baseMax)
+
+	if req.ImageSuffix != nil {
+		env.ImageSuffix = *req.ImageSuffix
+		for _, c := range env.Compose.Containers {
+			if c.ImageReference != nil && c.ImageReference.Type == compose.ImageInternal &&
+				len(compose.SuffixedTag(c.Name, env.ImageSuffix)) > maxImageTagLength {
+				errs.Addf("imageSuffix", "makes the tag of container %q longer than %d characters", c.Name, maxImageTagLength)
+			}
+		}
+		env.Compose.ApplyImageSuffix(env.ImageSuffix)
+	}
+	env.Compose.Normalize(app.composeContext(), errs, "composeDefinition")
+	checkEffectiveCapacity(errs, env.MinCapacity, env.MaxCapacity)
+	if err := errs.Err(); err != nil {
+		return Environment{}, err
+	}
+	env.Compose.MinCapacity, env.Compose.MaxCapacity = &env.MinCapacity, &env.MaxCapacity
+
+	now := s.Now().UTC()
+	env.UID, env.Status, env.DesiredCount, env.Version, env.CreatedAt, env.UpdatedAt =
+		s.NewUID(), StatusCreating, env.MinCapacity, 1, now, now
+	if err := s.Store.CreateEnvironment(ctx, env); err != nil {
+		return Environment{}, err
+	}
+	start := Execution{
+		Workflow: ProvisionEnvironment,
+		Name:     executionName(ProvisionEnvironment, env.UID),
+		Input:    ExecutionInput{Organisation: org, Application: appName, Environment: env.Name, UID: env.UID},
+	}
+	if err := s.Workflows.Start(ctx, start); err != nil {
+		if rmErr := s.Store.RemoveNewEnvironment(ctx, env); rmErr != nil {
+			return Environment{}, errors.Join(err, rmErr)
+		}
+		return Environment{}, unavailable(err, "provisioning could not be started, so nothing was created; retry the request")
+	}
+	return env, nil
+}
+
+// overrideCompose lays the fields set in o over d. Containers, when sent,
+// replace the cloned containers whole, as Quant's compose PATCH does.
+func overrideCompose(d *compose.Definition, o compose.Definition) {
+	if o.Containers != nil {
+		d.Containers = o.Containers
+	}
+	if o.Architecture != nil {
+		d.Architecture = o.Architecture
+	}
+	if o.TaskCPU != nil {
+		d.TaskCPU = o.TaskCPU
+	}
+	if o.TaskMemory != nil {
+		d.TaskMemory = o.TaskMemory
+	}
+	if o.TaskRoleARN != nil {
+		d.TaskRoleARN = o.TaskRoleARN
+	}
+	if o.MinCapacity != nil {
+		d.MinCapacity = o.MinCapacity
+	}
+	if o.MaxCapacity != nil {
+		d.MaxCapacity = o.MaxCapacity
+	}
+}
+
+func firstSet(a, b *int) *int {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func findEnvironment(envs []Environment, name string) (Environment, bool) {
+	for _, e := range envs {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Environment{}, false
+}
+
+// GetEnvironment reads one environment.
+func (s *Service) GetEnvironment(ctx context.Context, org, app, name string) (Environment, error) {
+	return s.Store.GetEnvironment(ctx, org, app, name)
+}
+
+// ListEnvironments lists an application's environments by name.
+func (s *Service) ListEnvironments(ctx context.Context, org, app string, page PageRequest) (Page[Environment], error) {
+	return s.Store.ListEnvironments(ctx, org, app, page)
+}
+
+// DeleteEnvironment marks the environment DELETING and starts its teardown.
+// Production goes only with its application.
+func (s *Service) DeleteEnvironment(ctx context.Context, org, app, name string) (Environment, error) {
+	if name == ProductionEnvironment {
+		return Environment{}, Conflict("the production environment is deleted with its application: DELETE the application instead")
+	}
+	env, err := s.Store.MarkEnvironmentDeleting(ctx, org, app, name, s.Now().UTC())
+	if err != nil {
+		return Environment{}, err
+	}
+	start := Execution{
+		Workflow: TeardownEnvironment,
+		Name:     executionName(TeardownEnvironment, env.UID),
+		Input:    ExecutionInput{Organisation: org, Application: app, Environment: name, UID: env.UID},
+	}
+	if err := s.Workflows.Start(ctx, start); err != nil {
+		return Environment{}, unavailable(err, "the environment is marked DELETING but its teardown could not be started; repeat the DELETE")
+	}
+	return env, nil
+}

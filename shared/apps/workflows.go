@@ -1,0 +1,43 @@
+package apps
+
+import "context"
+
+// Workflow names one of Berth's long-running workflows.
+type Workflow string
+
+// Workflows the API starts.
+const (
+	ProvisionApplication Workflow = "provision-application"
+	TeardownApplication  Workflow = "teardown-application"
+	ProvisionEnvironment Workflow = "provision-environment"
+	TeardownEnvironment  Workflow = "teardown-environment"
+)
+
+// Workflows lists every workflow, for wiring.
+var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment}
+
+// Execution is one run of a workflow. Name is deterministic for the record
+// and the operation, so a retried start cannot run the operation twice.
+type Execution struct {
+	Workflow Workflow       `json:"workflow"`
+	Name     string         `json:"name"`
+	Input    ExecutionInput `json:"input"`
+}
+
+// ExecutionInput is what every workflow receives.
+type ExecutionInput struct {
+	Organisation string `json:"organisation"`
+	Application  string `json:"application"`
+	Environment  string `json:"environment,omitempty"`
+	UID          string `json:"uid"`
+}
+
+// WorkflowStarter starts workflow executions. Starting an execution whose
+// name has been started before with the same input succeeds.
+type WorkflowStarter interface {
+	Start(ctx context.Context, e Execution) error
+}
+
+func executionName(w Workflow, uid string) string {
+	return string(w) + "-" + uid
+}

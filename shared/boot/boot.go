@@ -1,0 +1,103 @@
+// Package boot wires Berth's Lambda functions: it reads the environment,
+// builds the AWS clients once per cold start and hands one route to the
+// Lambda runtime through aws-lambda-go-api-proxy. A function's main.go is
+// one call to Lambda.
+package boot
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/workflow"
+)
+
+// Environment variable names shared with the CDK stack, which sets their values.
+const (
+	EnvTableName = "BERTH_TABLE_NAME"
+)
+
+// StateMachineEnv is the variable holding a workflow's state machine ARN,
+// e.g. BERTH_STATE_MACHINE_PROVISION_APPLICATION.
+func StateMachineEnv(w apps.Workflow) string {
+	name := []byte(w)
+	for i, c := range name {
+		switch {
+		case c == '-':
+			name[i] = '_'
+		case c >= 'a' && c <= 'z':
+			name[i] = c - 'a' + 'A'
+		}
+	}
+	return "BERTH_STATE_MACHINE_" + string(name)
+}
+
+// Lambda serves the named route in the Lambda runtime. It exits at init
+// when the configuration is incomplete, so a bad deploy fails loudly
+// before any request.
+func Lambda(route string) {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	h, err := Handler(route, os.Getenv, log)
+	if err != nil {
+		log.Error("cannot start", slog.String("route", route), slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(httpadapter.New(h).ProxyWithContext)
+}
+
+// Handler builds the http.Handler for one route from configuration read
+// through getenv.
+func Handler(route string, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+	rt, err := api.FindRoute(route)
+	if err != nil {
+		return nil, err
+	}
+	table := getenv(EnvTableName)
+	if table == "" {
+		return nil, fmt.Errorf("%s is not set", EnvTableName)
+	}
+	cfg := awsConfig(getenv)
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if ep := getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	})
+	starter := workflow.StepFunctions{ARNs: map[apps.Workflow]string{}}
+	for _, w := range rt.Starts {
+		arn := getenv(StateMachineEnv(w))
+		if arn == "" {
+			return nil, fmt.Errorf("%s is not set", StateMachineEnv(w))
+		}
+		starter.ARNs[w] = arn
+	}
+	if len(rt.Starts) > 0 {
+		starter.Client = sfn.NewFromConfig(cfg)
+	}
+	srv := &api.Server{Apps: apps.NewService(&store.Table{Client: db, Name: table}, starter)}
+	mux := http.NewServeMux()
+	srv.Mount(mux, log, rt)
+	mux.Handle("/", api.NoRoute(log))
+	return mux, nil
+}
+
+// awsConfig reads the region and credentials Lambda puts in the
+// environment. It avoids the SDK's config package, whose shared-profile,
+// SSO and STS support a Lambda never uses and which slows every cold start.
+func awsConfig(getenv func(string) string) aws.Config {
+	return aws.Config{
+		Region: getenv("AWS_REGION"),
+		Credentials: credentials.NewStaticCredentialsProvider(
+			getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")),
+	}
+}

@@ -1,0 +1,82 @@
+// Package localstack assembles Berth on one machine: DynamoDB Local, the
+// table, and every API route on one http.ServeMux, with the same handlers,
+// store and use cases that run in Lambda. `make run` and the integration
+// tests both start it.
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/workflow"
+)
+
+// Config configures a Stack.
+type Config struct {
+	// Table is the table name; "berth" when empty.
+	Table string
+	// DataDir keeps DynamoDB Local's data on disk; empty keeps it in memory.
+	DataDir string
+	// DynamoDBPort is DynamoDB Local's port; 0 picks a free one.
+	DynamoDBPort int
+	Log          *slog.Logger
+	// DynamoDBLog receives DynamoDB Local's output; nil discards it.
+	DynamoDBLog *os.File
+	// ClientOptions are applied to the DynamoDB client the API uses.
+	ClientOptions []func(*dynamodb.Options)
+}
+
+// Stack is a running local Berth.
+type Stack struct {
+	Handler   http.Handler
+	Workflows *workflow.Recorder
+	DynamoDB  *dynamolocal.Server
+	Client    *dynamodb.Client
+	Table     string
+}
+
+// Start starts DynamoDB Local, creates the table and mounts the API.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Table == "" {
+		cfg.Table = "berth"
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	ddb, err := dynamolocal.Start(ctx, dynamolocal.Options{Port: cfg.DynamoDBPort, DataDir: cfg.DataDir, Log: cfg.DynamoDBLog})
+	if err != nil {
+		return nil, err
+	}
+	client := ddb.Client(cfg.ClientOptions...)
+	if err := store.EnsureTable(ctx, client, cfg.Table); err != nil {
+		_ = ddb.Stop()
+		return nil, err
+	}
+	rec := &workflow.Recorder{}
+	srv := &api.Server{Apps: apps.NewService(&store.Table{Client: client, Name: cfg.Table}, rec)}
+	mux := http.NewServeMux()
+	srv.Mount(mux, cfg.Log, api.Routes...)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	// Until the workflows run locally, this shows what would have started.
+	mux.HandleFunc("GET /_local/executions", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"executions": rec.Started()})
+	})
+	mux.Handle("/", api.NoRoute(cfg.Log))
+	return &Stack{Handler: mux, Workflows: rec, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
+}
+
+// Close stops DynamoDB Local.
+func (s *Stack) Close() error { return s.DynamoDB.Stop() }

@@ -82,7 +82,11 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 		starter.ARNs[w] = arn
 	}
 	if len(rt.Starts) > 0 {
-		starter.Client = sfn.NewFromConfig(cfg)
+		starter.Client = sfn.NewFromConfig(cfg, func(o *sfn.Options) {
+			if ep := getenv("AWS_ENDPOINT_URL_SFN"); ep != "" {
+				o.BaseEndpoint = aws.String(ep)
+			}
+		})
 	}
 	srv := &api.Server{Apps: apps.NewService(&store.Table{Client: db, Name: table}, starter)}
 	mux := http.NewServeMux()

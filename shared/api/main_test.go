@@ -1,0 +1,239 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/berth-dev/berth/shared/localstack"
+)
+
+// The integration tests share one local stack: DynamoDB Local on a free
+// port, the real store and the real handlers. Each test uses its own
+// organisation, so tests do not see each other's records.
+var (
+	stack    *localstack.Stack
+	spec     *openapi3.T
+	router   routers.Router
+	specPath = "../../docs/openapi.yaml"
+	calls    = &callLog{}
+)
+
+// callLog records the DynamoDB operations the API makes, counted once per
+// SDK call (before retries), through an SDK middleware.
+type callLog struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (c *callLog) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ops = nil
+}
+
+func (c *callLog) list() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.ops...)
+}
+
+func countCalls(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("berthCountCalls",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				calls.mu.Lock()
+				calls.ops = append(calls.ops, awsmiddleware.GetOperationName(ctx))
+				calls.mu.Unlock()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if stack != nil {
+		_ = stack.Close()
+	}
+	os.Exit(code)
+}
+
+var (
+	setupOnce sync.Once
+	setupErr  error
+)
+
+// ensureStack starts the local stack and loads the OpenAPI document the
+// first time a test needs them, so that unit and fuzz tests run without.
+func ensureStack(t *testing.T) {
+	t.Helper()
+	setupOnce.Do(func() { setupErr = setup() })
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+}
+
+func setup() error {
+	ctx := context.Background()
+	var err error
+	if spec, err = openapi3.NewLoader().LoadFromFile(specPath); err != nil {
+		return fmt.Errorf("load OpenAPI document: %w", err)
+	}
+	if err := spec.Validate(ctx); err != nil {
+		return fmt.Errorf("OpenAPI document is invalid: %w", err)
+	}
+	if router, err = gorillamux.NewRouter(spec); err != nil {
+		return fmt.Errorf("route OpenAPI document: %w", err)
+	}
+	openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
+	stack, err = localstack.Start(ctx, localstack.Config{
+		Table:         "berth-test",
+		Log:           slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		ClientOptions: []func(*dynamodb.Options){countCalls},
+	})
+	if err != nil {
+		return fmt.Errorf("start local stack: %w", err)
+	}
+	return nil
+}
+
+// response is a recorded API response.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.Body)
+	}
+	return v
+}
+
+// fieldErrors returns the problem's errors, keyed by field path.
+func (r response) fieldErrors(t *testing.T) map[string]any {
+	t.Helper()
+	errs, _ := r.json(t)["errors"].(map[string]any)
+	return errs
+}
+
+// call sends a request through the local stack's handler and checks the
+// response against the OpenAPI document.
+func call(t *testing.T, method, path string, body any, headers ...string) response {
+	t.Helper()
+	ensureStack(t)
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	stack.Handler.ServeHTTP(rec, req)
+	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	checkAgainstSpec(t, method, path, raw, res)
+	return res
+}
+
+// checkAgainstSpec fails the test when a response of a route the spec
+// knows does not validate against it.
+func checkAgainstSpec(t *testing.T, method, path string, body []byte, res response) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		if res.Status == http.StatusNotFound || res.Status == http.StatusMethodNotAllowed {
+			return // no such route or method: the spec has nothing to say
+		}
+		t.Fatalf("%s %s answered %d but the OpenAPI document has no such operation: %v", method, path, res.Status, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 res.Status,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(res.Body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("%s %s answered %d, which the OpenAPI document does not allow: %v\nbody: %s", method, path, res.Status, err, res.Body)
+	}
+}
+
+// itemCount counts every item in the table.
+func itemCount(t *testing.T) int {
+	t.Helper()
+	ensureStack(t)
+	n := 0
+	p := dynamodb.NewScanPaginator(stack.Client, &dynamodb.ScanInput{TableName: aws.String(stack.Table), Select: types.SelectCount})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int(out.Count)
+	}
+	return n
+}
+
+func orgPath(org string) string { return "/api/v3/organizations/" + org }
+
+// uniqueOrg names an organisation after the test, so tests stay apart.
+func uniqueOrg(t *testing.T) string {
+	name := strings.ToLower(t.Name())
+	var b strings.Builder
+	for _, r := range name {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune('-')
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if len(s) > 50 {
+		s = strings.Trim(s[len(s)-50:], "-")
+	}
+	return "t-" + s
+}
+
+func mustStatus(t *testing.T, res response, want int) {
+	t.Helper()
+	if res.Status != want {
+		t.Fatalf("status %d, want %d\nbody: %s", res.Status, want, res.Body)
+	}
+}

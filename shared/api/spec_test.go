@@ -1,0 +1,63 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/api"
+)
+
+// TestRoutesMatchSpec fails when a route has no operation in the OpenAPI
+// document, or the document has an operation no route serves.
+func TestRoutesMatchSpec(t *testing.T) {
+	ensureStack(t)
+	type op struct{ method, path, id string }
+	var fromRoutes, fromSpec []op
+	for _, r := range api.Routes {
+		fromRoutes = append(fromRoutes, op{r.Method, r.Pattern, r.Name})
+	}
+	for path, item := range spec.Paths.Map() {
+		for method, o := range item.Operations() {
+			fromSpec = append(fromSpec, op{method, path, o.OperationID})
+		}
+	}
+	less := func(a, b op) int { return strings.Compare(a.method+a.path, b.method+b.path) }
+	slices.SortFunc(fromRoutes, less)
+	slices.SortFunc(fromSpec, less)
+	for _, r := range fromRoutes {
+		if !slices.Contains(fromSpec, r) {
+			t.Errorf("route %s %s (%s) has no matching operation in %s", r.method, r.path, r.id, specPath)
+		}
+	}
+	for _, s := range fromSpec {
+		if !slices.Contains(fromRoutes, s) {
+			t.Errorf("operation %s %s (%s) in %s has no route", s.method, s.path, s.id, specPath)
+		}
+	}
+}
+
+// TestSpecListsEveryErrorStatus checks that each operation documents the
+// problems every handler can answer with.
+func TestSpecListsEveryErrorStatus(t *testing.T) {
+	ensureStack(t)
+	for _, r := range api.Routes {
+		o := spec.Paths.Find(r.Pattern).GetOperation(r.Method)
+		if o == nil {
+			continue // reported by TestRoutesMatchSpec
+		}
+		want := []int{http.StatusBadRequest, http.StatusNotFound, http.StatusInternalServerError}
+		if r.Method == http.MethodPost {
+			want = append(want, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+		}
+		if len(r.Starts) > 0 {
+			want = append(want, http.StatusServiceUnavailable)
+		}
+		for _, status := range want {
+			if o.Responses.Status(status) == nil {
+				t.Errorf("%s (%s %s) does not document %d", r.Name, r.Method, r.Pattern, status)
+			}
+		}
+	}
+}

@@ -1,0 +1,295 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+// seed returns the example body of the Quant create-application page, as
+// docs/examples holds it, decoded afresh so a case can change it.
+func seed(t *testing.T, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../../docs/examples/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// Small accessors for cases that change a seed body.
+func obj(v any) map[string]any { return v.(map[string]any) }
+func compose(b map[string]any) map[string]any { return obj(b["composeDefinition"]) }
+func containers(b map[string]any) []any       { return compose(b)["containers"].([]any) }
+func container(b map[string]any, i int) map[string]any {
+	return obj(containers(b)[i])
+}
+
+type invalidCase struct {
+	name   string
+	change func(b map[string]any)
+	field  string // the field path the problem must name
+}
+
+// applicationCases break each rule of the create-application body once.
+var applicationCases = []invalidCase{
+	{"appName missing", func(b map[string]any) { delete(b, "appName") }, "appName"},
+	{"appName upper case", func(b map[string]any) { b["appName"] = "My-App" }, "appName"},
+	{"appName too long", func(b map[string]any) { b["appName"] = strings.Repeat("a", 41) }, "appName"},
+	{"appName leading hyphen", func(b map[string]any) { b["appName"] = "-app" }, "appName"},
+	{"appName underscore", func(b map[string]any) { b["appName"] = "my_app" }, "appName"},
+	{"composeDefinition missing", func(b map[string]any) { delete(b, "composeDefinition") }, "composeDefinition"},
+	{"no containers", func(b map[string]any) { compose(b)["containers"] = []any{} }, "composeDefinition.containers"},
+	{"eleven containers", func(b map[string]any) {
+		var cs []any
+		for i := 0; i < 11; i++ {
+			cs = append(cs, map[string]any{"name": "c" + strings.Repeat("x", i), "imageReference": map[string]any{"type": "external", "identifier": "nginx"}})
+		}
+		compose(b)["containers"] = cs
+	}, "composeDefinition.containers"},
+	{"container name regex", func(b map[string]any) { container(b, 1)["name"] = "ca che" }, "composeDefinition.containers[1].name"},
+	{"container name missing", func(b map[string]any) { delete(container(b, 1), "name") }, "composeDefinition.containers[1].name"},
+	{"container names not unique", func(b map[string]any) { container(b, 1)["name"] = "web" }, "composeDefinition.containers[1].name"},
+	{"imageReference missing", func(b map[string]any) { delete(container(b, 1), "imageReference") }, "composeDefinition.containers[1].imageReference"},
+	{"imageReference.type not an enum value", func(b map[string]any) { obj(container(b, 1)["imageReference"])["type"] = "ecr" }, "composeDefinition.containers[1].imageReference.type"},
+	{"imageReference.type missing", func(b map[string]any) { delete(obj(container(b, 1)["imageReference"]), "type") }, "composeDefinition.containers[1].imageReference.type"},
+	{"imageReference.identifier missing", func(b map[string]any) { delete(obj(container(b, 1)["imageReference"]), "identifier") }, "composeDefinition.containers[1].imageReference.identifier"},
+	{"internal identifier not a tag", func(b map[string]any) { obj(container(b, 0)["imageReference"])["identifier"] = "nginx:latest" }, "composeDefinition.containers[0].imageReference.identifier"},
+	{"external identifier with a space", func(b map[string]any) { obj(container(b, 1)["imageReference"])["identifier"] = "redis 7" }, "composeDefinition.containers[1].imageReference.identifier"},
+	{"cpu negative", func(b map[string]any) { container(b, 0)["cpu"] = -1 }, "composeDefinition.containers[0].cpu"},
+	{"memory below 6 MiB", func(b map[string]any) { container(b, 0)["memory"] = 4 }, "composeDefinition.containers[0].memory"},
+	{"memoryReservation above memory", func(b map[string]any) { container(b, 0)["memoryReservation"] = 1024 }, "composeDefinition.containers[0].memoryReservation"},
+	{"port zero", func(b map[string]any) { container(b, 0)["exposedPorts"] = []any{0} }, "composeDefinition.containers[0].exposedPorts[0]"},
+	{"port above 65535", func(b map[string]any) { container(b, 0)["exposedPorts"] = []any{65536} }, "composeDefinition.containers[0].exposedPorts[0]"},
+	{"port twice in the task", func(b map[string]any) { container(b, 1)["exposedPorts"] = []any{80} }, "composeDefinition.containers[1].exposedPorts[0]"},
+	{"mount of an unknown volume", func(b map[string]any) {
+		obj(container(b, 0)["mountPoints"].([]any)[0])["sourceVolume"] = "uploads"
+	}, "composeDefinition.containers[0].mountPoints[0].sourceVolume"},
+	{"mount without a filesystem", func(b map[string]any) { b["filesystem"] = map[string]any{"required": false} }, "composeDefinition.containers[0].mountPoints[0].sourceVolume"},
+	{"mount without the filesystem object", func(b map[string]any) { delete(b, "filesystem") }, "composeDefinition.containers[0].mountPoints[0].sourceVolume"},
+	{"mount path relative", func(b map[string]any) {
+		obj(container(b, 0)["mountPoints"].([]any)[0])["containerPath"] = "uploads"
+	}, "composeDefinition.containers[0].mountPoints[0].containerPath"},
+	{"mount path where the filesystem goes", func(b map[string]any) {
+		obj(container(b, 0)["mountPoints"].([]any)[0])["containerPath"] = "/data/shared"
+	}, "composeDefinition.containers[0].mountPoints[0].containerPath"},
+	{"environment name invalid", func(b map[string]any) { obj(container(b, 0)["environment"].([]any)[0])["name"] = "APP-ENV" }, "composeDefinition.containers[0].environment[0].name"},
+	{"environment value missing", func(b map[string]any) { delete(obj(container(b, 0)["environment"].([]any)[0]), "value") }, "composeDefinition.containers[0].environment[0].value"},
+	{"secret name repeats a variable", func(b map[string]any) { obj(container(b, 0)["secrets"].([]any)[0])["name"] = "APP_ENV" }, "composeDefinition.containers[0].secrets[0].name"},
+	{"environment names repeat", func(b map[string]any) {
+		container(b, 0)["environment"] = []any{map[string]any{"name": "A", "value": "1"}, map[string]any{"name": "A", "value": "2"}}
+	}, "composeDefinition.containers[0].environment[1].name"},
+	{"secret valueFrom missing", func(b map[string]any) { delete(obj(container(b, 0)["secrets"].([]any)[0]), "valueFrom") }, "composeDefinition.containers[0].secrets[0].valueFrom"},
+	{"secret valueFrom invalid", func(b map[string]any) { obj(container(b, 0)["secrets"].([]any)[0])["valueFrom"] = "a key" }, "composeDefinition.containers[0].secrets[0].valueFrom"},
+	{"healthCheck interval below 5", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["interval"] = 4 }, "composeDefinition.containers[0].healthCheck.interval"},
+	{"healthCheck interval above 300", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["interval"] = 301 }, "composeDefinition.containers[0].healthCheck.interval"},
+	{"healthCheck timeout below 2", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["timeout"] = 1 }, "composeDefinition.containers[0].healthCheck.timeout"},
+	{"healthCheck timeout above 60", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["timeout"] = 61 }, "composeDefinition.containers[0].healthCheck.timeout"},
+	{"healthCheck retries below 1", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["retries"] = 0 }, "composeDefinition.containers[0].healthCheck.retries"},
+	{"healthCheck retries above 10", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["retries"] = 11 }, "composeDefinition.containers[0].healthCheck.retries"},
+	{"healthCheck startPeriod above 300", func(b map[string]any) { obj(container(b, 0)["healthCheck"])["startPeriod"] = 301 }, "composeDefinition.containers[0].healthCheck.startPeriod"},
+	{"healthCheck without command", func(b map[string]any) { delete(obj(container(b, 0)["healthCheck"]), "command") }, "composeDefinition.containers[0].healthCheck.command"},
+	{"dependsOn an unknown container", func(b map[string]any) {
+		obj(container(b, 0)["dependsOn"].([]any)[0])["containerName"] = "db"
+	}, "composeDefinition.containers[0].dependsOn[0].containerName"},
+	{"dependsOn itself", func(b map[string]any) {
+		obj(container(b, 0)["dependsOn"].([]any)[0])["containerName"] = "web"
+	}, "composeDefinition.containers[0].dependsOn[0].containerName"},
+	{"dependsOn condition not an enum value", func(b map[string]any) {
+		obj(container(b, 0)["dependsOn"].([]any)[0])["condition"] = "READY"
+	}, "composeDefinition.containers[0].dependsOn[0].condition"},
+	{"dependsOn HEALTHY without a health check", func(b map[string]any) {
+		obj(container(b, 0)["dependsOn"].([]any)[0])["condition"] = "HEALTHY"
+	}, "composeDefinition.containers[0].dependsOn[0].condition"},
+	{"dependsOn COMPLETE on an essential container", func(b map[string]any) {
+		obj(container(b, 0)["dependsOn"].([]any)[0])["condition"] = "COMPLETE"
+	}, "composeDefinition.containers[0].dependsOn[0].condition"},
+	{"dependsOn cycle", func(b map[string]any) {
+		container(b, 1)["dependsOn"] = []any{map[string]any{"containerName": "web"}}
+	}, "composeDefinition.containers"},
+	{"no essential container", func(b map[string]any) {
+		container(b, 0)["essential"] = false
+		container(b, 1)["essential"] = false
+	}, "composeDefinition.containers"},
+	{"architecture not an enum value", func(b map[string]any) { compose(b)["architecture"] = "arm" }, "composeDefinition.architecture"},
+	{"taskCpu not a Fargate size", func(b map[string]any) { compose(b)["taskCpu"] = 300 }, "composeDefinition.taskCpu"},
+	{"taskCpu and taskMemory not a Fargate pair", func(b map[string]any) {
+		compose(b)["taskCpu"] = 256
+		compose(b)["taskMemory"] = 4096
+	}, "composeDefinition.taskMemory"},
+	{"containers' cpu above taskCpu", func(b map[string]any) {
+		compose(b)["taskCpu"] = 256
+		container(b, 1)["cpu"] = 128
+	}, "composeDefinition.taskCpu"},
+	{"containers' memory above taskMemory", func(b map[string]any) {
+		compose(b)["taskMemory"] = 512
+	}, "composeDefinition.taskMemory"},
+	{"no Fargate size holds the containers", func(b map[string]any) { container(b, 0)["cpu"] = 16384; container(b, 1)["cpu"] = 16 }, "composeDefinition.taskCpu"},
+	{"taskRoleArn not a role ARN", func(b map[string]any) { compose(b)["taskRoleArn"] = "arn:aws:s3:::bucket" }, "composeDefinition.taskRoleArn"},
+	{"workingDirectory relative", func(b map[string]any) { container(b, 0)["workingDirectory"] = "app" }, "composeDefinition.containers[0].workingDirectory"},
+	{"minCapacity above maxCapacity", func(b map[string]any) { b["minCapacity"] = 3 }, "minCapacity"},
+	{"minCapacity negative", func(b map[string]any) { b["minCapacity"] = -1 }, "minCapacity"},
+	{"maxCapacity zero", func(b map[string]any) { b["maxCapacity"] = 0 }, "maxCapacity"},
+	{"maxCapacity above 100", func(b map[string]any) { b["maxCapacity"] = 101 }, "maxCapacity"},
+	{"compose minCapacity above its maxCapacity", func(b map[string]any) {
+		delete(b, "minCapacity")
+		delete(b, "maxCapacity")
+		compose(b)["minCapacity"] = 2
+		compose(b)["maxCapacity"] = 1
+	}, "composeDefinition.minCapacity"},
+	{"database engine not an enum value", func(b map[string]any) { obj(b["database"])["engine"] = "oracle" }, "database.engine"},
+	{"database instanceClass invalid", func(b map[string]any) { obj(b["database"])["instanceClass"] = "t4g.micro" }, "database.instanceClass"},
+	{"database storageGb below 20", func(b map[string]any) { obj(b["database"])["storageGb"] = 10 }, "database.storageGb"},
+	{"filesystem mountPath relative", func(b map[string]any) { obj(b["filesystem"])["mountPath"] = "data" }, "filesystem.mountPath"},
+	{"unknown top-level field", func(b map[string]any) { b["region"] = "eu-west-1" }, "region"},
+	{"unknown nested field", func(b map[string]any) { container(b, 0)["privileged"] = true }, "composeDefinition.containers[0].privileged"},
+	{"field name in the wrong case", func(b map[string]any) { b["AppName"] = b["appName"] }, "AppName"},
+	{"cpu of the wrong type", func(b map[string]any) { container(b, 0)["cpu"] = "256" }, "composeDefinition.containers[0].cpu"},
+	{"cpu not an integer", func(b map[string]any) { container(b, 0)["cpu"] = 0.5 }, "composeDefinition.containers[0].cpu"},
+	{"essential of the wrong type", func(b map[string]any) { container(b, 0)["essential"] = "yes" }, "composeDefinition.containers[0].essential"},
+	{"exposedPorts not an array", func(b map[string]any) { container(b, 0)["exposedPorts"] = 80 }, "composeDefinition.containers[0].exposedPorts"},
+	{"appName of the wrong type", func(b map[string]any) { b["appName"] = 7 }, "appName"},
+}
+
+// TestCreateApplicationRejectsEachRule sends the seed body with one rule
+// broken and checks the status, that the problem names the field, and that
+// nothing was stored or started.
+func TestCreateApplicationRejectsEachRule(t *testing.T) {
+	ensureStack(t)
+	org := uniqueOrg(t)
+	for _, tc := range applicationCases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := seed(t, "create-application.json")
+			tc.change(body)
+			before, started := itemCount(t), len(stack.Workflows.Started())
+			res := call(t, http.MethodPost, orgPath(org)+"/applications", body)
+			mustStatus(t, res, http.StatusBadRequest)
+			errs := res.fieldErrors(t)
+			if _, ok := errs[tc.field]; !ok {
+				t.Fatalf("errors do not name %s: %s", tc.field, res.Body)
+			}
+			if after := itemCount(t); after != before {
+				t.Fatalf("table went from %d to %d items", before, after)
+			}
+			if n := len(stack.Workflows.Started()); n != started {
+				t.Fatalf("a workflow started on invalid input")
+			}
+		})
+	}
+}
+
+// TestMalformedBodies covers bodies that are not a JSON object at all.
+func TestMalformedBodies(t *testing.T) {
+	org := uniqueOrg(t)
+	big := `{"appName":"` + strings.Repeat("a", 64<<10) + `"}`
+	cases := []struct {
+		name        string
+		body        string
+		contentType string
+		status      int
+		field       string
+	}{
+		{"bad JSON", `{"appName": "x",}`, "application/json", 400, "body"},
+		{"truncated JSON", `{"appName": "x"`, "application/json", 400, "body"},
+		{"two values", `{"appName":"x"} {}`, "application/json", 400, "body"},
+		{"an array", `[]`, "application/json", 400, "body"},
+		{"null", `null`, "application/json", 400, "body"},
+		{"empty", ``, "application/json", 400, "body"},
+		{"over the cap", big, "application/json", 413, "body"},
+		{"not JSON content", `appName=x`, "application/x-www-form-urlencoded", 415, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := itemCount(t)
+			res := call(t, http.MethodPost, orgPath(org)+"/applications", tc.body, "Content-Type", tc.contentType)
+			mustStatus(t, res, tc.status)
+			p := res.json(t)
+			if p["status"] != float64(tc.status) || p["message"] == "" || p["type"] == "" {
+				t.Fatalf("not a problem document: %s", res.Body)
+			}
+			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("Content-Type %q", ct)
+			}
+			if tc.field != "" {
+				if _, ok := res.fieldErrors(t)[tc.field]; !ok {
+					t.Fatalf("errors do not name %s: %s", tc.field, res.Body)
+				}
+			}
+			if itemCount(t) != before {
+				t.Fatal("a malformed body changed the table")
+			}
+		})
+	}
+}
+
+// environmentCases break each rule of the create-environment body once.
+var environmentCases = []invalidCase{
+	{"envName missing", func(b map[string]any) { delete(b, "envName") }, "envName"},
+	{"envName invalid", func(b map[string]any) { b["envName"] = "PR_456" }, "envName"},
+	{"envName too long", func(b map[string]any) { b["envName"] = strings.Repeat("e", 41) }, "envName"},
+	{"imageSuffix invalid", func(b map[string]any) { b["imageSuffix"] = "PR-456" }, "imageSuffix"},
+	{"imageSuffix ends with hyphen", func(b map[string]any) { b["imageSuffix"] = "pr-" }, "imageSuffix"},
+	{"imageSuffix too long", func(b map[string]any) { b["imageSuffix"] = strings.Repeat("a", 64) }, "imageSuffix"},
+	{"imageSuffix makes a tag too long", func(b map[string]any) {
+		b["composeDefinition"] = map[string]any{"containers": []any{map[string]any{"name": strings.Repeat("w", 100), "imageReference": map[string]any{"type": "internal", "identifier": "latest"}}}}
+		b["imageSuffix"] = strings.Repeat("s", 30)
+	}, "imageSuffix"},
+	{"cloneConfigurationFrom invalid", func(b map[string]any) { b["cloneConfigurationFrom"] = "Prod" }, "cloneConfigurationFrom"},
+	{"neither compose nor clone", func(b map[string]any) { delete(b, "cloneConfigurationFrom") }, "composeDefinition"},
+	{"minCapacity above maxCapacity", func(b map[string]any) { b["minCapacity"] = 2 }, "minCapacity"},
+	{"maxCapacity above 100", func(b map[string]any) { b["maxCapacity"] = 500 }, "maxCapacity"},
+	{"override with a bad container", func(b map[string]any) {
+		b["composeDefinition"] = map[string]any{"containers": []any{map[string]any{"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx"}, "exposedPorts": []any{0}}}}
+	}, "composeDefinition.containers[0].exposedPorts[0]"},
+	{"override breaks the task size", func(b map[string]any) { b["composeDefinition"] = map[string]any{"taskMemory": 8192} }, "composeDefinition.taskMemory"},
+	{"unknown field", func(b map[string]any) { b["mergeEnvironment"] = true }, "mergeEnvironment"},
+}
+
+func TestCreateEnvironmentRejectsEachRule(t *testing.T) {
+	org := uniqueOrg(t)
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")), http.StatusCreated)
+	for _, tc := range environmentCases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := seed(t, "create-environment.json")
+			tc.change(body)
+			before, started := itemCount(t), len(stack.Workflows.Started())
+			res := call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", body)
+			mustStatus(t, res, http.StatusBadRequest)
+			if _, ok := res.fieldErrors(t)[tc.field]; !ok {
+				t.Fatalf("errors do not name %s: %s", tc.field, res.Body)
+			}
+			if itemCount(t) != before || len(stack.Workflows.Started()) != started {
+				t.Fatal("invalid input changed the table or started a workflow")
+			}
+		})
+	}
+}
+
+func TestInvalidPathAndQueryParameters(t *testing.T) {
+	cases := []struct{ method, path, field string }{
+		{http.MethodGet, "/api/v3/organizations/Acme/applications", "organisation"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications/My_App", "application"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications/my-app/environments/" + strings.Repeat("e", 41), "environment"},
+		{http.MethodDelete, "/api/v3/organizations/acme/applications/-x", "application"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications?limit=0", "limit"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications?limit=101", "limit"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications?limit=ten", "limit"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications?nextToken=forged", "nextToken"},
+		{http.MethodGet, "/api/v3/organizations/acme/applications/my-app/environments?limit=-1", "limit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			res := call(t, tc.method, tc.path, nil)
+			mustStatus(t, res, http.StatusBadRequest)
+			if _, ok := res.fieldErrors(t)[tc.field]; !ok {
+				t.Fatalf("errors do not name %s: %s", tc.field, res.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,193 @@
+package boot_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// stepFunctionsStub answers StartExecution as Step Functions does, so the
+// real SDK client serialises the call and parses the answer. A name it
+// has seen gets ExecutionAlreadyExists.
+type stepFunctionsStub struct {
+	mu       sync.Mutex
+	requests []map[string]string
+}
+
+func (s *stepFunctionsStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var in map[string]string
+	if r.Header.Get("X-Amz-Target") != "AWSStepFunctions.StartExecution" || json.NewDecoder(r.Body).Decode(&in) != nil {
+		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	for _, seen := range s.requests {
+		if seen["name"] == in["name"] {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"ExecutionAlreadyExists","message":"Execution Already Exists"}`)
+			return
+		}
+	}
+	s.requests = append(s.requests, in)
+	_, _ = io.WriteString(w, `{"executionArn":"`+in["stateMachineArn"]+`:`+in["name"]+`","startDate":1.7636e9}`)
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// TestEventsThroughTheLambdaAdapter runs every events/ file through
+// boot.Handler and the aws-lambda-go-api-proxy adapter, as the Lambda
+// runtime would, against DynamoDB Local and a Step Functions stub. Valid
+// events must succeed and .invalid events must get a 4xx problem.
+func TestEventsThroughTheLambdaAdapter(t *testing.T) {
+	ctx := context.Background()
+	ddb, err := dynamolocal.Start(ctx, dynamolocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.Stop()
+	if err := store.EnsureTable(ctx, ddb.Client(), "berth-events"); err != nil {
+		t.Fatal(err)
+	}
+	sfnStub := &stepFunctionsStub{}
+	sfnServer := httptest.NewServer(sfnStub)
+	defer sfnServer.Close()
+
+	vars := map[string]string{
+		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
+		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
+	}
+	for _, w := range apps.Workflows {
+		vars[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+
+	// Creates first, deletes last, so each valid event finds what it needs.
+	order := []string{"create-application", "create-environment", "list-applications", "get-application",
+		"list-environments", "get-environment", "delete-environment", "delete-application"}
+	var routeNames []string
+	for _, r := range api.Routes {
+		routeNames = append(routeNames, r.Name)
+	}
+	if !sameSet(order, routeNames) {
+		t.Fatalf("the event order %v does not name every route %v", order, routeNames)
+	}
+	files, _ := filepath.Glob("../../events/*.json")
+	for _, f := range files {
+		fn := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".json"), ".invalid")
+		if !slices.Contains(routeNames, fn) {
+			t.Errorf("%s names no function", f)
+		}
+	}
+
+	for _, fn := range order {
+		h, err := boot.Handler(fn, env(vars), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adapter := httpadapter.New(h)
+		for _, variant := range []string{".json", ".invalid.json"} {
+			name := fn + variant
+			t.Run(name, func(t *testing.T) {
+				raw, err := os.ReadFile("../../events/" + name)
+				if err != nil {
+					t.Fatalf("every function needs events/%s: %v", name, err)
+				}
+				var ev events.APIGatewayProxyRequest
+				if err := json.Unmarshal(raw, &ev); err != nil {
+					t.Fatal(err)
+				}
+				res, err := adapter.ProxyWithContext(ctx, ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ok := res.StatusCode >= 200 && res.StatusCode < 300
+				if variant == ".json" && !ok {
+					t.Fatalf("status %d: %s", res.StatusCode, res.Body)
+				}
+				if variant == ".invalid.json" && (res.StatusCode < 400 || res.StatusCode >= 500 || header(res, "Content-Type") != "application/problem+json") {
+					t.Fatalf("status %d, want a 4xx problem: %s", res.StatusCode, res.Body)
+				}
+				if got := header(res, "X-Request-Id"); got != ev.RequestContext.RequestID {
+					t.Errorf("X-Request-Id %q, want API Gateway's %q", got, ev.RequestContext.RequestID)
+				}
+			})
+		}
+	}
+
+	var names []string
+	for _, r := range sfnStub.requests {
+		if !strings.HasPrefix(r["stateMachineArn"], "arn:aws:states:") || r["input"] == "" {
+			t.Errorf("StartExecution %v", r)
+		}
+		names = append(names, r["name"])
+	}
+	if len(names) != 4 {
+		t.Fatalf("started %v, want provision app, provision env, teardown env, teardown app", names)
+	}
+}
+
+// header reads a response header; the adapter may use either map.
+func header(res events.APIGatewayProxyResponse, name string) string {
+	if v := res.Headers[name]; v != "" {
+		return v
+	}
+	if vs := res.MultiValueHeaders[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cases := map[string]struct {
+		route string
+		vars  map[string]string
+		want  string
+	}{
+		"unknown route":      {"no-such-route", map[string]string{boot.EnvTableName: "t"}, "no route"},
+		"no table":           {"get-application", map[string]string{}, boot.EnvTableName},
+		"no state machine":   {"create-application", map[string]string{boot.EnvTableName: "t"}, boot.StateMachineEnv(apps.ProvisionApplication)},
+		"reads need no ARNs": {"get-application", map[string]string{boot.EnvTableName: "t"}, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := boot.Handler(tc.route, env(tc.vars), log)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("error %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ func seed(t *testing.T, name string) map[string]any {
 }
 
 // Small accessors for cases that change a seed body.
-func obj(v any) map[string]any { return v.(map[string]any) }
+func obj(v any) map[string]any                { return v.(map[string]any) }
 func compose(b map[string]any) map[string]any { return obj(b["composeDefinition"]) }
 func containers(b map[string]any) []any       { return compose(b)["containers"].([]any) }
 func container(b map[string]any, i int) map[string]any {

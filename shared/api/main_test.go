@@ -65,7 +65,7 @@ func countCalls(o *dynamodb.Options) {
 				calls.ops = append(calls.ops, awsmiddleware.GetOperationName(ctx))
 				calls.mu.Unlock()
 				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
+			}), middleware.After)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -213,7 +214,10 @@ func itemCount(t *testing.T) int {
 
 func orgPath(org string) string { return "/api/v3/organizations/" + org }
 
-// uniqueOrg names an organisation after the test, so tests stay apart.
+var orgSeq atomic.Int64
+
+// uniqueOrg names an organisation after the test and a sequence number,
+// so tests stay apart, also under -count.
 func uniqueOrg(t *testing.T) string {
 	name := strings.ToLower(t.Name())
 	var b strings.Builder
@@ -225,10 +229,10 @@ func uniqueOrg(t *testing.T) string {
 		}
 	}
 	s := strings.Trim(b.String(), "-")
-	if len(s) > 50 {
-		s = strings.Trim(s[len(s)-50:], "-")
+	if len(s) > 45 {
+		s = strings.Trim(s[len(s)-45:], "-")
 	}
-	return "t-" + s
+	return fmt.Sprintf("t%d-%s", orgSeq.Add(1), s)
 }
 
 func mustStatus(t *testing.T, res response, want int) {

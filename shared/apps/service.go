@@ -186,7 +186,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 			return Environment{}, NotFound("environment %q to clone from does not exist", *req.CloneConfigurationFrom)
 		}
 		env.CloneConfigurationFrom = src.Name
-		env.Compose = src.Compose
+		env.Compose = src.Compose.Clone()
 		baseMin, baseMax = &src.MinCapacity, &src.MaxCapacity
 		if req.ComposeDefinition != nil {
 			overrideCompose(&env.Compose, *req.ComposeDefinition)

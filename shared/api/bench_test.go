@@ -21,9 +21,10 @@ func BenchmarkCreateApplication(b *testing.B) {
 	h, _ := fuzzServer(b)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		// A new organisation each time keeps every create a 201.
-		path := "/api/v3/organizations/o" + strconv.Itoa(i) + "/applications"
-		if rec := post(h, path, body); rec.Code != http.StatusCreated {
+		// A new application each time keeps every create a 201.
+		app := bytes.Replace(body, []byte(`"my-app"`), []byte(`"app-`+strconv.Itoa(i)+`"`), 1)
+		path := "/api/v3/organizations/acme/applications"
+		if rec := post(h, path, app); rec.Code != http.StatusCreated {
 			b.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 	}

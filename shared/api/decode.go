@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -31,15 +32,19 @@ func decodeBody(r *http.Request, v any) error {
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		return bodyReadError(err)
+	}
+	return decodeJSON(body, v)
+}
+
+func bodyReadError(err error) *requestError {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return &requestError{kind: kindTooLarge, message: fmt.Sprintf("The body must be at most %d bytes.", MaxBodyBytes),
 			errors: validation.Errors{"body": {fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)}}}
 	}
-	if err != nil {
-		return &requestError{kind: kindMalformed, message: "The body could not be read.", errors: validation.Errors{"body": {"could not be read"}}}
-	}
-	return decodeJSON(body, v)
+	return &requestError{kind: kindMalformed, message: "The body could not be read.", errors: validation.Errors{"body": {"could not be read"}}}
 }
 
 // decodeJSON is decodeBody after the body is read; the fuzz tests drive it.
@@ -99,6 +104,13 @@ func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
 	if at == "" {
 		at = "body"
 	}
+	if t == timeType {
+		s, ok := doc.(string)
+		if _, err := time.Parse(time.RFC3339, s); !ok || err != nil {
+			errs.Add(at, "must be an RFC 3339 date-time, such as 2027-01-31T12:00:00Z")
+		}
+		return
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		obj, ok := doc.(map[string]any)
@@ -149,6 +161,8 @@ func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
 		errs.Add(at, "has a type this API cannot read")
 	}
 }
+
+var timeType = reflect.TypeFor[time.Time]()
 
 var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,13 +12,27 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/apps/appstest"
+	"github.com/berth-dev/berth/shared/audit"
+	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/workflow"
 )
 
-// fuzzServer mounts every route on an in-memory store.
+// discardAudit accepts audit events and lists none.
+type discardAudit struct{}
+
+func (discardAudit) AppendAudit(context.Context, audit.Event) error { return nil }
+func (discardAudit) ListAudit(context.Context, string, int, string) ([]audit.Event, string, error) {
+	return nil, "", nil
+}
+
+// fuzzServer mounts every route on an in-memory store, for an admin of acme.
 func fuzzServer(t testing.TB) (http.Handler, *appstest.Memory) {
 	mem := appstest.NewMemory()
-	srv := &Server{Apps: apps.NewService(mem, &workflow.Recorder{})}
+	admin := auth.Principal{TokenID: "0123456789abcdef", Organisations: []string{"acme"}, Role: auth.RoleAdmin}
+	srv := &Server{
+		Apps: apps.NewService(mem, &workflow.Recorder{}), Audit: discardAudit{},
+		Authenticate: func(*http.Request) (auth.Principal, error) { return admin, nil },
+	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes...)
 	return mux, mem

@@ -6,14 +6,24 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/audit"
+	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
 // Server holds what the handlers need.
 type Server struct {
-	Apps *apps.Service
+	Apps         *apps.Service
+	Tokens       TokenStore
+	Audit        audit.Log
+	Idempotency  idempotency.Store
+	Authenticate Authenticate
+	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
+	Limiter Limiter
+	Now     func() time.Time
 }
 
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
@@ -185,5 +195,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body) // the client has gone if this fails; nothing to do
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body) // the client has gone if this fails; nothing to do
 }

@@ -390,8 +390,9 @@ func TestReadEndpointsMakeOneDynamoDBCall(t *testing.T) {
 		"appName": "other", "composeDefinition": map[string]any{"containers": []any{map[string]any{
 			"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx"}}}},
 	}), http.StatusCreated)
-	if ops := calls.list(); !slices.Equal(ops, []string{"TransactWriteItems"}) {
-		t.Fatalf("create application made %v, want one TransactWriteItems", ops)
+	// One conditional write for the records, and the audit event.
+	if ops := calls.list(); !slices.Equal(ops, []string{"TransactWriteItems", "PutItem"}) {
+		t.Fatalf("create application made %v, want TransactWriteItems then the audit PutItem", ops)
 	}
 }
 

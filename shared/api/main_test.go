@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +26,9 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/localstack"
+	"github.com/berth-dev/berth/shared/store"
 )
 
 // The integration tests share one local stack: DynamoDB Local on a free
@@ -78,6 +81,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// logs captures what the local stack logs, for the tests that check no
+// secret ever reaches a log line.
+var logs = &syncBuffer{}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 var (
 	setupOnce sync.Once
 	setupErr  error
@@ -108,7 +132,7 @@ func setup() error {
 	openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
 	stack, err = localstack.Start(ctx, localstack.Config{
 		Table:         "berth-test",
-		Log:           slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
 		ClientOptions: []func(*dynamodb.Options){countCalls},
 	})
 	if err != nil {
@@ -162,7 +186,14 @@ func call(t *testing.T, method, path string, body any, headers ...string) respon
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if org, ok := pathOrg(path); ok {
+		req.Header.Set("Authorization", "Bearer "+tokenFor(t, org, auth.RoleAdmin))
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	rec := httptest.NewRecorder()
@@ -170,6 +201,41 @@ func call(t *testing.T, method, path string, body any, headers ...string) respon
 	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 	checkAgainstSpec(t, method, path, raw, res)
 	return res
+}
+
+// pathOrg reads the organisation out of an API path.
+func pathOrg(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/api/v3/organizations/")
+	if !ok {
+		return "", false
+	}
+	org, _, _ := strings.Cut(rest, "/")
+	org, _, _ = strings.Cut(org, "?")
+	return org, org != ""
+}
+
+var (
+	tokensMu sync.Mutex
+	tokens   = map[string]string{}
+)
+
+// tokenFor mints a token for org with role straight into the table, once
+// per organisation and role, as berth-token does for a first admin token.
+func tokenFor(t *testing.T, org string, role auth.Role) string {
+	t.Helper()
+	ensureStack(t)
+	tokensMu.Lock()
+	defer tokensMu.Unlock()
+	if tok, ok := tokens[org+"/"+string(role)]; ok {
+		return tok
+	}
+	tok, id, secret := auth.NewSecret()
+	rec := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{org}, Role: role, CreatedAt: time.Now().UTC()}
+	if err := (&store.Table{Client: stack.Client, Name: stack.Table}).CreateToken(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	tokens[org+"/"+string(role)] = tok
+	return tok
 }
 
 // checkAgainstSpec fails the test when a response of a route the spec
@@ -196,12 +262,31 @@ func checkAgainstSpec(t *testing.T, method, path string, body []byte, res respon
 	}
 }
 
-// itemCount counts every item in the table.
+// itemCount counts the application and environment records in the table.
+// Audit events are left out: a refused mutation is still audited.
 func itemCount(t *testing.T) int {
+	t.Helper()
+	return countItems(t, "kind IN (:app, :env)", map[string]types.AttributeValue{
+		":app": &types.AttributeValueMemberS{Value: "application"},
+		":env": &types.AttributeValueMemberS{Value: "environment"},
+	})
+}
+
+// tableCount counts every item in the table.
+func tableCount(t *testing.T) int {
+	t.Helper()
+	return countItems(t, "", nil)
+}
+
+func countItems(t *testing.T, filter string, values map[string]types.AttributeValue) int {
 	t.Helper()
 	ensureStack(t)
 	n := 0
-	p := dynamodb.NewScanPaginator(stack.Client, &dynamodb.ScanInput{TableName: aws.String(stack.Table), Select: types.SelectCount})
+	in := &dynamodb.ScanInput{TableName: aws.String(stack.Table), Select: types.SelectCount, ConsistentRead: aws.Bool(true)}
+	if filter != "" {
+		in.FilterExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = aws.String("#kind IN (:app, :env)"), map[string]string{"#kind": "kind"}, values
+	}
+	p := dynamodb.NewScanPaginator(stack.Client, in)
 	for p.HasMorePages() {
 		out, err := p.NextPage(context.Background())
 		if err != nil {

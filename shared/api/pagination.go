@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
@@ -22,7 +23,17 @@ const (
 const (
 	applicationsList = "a"
 	environmentsList = "e"
+	tokensList       = "t"
+	auditList        = "u"
 )
+
+// validAfter checks what a token of each list may hold.
+var validAfter = map[string]func(string) bool{
+	applicationsList: apps.ValidName,
+	environmentsList: apps.ValidName,
+	tokensList:       tokenIDRE.MatchString,
+	auditList:        store.AuditID.MatchString,
+}
 
 func encodeToken(list, after string) string {
 	if after == "" {
@@ -37,7 +48,7 @@ func decodeToken(list, token string) (string, bool) {
 		return "", false
 	}
 	after, ok := strings.CutPrefix(string(raw), "v1:"+list+":")
-	if !ok || !apps.ValidName(after) {
+	if !ok || !validAfter[list](after) {
 		return "", false
 	}
 	return after, true

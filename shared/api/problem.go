@@ -43,6 +43,12 @@ var (
 	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
 	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "Service unavailable"}
 	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
+
+	kindUnauthenticated = problemKind{http.StatusUnauthorized, "unauthenticated", "Authentication required"}
+	kindForbidden       = problemKind{http.StatusForbidden, "forbidden", "Forbidden"}
+	kindRateLimited     = problemKind{http.StatusTooManyRequests, "rate-limited", "Too many requests"}
+	kindKeyReused       = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused"}
+	kindKeyInFlight     = problemKind{http.StatusConflict, "idempotency-key-in-flight", "Idempotency-Key in flight"}
 )
 
 // requestError is a problem found before the domain ran.
@@ -53,6 +59,10 @@ type requestError struct {
 }
 
 func (e *requestError) Error() string { return e.message }
+
+func invalidField(field, rule string) *requestError {
+	return invalid(validation.Errors{field: {rule}})
+}
 
 func invalid(errs validation.Errors) *requestError {
 	return &requestError{kind: kindValidation, message: "The request is invalid: see errors for each field.", errors: errs}
@@ -69,7 +79,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, kind problemKind, mess
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(kind.status)
-	_ = json.NewEncoder(w).Encode(p) // the client has gone if this fails; nothing to do
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p) // the client has gone if this fails; nothing to do
 }
 
 // fail turns an error from parsing or the domain into its problem.

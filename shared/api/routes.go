@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/berth-dev/berth/shared/apps"
@@ -25,7 +26,9 @@ type Route struct {
 	Pattern string
 	// Starts lists the workflows the route may start, so that its Lambda
 	// gets those state machine ARNs, and fails at start-up without them.
-	Starts  []apps.Workflow
+	Starts []apps.Workflow
+	// Admin routes need the admin role whatever the method.
+	Admin   bool
 	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
@@ -33,14 +36,18 @@ const orgPath = "/api/v3/organizations/{organisation}"
 
 // Routes is every endpoint of the API.
 var Routes = []Route{
-	{"create-application", http.MethodPost, orgPath + "/applications", []apps.Workflow{apps.ProvisionApplication}, (*Server).createApplication},
-	{"list-applications", http.MethodGet, orgPath + "/applications", nil, (*Server).listApplications},
-	{"get-application", http.MethodGet, orgPath + "/applications/{application}", nil, (*Server).getApplication},
-	{"delete-application", http.MethodDelete, orgPath + "/applications/{application}", []apps.Workflow{apps.TeardownApplication}, (*Server).deleteApplication},
-	{"create-environment", http.MethodPost, orgPath + "/applications/{application}/environments", []apps.Workflow{apps.ProvisionEnvironment}, (*Server).createEnvironment},
-	{"list-environments", http.MethodGet, orgPath + "/applications/{application}/environments", nil, (*Server).listEnvironments},
-	{"get-environment", http.MethodGet, orgPath + "/applications/{application}/environments/{environment}", nil, (*Server).getEnvironment},
-	{"delete-environment", http.MethodDelete, orgPath + "/applications/{application}/environments/{environment}", []apps.Workflow{apps.TeardownEnvironment}, (*Server).deleteEnvironment},
+	{"create-application", http.MethodPost, orgPath + "/applications", []apps.Workflow{apps.ProvisionApplication}, false, (*Server).createApplication},
+	{"list-applications", http.MethodGet, orgPath + "/applications", nil, false, (*Server).listApplications},
+	{"get-application", http.MethodGet, orgPath + "/applications/{application}", nil, false, (*Server).getApplication},
+	{"delete-application", http.MethodDelete, orgPath + "/applications/{application}", []apps.Workflow{apps.TeardownApplication}, false, (*Server).deleteApplication},
+	{"create-environment", http.MethodPost, orgPath + "/applications/{application}/environments", []apps.Workflow{apps.ProvisionEnvironment}, false, (*Server).createEnvironment},
+	{"list-environments", http.MethodGet, orgPath + "/applications/{application}/environments", nil, false, (*Server).listEnvironments},
+	{"get-environment", http.MethodGet, orgPath + "/applications/{application}/environments/{environment}", nil, false, (*Server).getEnvironment},
+	{"delete-environment", http.MethodDelete, orgPath + "/applications/{application}/environments/{environment}", []apps.Workflow{apps.TeardownEnvironment}, false, (*Server).deleteEnvironment},
+	{"create-token", http.MethodPost, orgPath + "/tokens", nil, true, (*Server).createToken},
+	{"list-tokens", http.MethodGet, orgPath + "/tokens", nil, true, (*Server).listTokens},
+	{"revoke-token", http.MethodDelete, orgPath + "/tokens/{token}", nil, true, (*Server).revokeToken},
+	{"list-audit-events", http.MethodGet, orgPath + "/audit-events", nil, true, (*Server).listAuditEvents},
 }
 
 // FindRoute returns the route with the given name.
@@ -57,7 +64,7 @@ func FindRoute(name string) (Route, error) {
 func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 	allowed := map[string][]string{}
 	for _, rt := range routes {
-		mux.Handle(rt.Method+" "+rt.Pattern, withEdge(log, rt.Name, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }))
+		mux.Handle(rt.Method+" "+rt.Pattern, withEdge(log, rt.Name, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) })))
 		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
 	}
 	for pattern, methods := range allowed {
@@ -66,6 +73,16 @@ func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 			w.Header().Set("Allow", allow)
 			writeProblem(w, r, kindMethod, fmt.Sprintf("%s is not allowed here; use %s.", r.Method, allow), nil)
 		}))
+	}
+}
+
+// localAuthorizerRequest is the TOKEN authorizer event API Gateway would
+// send for r.
+func localAuthorizerRequest(r *http.Request) events.APIGatewayCustomAuthorizerRequest {
+	return events.APIGatewayCustomAuthorizerRequest{
+		Type:               "TOKEN",
+		AuthorizationToken: r.Header.Get("Authorization"),
+		MethodArn:          "arn:aws:execute-api:local:000000000000:berth/local/" + r.Method + r.URL.Path,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/workflow"
 )
@@ -56,6 +59,35 @@ func Lambda(route string) {
 	lambda.Start(httpadapter.New(h).ProxyWithContext)
 }
 
+// Authorizer serves the API Gateway TOKEN authorizer in the Lambda runtime.
+func Authorizer() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	a, err := NewAuthorizer(os.Getenv, log)
+	if err != nil {
+		log.Error("cannot start", slog.String("function", "authorizer"), slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(a.Authorize)
+}
+
+// NewAuthorizer builds the authorizer from configuration read through getenv.
+func NewAuthorizer(getenv func(string) string, log *slog.Logger) (*authorizer.Authorizer, error) {
+	table := getenv(EnvTableName)
+	if table == "" {
+		return nil, fmt.Errorf("%s is not set", EnvTableName)
+	}
+	tbl := &store.Table{Client: dynamoDB(getenv), Name: table}
+	return &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: tbl, Now: time.Now}, Touch: tbl, Log: log}, nil
+}
+
+func dynamoDB(getenv func(string) string) *dynamodb.Client {
+	return dynamodb.NewFromConfig(awsConfig(getenv), func(o *dynamodb.Options) {
+		if ep := getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	})
+}
+
 // Handler builds the http.Handler for one route from configuration read
 // through getenv.
 func Handler(route string, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
@@ -68,11 +100,7 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 		return nil, fmt.Errorf("%s is not set", EnvTableName)
 	}
 	cfg := awsConfig(getenv)
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if ep := getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-	})
+	db := dynamoDB(getenv)
 	starter := workflow.StepFunctions{ARNs: map[apps.Workflow]string{}}
 	for _, w := range rt.Starts {
 		arn := getenv(StateMachineEnv(w))
@@ -88,7 +116,11 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 			}
 		})
 	}
-	srv := &api.Server{Apps: apps.NewService(&store.Table{Client: db, Name: table}, starter)}
+	tbl := &store.Table{Client: db, Name: table}
+	srv := &api.Server{
+		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Authenticate: api.FromGateway,
+	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))

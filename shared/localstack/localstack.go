@@ -10,12 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/ratelimit"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/workflow"
 )
@@ -33,7 +37,13 @@ type Config struct {
 	DynamoDBLog *os.File
 	// ClientOptions are applied to the DynamoDB client the API uses.
 	ClientOptions []func(*dynamodb.Options)
+	// RateLimit is each token's rate in requests a second, with bursts of
+	// twice that; DefaultRateLimit when zero.
+	RateLimit float64
 }
+
+// DefaultRateLimit matches the usage plan the CDK stack gives each token.
+const DefaultRateLimit = 50
 
 // Stack is a running local Berth.
 type Stack struct {
@@ -49,6 +59,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Table == "" {
 		cfg.Table = "berth"
 	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
@@ -62,7 +75,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	rec := &workflow.Recorder{}
-	srv := &api.Server{Apps: apps.NewService(&store.Table{Client: client, Name: cfg.Table}, rec)}
+	tbl := &store.Table{Client: client, Name: cfg.Table}
+	// The authorizer is its own Lambda in AWS, with its own client.
+	authTable := &store.Table{Client: ddb.Client(), Name: cfg.Table}
+	authz := &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: authTable, Now: time.Now}, Touch: authTable, Log: cfg.Log}
+	srv := &api.Server{
+		Apps: apps.NewService(tbl, rec), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Authenticate: api.ThroughAuthorizer(authz),
+		Limiter:      &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
+	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, cfg.Log, api.Routes...)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

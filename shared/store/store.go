@@ -52,7 +52,8 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	}
 }
 
-// EnsureTable creates the table unless it exists, and waits until it is active.
+// EnsureTable creates the table unless it exists, waits until it is
+// active, and turns on TTL for the ttl attribute.
 func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	_, err := client.CreateTable(ctx, TableDefinition(name))
 	var inUse *types.ResourceInUseException
@@ -62,6 +63,20 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	w := dynamodb.NewTableExistsWaiter(client)
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %q: %w", name, err)
+	}
+	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe TTL of %q: %w", name, err)
+	}
+	if d := ttl.TimeToLiveDescription; d != nil && d.TimeToLiveStatus == types.TimeToLiveStatusEnabled {
+		return nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttlAttribute), Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("enable TTL on %q: %w", name, err)
 	}
 	return nil
 }

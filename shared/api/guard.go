@@ -1,0 +1,239 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/berth-dev/berth/shared/audit"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/authorizer"
+	"github.com/berth-dev/berth/shared/idempotency"
+)
+
+// Authenticate finds who a request acts as; auth.ErrUnauthenticated when
+// it carries no valid token.
+type Authenticate func(*http.Request) (auth.Principal, error)
+
+// FromGateway reads the principal API Gateway's authorizer put in the
+// request context. A request without one fails closed.
+func FromGateway(r *http.Request) (auth.Principal, error) {
+	gw, ok := core.GetAPIGatewayContextFromContext(r.Context())
+	if !ok {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return authorizer.Principal(gw.Authorizer)
+}
+
+// ThroughAuthorizer runs the authorizer's own code on each request, as API
+// Gateway would, for the local stack.
+func ThroughAuthorizer(a *authorizer.Authorizer) Authenticate {
+	return func(r *http.Request) (auth.Principal, error) {
+		res, err := a.Authorize(r.Context(), localAuthorizerRequest(r))
+		if errors.Is(err, authorizer.ErrUnauthorized) {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		return authorizer.Principal(res.Context)
+	}
+}
+
+// Limiter throttles each token; the local stack's stands in for API
+// Gateway's usage plans.
+type Limiter interface {
+	// Allow reports whether the token may make a request now, and if not,
+	// when to retry.
+	Allow(tokenID string) (bool, time.Duration)
+}
+
+type principalKey struct{}
+
+func principalFrom(ctx context.Context) auth.Principal {
+	p, _ := ctx.Value(principalKey{}).(auth.Principal)
+	return p
+}
+
+// guard runs before every route: authentication (401), organisation
+// membership (404, so that another organisation's resources cannot even
+// be probed), role (403), rate (429), then the handler, with idempotency
+// keys and an audit event for mutations.
+func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.Authenticate(r)
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="berth"`)
+			writeProblem(w, r, kindUnauthenticated, "Send a valid API token: Authorization: Bearer berth_...", nil)
+			return
+		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		if !p.Member(r.PathValue("organisation")) {
+			writeProblem(w, r, kindNotFound, "No such organisation, or this token may not act on it.", nil)
+			return
+		}
+		if need := auth.Needs(r.Method, rt.Admin); !p.Role.Covers(need) {
+			writeProblem(w, r, kindForbidden, fmt.Sprintf("This needs a token with the %s role; this token has %s.", need, p.Role), nil)
+			return
+		}
+		if s.Limiter != nil {
+			if ok, retry := s.Limiter.Allow(p.TokenID); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(retry.Round(time.Second)/time.Second))))
+				writeProblem(w, r, kindRateLimited, "Too many requests for this token; retry after the given seconds.", nil)
+				return
+			}
+		}
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h(w, r)
+			return
+		}
+		rec := &recorder{header: http.Header{}}
+		if key, ok := r.Header["Idempotency-Key"]; ok {
+			s.idempotent(rec, r, key[0], h)
+		} else {
+			h(rec, r)
+		}
+		rec.copyTo(w)
+		s.audit(r, rt, p, rec.status)
+	}
+}
+
+func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, status int) {
+	e := audit.Event{
+		Organisation: r.PathValue("organisation"), TokenID: p.TokenID, Action: rt.Name,
+		Target: r.URL.Path, Outcome: status, RequestID: requestID(r.Context()), Time: s.now(),
+	}
+	if err := s.Audit.AppendAudit(r.Context(), e); err != nil {
+		noteError(r.Context(), fmt.Errorf("audit event not written: %w", err))
+	}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// idempotent runs h at most once per Idempotency-Key and request. A
+// repeat gets the first response again; a repeat with another request
+// gets 422; a repeat while the first runs gets 409.
+func (s *Server) idempotent(w *recorder, r *http.Request, key string, h http.HandlerFunc) {
+	if !idempotency.ValidKey(key) {
+		fail(w, r, invalidField("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		fail(w, r, bodyReadError(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	org, lock := r.PathValue("organisation"), requestID(r.Context())
+	fp := idempotency.Fingerprint(r.Method, r.URL.RequestURI(), body)
+	prev, err := s.Idempotency.BeginIdempotent(r.Context(), org, key, idempotency.NewClaim(fp, lock, s.now()))
+	if err == nil && prev != nil && prev.Fingerprint == fp && !prev.Done {
+		prev, err = s.awaitIdempotent(r.Context(), org, key, fp)
+	}
+	switch {
+	case err != nil:
+		fail(w, r, err)
+	case prev != nil && prev.Fingerprint != fp:
+		writeProblem(w, r, kindKeyReused, "This Idempotency-Key was used with a different request; use a new key for a new request.", nil)
+	case prev != nil && !prev.Done:
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, kindKeyInFlight, "A request with this Idempotency-Key is still in progress; retry shortly.", nil)
+	case prev != nil:
+		for k, v := range prev.Response.Headers {
+			w.Header().Set(k, v)
+		}
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(prev.Response.Status)
+		_, _ = w.Write(prev.Response.Body)
+	default:
+		h(w, r)
+		if w.status >= 500 {
+			// A server failure is not the request's answer: free the key for a retry.
+			if err := s.Idempotency.AbandonIdempotent(r.Context(), org, key, lock); err != nil {
+				noteError(r.Context(), err)
+			}
+			return
+		}
+		res := idempotency.Response{Status: w.status, Body: w.body.Bytes(), Headers: map[string]string{}}
+		for _, k := range []string{"Content-Type", "Location", "Cache-Control"} {
+			if v := w.header.Get(k); v != "" {
+				res.Headers[k] = v
+			}
+		}
+		if err := s.Idempotency.CompleteIdempotent(r.Context(), org, key, lock, res); err != nil {
+			noteError(r.Context(), err)
+		}
+	}
+}
+
+// awaitIdempotent polls a key held by a request in flight until it is done
+// or WaitInFlight passes, and returns the record as last read. A key the
+// first request released (it failed) reads as still in flight: the client
+// retries, and its retry claims the key.
+func (s *Server) awaitIdempotent(ctx context.Context, org, key, fp string) (*idempotency.Record, error) {
+	deadline := time.Now().Add(idempotency.WaitInFlight)
+	for wait := 25 * time.Millisecond; ; wait = min(2*wait, 400*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		rec, err := s.Idempotency.GetIdempotent(ctx, org, key)
+		if err != nil || rec == nil || rec.Done || time.Now().After(deadline) {
+			if rec == nil && err == nil {
+				return &idempotency.Record{Fingerprint: fp}, nil
+			}
+			return rec, err
+		}
+	}
+}
+
+// recorder buffers a response, so that it can be stored for idempotent
+// replays and its status audited before it is sent.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.body.Write(b)
+}
+
+func (rec *recorder) copyTo(w http.ResponseWriter) {
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes()) // the client has gone if this fails; nothing to do
+}

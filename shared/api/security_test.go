@@ -1,0 +1,387 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// callAs sends a request with the given Authorization header ("" for none).
+func callAs(t *testing.T, authorization, method, path string, body any, headers ...string) response {
+	t.Helper()
+	return call(t, method, path, body, append([]string{"Authorization", authorization}, headers...)...)
+}
+
+func bearer(token string) string { return "Bearer " + token }
+
+// tokenID is the id part of a token string.
+func tokenID(t *testing.T, token string) string {
+	t.Helper()
+	id, _, ok := auth.Parse(token)
+	if !ok {
+		t.Fatalf("not a token: %q", token)
+	}
+	return id
+}
+
+// routeRequest builds a request for a route on org, against the fixtures
+// of seedOrg. Creates use a fresh name n so they can repeat.
+func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, body any) {
+	t.Helper()
+	path = strings.NewReplacer(
+		"{organisation}", org, "{application}", "my-app", "{environment}", "pr-456",
+		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)),
+	).Replace(r.Pattern)
+	switch r.Name {
+	case "create-application":
+		b := seed(t, "create-application.json")
+		b["appName"] = "app-" + string(rune('a'+n))
+		body = b
+	case "create-environment":
+		b := seed(t, "create-environment.json")
+		b["envName"] = "env-" + string(rune('a'+n))
+		body = b
+	case "create-token":
+		body = map[string]any{"role": "read"}
+	}
+	return path, body
+}
+
+// seedOrg gives org an application with a pr-456 environment.
+func seedOrg(t *testing.T, org string) {
+	t.Helper()
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")), http.StatusCreated)
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", seed(t, "create-environment.json")), http.StatusCreated)
+}
+
+// readsFirst orders routes so that deletes come last.
+func readsFirst() []api.Route {
+	routes := slices.Clone(api.Routes)
+	slices.SortStableFunc(routes, func(a, b api.Route) int {
+		rank := func(r api.Route) int {
+			switch r.Method {
+			case http.MethodGet:
+				return 0
+			case http.MethodPost:
+				return 1
+			}
+			return 2
+		}
+		return rank(a) - rank(b)
+	})
+	return routes
+}
+
+// TestTenantMatrix: organisation A's tokens, whatever their role, get 404
+// on every route of organisation B and change nothing; on its own
+// organisation each role gets what it may do, and 403 otherwise.
+func TestTenantMatrix(t *testing.T) {
+	orgA, orgB := uniqueOrg(t)+"-a", uniqueOrg(t)+"-b"
+	seedOrg(t, orgB)
+	for _, role := range auth.Roles {
+		tokA := tokenFor(t, orgA, role)
+		for i, r := range readsFirst() {
+			t.Run("A "+string(role)+" on B "+r.Name, func(t *testing.T) {
+				path, body := routeRequest(t, r, orgB, i)
+				before := tableCount(t)
+				res := callAs(t, bearer(tokA), r.Method, path, body)
+				mustStatus(t, res, http.StatusNotFound)
+				// The same answer whether or not B has the resource.
+				if res.json(t)["detail"] != "No such organisation, or this token may not act on it." {
+					t.Fatalf("the 404 says more than that: %s", res.Body)
+				}
+				if after := tableCount(t); after != before {
+					t.Fatalf("table went from %d to %d items", before, after)
+				}
+			})
+		}
+	}
+	for _, role := range auth.Roles {
+		org := uniqueOrg(t) + "-" + string(role)
+		seedOrg(t, org)
+		tok := tokenFor(t, org, role)
+		for i, r := range readsFirst() {
+			t.Run(string(role)+" on own "+r.Name, func(t *testing.T) {
+				path, body := routeRequest(t, r, org, i)
+				before := tableCount(t)
+				res := callAs(t, bearer(tok), r.Method, path, body)
+				if role.Covers(auth.Needs(r.Method, r.Admin)) {
+					if res.Status < 200 || res.Status > 299 {
+						t.Fatalf("status %d, want 2xx: %s", res.Status, res.Body)
+					}
+					return
+				}
+				mustStatus(t, res, http.StatusForbidden)
+				if after := tableCount(t); after != before {
+					t.Fatalf("a refused request changed the table: %d to %d items", before, after)
+				}
+			})
+		}
+	}
+}
+
+func TestUnauthenticated(t *testing.T) {
+	org := uniqueOrg(t)
+	seedOrg(t, org)
+	live := tokenFor(t, org, auth.RoleAdmin)
+	expired, id, secret := auth.NewSecret()
+	past := time.Now().Add(-time.Minute)
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	if err := tbl.CreateToken(context.Background(), auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{org},
+		Role: auth.RoleAdmin, ExpiresAt: &past, CreatedAt: past.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	unknown, _, _ := auth.NewSecret()
+	liveID := tokenID(t, live)
+	cases := map[string]string{
+		"no header":       "",
+		"not bearer":      "Basic " + live,
+		"not a token":     "Bearer hello",
+		"unknown token":   bearer(unknown),
+		"wrong secret":    bearer("berth_" + liveID + "_" + strings.Repeat("0", 64)),
+		"expired token":   bearer(expired),
+		"token truncated": bearer(live[:len(live)-1]),
+	}
+	for name, authorization := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, r := range api.Routes {
+				path, body := routeRequest(t, r, org, 0)
+				before := tableCount(t)
+				res := callAs(t, authorization, r.Method, path, body)
+				mustStatus(t, res, http.StatusUnauthorized)
+				if !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Fatalf("%s: no WWW-Authenticate: Bearer", r.Name)
+				}
+				if tableCount(t) != before {
+					t.Fatalf("%s: a 401 changed the table", r.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestTokenLifecycle creates a token through the API, uses it, lists it
+// without its secret, and revokes it.
+func TestTokenLifecycle(t *testing.T) {
+	org := uniqueOrg(t)
+	seedOrg(t, org)
+	res := call(t, http.MethodPost, orgPath(org)+"/tokens", map[string]any{"role": "read", "description": "dashboard"})
+	mustStatus(t, res, http.StatusCreated)
+	created := res.json(t)
+	token, id := created["token"].(string), created["tokenId"].(string)
+	if tokenID(t, token) != id || created["role"] != "read" || !slices.Equal(toStrings(created["organisations"]), []string{org}) {
+		t.Fatalf("created %s", res.Body)
+	}
+
+	mustStatus(t, callAs(t, bearer(token), http.MethodGet, orgPath(org)+"/applications/my-app", nil), http.StatusOK)
+	mustStatus(t, callAs(t, bearer(token), http.MethodDelete, orgPath(org)+"/applications/my-app", nil), http.StatusForbidden)
+
+	list := call(t, http.MethodGet, orgPath(org)+"/tokens", nil)
+	mustStatus(t, list, http.StatusOK)
+	if strings.Contains(string(list.Body), token[len(token)-64:]) || strings.Contains(string(list.Body), "secret") {
+		t.Fatalf("the token list shows a secret: %s", list.Body)
+	}
+	var listed map[string]any
+	for _, tok := range list.json(t)["tokens"].([]any) {
+		if obj(tok)["tokenId"] == id {
+			listed = obj(tok)
+		}
+	}
+	if listed == nil || listed["lastUsedAt"] == nil || listed["description"] != "dashboard" {
+		t.Fatalf("token %s listed as %v", id, listed)
+	}
+
+	mustStatus(t, call(t, http.MethodDelete, orgPath(org)+"/tokens/"+id, nil), http.StatusNoContent)
+	mustStatus(t, callAs(t, bearer(token), http.MethodGet, orgPath(org)+"/applications/my-app", nil), http.StatusUnauthorized)
+	mustStatus(t, call(t, http.MethodDelete, orgPath(org)+"/tokens/"+id, nil), http.StatusNotFound)
+
+	// A token cannot reach past its creator's organisations.
+	res = call(t, http.MethodPost, orgPath(org)+"/tokens", map[string]any{"role": "admin", "organisations": []string{org, "someone-else"}})
+	mustStatus(t, res, http.StatusBadRequest)
+	if _, ok := res.fieldErrors(t)["organisations[1]"]; !ok {
+		t.Fatalf("errors do not name organisations[1]: %s", res.Body)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+func TestIdempotencyKeyReplays(t *testing.T) {
+	org := uniqueOrg(t)
+	body := seed(t, "create-application.json")
+	first := call(t, http.MethodPost, orgPath(org)+"/applications", body, "Idempotency-Key", "create-my-app-1")
+	mustStatus(t, first, http.StatusCreated)
+	before := itemCount(t)
+	again := call(t, http.MethodPost, orgPath(org)+"/applications", body, "Idempotency-Key", "create-my-app-1")
+	mustStatus(t, again, http.StatusCreated)
+	if !bytes.Equal(first.Body, again.Body) || again.Header.Get("Idempotent-Replayed") != "true" || again.Header.Get("Location") != first.Header.Get("Location") {
+		t.Fatalf("the replay differs:\n%s\n%s", first.Body, again.Body)
+	}
+	if itemCount(t) != before {
+		t.Fatal("the replay had an effect")
+	}
+
+	body["maxCapacity"] = 3
+	res := call(t, http.MethodPost, orgPath(org)+"/applications", body, "Idempotency-Key", "create-my-app-1")
+	mustStatus(t, res, http.StatusUnprocessableEntity)
+
+	// A 4xx is the request's answer too, and replays as such.
+	bad := map[string]any{"appName": "Bad_Name"}
+	r1 := call(t, http.MethodPost, orgPath(org)+"/applications", bad, "Idempotency-Key", "bad-1")
+	r2 := call(t, http.MethodPost, orgPath(org)+"/applications", bad, "Idempotency-Key", "bad-1")
+	mustStatus(t, r2, http.StatusBadRequest)
+	if !bytes.Equal(r1.Body, r2.Body) {
+		t.Fatal("a replayed 400 differs")
+	}
+
+	res = call(t, http.MethodPost, orgPath(org)+"/applications", bad, "Idempotency-Key", "has space")
+	mustStatus(t, res, http.StatusBadRequest)
+	if _, ok := res.fieldErrors(t)["Idempotency-Key"]; !ok {
+		t.Fatalf("errors do not name Idempotency-Key: %s", res.Body)
+	}
+
+	// Keys are per organisation, and DELETE takes them too.
+	mustStatus(t, call(t, http.MethodPost, orgPath(org+"-x")+"/applications", seed(t, "create-application.json"), "Idempotency-Key", "create-my-app-1"), http.StatusCreated)
+	d1 := call(t, http.MethodDelete, orgPath(org)+"/applications/my-app", nil, "Idempotency-Key", "del-1")
+	d2 := call(t, http.MethodDelete, orgPath(org)+"/applications/my-app", nil, "Idempotency-Key", "del-1")
+	mustStatus(t, d2, http.StatusAccepted)
+	if !bytes.Equal(d1.Body, d2.Body) || d2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("a replayed DELETE differs")
+	}
+}
+
+// TestConcurrentRequestsWithOneKey: 50 at once make one application, and
+// all get the same answer.
+func TestConcurrentRequestsWithOneKey(t *testing.T) {
+	org := uniqueOrg(t)
+	body := seed(t, "create-application.json")
+	tokenFor(t, org, auth.RoleAdmin)
+	const n = 50
+	results := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			results[i] = call(t, http.MethodPost, orgPath(org)+"/applications", body, "Idempotency-Key", "one-key")
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.Status != http.StatusCreated || !bytes.Equal(r.Body, results[0].Body) {
+			t.Fatalf("response %d: %d %s\nwant: %d %s", i, r.Status, r.Body, results[0].Status, results[0].Body)
+		}
+	}
+	list := call(t, http.MethodGet, orgPath(org)+"/applications", nil).json(t)
+	if n := len(list["applications"].([]any)); n != 1 {
+		t.Fatalf("%d applications, want 1", n)
+	}
+}
+
+func TestConcurrentCreatesWithoutKey(t *testing.T) {
+	org := uniqueOrg(t)
+	tokenFor(t, org, auth.RoleAdmin)
+	const n = 50
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			statuses[i] = call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")).Status
+		})
+	}
+	wg.Wait()
+	if c := countOf(statuses, http.StatusCreated); c != 1 || countOf(statuses, http.StatusConflict) != n-1 {
+		t.Fatalf("statuses %v: want one 201 and %d 409", statuses, n-1)
+	}
+}
+
+func countOf(xs []int, x int) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAuditEvents(t *testing.T) {
+	org := uniqueOrg(t)
+	seedOrg(t, org)
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", map[string]any{"appName": "X"}), http.StatusBadRequest)
+	mustStatus(t, call(t, http.MethodDelete, orgPath(org)+"/applications/my-app", nil), http.StatusAccepted)
+	// Reads are not audited; refused requests from other organisations are not either.
+	call(t, http.MethodGet, orgPath(org)+"/applications", nil)
+	callAs(t, bearer(tokenFor(t, org+"-other", auth.RoleAdmin)), http.MethodDelete, orgPath(org)+"/applications/my-app", nil)
+
+	var events []map[string]any
+	next := ""
+	for {
+		path := orgPath(org) + "/audit-events?limit=2"
+		if next != "" {
+			path += "&nextToken=" + next
+		}
+		res := call(t, http.MethodGet, path, nil)
+		mustStatus(t, res, http.StatusOK)
+		for _, e := range res.json(t)["auditEvents"].([]any) {
+			events = append(events, obj(e))
+		}
+		if next, _ = res.json(t)["nextToken"].(string); next == "" {
+			break
+		}
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, fmt.Sprintf("%s %v", e["action"], e["outcome"]))
+		if e["tokenId"] != tokenID(t, tokenFor(t, org, auth.RoleAdmin)) || e["organisation"] != org || e["time"] == nil || e["requestId"] == "" {
+			t.Fatalf("event %v", e)
+		}
+	}
+	want := []string{"delete-application 202", "create-application 400", "create-environment 201", "create-application 201"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audit events %v, want newest first %v", got, want)
+	}
+}
+
+// TestSecretsStayOut: no token secret reaches a log line, and none but
+// the create-token response shows one.
+func TestSecretsStayOut(t *testing.T) {
+	org := uniqueOrg(t)
+	seedOrg(t, org)
+	admin := tokenFor(t, org, auth.RoleAdmin)
+	res := call(t, http.MethodPost, orgPath(org)+"/tokens", map[string]any{"role": "write"})
+	mustStatus(t, res, http.StatusCreated)
+	minted := res.json(t)["token"].(string)
+	var bodies []string
+	for _, r := range readsFirst() {
+		path, body := routeRequest(t, r, org, 20)
+		bodies = append(bodies, string(callAs(t, bearer(minted), r.Method, path, body).Body))
+		bodies = append(bodies, string(callAs(t, bearer(minted+"x"), r.Method, path, body).Body))
+	}
+	for _, secret := range []string{admin[len(admin)-64:], minted[len(minted)-64:]} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatal("a token secret reached the logs")
+		}
+		for _, b := range bodies {
+			if strings.Contains(b, secret) {
+				t.Fatalf("a token secret reached a response: %s", b)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), `"route":"create-token"`) {
+		t.Fatal("the logs were not captured; the check above proves nothing")
+	}
+}

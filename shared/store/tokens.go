@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
+)
+
+// Tokens, audit events and idempotency records (see items.go for records):
+//
+//	item                pk                 sk
+//	token               TOKEN#<id>         TOKEN
+//	token membership    ORG#<org>          TOKEN#<id>
+//	audit event         ORG#<org>          AUDIT#<time>#<request id>
+//	idempotency record  ORG#<org>          IDEM#<sha256 of the key>
+//
+// A token may act on several organisations, so the authorizer finds it by
+// id alone; that is the one key the organisation does not lead. Each
+// organisation lists its tokens through membership items.
+const (
+	tokenSK          = "TOKEN"
+	tokenPrefix      = "TOKEN#"
+	touchGranularity = time.Minute
+)
+
+func tokenPK(id string) string { return "TOKEN#" + id }
+
+type tokenItem struct {
+	PK            string     `dynamodbav:"pk"`
+	SK            string     `dynamodbav:"sk"`
+	Kind          string     `dynamodbav:"kind"`
+	ID            string     `dynamodbav:"id"`
+	SecretHash    string     `dynamodbav:"secretHash,omitempty"`
+	Organisations []string   `dynamodbav:"organisations"`
+	Role          string     `dynamodbav:"role"`
+	Description   string     `dynamodbav:"description,omitempty"`
+	ExpiresAt     *time.Time `dynamodbav:"expiresAt,omitempty"`
+	CreatedAt     time.Time  `dynamodbav:"createdAt"`
+	LastUsedAt    *time.Time `dynamodbav:"lastUsedAt,omitempty"`
+}
+
+func (it tokenItem) token() auth.Token {
+	return auth.Token{ID: it.ID, SecretHash: it.SecretHash, Organisations: it.Organisations, Role: auth.Role(it.Role),
+		Description: it.Description, ExpiresAt: it.ExpiresAt, CreatedAt: it.CreatedAt, LastUsedAt: it.LastUsedAt}
+}
+
+// CreateToken stores a token and one membership item per organisation.
+func (t *Table) CreateToken(ctx context.Context, tok auth.Token) error {
+	it := tokenItem{PK: tokenPK(tok.ID), SK: tokenSK, Kind: "token", ID: tok.ID, SecretHash: tok.SecretHash,
+		Organisations: tok.Organisations, Role: string(tok.Role), Description: tok.Description,
+		ExpiresAt: tok.ExpiresAt, CreatedAt: tok.CreatedAt}
+	main, err := put(it, "attribute_not_exists(pk)")
+	if err != nil {
+		return err
+	}
+	main.Put.TableName = aws.String(t.Name)
+	writes := []types.TransactWriteItem{main}
+	for _, org := range tok.Organisations {
+		member := it
+		member.PK, member.SK, member.Kind, member.SecretHash = orgKey(org), tokenPrefix+tok.ID, "tokenMembership", ""
+		w, err := put(member, "attribute_not_exists(pk)")
+		if err != nil {
+			return err
+		}
+		w.Put.TableName = aws.String(t.Name)
+		writes = append(writes, w)
+	}
+	if _, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		return fmt.Errorf("create token %s: %w", tok.ID, err)
+	}
+	return nil
+}
+
+// GetToken reads a token by id; auth.ErrNoToken if there is none.
+func (t *Table) GetToken(ctx context.Context, id string) (auth.Token, error) {
+	out, err := t.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.Name), Key: key(tokenPK(id), tokenSK), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return auth.Token{}, fmt.Errorf("get token %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return auth.Token{}, auth.ErrNoToken
+	}
+	var it tokenItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return auth.Token{}, fmt.Errorf("unmarshal token %s: %w", id, err)
+	}
+	return it.token(), nil
+}
+
+// TouchToken records that the token was used, at most once a minute so
+// that busy tokens do not cost a write per request.
+func (t *Table) TouchToken(ctx context.Context, id string, now time.Time) error {
+	ts, err := attributevalue.Marshal(now.UTC())
+	if err != nil {
+		return err
+	}
+	before, err := attributevalue.Marshal(now.UTC().Add(-touchGranularity))
+	if err != nil {
+		return err
+	}
+	_, err = t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Name),
+		Key:                       key(tokenPK(id), tokenSK),
+		UpdateExpression:          aws.String("SET lastUsedAt = :now"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ts, ":before": before},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return nil // used within the last minute already, or revoked meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("touch token %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListTokens reads a page of an organisation's tokens: a Query of the
+// membership items, then one BatchGetItem for their last-used times.
+func (t *Table) ListTokens(ctx context.Context, org string, page apps.PageRequest) (apps.Page[auth.Token], error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(t.Name),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(orgKey(org)), ":prefix": str(tokenPrefix),
+		},
+		Limit: aws.Int32(int32(page.Limit + 1)),
+	}
+	if page.After != "" {
+		in.ExclusiveStartKey = key(orgKey(org), tokenPrefix+page.After)
+	}
+	out, err := t.Client.Query(ctx, in)
+	if err != nil {
+		return apps.Page[auth.Token]{}, fmt.Errorf("list tokens: %w", err)
+	}
+	var res apps.Page[auth.Token]
+	for _, item := range out.Items {
+		var it tokenItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return apps.Page[auth.Token]{}, fmt.Errorf("unmarshal token: %w", err)
+		}
+		res.Items = append(res.Items, it.token())
+	}
+	res.Items, res.Next = trimPage(res.Items, page.Limit, out.LastEvaluatedKey != nil, func(tok auth.Token) string { return tok.ID })
+	if len(res.Items) == 0 {
+		return res, nil
+	}
+	return res, t.fillLastUsed(ctx, res.Items)
+}
+
+func (t *Table) fillLastUsed(ctx context.Context, toks []auth.Token) error {
+	keys := make([]map[string]types.AttributeValue, len(toks))
+	for i, tok := range toks {
+		keys[i] = key(tokenPK(tok.ID), tokenSK)
+	}
+	req := map[string]types.KeysAndAttributes{t.Name: {
+		Keys: keys, ProjectionExpression: aws.String("id, lastUsedAt"),
+	}}
+	lastUsed := map[string]*time.Time{}
+	for attempt := 0; len(req) > 0 && attempt < 5; attempt++ {
+		out, err := t.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return fmt.Errorf("read token last-used times: %w", err)
+		}
+		for _, item := range out.Responses[t.Name] {
+			var it tokenItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return fmt.Errorf("unmarshal token: %w", err)
+			}
+			lastUsed[it.ID] = it.LastUsedAt
+		}
+		req = out.UnprocessedKeys
+	}
+	for i := range toks {
+		toks[i].LastUsedAt = lastUsed[toks[i].ID]
+	}
+	return nil
+}
+
+// RevokeToken deletes a token that may act on org, with its memberships.
+func (t *Table) RevokeToken(ctx context.Context, org, id string) error {
+	tok, err := t.GetToken(ctx, id)
+	if errors.Is(err, auth.ErrNoToken) || err == nil && !slices.Contains(tok.Organisations, org) {
+		return apps.NotFound("token %q does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	writes := []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(tokenPK(id), tokenSK)}}}
+	for _, o := range tok.Organisations {
+		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(orgKey(o), tokenPrefix+id)}})
+	}
+	if _, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	return nil
+}

@@ -21,6 +21,32 @@ import (
 // a whole task definition, which is what a body here becomes.
 const MaxBodyBytes = 64 << 10
 
+// MaxDepth bounds how deeply a body may nest objects and arrays; the
+// deepest valid body nests 6 levels.
+const MaxDepth = 16
+
+// depth returns how deeply b nests objects and arrays, outside strings.
+func depth(b []byte) int {
+	deepest, d, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
+}
+
 // decodeBody reads a JSON object from r into v. Before v sees the body, it
 // checks the whole document against v's shape, so that every unknown field
 // and wrong type is reported with its full path, not just the first.
@@ -51,6 +77,10 @@ func bodyReadError(err error) *requestError {
 func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &requestError{kind: kindValidation, message: "The body is required.", errors: validation.Errors{"body": {"is required"}}}
+	}
+	if depth(body) > MaxDepth {
+		return &requestError{kind: kindMalformed, message: fmt.Sprintf("The body nests deeper than %d levels.", MaxDepth),
+			errors: validation.Errors{"body": {fmt.Sprintf("must not nest objects and arrays deeper than %d levels", MaxDepth)}}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -154,7 +184,9 @@ func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
 			errs.Add(at, "must be an integer")
 			return
 		}
-		if _, err := strconv.ParseInt(n.String(), 10, int(t.Size())*8); err != nil {
+		if strings.ContainsAny(n.String(), ".eE") {
+			errs.Add(at, "must be an integer")
+		} else if _, err := strconv.ParseInt(n.String(), 10, int(t.Size())*8); err != nil {
 			errs.Add(at, "must be an integer within range")
 		}
 	default:

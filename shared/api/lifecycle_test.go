@@ -438,3 +438,22 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		t.Fatal("404 is not a problem document")
 	}
 }
+
+// TestEnvironmentLimit: an application holds at most 50 environments,
+// production included, since its GET returns them all.
+func TestEnvironmentLimit(t *testing.T) {
+	org := uniqueOrg(t)
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")), http.StatusCreated)
+	body := seed(t, "create-environment.json")
+	for i := 1; i < apps.MaxEnvironments; i++ {
+		body["envName"] = fmt.Sprintf("env-%02d", i)
+		mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", body), http.StatusCreated)
+	}
+	before := itemCount(t)
+	body["envName"] = "one-too-many"
+	res := call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", body)
+	mustStatus(t, res, http.StatusConflict)
+	if itemCount(t) != before {
+		t.Fatal("a refused environment was stored")
+	}
+}

@@ -61,7 +61,7 @@ func pageRequest(r *http.Request, list string) (apps.PageRequest, error) {
 	errs := validation.Errors{}
 	if s := q.Get("limit"); q.Has("limit") {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxLimit {
+		if err != nil || n < 1 || n > MaxLimit || s[0] == '+' {
 			errs.Addf("limit", "must be an integer between 1 and %d", MaxLimit)
 		}
 		page.Limit = n

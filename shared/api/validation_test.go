@@ -202,6 +202,7 @@ func TestMalformedBodies(t *testing.T) {
 		{"null", `null`, "application/json", 400, "body"},
 		{"empty", ``, "application/json", 400, "body"},
 		{"over the cap", big, "application/json", 413, "body"},
+		{"nested too deep", `{"appName":` + strings.Repeat("[", 17) + strings.Repeat("]", 17) + `}`, "application/json", 400, "body"},
 		{"not JSON content", `appName=x`, "application/x-www-form-urlencoded", 415, ""},
 	}
 	for _, tc := range cases {

@@ -20,6 +20,9 @@ const (
 	MaxStorageGB          = 65536
 	DefaultMountPath      = "/mnt/data"
 	maxImageTagLength     = 128
+	// MaxEnvironments bounds an application's environments, which its GET
+	// reads and returns whole.
+	MaxEnvironments = 50
 )
 
 var (

@@ -114,7 +114,8 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 }
 
 func checkEffectiveCapacity(errs validation.Errors, min, max int) {
-	if min > max && errs["minCapacity"] == nil && errs["composeDefinition.minCapacity"] == nil {
+	if min > max && errs["minCapacity"] == nil && errs["maxCapacity"] == nil &&
+		errs["composeDefinition.minCapacity"] == nil && errs["composeDefinition.maxCapacity"] == nil {
 		errs.Addf("minCapacity", "must not exceed maxCapacity (%d)", max)
 	}
 }
@@ -171,6 +172,9 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	}
 	if app.Status == StatusDeleting {
 		return Environment{}, Conflict("application %q is being deleted", appName)
+	}
+	if len(envs) >= MaxEnvironments {
+		return Environment{}, Conflict("application %q has %d environments, the most it may have; delete one first", appName, MaxEnvironments)
 	}
 	env := Environment{Organisation: org, Application: appName, Name: req.EnvName}
 	for _, e := range envs {

@@ -13,12 +13,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/store"
@@ -84,9 +86,19 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 
+	// The events act as token 0123456789abcdef, and revoke fedcba9876543210.
+	tbl := &store.Table{Client: ddb.Client(), Name: "berth-events"}
+	for _, id := range []string{eventTokenID, "fedcba9876543210"} {
+		tok := auth.Token{ID: id, SecretHash: auth.HashSecret(eventSecret), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now()}
+		if err := tbl.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Creates first, deletes last, so each valid event finds what it needs.
-	order := []string{"create-application", "create-environment", "list-applications", "get-application",
-		"list-environments", "get-environment", "delete-environment", "delete-application"}
+	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application",
+		"list-environments", "get-environment", "list-tokens", "list-audit-events",
+		"delete-environment", "delete-application", "revoke-token"}
 	var routeNames []string
 	for _, r := range api.Routes {
 		routeNames = append(routeNames, r.Name)
@@ -97,7 +109,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	files, _ := filepath.Glob("../../events/*.json")
 	for _, f := range files {
 		fn := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".json"), ".invalid")
-		if !slices.Contains(routeNames, fn) {
+		if !slices.Contains(routeNames, fn) && fn != "authorizer" {
 			t.Errorf("%s names no function", f)
 		}
 	}
@@ -158,6 +170,64 @@ func header(res events.APIGatewayProxyResponse, name string) string {
 		return vs[0]
 	}
 	return ""
+}
+
+const (
+	eventTokenID = "0123456789abcdef"
+	eventSecret  = "5555555555555555555555555555555555555555555555555555555555555555"
+)
+
+// TestAuthorizerEvents runs events/authorizer*.json through the authorizer
+// as Lambda would, against DynamoDB Local.
+func TestAuthorizerEvents(t *testing.T) {
+	ctx := context.Background()
+	ddb, err := dynamolocal.Start(ctx, dynamolocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.Stop()
+	if err := store.EnsureTable(ctx, ddb.Client(), "berth-authorizer"); err != nil {
+		t.Fatal(err)
+	}
+	tbl := &store.Table{Client: ddb.Client(), Name: "berth-authorizer"}
+	tok := auth.Token{ID: eventTokenID, SecretHash: auth.HashSecret(eventSecret), Organisations: []string{"acme", "beta"}, Role: auth.RoleWrite, CreatedAt: time.Now()}
+	if err := tbl.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	a, err := boot.NewAuthorizer(env(map[string]string{
+		boot.EnvTableName: "berth-authorizer", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDLOCAL",
+		"AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint,
+	}), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) events.APIGatewayCustomAuthorizerRequest {
+		raw, err := os.ReadFile("../../events/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.APIGatewayCustomAuthorizerRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	res, err := a.Authorize(ctx, read("authorizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.PolicyDocument.Statement[0]
+	if res.PrincipalID != eventTokenID || st.Effect != "Allow" || st.Resource[0] != "arn:aws:execute-api:eu-west-1:123456789012:abc123/v3/*" ||
+		res.Context["organisations"] != "acme,beta" || res.Context["role"] != "write" || res.UsageIdentifierKey != eventTokenID {
+		t.Fatalf("authorizer answered %+v", res)
+	}
+	if _, err := a.Authorize(ctx, read("authorizer.invalid.json")); err == nil || err.Error() != "Unauthorized" {
+		t.Fatalf("invalid token: %v, want Unauthorized", err)
+	}
+	got, err := tbl.GetToken(ctx, eventTokenID)
+	if err != nil || got.LastUsedAt == nil {
+		t.Fatalf("last-used time not recorded: %+v %v", got, err)
+	}
 }
 
 func sameSet(a, b []string) bool {

@@ -93,7 +93,9 @@ func CheckCapacity(min, max *int, errs validation.Errors, p string) {
 	if max != nil && (*max < 1 || *max > MaxCapacity) {
 		errs.Addf(validation.Join(p, "maxCapacity"), "must be between 1 and %d", MaxCapacity)
 	}
-	if min != nil && max != nil && *min > *max {
+	validMin := min != nil && *min >= MinCapacity && *min <= MaxCapacity
+	validMax := max != nil && *max >= 1 && *max <= MaxCapacity
+	if validMin && validMax && *min > *max {
 		errs.Add(validation.Join(p, "minCapacity"), "must not exceed maxCapacity")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -157,13 +158,16 @@ func withEdge(log *slog.Logger, route string, h http.HandlerFunc) http.Handler {
 	})
 }
 
+// requestIDRE bounds a caller's X-Request-Id: it ends up in logs and audit keys.
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
+
 // incomingRequestID prefers API Gateway's request id, then the caller's
 // X-Request-Id, then a new one.
 func incomingRequestID(r *http.Request) string {
 	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && gw.RequestID != "" {
 		return gw.RequestID
 	}
-	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 {
+	if id := r.Header.Get("X-Request-Id"); requestIDRE.MatchString(id) {
 		return id
 	}
 	b := make([]byte, 8)

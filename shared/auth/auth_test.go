@@ -70,15 +70,16 @@ func TestNewTokenRules(t *testing.T) {
 		req   CreateTokenRequest
 		field string
 	}{
-		"role missing":          {CreateTokenRequest{}, "role"},
-		"role unknown":          {CreateTokenRequest{Role: "root"}, "role"},
-		"empty organisations":   {CreateTokenRequest{Role: "read", Organisations: []string{}}, "organisations"},
-		"foreign organisation":  {CreateTokenRequest{Role: "read", Organisations: []string{"acme", "zeta"}}, "organisations[1]"},
-		"repeated organisation": {CreateTokenRequest{Role: "read", Organisations: []string{"acme", "acme"}}, "organisations[1]"},
-		"invalid organisation":  {CreateTokenRequest{Role: "read", Organisations: []string{"a b"}}, "organisations[0]"},
-		"expired already":       {CreateTokenRequest{Role: "read", ExpiresAt: &past}, "expiresAt"},
-		"expires too late":      {CreateTokenRequest{Role: "read", ExpiresAt: &far}, "expiresAt"},
-		"description too long":  {CreateTokenRequest{Role: "read", Description: &long}, "description"},
+		"role missing":               {CreateTokenRequest{}, "role"},
+		"role unknown":               {CreateTokenRequest{Role: "root"}, "role"},
+		"empty organisations":        {CreateTokenRequest{Role: "read", Organisations: []string{}}, "organisations"},
+		"foreign organisation":       {CreateTokenRequest{Role: "read", Organisations: []string{"acme", "zeta"}}, "organisations[1]"},
+		"path organisation left out": {CreateTokenRequest{Role: "read", Organisations: []string{"beta"}}, "organisations"},
+		"repeated organisation":      {CreateTokenRequest{Role: "read", Organisations: []string{"acme", "acme"}}, "organisations[1]"},
+		"invalid organisation":       {CreateTokenRequest{Role: "read", Organisations: []string{"a b"}}, "organisations[0]"},
+		"expired already":            {CreateTokenRequest{Role: "read", ExpiresAt: &past}, "expiresAt"},
+		"expires too late":           {CreateTokenRequest{Role: "read", ExpiresAt: &far}, "expiresAt"},
+		"description too long":       {CreateTokenRequest{Role: "read", Description: &long}, "description"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

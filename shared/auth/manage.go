@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"time"
 
 	"github.com/berth-dev/berth/shared/validation"
@@ -43,6 +44,9 @@ func NewToken(req CreateTokenRequest, org string, creator Principal, validOrg fu
 		errs.Add("organisations", "must name at least one organisation")
 	case len(orgs) > MaxTokenOrganisations:
 		errs.Addf("organisations", "must name at most %d organisations", MaxTokenOrganisations)
+	}
+	if len(orgs) > 0 && !slices.Contains(orgs, org) {
+		errs.Addf("organisations", "must include %s, the organisation the token is created under", org)
 	}
 	for i, o := range orgs {
 		p := validation.Index("organisations", i)

@@ -58,8 +58,8 @@ func (t *Table) BeginIdempotent(ctx context.Context, org, idemKey string, c idem
 	_, err = t.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(t.Name),
 		Item:                     av,
-		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #ttl < :now OR (done = :false AND lockedUntil < :now)"),
-		ExpressionAttributeNames: map[string]string{"#ttl": ttlAttribute},
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR #ttl < :now OR (#done = :false AND #lockedUntil < :now)"),
+		ExpressionAttributeNames: map[string]string{"#ttl": ttlAttribute, "#done": "done", "#lockedUntil": "lockedUntil"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": num(c.Now.Unix()), ":false": &types.AttributeValueMemberBOOL{Value: false},
 		},
@@ -106,11 +106,13 @@ func (t *Table) CompleteIdempotent(ctx context.Context, org, idemKey, lock strin
 		return err
 	}
 	_, err = t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
-		Key:                      key(orgKey(org), idempotencySK(idemKey)),
-		UpdateExpression:         aws.String("SET done = :true, #status = :status, headers = :headers, body = :body REMOVE lockedUntil"),
-		ConditionExpression:      aws.String("lock = :lock"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		TableName:           aws.String(t.Name),
+		Key:                 key(orgKey(org), idempotencySK(idemKey)),
+		UpdateExpression:    aws.String("SET #done = :true, #status = :status, #headers = :headers, #body = :body REMOVE #lockedUntil"),
+		ConditionExpression: aws.String("#lock = :lock"),
+		// Names for every attribute: several (status, lock) are DynamoDB reserved words.
+		ExpressionAttributeNames: map[string]string{"#done": "done", "#status": "status", "#headers": "headers",
+			"#body": "body", "#lockedUntil": "lockedUntil", "#lock": "lock"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true": &types.AttributeValueMemberBOOL{Value: true}, ":status": num(int64(res.Status)),
 			":headers": headers, ":body": &types.AttributeValueMemberB{Value: res.Body}, ":lock": str(lock),
@@ -127,7 +129,8 @@ func (t *Table) AbandonIdempotent(ctx context.Context, org, idemKey, lock string
 	_, err := t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(t.Name),
 		Key:                       key(orgKey(org), idempotencySK(idemKey)),
-		ConditionExpression:       aws.String("lock = :lock"),
+		ConditionExpression:       aws.String("#lock = :lock"),
+		ExpressionAttributeNames:  map[string]string{"#lock": "lock"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":lock": str(lock)},
 	})
 	if err != nil {

@@ -187,12 +187,16 @@ func (s *Server) idempotent(w *recorder, r *http.Request, key string, h http.Han
 // first request released (it failed) reads as still in flight: the client
 // retries, and its retry claims the key.
 func (s *Server) awaitIdempotent(ctx context.Context, org, key, fp string) (*idempotency.Record, error) {
-	deadline := time.Now().Add(idempotency.WaitInFlight)
-	for wait := 25 * time.Millisecond; ; wait = min(2*wait, 400*time.Millisecond) {
+	wait := s.IdempotencyWait
+	if wait == 0 {
+		wait = idempotency.WaitInFlight
+	}
+	deadline := time.Now().Add(wait)
+	for pause := 25 * time.Millisecond; ; pause = min(2*pause, 400*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(wait):
+		case <-time.After(pause):
 		}
 		rec, err := s.Idempotency.GetIdempotent(ctx, org, key)
 		if err != nil || rec == nil || rec.Done || time.Now().After(deadline) {

@@ -24,6 +24,9 @@ type Server struct {
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time
+	// IdempotencyWait bounds how long a repeat waits for a request in
+	// flight; idempotency.WaitInFlight when zero.
+	IdempotencyWait time.Duration
 }
 
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {

@@ -100,7 +100,7 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 		}
 		rec := &recorder{header: http.Header{}}
 		if key, ok := r.Header["Idempotency-Key"]; ok {
-			s.idempotent(rec, r, key[0], h)
+			s.idempotent(rec, r, rt, p, key[0], h)
 		} else {
 			h(rec, r)
 		}
@@ -129,11 +129,12 @@ func (s *Server) now() time.Time {
 // idempotent runs h at most once per Idempotency-Key and request. A
 // repeat gets the first response again; a repeat with another request
 // gets 422; a repeat while the first runs gets 409.
-func (s *Server) idempotent(w *recorder, r *http.Request, key string, h http.HandlerFunc) {
-	if !idempotency.ValidKey(key) {
+func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Principal, clientKey string, h http.HandlerFunc) {
+	if !idempotency.ValidKey(clientKey) {
 		fail(w, r, invalidField("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
 		return
 	}
+	key := idempotency.Scope(p.TokenID, clientKey)
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	if err != nil {
 		fail(w, r, bodyReadError(err))
@@ -154,6 +155,10 @@ func (s *Server) idempotent(w *recorder, r *http.Request, key string, h http.Han
 	case prev != nil && !prev.Done:
 		w.Header().Set("Retry-After", "1")
 		writeProblem(w, r, kindKeyInFlight, "A request with this Idempotency-Key is still in progress; retry shortly.", nil)
+	case prev != nil && prev.Response.Redacted:
+		w.Header().Set("Location", prev.Response.Headers["Location"])
+		writeProblem(w, r, kindSecretNotKept, "This Idempotency-Key already created "+prev.Response.Headers["Location"]+
+			"; its secret was shown once and is not kept. Revoke it if the secret was lost, and create another.", nil)
 	case prev != nil:
 		for k, v := range prev.Response.Headers {
 			w.Header().Set(k, v)
@@ -171,6 +176,9 @@ func (s *Server) idempotent(w *recorder, r *http.Request, key string, h http.Han
 			return
 		}
 		res := idempotency.Response{Status: w.status, Body: w.body.Bytes(), Headers: map[string]string{}}
+		if rt.Secret && w.status < 300 {
+			res.Body, res.Redacted = nil, true
+		}
 		for _, k := range []string{"Content-Type", "Location", "Cache-Control"} {
 			if v := w.header.Get(k); v != "" {
 				res.Headers[k] = v

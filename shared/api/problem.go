@@ -49,6 +49,7 @@ var (
 	kindRateLimited     = problemKind{http.StatusTooManyRequests, "rate-limited", "Too many requests"}
 	kindKeyReused       = problemKind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused"}
 	kindKeyInFlight     = problemKind{http.StatusConflict, "idempotency-key-in-flight", "Idempotency-Key in flight"}
+	kindSecretNotKept   = problemKind{http.StatusConflict, "secret-not-kept", "Secret shown once"}
 )
 
 // requestError is a problem found before the domain ran.

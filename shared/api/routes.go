@@ -29,7 +29,10 @@ type Route struct {
 	// gets those state machine ARNs, and fails at start-up without them.
 	Starts []apps.Workflow
 	// Admin routes need the admin role whatever the method.
-	Admin   bool
+	Admin bool
+	// Secret routes answer with a secret once: an idempotent replay cannot
+	// repeat it, since the secret is never stored.
+	Secret  bool
 	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
@@ -37,18 +40,18 @@ const orgPath = "/api/v3/organizations/{organisation}"
 
 // Routes is every endpoint of the API.
 var Routes = []Route{
-	{"create-application", http.MethodPost, orgPath + "/applications", []apps.Workflow{apps.ProvisionApplication}, false, (*Server).createApplication},
-	{"list-applications", http.MethodGet, orgPath + "/applications", nil, false, (*Server).listApplications},
-	{"get-application", http.MethodGet, orgPath + "/applications/{application}", nil, false, (*Server).getApplication},
-	{"delete-application", http.MethodDelete, orgPath + "/applications/{application}", []apps.Workflow{apps.TeardownApplication}, false, (*Server).deleteApplication},
-	{"create-environment", http.MethodPost, orgPath + "/applications/{application}/environments", []apps.Workflow{apps.ProvisionEnvironment}, false, (*Server).createEnvironment},
-	{"list-environments", http.MethodGet, orgPath + "/applications/{application}/environments", nil, false, (*Server).listEnvironments},
-	{"get-environment", http.MethodGet, orgPath + "/applications/{application}/environments/{environment}", nil, false, (*Server).getEnvironment},
-	{"delete-environment", http.MethodDelete, orgPath + "/applications/{application}/environments/{environment}", []apps.Workflow{apps.TeardownEnvironment}, false, (*Server).deleteEnvironment},
-	{"create-token", http.MethodPost, orgPath + "/tokens", nil, true, (*Server).createToken},
-	{"list-tokens", http.MethodGet, orgPath + "/tokens", nil, true, (*Server).listTokens},
-	{"revoke-token", http.MethodDelete, orgPath + "/tokens/{token}", nil, true, (*Server).revokeToken},
-	{"list-audit-events", http.MethodGet, orgPath + "/audit-events", nil, true, (*Server).listAuditEvents},
+	{"create-application", http.MethodPost, orgPath + "/applications", []apps.Workflow{apps.ProvisionApplication}, false, false, (*Server).createApplication},
+	{"list-applications", http.MethodGet, orgPath + "/applications", nil, false, false, (*Server).listApplications},
+	{"get-application", http.MethodGet, orgPath + "/applications/{application}", nil, false, false, (*Server).getApplication},
+	{"delete-application", http.MethodDelete, orgPath + "/applications/{application}", []apps.Workflow{apps.TeardownApplication}, false, false, (*Server).deleteApplication},
+	{"create-environment", http.MethodPost, orgPath + "/applications/{application}/environments", []apps.Workflow{apps.ProvisionEnvironment}, false, false, (*Server).createEnvironment},
+	{"list-environments", http.MethodGet, orgPath + "/applications/{application}/environments", nil, false, false, (*Server).listEnvironments},
+	{"get-environment", http.MethodGet, orgPath + "/applications/{application}/environments/{environment}", nil, false, false, (*Server).getEnvironment},
+	{"delete-environment", http.MethodDelete, orgPath + "/applications/{application}/environments/{environment}", []apps.Workflow{apps.TeardownEnvironment}, false, false, (*Server).deleteEnvironment},
+	{"create-token", http.MethodPost, orgPath + "/tokens", nil, true, true, (*Server).createToken},
+	{"list-tokens", http.MethodGet, orgPath + "/tokens", nil, true, false, (*Server).listTokens},
+	{"revoke-token", http.MethodDelete, orgPath + "/tokens/{token}", nil, true, false, (*Server).revokeToken},
+	{"list-audit-events", http.MethodGet, orgPath + "/audit-events", nil, true, false, (*Server).listAuditEvents},
 }
 
 // FindRoute returns the route with the given name.

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/store"
@@ -383,5 +386,61 @@ func TestSecretsStayOut(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"route":"create-token"`) {
 		t.Fatal("the logs were not captured; the check above proves nothing")
+	}
+}
+
+// TestCreateTokenIdempotentlyKeepsNoSecret: a token created with a key is
+// not replayed, because that would mean storing its secret.
+func TestCreateTokenIdempotentlyKeepsNoSecret(t *testing.T) {
+	org := uniqueOrg(t)
+	body := map[string]any{"role": "read"}
+	first := call(t, http.MethodPost, orgPath(org)+"/tokens", body, "Idempotency-Key", "tok-1")
+	mustStatus(t, first, http.StatusCreated)
+	secret := first.json(t)["token"].(string)
+	again := call(t, http.MethodPost, orgPath(org)+"/tokens", body, "Idempotency-Key", "tok-1")
+	mustStatus(t, again, http.StatusConflict)
+	if again.Header.Get("Location") != first.Header.Get("Location") || !strings.Contains(string(again.Body), "secret-not-kept") {
+		t.Fatalf("replay: %s %s", again.Header.Get("Location"), again.Body)
+	}
+	out, err := stack.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(stack.Table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump := fmt.Sprint(out.Items); strings.Contains(dump, secret[len(secret)-64:]) {
+		t.Fatal("the table holds the token's secret")
+	}
+}
+
+// TestKeysBelongToTheirToken: two tokens of one organisation using the
+// same key do not see each other's responses.
+func TestKeysBelongToTheirToken(t *testing.T) {
+	org := uniqueOrg(t)
+	body := seed(t, "create-application.json")
+	first := call(t, http.MethodPost, orgPath(org)+"/applications", body, "Idempotency-Key", "shared-key")
+	mustStatus(t, first, http.StatusCreated)
+	other := callAs(t, bearer(tokenFor(t, org, auth.RoleWrite)), http.MethodPost, orgPath(org)+"/applications", body, "Idempotency-Key", "shared-key")
+	mustStatus(t, other, http.StatusConflict) // its own attempt: the name is taken
+	if other.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatal("another token's response was replayed")
+	}
+}
+
+// TestTokensAcrossOrganisations: a caller sees and revokes only within
+// the organisations it may act on.
+func TestTokensAcrossOrganisations(t *testing.T) {
+	orgA, orgB := uniqueOrg(t)+"-a", uniqueOrg(t)+"-b"
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	_, id, secret := auth.NewSecret()
+	both := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{orgA, orgB}, Role: auth.RoleRead, CreatedAt: time.Now()}
+	if err := tbl.CreateToken(context.Background(), both); err != nil {
+		t.Fatal(err)
+	}
+	list := call(t, http.MethodGet, orgPath(orgA)+"/tokens", nil)
+	if strings.Contains(string(list.Body), orgB) {
+		t.Fatalf("A's admin sees B's name: %s", list.Body)
+	}
+	mustStatus(t, call(t, http.MethodDelete, orgPath(orgA)+"/tokens/"+id, nil), http.StatusForbidden)
+	if _, err := tbl.GetToken(context.Background(), id); err != nil {
+		t.Fatalf("a refused revoke removed the token: %v", err)
 	}
 }

@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
@@ -14,8 +16,9 @@ import (
 // TokenStore keeps tokens for the token management routes.
 type TokenStore interface {
 	CreateToken(ctx context.Context, t auth.Token) error
+	GetToken(ctx context.Context, id string) (auth.Token, error)
 	ListTokens(ctx context.Context, org string, page apps.PageRequest) (apps.Page[auth.Token], error)
-	RevokeToken(ctx context.Context, org, id string) error
+	RevokeToken(ctx context.Context, t auth.Token) error
 }
 
 var tokenIDRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
@@ -36,8 +39,16 @@ type createdTokenView struct {
 	Token string `json:"token"`
 }
 
-func newTokenView(t auth.Token) tokenView {
-	return tokenView{TokenID: t.ID, Role: t.Role, Organisations: t.Organisations, Description: t.Description,
+// newTokenView shows a token to viewer, naming only organisations the
+// viewer may act on: a token's other organisations are not its business.
+func newTokenView(t auth.Token, viewer auth.Principal) tokenView {
+	orgs := []string{}
+	for _, o := range t.Organisations {
+		if viewer.Member(o) {
+			orgs = append(orgs, o)
+		}
+	}
+	return tokenView{TokenID: t.ID, Role: t.Role, Organisations: orgs, Description: t.Description,
 		ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt}
 }
 
@@ -58,7 +69,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v3/organizations/"+org+"/tokens/"+tok.ID)
-	writeJSON(w, http.StatusCreated, createdTokenView{tokenView: newTokenView(tok), Token: secret})
+	writeJSON(w, http.StatusCreated, createdTokenView{tokenView: newTokenView(tok, principalFrom(r.Context())), Token: secret})
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +88,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		NextToken string      `json:"nextToken,omitempty"`
 	}{Tokens: []tokenView{}, NextToken: encodeToken(tokensList, res.Next)}
 	for _, t := range res.Items {
-		body.Tokens = append(body.Tokens, newTokenView(t))
+		body.Tokens = append(body.Tokens, newTokenView(t, principalFrom(r.Context())))
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -88,7 +99,23 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, invalidField("token", "must be a token id: 16 hex digits"))
 		return
 	}
-	if err := s.Tokens.RevokeToken(r.Context(), r.PathValue("organisation"), id); err != nil {
+	tok, err := s.Tokens.GetToken(r.Context(), id)
+	if errors.Is(err, auth.ErrNoToken) || err == nil && !slices.Contains(tok.Organisations, r.PathValue("organisation")) {
+		fail(w, r, apps.NotFound("token %q does not exist", id))
+		return
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	caller := principalFrom(r.Context())
+	for _, o := range tok.Organisations {
+		if !caller.Member(o) {
+			writeProblem(w, r, kindForbidden, "This token also acts on organisations this caller may not act on; revoke it with a token that covers them all.", nil)
+			return
+		}
+	}
+	if err := s.Tokens.RevokeToken(r.Context(), tok); err != nil {
 		fail(w, r, err)
 		return
 	}

@@ -78,10 +78,14 @@ func (a *Authorizer) Authorize(ctx context.Context, req events.APIGatewayCustomA
 			keyOrganisations: strings.Join(p.Organisations, ","),
 			keyRole:          string(p.Role),
 		},
-		// Usage plans throttle per token: the token id is the API key value.
-		UsageIdentifierKey: p.TokenID,
+		// Usage plans throttle per token through an API key per token.
+		UsageIdentifierKey: UsageKey(p.TokenID),
 	}, nil
 }
+
+// UsageKey is the API Gateway API key value of a token's usage plan key;
+// API key values need 20 to 128 characters.
+func UsageKey(tokenID string) string { return "berth-usage-" + tokenID }
 
 // stageWildcard turns arn:...:api/stage/METHOD/path into arn:...:api/stage/*.
 func stageWildcard(methodARN string) string {

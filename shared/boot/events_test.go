@@ -218,7 +218,7 @@ func TestAuthorizerEvents(t *testing.T) {
 	}
 	st := res.PolicyDocument.Statement[0]
 	if res.PrincipalID != eventTokenID || st.Effect != "Allow" || st.Resource[0] != "arn:aws:execute-api:eu-west-1:123456789012:abc123/v3/*" ||
-		res.Context["organisations"] != "acme,beta" || res.Context["role"] != "write" || res.UsageIdentifierKey != eventTokenID {
+		res.Context["organisations"] != "acme,beta" || res.Context["role"] != "write" || res.UsageIdentifierKey != "berth-usage-"+eventTokenID {
 		t.Fatalf("authorizer answered %+v", res)
 	}
 	if _, err := a.Authorize(ctx, read("authorizer.invalid.json")); err == nil || err.Error() != "Unauthorized" {

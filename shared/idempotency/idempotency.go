@@ -61,11 +61,13 @@ func NewClaim(fingerprint, lock string, now time.Time) Claim {
 	return Claim{Fingerprint: fingerprint, Lock: lock, Now: now, LockedUntil: now.Add(LockTime), Expires: now.Add(Window)}
 }
 
-// Response is a stored response.
+// Response is a stored response. A Redacted response kept only its status
+// and headers, because its body held a secret that must not be stored.
 type Response struct {
-	Status  int
-	Headers map[string]string
-	Body    []byte
+	Status   int
+	Headers  map[string]string
+	Body     []byte
+	Redacted bool
 }
 
 // Record is a key as stored: in flight, or done with its response.
@@ -74,6 +76,10 @@ type Record struct {
 	Done        bool
 	Response    Response
 }
+
+// Scope makes a client's key specific to the token that sent it, so that
+// two tokens of one organisation never see each other's responses.
+func Scope(tokenID, key string) string { return tokenID + "\n" + key }
 
 // Store keeps idempotency records, per organisation.
 type Store interface {

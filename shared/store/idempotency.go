@@ -34,13 +34,14 @@ type idempotencyItem struct {
 	Status      int               `dynamodbav:"status,omitempty"`
 	Headers     map[string]string `dynamodbav:"headers,omitempty"`
 	Body        []byte            `dynamodbav:"body,omitempty"`
+	Redacted    bool              `dynamodbav:"redacted,omitempty"`
 	TTL         int64             `dynamodbav:"ttl"`
 }
 
 func (it idempotencyItem) record() idempotency.Record {
 	return idempotency.Record{
 		Fingerprint: it.Fingerprint, Done: it.Done,
-		Response: idempotency.Response{Status: it.Status, Headers: it.Headers, Body: it.Body},
+		Response: idempotency.Response{Status: it.Status, Headers: it.Headers, Body: it.Body, Redacted: it.Redacted},
 	}
 }
 
@@ -105,17 +106,21 @@ func (t *Table) CompleteIdempotent(ctx context.Context, org, idemKey, lock strin
 	if err != nil {
 		return err
 	}
+	if res.Body == nil {
+		res.Body = []byte{} // a nil binary value does not serialise
+	}
 	_, err = t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.Name),
 		Key:                 key(orgKey(org), idempotencySK(idemKey)),
-		UpdateExpression:    aws.String("SET #done = :true, #status = :status, #headers = :headers, #body = :body REMOVE #lockedUntil"),
+		UpdateExpression:    aws.String("SET #done = :true, #status = :status, #headers = :headers, #body = :body, #redacted = :redacted REMOVE #lockedUntil"),
 		ConditionExpression: aws.String("#lock = :lock"),
 		// Names for every attribute: several (status, lock) are DynamoDB reserved words.
 		ExpressionAttributeNames: map[string]string{"#done": "done", "#status": "status", "#headers": "headers",
-			"#body": "body", "#lockedUntil": "lockedUntil", "#lock": "lock"},
+			"#body": "body", "#lockedUntil": "lockedUntil", "#lock": "lock", "#redacted": "redacted"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true": &types.AttributeValueMemberBOOL{Value: true}, ":status": num(int64(res.Status)),
 			":headers": headers, ":body": &types.AttributeValueMemberB{Value: res.Body}, ":lock": str(lock),
+			":redacted": &types.AttributeValueMemberBOOL{Value: res.Redacted},
 		},
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,6 +46,9 @@ type tokenItem struct {
 	ExpiresAt     *time.Time `dynamodbav:"expiresAt,omitempty"`
 	CreatedAt     time.Time  `dynamodbav:"createdAt"`
 	LastUsedAt    *time.Time `dynamodbav:"lastUsedAt,omitempty"`
+	// LastUsedUnix is LastUsedAt in epoch seconds, for the condition that
+	// limits updates: RFC 3339 strings of varying precision do not compare.
+	LastUsedUnix int64 `dynamodbav:"lastUsedUnix,omitempty"`
 }
 
 func (it tokenItem) token() auth.Token {
@@ -106,16 +108,14 @@ func (t *Table) TouchToken(ctx context.Context, id string, now time.Time) error 
 	if err != nil {
 		return err
 	}
-	before, err := attributevalue.Marshal(now.UTC().Add(-touchGranularity))
-	if err != nil {
-		return err
-	}
 	_, err = t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
-		Key:                       key(tokenPK(id), tokenSK),
-		UpdateExpression:          aws.String("SET lastUsedAt = :now"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": ts, ":before": before},
+		TableName:           aws.String(t.Name),
+		Key:                 key(tokenPK(id), tokenSK),
+		UpdateExpression:    aws.String("SET lastUsedAt = :now, lastUsedUnix = :unix"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedUnix) OR lastUsedUnix < :before)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": ts, ":unix": num(now.Unix()), ":before": num(now.Add(-touchGranularity).Unix()),
+		},
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
@@ -189,21 +189,16 @@ func (t *Table) fillLastUsed(ctx context.Context, toks []auth.Token) error {
 	return nil
 }
 
-// RevokeToken deletes a token that may act on org, with its memberships.
-func (t *Table) RevokeToken(ctx context.Context, org, id string) error {
-	tok, err := t.GetToken(ctx, id)
-	if errors.Is(err, auth.ErrNoToken) || err == nil && !slices.Contains(tok.Organisations, org) {
-		return apps.NotFound("token %q does not exist", id)
-	}
-	if err != nil {
-		return err
-	}
-	writes := []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(tokenPK(id), tokenSK)}}}
+// RevokeToken deletes a token with its memberships. The caller checks
+// that it may: the token reaches org, and no organisation beyond the
+// caller's.
+func (t *Table) RevokeToken(ctx context.Context, tok auth.Token) error {
+	writes := []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(tokenPK(tok.ID), tokenSK)}}}
 	for _, o := range tok.Organisations {
-		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(orgKey(o), tokenPrefix+id)}})
+		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(orgKey(o), tokenPrefix+tok.ID)}})
 	}
 	if _, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
-		return fmt.Errorf("revoke token %s: %w", id, err)
+		return fmt.Errorf("revoke token %s: %w", tok.ID, err)
 	}
 	return nil
 }

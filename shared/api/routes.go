@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -112,7 +113,7 @@ func requestID(ctx context.Context) string {
 // noteError hands an error to the edge middleware, which logs it once.
 func noteError(ctx context.Context, err error) {
 	if note, ok := ctx.Value(errorNoteKey).(*error); ok {
-		*note = err
+		*note = errors.Join(*note, err)
 	}
 }
 

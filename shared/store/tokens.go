@@ -182,6 +182,9 @@ func (t *Table) fillLastUsed(ctx context.Context, toks []auth.Token) error {
 			lastUsed[it.ID] = it.LastUsedAt
 		}
 		req = out.UnprocessedKeys
+		if len(req) > 0 {
+			time.Sleep(time.Duration(10<<attempt) * time.Millisecond) // DynamoDB asks for backoff before a retry
+		}
 	}
 	for i := range toks {
 		toks[i].LastUsedAt = lastUsed[toks[i].ID]

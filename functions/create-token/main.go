@@ -1,0 +1,6 @@
+// Command create-token is the Lambda function behind one API route.
+package main
+
+import "github.com/berth-dev/berth/shared/boot"
+
+func main() { boot.Lambda("create-token") }

@@ -1,0 +1,6 @@
+// Command list-audit-events is the Lambda function behind one API route.
+package main
+
+import "github.com/berth-dev/berth/shared/boot"
+
+func main() { boot.Lambda("list-audit-events") }

@@ -1,0 +1,6 @@
+// Command revoke-token is the Lambda function behind one API route.
+package main
+
+import "github.com/berth-dev/berth/shared/boot"
+
+func main() { boot.Lambda("revoke-token") }

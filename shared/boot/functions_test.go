@@ -1,0 +1,37 @@
+package boot_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/api"
+)
+
+// TestEveryRouteHasAFunction: each route needs functions/<route>/main.go
+// calling boot.Lambda with its name, and every function folder is a route
+// or the authorizer.
+func TestEveryRouteHasAFunction(t *testing.T) {
+	names := map[string]bool{"authorizer": true}
+	for _, r := range api.Routes {
+		names[r.Name] = true
+		src, err := os.ReadFile(filepath.Join("../../functions", r.Name, "main.go"))
+		if err != nil {
+			t.Errorf("route %s has no function: %v", r.Name, err)
+			continue
+		}
+		if !strings.Contains(string(src), `boot.Lambda("`+r.Name+`")`) {
+			t.Errorf("functions/%s/main.go does not serve route %s", r.Name, r.Name)
+		}
+	}
+	dirs, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !names[d.Name()] {
+			t.Errorf("functions/%s serves no route", d.Name())
+		}
+	}
+}

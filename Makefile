@@ -57,3 +57,4 @@ clean:
 	rm -rf bin .berth
 
 FORCE:
+include infra/infra.mk

@@ -1,0 +1,129 @@
+package berth
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/authorizer"
+)
+
+// APIProps configure the REST API.
+type APIProps struct {
+	Routes []api.Route
+	// Functions holds the function of every route, by route name.
+	Functions map[string]awslambda.IFunction
+	// Authorizer checks the bearer token of every request (TOKEN authorizer).
+	Authorizer       awslambda.IFunction
+	StageName        string
+	ThrottleRate     float64
+	ThrottleBurst    int
+	LogRetentionDays int
+}
+
+// accessLogFormat is one JSON line per request in the access log.
+var accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"caller":"$context.identity.caller","user":"$context.identity.user",` +
+	`"requestTime":"$context.requestTime","httpMethod":"$context.httpMethod",` +
+	`"resourcePath":"$context.resourcePath","path":"$context.path","status":"$context.status",` +
+	`"protocol":"$context.protocol","responseLength":"$context.responseLength",` +
+	`"responseLatency":"$context.responseLatency","integrationLatency":"$context.integration.latency",` +
+	`"integrationStatus":"$context.integration.status","errorMessage":"$context.error.message",` +
+	`"xrayTraceId":"$context.xrayTraceId"}`
+
+// gatewayProblems are API Gateway's own answers (no authorizer decision,
+// unknown path, throttled, integration failure), in the same
+// application/problem+json shape as the handlers' (shared/api/problem.go).
+var gatewayProblems = []struct {
+	id, slug, title, detail string
+	status                  int
+	responseType            func() awsapigateway.ResponseType
+}{
+	{"Unauthorized", "unauthenticated", "Authentication required", "Send a valid API token: Authorization: Bearer berth_...", 401, awsapigateway.ResponseType_UNAUTHORIZED},
+	{"AccessDenied", "forbidden", "Forbidden", "This token may not make this request.", 403, awsapigateway.ResponseType_ACCESS_DENIED},
+	{"NoRoute", "no-such-route", "No such route", "No route matches this method and path.", 404, awsapigateway.ResponseType_MISSING_AUTHENTICATION_TOKEN},
+	{"Throttled", "rate-limited", "Too many requests", "Too many requests; retry shortly.", 429, awsapigateway.ResponseType_THROTTLED},
+	{"Default5xx", "internal", "Internal error", "Something went wrong on our side. Retry later, quoting the requestId if it persists.", 500, awsapigateway.ResponseType_DEFAULT_5XX},
+}
+
+// NewAPI defines the REST API: one resource and method per route, each a
+// proxy integration with the route's own function (the handlers take REST
+// v1 proxy events), behind the token authorizer, on one regional stage
+// with access logs, X-Ray and explicit throttling.
+func NewAPI(scope constructs.Construct, id string, props *APIProps) (awsapigateway.RestApi, error) {
+	accessLogs := awslogs.NewLogGroup(scope, jsii.String(id+"AccessLogs"), &awslogs.LogGroupProps{
+		Retention:     retention(props.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	if props.Authorizer == nil {
+		return nil, fmt.Errorf("api: no authorizer function")
+	}
+	restAPI := awsapigateway.NewRestApi(scope, jsii.String(id), &awsapigateway.RestApiProps{
+		Description:    jsii.String("Berth control plane API"),
+		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		CloudWatchRole: jsii.Bool(false),
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            jsii.String(props.StageName),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+			TracingEnabled:       jsii.Bool(true),
+			MetricsEnabled:       jsii.Bool(true),
+			ThrottlingRateLimit:  jsii.Number(props.ThrottleRate),
+			ThrottlingBurstLimit: jsii.Number(float64(props.ThrottleBurst)),
+		},
+	})
+	tokenAuthorizer := awsapigateway.NewTokenAuthorizer(scope, jsii.String(id+"Authorizer"), &awsapigateway.TokenAuthorizerProps{
+		Handler:         props.Authorizer,
+		IdentitySource:  jsii.String("method.request.header.Authorization"),
+		ResultsCacheTtl: awscdk.Duration_Seconds(jsii.Number(authorizer.CacheTTL.Seconds())),
+	})
+	for _, p := range gatewayProblems {
+		body := fmt.Sprintf(`{"type":"%s%s","title":"%s","status":%d,"detail":"%s","message":"%s","instance":"$context.path","requestId":"$context.requestId"}`,
+			api.ProblemBase, p.slug, p.title, p.status, p.detail, p.detail)
+		headers := map[string]*string{"Content-Type": jsii.String("'application/problem+json'"), "Cache-Control": jsii.String("'no-store'")}
+		if p.status == 401 {
+			headers["WWW-Authenticate"] = jsii.String(`'Bearer realm="berth"'`)
+		}
+		restAPI.AddGatewayResponse(jsii.String(p.id), &awsapigateway.GatewayResponseOptions{
+			Type:            p.responseType(),
+			StatusCode:      jsii.String(fmt.Sprint(p.status)),
+			ResponseHeaders: &headers,
+			Templates:       &map[string]*string{"application/json": jsii.String(body)},
+		})
+	}
+	for _, rt := range props.Routes {
+		fn, ok := props.Functions[rt.Name]
+		if !ok {
+			return nil, fmt.Errorf("api: route %s has no function", rt.Name)
+		}
+		path := strings.TrimPrefix(rt.Pattern, "/")
+		resource := restAPI.Root().ResourceForPath(jsii.String(path))
+		resource.AddMethod(jsii.String(rt.Method), awsapigateway.NewLambdaIntegration(fn, &awsapigateway.LambdaIntegrationOptions{
+			Proxy: jsii.Bool(true),
+			// One invoke permission per method; none for the console's
+			// test-invoke, which Berth does not use.
+			AllowTestInvoke: jsii.Bool(false),
+		}), &awsapigateway.MethodOptions{
+			OperationName:     jsii.String(rt.Name),
+			AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
+			Authorizer:        tokenAuthorizer,
+		})
+	}
+
+	// The stack's ApiUrl output replaces CDK's own, hash-named one.
+	restAPI.Node().TryRemoveChild(jsii.String("Endpoint"))
+
+	stage := restAPI.DeploymentStage()
+	suppress(restAPI, "AwsSolutions-APIG2", "Every handler validates its whole request and answers with problem+json naming each broken field (docs/errors.md); an API Gateway request validator would duplicate those rules with a poorer error.")
+	suppress(stage, "AwsSolutions-APIG3", "WAF is an operator's choice with its own cost; throttling is set on the stage. Attach a web ACL to the stage where needed.")
+	suppress(stage, "AwsSolutions-APIG6", "Access logging is on for every request; execution logging needs the account-wide API Gateway CloudWatch role, which one stack should not own.")
+	suppress(restAPI, "AwsSolutions-COG4", "Callers authenticate with Berth's own API tokens, checked by the Lambda TOKEN authorizer (shared/authorizer); Berth has no Cognito user pool.")
+	return restAPI, nil
+}

@@ -1,0 +1,323 @@
+// Package berth holds the CDK constructs that deploy Berth: the control
+// plane (REST API, one function per route, the table, the state machines,
+// alarms) and the data plane shared by tenants (VPC, ECS cluster, ALB,
+// security groups). infra/main.go composes them into one stack.
+//
+// Lambda code never imports this package: it pulls in awscdk and jsii.
+package berth
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+)
+
+// Context keys. Every setting of the app comes through CDK context (cdk.json,
+// or `cdk synth -c berth:vpcId=vpc-123`); see infra/README.md.
+const (
+	CtxStackName        = "berth:stackName"
+	CtxResourcePrefix   = "berth:resourcePrefix"
+	CtxVPCID            = "berth:vpcId"
+	CtxMaxAZs           = "berth:maxAzs"
+	CtxNATGateways      = "berth:natGateways"
+	CtxCertificateARN   = "berth:certificateArn"
+	CtxPlatformDomain   = "berth:platformDomain"
+	CtxAPIStageName     = "berth:apiStageName"
+	CtxAPIThrottleRate  = "berth:apiThrottleRate"
+	CtxAPIThrottleBurst = "berth:apiThrottleBurst"
+	CtxLogRetentionDays = "berth:logRetentionDays"
+	CtxFunctionMemoryMB = "berth:functionMemoryMb"
+	CtxAlarmTopicARN    = "berth:alarmTopicArn"
+	CtxCodeDir          = "berth:codeDir"
+	CtxStateMachinesDir = "berth:stateMachinesDir"
+	CtxNag              = "berth:nag"
+)
+
+// Config is the app's configuration, read from CDK context.
+type Config struct {
+	StackName string
+	// ResourcePrefix starts the name of every tenant resource the workflows
+	// create (ECR repositories, secrets, log groups); grants are scoped to it.
+	ResourcePrefix string
+	// VPCID imports an existing VPC (Vpc.fromLookup) instead of creating one.
+	VPCID       string
+	MaxAZs      int
+	NATGateways int
+	// CertificateARN turns the shared ALB's listener into HTTPS on 443
+	// (with HTTP redirected); without it the ALB listens on HTTP only.
+	CertificateARN string
+	// PlatformDomain is the domain tenants' hosts live under, handed to the
+	// workflows for their listener rules.
+	PlatformDomain   string
+	APIStageName     string
+	APIThrottleRate  float64
+	APIThrottleBurst int
+	LogRetentionDays int
+	FunctionMemoryMB int
+	// AlarmTopicARN is an SNS topic every alarm notifies; empty: no action.
+	AlarmTopicARN string
+	// CodeDir holds a <route>/bootstrap for every function (`make build`).
+	CodeDir string
+	// StateMachinesDir holds a <workflow>.asl.json for every workflow.
+	StateMachinesDir string
+	// Nag runs cdk-nag's AwsSolutions checks during synthesis.
+	Nag bool
+}
+
+// DefaultConfig is the configuration when no context is given.
+func DefaultConfig() Config {
+	return Config{
+		StackName:        "Berth",
+		ResourcePrefix:   "berth",
+		MaxAZs:           2,
+		NATGateways:      1,
+		PlatformDomain:   "",
+		APIStageName:     "v3",
+		APIThrottleRate:  50,
+		APIThrottleBurst: 100,
+		LogRetentionDays: 30,
+		FunctionMemoryMB: DefaultFunctionMemoryMB,
+		CodeDir:          "bin",
+		StateMachinesDir: "statemachines",
+		Nag:              true,
+	}
+}
+
+// retentions are the retention periods CloudWatch Logs accepts, in days.
+var retentions = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+// retention is the RetentionDays for a validated number of days.
+func retention(days int) awslogs.RetentionDays { return retentions[days] }
+
+// ConfigFromContext reads the configuration from a node's context, over
+// DefaultConfig. Values may be JSON typed (cdk.json) or strings (`-c`).
+func ConfigFromContext(node constructs.Node) (Config, error) {
+	c := DefaultConfig()
+	r := contextReader{node: node}
+	r.str(CtxStackName, &c.StackName)
+	r.str(CtxResourcePrefix, &c.ResourcePrefix)
+	r.str(CtxVPCID, &c.VPCID)
+	r.integer(CtxMaxAZs, &c.MaxAZs)
+	r.integer(CtxNATGateways, &c.NATGateways)
+	r.str(CtxCertificateARN, &c.CertificateARN)
+	r.str(CtxPlatformDomain, &c.PlatformDomain)
+	r.str(CtxAPIStageName, &c.APIStageName)
+	r.number(CtxAPIThrottleRate, &c.APIThrottleRate)
+	r.integer(CtxAPIThrottleBurst, &c.APIThrottleBurst)
+	r.integer(CtxLogRetentionDays, &c.LogRetentionDays)
+	r.integer(CtxFunctionMemoryMB, &c.FunctionMemoryMB)
+	r.str(CtxAlarmTopicARN, &c.AlarmTopicARN)
+	r.str(CtxCodeDir, &c.CodeDir)
+	r.str(CtxStateMachinesDir, &c.StateMachinesDir)
+	r.boolean(CtxNag, &c.Nag)
+	if len(r.errs) > 0 {
+		return Config{}, fmt.Errorf("CDK context: %s", strings.Join(r.errs, "; "))
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every setting out of range.
+func (c Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+" "+fmt.Sprintf(format, args...))
+	}
+	if c.StackName == "" {
+		bad(CtxStackName, "must not be empty")
+	}
+	if !isDNSLabel(c.ResourcePrefix) || len(c.ResourcePrefix) > 16 {
+		bad(CtxResourcePrefix, "must be 1 to 16 characters of a-z, 0-9 and -, got %q", c.ResourcePrefix)
+	}
+	if c.VPCID != "" && !strings.HasPrefix(c.VPCID, "vpc-") {
+		bad(CtxVPCID, "must be a VPC id (vpc-...), got %q", c.VPCID)
+	}
+	if c.MaxAZs < 2 || c.MaxAZs > 6 {
+		bad(CtxMaxAZs, "must be 2 to 6 (an ALB needs two zones), got %d", c.MaxAZs)
+	}
+	switch {
+	case c.NATGateways < 0 || c.NATGateways > c.MaxAZs:
+		bad(CtxNATGateways, "must be 0 to %s (%d), got %d", CtxMaxAZs, c.MaxAZs, c.NATGateways)
+	case c.VPCID == "" && c.NATGateways < 1:
+		bad(CtxNATGateways, "must be at least 1 for a new VPC: tenant tasks in private subnets pull images through NAT")
+	}
+	if c.CertificateARN != "" && !strings.HasPrefix(c.CertificateARN, "arn:") {
+		bad(CtxCertificateARN, "must be an ACM certificate ARN, got %q", c.CertificateARN)
+	}
+	if c.PlatformDomain != "" && !isDomain(c.PlatformDomain) {
+		bad(CtxPlatformDomain, "must be a domain name such as apps.example.com, got %q", c.PlatformDomain)
+	}
+	if !isStageName(c.APIStageName) {
+		bad(CtxAPIStageName, "must be 1 to 128 characters of a-z, A-Z, 0-9, - and _, got %q", c.APIStageName)
+	}
+	if c.APIThrottleRate <= 0 || c.APIThrottleRate > 10000 {
+		bad(CtxAPIThrottleRate, "must be above 0 and at most 10000 requests per second, got %v", c.APIThrottleRate)
+	}
+	if c.APIThrottleBurst < 1 || c.APIThrottleBurst > 5000 {
+		bad(CtxAPIThrottleBurst, "must be 1 to 5000, got %d", c.APIThrottleBurst)
+	}
+	if _, ok := retentions[c.LogRetentionDays]; !ok {
+		days := slices.Sorted(maps.Keys(retentions))
+		bad(CtxLogRetentionDays, "must be one of %v, got %d", days, c.LogRetentionDays)
+	}
+	if c.FunctionMemoryMB < 128 || c.FunctionMemoryMB > 10240 {
+		bad(CtxFunctionMemoryMB, "must be 128 to 10240, got %d", c.FunctionMemoryMB)
+	}
+	if c.AlarmTopicARN != "" && !strings.HasPrefix(c.AlarmTopicARN, "arn:") {
+		bad(CtxAlarmTopicARN, "must be an SNS topic ARN, got %q", c.AlarmTopicARN)
+	}
+	if c.CodeDir == "" {
+		bad(CtxCodeDir, "must not be empty")
+	}
+	if c.StateMachinesDir == "" {
+		bad(CtxStateMachinesDir, "must not be empty")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("CDK context: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+type contextReader struct {
+	node constructs.Node
+	errs []string
+}
+
+func (r *contextReader) get(key string) (any, bool) {
+	v := r.node.TryGetContext(&key)
+	return v, v != nil
+}
+
+func (r *contextReader) fail(key string, v any, want string) {
+	r.errs = append(r.errs, fmt.Sprintf("%s must be %s, got %v", key, want, v))
+}
+
+func (r *contextReader) str(key string, dst *string) {
+	v, ok := r.get(key)
+	if !ok {
+		return
+	}
+	s, isStr := v.(string)
+	if !isStr {
+		r.fail(key, v, "a string")
+		return
+	}
+	*dst = strings.TrimSpace(s)
+}
+
+func (r *contextReader) number(key string, dst *float64) {
+	v, ok := r.get(key)
+	if !ok {
+		return
+	}
+	switch n := v.(type) {
+	case float64:
+		*dst = n
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+		if err != nil {
+			r.fail(key, v, "a number")
+			return
+		}
+		*dst = f
+	default:
+		r.fail(key, v, "a number")
+	}
+}
+
+func (r *contextReader) integer(key string, dst *int) {
+	f := float64(*dst)
+	before := len(r.errs)
+	r.number(key, &f)
+	if len(r.errs) > before {
+		return
+	}
+	if f != float64(int(f)) {
+		r.fail(key, f, "a whole number")
+		return
+	}
+	*dst = int(f)
+}
+
+func (r *contextReader) boolean(key string, dst *bool) {
+	v, ok := r.get(key)
+	if !ok {
+		return
+	}
+	switch b := v.(type) {
+	case bool:
+		*dst = b
+	case string:
+		p, err := strconv.ParseBool(strings.TrimSpace(b))
+		if err != nil {
+			r.fail(key, v, "true or false")
+			return
+		}
+		*dst = p
+	default:
+		r.fail(key, v, "true or false")
+	}
+}
+
+func isDNSLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(s) > 253 || len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if !isDNSLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+func isStageName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// pascal turns a route or workflow name into a construct id:
+// create-application -> CreateApplication.
+func pascal(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}

@@ -1,0 +1,492 @@
+package berth_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/berth-dev/berth/infra/berth"
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// What `sam local invoke` would do, without Docker: every function's asset
+// in the synthesized template is a directory with an executable linux
+// bootstrap; and the host-architecture build of the same function, started
+// with the environment the template gives it, answers each of its events/
+// files through the Lambda Runtime API (next, response, error) served by
+// this test, with DynamoDB Local and a Step Functions stub behind it.
+
+// The events act as this token (see events/authorizer.json), and
+// events/revoke-token.json revokes the second one.
+const (
+	eventTokenID     = "0123456789abcdef"
+	eventSecret      = "5555555555555555555555555555555555555555555555555555555555555555"
+	revokedTokenID   = "fedcba9876543210"
+	harnessTableName = "berth-harness"
+)
+
+func TestAssetsHoldExecutableARM64Bootstraps(t *testing.T) {
+	s := synth(t)
+	for _, name := range functionNames {
+		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		asset, _ := fn.Metadata["aws:asset:path"].(string)
+		if asset == "" || fn.Metadata["aws:asset:property"] != "Code" {
+			t.Errorf("%s: asset metadata %v", name, fn.Metadata)
+			continue
+		}
+		path := filepath.Join(s.Dir, asset, "bootstrap")
+		info, err := os.Stat(path)
+		if err != nil || info.Mode().Perm()&0o111 == 0 {
+			t.Errorf("%s: %s is not executable: %v", name, path, err)
+			continue
+		}
+		f, err := elf.Open(path)
+		if err != nil {
+			t.Errorf("%s: %s is not an ELF binary: %v", name, path, err)
+			continue
+		}
+		if f.Machine != elf.EM_AARCH64 || f.Type != elf.ET_EXEC {
+			t.Errorf("%s: %s is %v %v, want an arm64 executable", name, path, f.Machine, f.Type)
+		}
+		f.Close()
+	}
+}
+
+func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the functions are linux binaries")
+	}
+	s := synth(t)
+	hostDir := filepath.Join(tmpRoot, "host-"+runtime.GOARCH)
+	if err := buildFunctions(hostDir, runtime.GOARCH); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := openapi3.NewLoader().LoadFromFile(filepath.Join(repoRoot, "docs", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	ddb, err := dynamolocal.Start(ctx, dynamolocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.Stop()
+	if err := store.EnsureTable(ctx, ddb.Client(), harnessTableName); err != nil {
+		t.Fatal(err)
+	}
+	// The store turns TTL on for the same attribute the stack declares.
+	ttl, err := ddb.Client().DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(harnessTableName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttlSpec, _ := onlyResource(t, s.Template, "AWS::DynamoDB::Table").Properties["TimeToLiveSpecification"].(map[string]any)
+	if ttl.TimeToLiveDescription == nil || ttlSpec["AttributeName"] != aws.ToString(ttl.TimeToLiveDescription.AttributeName) || ttlSpec["Enabled"] != true {
+		t.Errorf("the stack's TTL %v, the store's %+v", ttlSpec, ttl.TimeToLiveDescription)
+	}
+	tbl := &store.Table{Client: ddb.Client(), Name: harnessTableName}
+	for _, id := range []string{eventTokenID, revokedTokenID} {
+		tok := auth.Token{ID: id, SecretHash: auth.HashSecret(eventSecret), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now()}
+		if err := tbl.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sfnStub := &stepFunctionsStub{}
+	sfnServer := httptest.NewServer(sfnStub)
+	defer sfnServer.Close()
+	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
+	platform := []string{
+		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
+		"AWS_ACCESS_KEY_ID=AKIDHARNESS", "AWS_SECRET_ACCESS_KEY=harness", "AWS_SESSION_TOKEN=",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint, "AWS_ENDPOINT_URL_SFN=" + sfnServer.URL,
+	}
+
+	for _, name := range invocationOrder() {
+		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
+		t.Run(name, func(t *testing.T) {
+			proc := startFunction(t, name, filepath.Join(hostDir, name, "bootstrap"), env)
+			defer proc.stop()
+			for _, variant := range []string{".json", ".invalid.json"} {
+				raw, err := os.ReadFile(filepath.Join(repoRoot, "events", name+variant))
+				if err != nil {
+					t.Fatalf("every function needs events/%s%s: %v", name, variant, err)
+				}
+				res := proc.invoke(t, raw)
+				if name == berth.AuthorizerFunction {
+					checkAuthorizer(t, variant, res)
+					continue
+				}
+				checkProxyResponse(t, spec, name, variant, raw, res)
+			}
+		})
+	}
+
+	// Each route that starts a workflow started one, through the real SDK.
+	var starts int
+	for _, rt := range api.Routes {
+		starts += min(len(rt.Starts), 1)
+	}
+	if got := sfnStub.count(); got != starts {
+		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
+	}
+}
+
+// invocationOrder runs the authorizer, then creates, reads and deletes, so
+// that each valid event finds the records it needs: creates with fewer
+// path parameters first (the application before its environment), deletes
+// with more first (the environment before its application).
+func invocationOrder() []string {
+	phase := map[string]int{http.MethodPost: 0, http.MethodPut: 0, http.MethodPatch: 1, http.MethodGet: 1, http.MethodDelete: 2}
+	routes := slices.Clone(api.Routes)
+	slices.SortStableFunc(routes, func(a, b api.Route) int {
+		if phase[a.Method] != phase[b.Method] {
+			return phase[a.Method] - phase[b.Method]
+		}
+		depth := strings.Count(a.Pattern, "{") - strings.Count(b.Pattern, "{")
+		if a.Method == http.MethodDelete {
+			return -depth
+		}
+		return depth
+	})
+	order := []string{berth.AuthorizerFunction}
+	for _, rt := range routes {
+		order = append(order, rt.Name)
+	}
+	return order
+}
+
+// lambdaEnvironment is the environment Lambda would give the function:
+// the template's variables, with references resolved to what the harness
+// runs, and the runtime's own variables.
+func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string) []string {
+	t.Helper()
+	envProp, _ := fn.Properties["Environment"].(map[string]any)
+	vars, _ := envProp["Variables"].(map[string]any)
+	var env []string
+	for k, v := range vars {
+		var value string
+		switch id, isRef := ref(v); {
+		case !isRef:
+			str, ok := v.(string)
+			if !ok {
+				t.Fatalf("%s: cannot resolve %s=%v", fn.ID, k, v)
+			}
+			value = str
+		case id == tableID:
+			value = harnessTableName
+		case resourceByID(t, s.Template, id).Type == "AWS::StepFunctions::StateMachine":
+			value = "arn:aws:states:" + testRegion + ":" + testAccount + ":stateMachine:" + id
+		default:
+			t.Fatalf("%s: cannot resolve %s=%v", fn.ID, k, v)
+		}
+		env = append(env, k+"="+value)
+	}
+	logging, _ := fn.Properties["LoggingConfig"].(map[string]any)
+	return append(env,
+		"AWS_LAMBDA_FUNCTION_NAME="+fn.ID,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%v", fn.Properties["MemorySize"]),
+		fmt.Sprintf("AWS_LAMBDA_LOG_FORMAT=%v", logging["LogFormat"]),
+		"_HANDLER=bootstrap", "TZ=:UTC",
+	)
+}
+
+func checkAuthorizer(t *testing.T, variant string, res invocationResult) {
+	t.Helper()
+	if variant == ".invalid.json" {
+		var e struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if !res.failed || json.Unmarshal(res.body, &e) != nil || e.ErrorMessage != "Unauthorized" {
+			t.Errorf("invalid token: failed=%v %s, want the error Unauthorized", res.failed, res.body)
+		}
+		return
+	}
+	var out events.APIGatewayCustomAuthorizerResponse
+	if res.failed || json.Unmarshal(res.body, &out) != nil || out.PrincipalID != eventTokenID ||
+		len(out.PolicyDocument.Statement) != 1 || out.PolicyDocument.Statement[0].Effect != "Allow" {
+		t.Errorf("valid token: failed=%v %s, want an Allow policy for %s", res.failed, res.body, eventTokenID)
+	}
+}
+
+func checkProxyResponse(t *testing.T, spec *openapi3.T, name, variant string, raw []byte, res invocationResult) {
+	t.Helper()
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var out events.APIGatewayProxyResponse
+	if res.failed || json.Unmarshal(res.body, &out) != nil {
+		t.Errorf("%s%s: the function failed: %s", name, variant, res.body)
+		return
+	}
+	documented := documentedStatuses(spec, name)
+	if len(documented) == 0 {
+		t.Errorf("%s: docs/openapi.yaml documents no operation %s", name, name)
+	}
+	ok := slices.Contains(documented, strconv.Itoa(out.StatusCode))
+	switch variant {
+	case ".json":
+		if out.StatusCode < 200 || out.StatusCode > 299 || !ok {
+			t.Errorf("%s%s: status %d, want a documented success (%v): %s", name, variant, out.StatusCode, documented, out.Body)
+		}
+	default:
+		if out.StatusCode < 400 || out.StatusCode > 499 || !ok || header(out, "Content-Type") != "application/problem+json" {
+			t.Errorf("%s%s: status %d (%s), want a documented 4xx problem (%v): %s", name, variant, out.StatusCode, header(out, "Content-Type"), documented, out.Body)
+		}
+	}
+	if got := header(out, "X-Request-Id"); got != ev.RequestContext.RequestID {
+		t.Errorf("%s%s: X-Request-Id %q, want API Gateway's %q", name, variant, got, ev.RequestContext.RequestID)
+	}
+}
+
+// documentedStatuses are the response codes docs/openapi.yaml gives the
+// operation.
+func documentedStatuses(spec *openapi3.T, operationID string) []string {
+	for _, item := range spec.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.OperationID == operationID && op.Responses != nil {
+				var codes []string
+				for code := range op.Responses.Map() {
+					codes = append(codes, code)
+				}
+				return codes
+			}
+		}
+	}
+	return nil
+}
+
+func header(res events.APIGatewayProxyResponse, name string) string {
+	if v := res.Headers[name]; v != "" {
+		return v
+	}
+	if vs := res.MultiValueHeaders[name]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// The Lambda Runtime API, as much of it as a function uses:
+// GET  /2018-06-01/runtime/invocation/next
+// POST /2018-06-01/runtime/invocation/{id}/response
+// POST /2018-06-01/runtime/invocation/{id}/error
+// POST /2018-06-01/runtime/init/error
+
+type invocation struct {
+	id   string
+	body []byte
+}
+
+type invocationResult struct {
+	id     string
+	body   []byte
+	failed bool
+}
+
+type runtimeAPI struct {
+	functionARN string
+	next        chan invocation
+	results     chan invocationResult
+	initErrors  chan []byte
+}
+
+func newRuntimeAPI(functionARN string) *runtimeAPI {
+	return &runtimeAPI{
+		functionARN: functionARN,
+		next:        make(chan invocation),
+		results:     make(chan invocationResult, 1),
+		initErrors:  make(chan []byte, 1),
+	}
+}
+
+func (r *runtimeAPI) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case inv := <-r.next:
+			deadline := time.Now().Add(berth.FunctionTimeout * time.Second)
+			w.Header().Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(deadline.UnixMilli(), 10))
+			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", r.functionARN)
+			w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(inv.body)
+		case <-req.Context().Done():
+		}
+	})
+	result := func(failed bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, req *http.Request) {
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.results <- invocationResult{id: req.PathValue("id"), body: body, failed: failed}
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", result(false))
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", result(true))
+	mux.HandleFunc("POST /2018-06-01/runtime/init/error", func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		select {
+		case r.initErrors <- body:
+		default:
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	return mux
+}
+
+// lockedBuffer collects a process's output.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type functionProcess struct {
+	name   string
+	api    *runtimeAPI
+	server *httptest.Server
+	cmd    *exec.Cmd
+	output *lockedBuffer
+	// exited is closed when the process has exited, with waitErr set.
+	exited  chan struct{}
+	waitErr error
+}
+
+// startFunction starts a bootstrap as Lambda's runtime would: in its own
+// directory, with only the function's environment.
+func startFunction(t *testing.T, name, bootstrap string, env []string) *functionProcess {
+	t.Helper()
+	p := &functionProcess{
+		name:   name,
+		api:    newRuntimeAPI("arn:aws:lambda:" + testRegion + ":" + testAccount + ":function:" + name),
+		output: &lockedBuffer{},
+		exited: make(chan struct{}),
+	}
+	p.server = httptest.NewServer(p.api.handler())
+	p.cmd = exec.Command(bootstrap)
+	p.cmd.Dir = filepath.Dir(bootstrap)
+	p.cmd.Env = append(env,
+		"AWS_LAMBDA_RUNTIME_API="+strings.TrimPrefix(p.server.URL, "http://"),
+		"LAMBDA_TASK_ROOT="+filepath.Dir(bootstrap))
+	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	if err := p.cmd.Start(); err != nil {
+		p.server.Close()
+		t.Fatalf("start %s: %v", bootstrap, err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
+	return p
+}
+
+// invoke hands the function one event and waits for its answer.
+func (p *functionProcess) invoke(t *testing.T, event []byte) invocationResult {
+	t.Helper()
+	id := newRequestID()
+	timeout := time.After(30 * time.Second)
+	select {
+	case p.api.next <- invocation{id: id, body: event}:
+	case body := <-p.api.initErrors:
+		t.Fatalf("%s failed at init: %s\n%s", p.name, body, p.output)
+	case <-p.exited:
+		t.Fatalf("%s exited before taking an event: %v\n%s", p.name, p.waitErr, p.output)
+	case <-timeout:
+		t.Fatalf("%s did not ask for an event in 30 s\n%s", p.name, p.output)
+	}
+	select {
+	case res := <-p.api.results:
+		if res.id != id {
+			t.Fatalf("%s answered request %s, want %s", p.name, res.id, id)
+		}
+		return res
+	case <-p.exited:
+		t.Fatalf("%s exited during an invocation: %v\n%s", p.name, p.waitErr, p.output)
+	case <-timeout:
+		t.Fatalf("%s did not answer in 30 s\n%s", p.name, p.output)
+	}
+	return invocationResult{}
+}
+
+func (p *functionProcess) stop() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	p.server.CloseClientConnections()
+	p.server.Close()
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// stepFunctionsStub answers StartExecution as Step Functions does, so the
+// functions' real SDK client serialises the call and parses the answer.
+type stepFunctionsStub struct {
+	mu     sync.Mutex
+	starts []map[string]string
+}
+
+func (s *stepFunctionsStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in map[string]string
+	if r.Header.Get("X-Amz-Target") != "AWSStepFunctions.StartExecution" || json.NewDecoder(r.Body).Decode(&in) != nil ||
+		!strings.HasPrefix(in["stateMachineArn"], "arn:aws:states:") {
+		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.starts = append(s.starts, in)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_, _ = io.WriteString(w, `{"executionArn":"`+in["stateMachineArn"]+`:`+in["name"]+`","startDate":1.7636e9}`)
+}
+
+func (s *stepFunctionsStub) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.starts)
+}

@@ -1,0 +1,228 @@
+package berth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// StackProps configure the Berth stack.
+type StackProps struct {
+	awscdk.StackProps
+	Config Config
+	// Routes defaults to api.Routes; Workflows to apps.Workflows.
+	Routes    []api.Route
+	Workflows []apps.Workflow
+}
+
+// Stack is everything Berth deploys.
+type Stack struct {
+	awscdk.Stack
+	Table     awsdynamodb.Table
+	API       awsapigateway.RestApi
+	Functions map[string]*Function
+	Workflows *Workflows
+	DataPlane *DataPlane
+}
+
+// AuthorizerFunction is the folder under functions/ of the API's token
+// authorizer.
+const AuthorizerFunction = "authorizer"
+
+// Table permissions by kind of route. Reads use GetItem, BatchGetItem and
+// Query; writes add what TransactWriteItems, UpdateItem and DeleteItem
+// need, item by item. No route scans, describes or changes the table.
+var (
+	readActions  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	writeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+)
+
+// IsReadOnly tells whether a route only reads the table.
+func IsReadOnly(rt api.Route) bool {
+	return (rt.Method == http.MethodGet || rt.Method == http.MethodHead) && len(rt.Starts) == 0
+}
+
+// NewStack defines the Berth stack. It fails, naming what to fix, when
+// the configuration is invalid, a function is not built or a workflow's
+// definition is missing or names an unknown value.
+func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack, error) {
+	cfg := props.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	routes := props.Routes
+	if routes == nil {
+		routes = api.Routes
+	}
+	workflows := props.Workflows
+	if workflows == nil {
+		workflows = apps.Workflows
+	}
+	stackProps := props.StackProps
+	if stackProps.Description == nil {
+		stackProps.Description = jsii.String("Berth: serverless control plane for container applications")
+	}
+	s := &Stack{Stack: awscdk.NewStack(scope, jsii.String(id), &stackProps), Functions: map[string]*Function{}}
+	if cfg.VPCID != "" && (*awscdk.Token_IsUnresolved(s.Account()) || *awscdk.Token_IsUnresolved(s.Region())) {
+		return nil, fmt.Errorf("%s=%s imports a VPC by lookup, which needs the stack's account and region: run with AWS credentials (cdk sets CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION)", CtxVPCID, cfg.VPCID)
+	}
+	awscdk.Tags_Of(s.Stack).Add(jsii.String("berth:stack"), jsii.String(id), nil)
+
+	var err error
+	if s.Table, err = NewTable(s.Stack, "Table"); err != nil {
+		return nil, err
+	}
+	s.DataPlane = NewDataPlane(s.Stack, "DataPlane", &DataPlaneProps{
+		VPCID: cfg.VPCID, MaxAZs: cfg.MaxAZs, NATGateways: cfg.NATGateways,
+		CertificateARN: cfg.CertificateARN, ResourcePrefix: cfg.ResourcePrefix,
+		LogRetentionDays: cfg.LogRetentionDays,
+	})
+
+	// One function per route, each with its own role.
+	var errs []error
+	fnByLogicalID := map[string]awslambda.IFunction{}
+	apiFunctions := map[string]awslambda.IFunction{}
+	for _, rt := range routes {
+		fn, err := NewFunction(s.Stack, pascal(rt.Name), &FunctionProps{
+			Name:             rt.Name,
+			CodeDir:          cfg.CodeDir,
+			Environment:      map[string]*string{boot.EnvTableName: s.Table.TableName()},
+			MemoryMB:         cfg.FunctionMemoryMB,
+			LogRetentionDays: cfg.LogRetentionDays,
+			Description:      "Berth " + rt.Method + " " + rt.Pattern,
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		grantTable(fn.Role, s.Table, IsReadOnly(rt))
+		s.Functions[rt.Name] = fn
+		fnByLogicalID[FunctionLogicalID(rt.Name)] = fn.Function
+		apiFunctions[rt.Name] = fn.Function
+	}
+	// The token authorizer reads a token and records when it was last used.
+	authFn, err := NewFunction(s.Stack, "Authorizer", &FunctionProps{
+		Name:             AuthorizerFunction,
+		CodeDir:          cfg.CodeDir,
+		Environment:      map[string]*string{boot.EnvTableName: s.Table.TableName()},
+		MemoryMB:         cfg.FunctionMemoryMB,
+		LogRetentionDays: cfg.LogRetentionDays,
+		Description:      "Berth API token authorizer",
+	})
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		authFn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:UpdateItem"),
+			Resources: jsii.Strings(*s.Table.TableArn()),
+		}))
+		s.Functions[AuthorizerFunction] = authFn
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	d := s.DataPlane
+	values := map[string]*string{
+		"ResourcePrefix":            jsii.String(cfg.ResourcePrefix),
+		"TableName":                 s.Table.TableName(),
+		"TableArn":                  s.Table.TableArn(),
+		"ClusterName":               d.Cluster.ClusterName(),
+		"ClusterArn":                d.Cluster.ClusterArn(),
+		"VpcId":                     d.VPC.VpcId(),
+		"TaskSubnetIds":             awscdk.Fn_Join(jsii.String(","), d.TaskSubnets.SubnetIds),
+		"TaskSecurityGroupId":       d.TaskSecurityGroup.SecurityGroupId(),
+		"DatabaseSecurityGroupId":   d.DatabaseSecurityGroup.SecurityGroupId(),
+		"FilesystemSecurityGroupId": d.FilesystemSecurityGroup.SecurityGroupId(),
+		"DatabaseSubnetGroupName":   d.DatabaseSubnetGroup.SubnetGroupName(),
+		"LoadBalancerArn":           d.LoadBalancer.LoadBalancerArn(),
+		"LoadBalancerDnsName":       d.LoadBalancer.LoadBalancerDnsName(),
+		"ListenerArn":               d.Listener.ListenerArn(),
+		"TaskExecutionRoleArn":      d.TaskExecutionRole.RoleArn(),
+	}
+	if cfg.PlatformDomain != "" {
+		values["PlatformDomain"] = jsii.String(cfg.PlatformDomain)
+	}
+	s.Workflows, err = NewWorkflows(s.Stack, "Workflows", &WorkflowsProps{
+		Dir: cfg.StateMachinesDir, Workflows: workflows, Values: values,
+		Functions: fnByLogicalID, LogRetentionDays: cfg.LogRetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Routes that start workflows get those state machines' ARNs, and may
+	// start executions of those only.
+	for _, rt := range routes {
+		fn := s.Functions[rt.Name]
+		for _, w := range rt.Starts {
+			sm, ok := s.Workflows.StateMachines[w]
+			if !ok {
+				return nil, fmt.Errorf("route %s starts workflow %s, which has no state machine", rt.Name, w)
+			}
+			fn.Function.AddEnvironment(jsii.String(boot.StateMachineEnv(w)), sm.StateMachineArn(), nil)
+			sm.GrantStartExecution(fn.Role)
+		}
+	}
+
+	s.API, err = NewAPI(s.Stack, "Api", &APIProps{
+		Routes: routes, Functions: apiFunctions, Authorizer: authFn.Function,
+		StageName: cfg.APIStageName, ThrottleRate: cfg.APIThrottleRate,
+		ThrottleBurst: cfg.APIThrottleBurst, LogRetentionDays: cfg.LogRetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
+
+	output := func(id string, value *string, description string) {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	output("ApiUrl", s.API.Url(), "Base URL of the Berth API; paths start with api/v3/organizations/")
+	output("TableName", s.Table.TableName(), "Berth's DynamoDB table (retained when the stack is destroyed)")
+	for _, w := range workflows {
+		output(pascal(string(w))+"StateMachineArn", s.Workflows.StateMachines[w].StateMachineArn(), "State machine of the "+string(w)+" workflow")
+	}
+	output("LoadBalancerDnsName", d.LoadBalancer.LoadBalancerDnsName(), "Shared ALB tenants' hosts point at")
+	output("ClusterName", d.Cluster.ClusterName(), "ECS cluster tenants' services run in")
+	return s, nil
+}
+
+// grantTable lets a role read, or read and write, the table and its index.
+func grantTable(role awsiam.Role, table awsdynamodb.Table, readOnly bool) {
+	actions := slices.Clone(readActions)
+	if !readOnly {
+		actions = append(actions, writeActions...)
+	}
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings(actions...),
+		Resources: jsii.Strings(
+			*table.TableArn(),
+			*table.TableArn()+"/index/"+store.IndexByOrganisation,
+		),
+	}))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,590 @@
+package berth_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/berth-dev/berth/infra/berth"
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// check runs an assertions.Template check, which panics when it fails.
+func check(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			t.Errorf("%s: %v", what, p)
+		}
+	}()
+	f()
+}
+
+func assertionsTemplate(t *testing.T) assertions.Template {
+	s := synth(t)
+	return assertions.Template_FromJSON(&s.Template, nil)
+}
+
+func TestResourceCounts(t *testing.T) {
+	tpl := assertionsTemplate(t)
+	routes, workflows, functions := len(api.Routes), len(apps.Workflows), len(functionNames)
+	for typ, want := range map[string]int{
+		// Berth's functions, and CDK's provider that empties the VPC's
+		// default security group.
+		"AWS::Lambda::Function":                     functions + 1,
+		"AWS::ApiGateway::RestApi":                  1,
+		"AWS::ApiGateway::Stage":                    1,
+		"AWS::ApiGateway::Method":                   routes,
+		"AWS::ApiGateway::Authorizer":               1,
+		"AWS::Lambda::Permission":                   routes + 1, // one per method, one for the authorizer
+		"AWS::StepFunctions::StateMachine":          workflows,
+		"AWS::DynamoDB::Table":                      1,
+		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs
+		"AWS::CloudWatch::Alarm":                    1 + functions + 3*workflows,
+		"AWS::ECS::Cluster":                         1,
+		"AWS::ElasticLoadBalancingV2::LoadBalancer": 1,
+		"AWS::ElasticLoadBalancingV2::Listener":     1,
+		"AWS::EC2::VPC":                             1,
+		"AWS::EC2::SecurityGroup":                   4,
+		"AWS::RDS::DBSubnetGroup":                   1,
+		"AWS::EC2::FlowLog":                         1,
+	} {
+		check(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
+	}
+}
+
+// Every function is provided.al2023 on arm64: cdk-nag's runtime rule
+// skips provided.* runtimes, so this is checked here (and by infra/main.go
+// on every synth).
+func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
+	s := synth(t)
+	problems, skipped := berth.CheckFunctions(s.Template)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(skipped) != 1 || !strings.HasPrefix(skipped[0], "CustomVpcRestrictDefaultSG") {
+		t.Errorf("skipped %v, want only CDK's VPC default security group provider", skipped)
+	}
+	for _, name := range functionNames {
+		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		if fn.Properties["Runtime"] != "provided.al2023" || !slices.Equal(strs(fn.Properties["Architectures"]), []string{"arm64"}) {
+			t.Errorf("%s: %v on %v", name, fn.Properties["Runtime"], fn.Properties["Architectures"])
+		}
+		logging, _ := fn.Properties["LoggingConfig"].(map[string]any)
+		tracing, _ := fn.Properties["TracingConfig"].(map[string]any)
+		if logging["LogFormat"] != "JSON" || tracing["Mode"] != "Active" {
+			t.Errorf("%s: logging %v, tracing %v; want JSON and Active", name, logging, tracing)
+		}
+		if _, ok := ref(logging["LogGroup"]); !ok {
+			t.Errorf("%s: no log group of its own: %v", name, logging)
+		}
+		if fn.Properties["MemorySize"] != float64(berth.DefaultFunctionMemoryMB) || fn.Properties["Timeout"] != float64(berth.FunctionTimeout) {
+			t.Errorf("%s: memory %v, timeout %v", name, fn.Properties["MemorySize"], fn.Properties["Timeout"])
+		}
+	}
+	for _, lg := range resources(s.Template, "AWS::Logs::LogGroup") {
+		if lg.Properties["RetentionInDays"] != float64(s.Config.LogRetentionDays) {
+			t.Errorf("log group %s keeps logs %v days, want %d", lg.ID, lg.Properties["RetentionInDays"], s.Config.LogRetentionDays)
+		}
+	}
+}
+
+// resourcePaths maps each API Gateway resource's logical id to its path.
+func resourcePaths(t *testing.T, tpl map[string]any) map[string]string {
+	parents := map[string]string{}
+	parts := map[string]string{}
+	for _, r := range resources(tpl, "AWS::ApiGateway::Resource") {
+		parts[r.ID], _ = r.Properties["PathPart"].(string)
+		if id, ok := ref(r.Properties["ParentId"]); ok {
+			parents[r.ID] = id
+		} else if _, attr, ok := getAtt(r.Properties["ParentId"]); !ok || attr != "RootResourceId" {
+			t.Fatalf("resource %s has parent %v", r.ID, r.Properties["ParentId"])
+		}
+	}
+	paths := map[string]string{}
+	var path func(string) string
+	path = func(id string) string {
+		if p, ok := paths[id]; ok {
+			return p
+		}
+		p := "/" + parts[id]
+		if parent, ok := parents[id]; ok {
+			p = path(parent) + p
+		}
+		paths[id] = p
+		return p
+	}
+	for id := range parts {
+		path(id)
+	}
+	return paths
+}
+
+func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
+	s := synth(t)
+	paths := resourcePaths(t, s.Template)
+	authorizer := onlyResource(t, s.Template, "AWS::ApiGateway::Authorizer")
+	got := map[string]string{} // "GET /path" -> function logical id
+	for _, m := range resources(s.Template, "AWS::ApiGateway::Method") {
+		resID, _ := ref(m.Properties["ResourceId"])
+		key := fmt.Sprintf("%v %s", m.Properties["HttpMethod"], paths[resID])
+		integ, _ := m.Properties["Integration"].(map[string]any)
+		if integ["Type"] != "AWS_PROXY" || integ["IntegrationHttpMethod"] != "POST" {
+			t.Errorf("%s: integration %v %v, want an AWS_PROXY POST", key, integ["Type"], integ["IntegrationHttpMethod"])
+		}
+		fns := getAttArns(integ["Uri"])
+		if len(fns) != 1 {
+			t.Errorf("%s: integration URI names functions %v", key, fns)
+			continue
+		}
+		got[key] = fns[0]
+		if id, _ := ref(m.Properties["AuthorizerId"]); m.Properties["AuthorizationType"] != "CUSTOM" || id != authorizer.ID {
+			t.Errorf("%s: authorization %v by %v, want the token authorizer", key, m.Properties["AuthorizationType"], m.Properties["AuthorizerId"])
+		}
+	}
+	want := map[string]string{}
+	for _, rt := range api.Routes {
+		want[rt.Method+" "+rt.Pattern] = berth.FunctionLogicalID(rt.Name)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s is integrated with %q, want %s", k, got[k], w)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s is not a route", k)
+		}
+	}
+	auth := resourceByID(t, s.Template, authorizer.ID)
+	if fns := slices.Compact(getAttArns(auth.Properties["AuthorizerUri"])); len(fns) != 1 || fns[0] != berth.FunctionLogicalID(berth.AuthorizerFunction) ||
+		auth.Properties["Type"] != "TOKEN" || auth.Properties["IdentitySource"] != "method.request.header.Authorization" {
+		t.Errorf("authorizer %v", auth.Properties)
+	}
+}
+
+func TestStageThrottlingAccessLogsAndTracing(t *testing.T) {
+	tpl := assertionsTemplate(t)
+	check(t, "stage", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), &map[string]any{
+			"StageName":      "v3",
+			"TracingEnabled": true,
+			"AccessLogSetting": map[string]any{
+				"DestinationArn": assertions.Match_AnyValue(),
+				"Format":         assertions.Match_StringLikeRegexp(jsii.String(`"requestId":"\$context.requestId"`)),
+			},
+			// From context given as strings, as `cdk -c` gives them.
+			"MethodSettings": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"HttpMethod": "*", "ResourcePath": "/*",
+				"ThrottlingRateLimit": 25, "ThrottlingBurstLimit": 60, "MetricsEnabled": true,
+			})}),
+		})
+	})
+	check(t, "problem responses", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), &map[string]any{
+			"ResponseType": "UNAUTHORIZED", "StatusCode": "401",
+			"ResponseParameters": assertions.Match_ObjectLike(&map[string]any{
+				"gatewayresponse.header.Content-Type": "'application/problem+json'",
+			}),
+		})
+	})
+	for _, gr := range resources(synth(t).Template, "AWS::ApiGateway::GatewayResponse") {
+		tmpl, _ := gr.Properties["ResponseTemplates"].(map[string]any)
+		var problem map[string]any
+		if err := json.Unmarshal([]byte(strings.NewReplacer("$context.path", "/p", "$context.requestId", "r").Replace(fmt.Sprint(tmpl["application/json"]))), &problem); err != nil {
+			t.Errorf("gateway response %s: template is not JSON: %v", gr.ID, err)
+			continue
+		}
+		if !strings.HasPrefix(fmt.Sprint(problem["type"]), api.ProblemBase) || fmt.Sprint(problem["status"]) != fmt.Sprint(gr.Properties["StatusCode"]) {
+			t.Errorf("gateway response %s: %v", gr.ID, problem)
+		}
+	}
+}
+
+func TestTableMatchesTheStore(t *testing.T) {
+	tpl := assertionsTemplate(t)
+	def := store.TableDefinition("")
+	var attrs, keys []any
+	for _, a := range def.AttributeDefinitions {
+		attrs = append(attrs, map[string]any{"AttributeName": aws.ToString(a.AttributeName), "AttributeType": string(a.AttributeType)})
+	}
+	for _, k := range def.KeySchema {
+		keys = append(keys, map[string]any{"AttributeName": aws.ToString(k.AttributeName), "KeyType": string(k.KeyType)})
+	}
+	var gsis []any
+	for _, g := range def.GlobalSecondaryIndexes {
+		var gk []any
+		for _, k := range g.KeySchema {
+			gk = append(gk, map[string]any{"AttributeName": aws.ToString(k.AttributeName), "KeyType": string(k.KeyType)})
+		}
+		gsis = append(gsis, map[string]any{
+			"IndexName": aws.ToString(g.IndexName), "KeySchema": gk,
+			"Projection": map[string]any{"ProjectionType": string(g.Projection.ProjectionType)},
+		})
+	}
+	check(t, "table", func() {
+		tpl.HasResource(jsii.String("AWS::DynamoDB::Table"), &map[string]any{
+			"DeletionPolicy":      "Retain",
+			"UpdateReplacePolicy": "Retain",
+			"Properties": map[string]any{
+				"BillingMode":                      string(def.BillingMode),
+				"AttributeDefinitions":             assertions.Match_ArrayWith(&attrs),
+				"KeySchema":                        keys,
+				"GlobalSecondaryIndexes":           gsis,
+				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+				"DeletionProtectionEnabled":        true,
+				"TimeToLiveSpecification":          map[string]any{"AttributeName": berth.TimeToLiveAttribute, "Enabled": true},
+				// SSE on, without a key of its own: the AWS managed key.
+				"SSESpecification": map[string]any{"SSEEnabled": true},
+			},
+		})
+	})
+	table := onlyResource(t, synth(t).Template, "AWS::DynamoDB::Table")
+	if got := len(table.Properties["AttributeDefinitions"].([]any)); got != len(attrs) {
+		t.Errorf("%d attribute definitions, want %d", got, len(attrs))
+	}
+}
+
+func TestStateMachinesLogEverythingAndTrace(t *testing.T) {
+	s := synth(t)
+	for _, w := range apps.Workflows {
+		sm := resourceByID(t, s.Template, berth.StateMachineLogicalID(w))
+		logging, _ := sm.Properties["LoggingConfiguration"].(map[string]any)
+		tracing, _ := sm.Properties["TracingConfiguration"].(map[string]any)
+		if logging["Level"] != "ALL" || logging["IncludeExecutionData"] != true {
+			t.Errorf("%s: logging %v, want level ALL with execution data", w, logging)
+		}
+		if dests, _ := logging["Destinations"].([]any); len(dests) != 1 {
+			t.Errorf("%s: log destinations %v", w, logging["Destinations"])
+		}
+		if tracing["Enabled"] != true {
+			t.Errorf("%s: tracing %v", w, tracing)
+		}
+		if sm.Properties["StateMachineType"] != "STANDARD" {
+			t.Errorf("%s: type %v", w, sm.Properties["StateMachineType"])
+		}
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`\$\{([A-Za-z][A-Za-z0-9_]*)\}`)
+
+// The definitions are stored with ${Placeholders} and substitutions beside
+// them. Substituted, each must be valid JSON, and every function it names
+// must be a function of the stack that the state machine may invoke.
+func TestSubstitutedDefinitionsAreValidAndNameOnlyExistingFunctions(t *testing.T) {
+	s := synth(t)
+	lambdas := map[string]bool{}
+	for _, fn := range resources(s.Template, "AWS::Lambda::Function") {
+		lambdas[fn.ID] = true
+	}
+	invokedAny := false
+	for _, w := range apps.Workflows {
+		sm := resourceByID(t, s.Template, berth.StateMachineLogicalID(w))
+		def, ok := sm.Properties["DefinitionString"].(string)
+		if !ok {
+			t.Fatalf("%s: DefinitionString is %T, want the definition itself", w, sm.Properties["DefinitionString"])
+		}
+		subs, _ := sm.Properties["DefinitionSubstitutions"].(map[string]any)
+		fnOf := map[string]string{} // placeholder -> function logical id
+		for key, v := range subs {
+			if !strings.Contains(def, "${"+key+"}") {
+				t.Errorf("%s: substitution %s is not used", w, key)
+			}
+			for _, id := range getAttArns(v) {
+				r := resourceByID(t, s.Template, id)
+				if r.Type == "AWS::Lambda::Function" {
+					fnOf[key] = id
+				}
+			}
+		}
+		// Substitute: functions by a recognisable ARN, other values by a
+		// plain string, as CloudFormation would.
+		var missing []string
+		substituted := placeholderRE.ReplaceAllStringFunc(def, func(m string) string {
+			key := placeholderRE.FindStringSubmatch(m)[1]
+			if id, ok := fnOf[key]; ok {
+				return "arn:aws:lambda:" + testRegion + ":" + testAccount + ":function:" + id
+			}
+			if _, ok := subs[key]; !ok {
+				missing = append(missing, key)
+			}
+			return "value-of-" + key
+		})
+		if len(missing) > 0 {
+			t.Errorf("%s: placeholders without substitution: %v", w, missing)
+		}
+		var asl struct {
+			StartAt string                    `json:"StartAt"`
+			States  map[string]map[string]any `json:"States"`
+		}
+		if err := json.Unmarshal([]byte(substituted), &asl); err != nil {
+			t.Errorf("%s: substituted definition is not JSON: %v", w, err)
+			continue
+		}
+		if _, ok := asl.States[asl.StartAt]; !ok {
+			t.Errorf("%s: StartAt %q names no state", w, asl.StartAt)
+		}
+		roleID, _, _ := getAtt(sm.Properties["RoleArn"])
+		invokable := map[string]bool{}
+		for _, st := range statementsWith(statements(s.Template, roleID), "lambda:InvokeFunction") {
+			for _, id := range getAttArns(st["Resource"]) {
+				invokable[id] = true
+			}
+		}
+		for name, state := range asl.States {
+			if state["Type"] != "Task" {
+				continue
+			}
+			resource, _ := state["Resource"].(string)
+			target := resource
+			if strings.HasPrefix(resource, "arn:aws:states:::lambda:invoke") {
+				params, _ := state["Parameters"].(map[string]any)
+				if params == nil {
+					params, _ = state["Arguments"].(map[string]any)
+				}
+				target, _ = params["FunctionName"].(string)
+			}
+			if !strings.HasPrefix(target, "arn:aws:lambda:") {
+				continue
+			}
+			id := target[strings.LastIndex(target, ":")+1:]
+			if !lambdas[id] {
+				t.Errorf("%s: state %s invokes %s, which is not a function of the stack", w, name, target)
+			}
+			if !invokable[id] {
+				t.Errorf("%s: state %s invokes %s, which the state machine's role may not invoke", w, name, id)
+			}
+			invokedAny = true
+		}
+		for id := range invokable {
+			if !slices.Contains(mapValues(fnOf), id) {
+				t.Errorf("%s: may invoke %s, which its definition does not name", w, id)
+			}
+		}
+	}
+	if !invokedAny {
+		t.Error("no fixture definition invokes a function: the check above ran on nothing")
+	}
+}
+
+func mapValues(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestNoWildcardActionsOrFullAccessPolicies(t *testing.T) {
+	s := synth(t)
+	for _, p := range resources(s.Template, "AWS::IAM::Policy") {
+		doc, _ := p.Properties["PolicyDocument"].(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		for _, st := range sts {
+			m, _ := st.(map[string]any)
+			for _, a := range strs(m["Action"]) {
+				if a == "*" || strings.HasSuffix(a, ":*") {
+					t.Errorf("policy %s grants action %q", p.ID, a)
+				}
+			}
+			if m["NotAction"] != nil || m["NotResource"] != nil {
+				t.Errorf("policy %s uses NotAction or NotResource: %v", p.ID, m)
+			}
+		}
+	}
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		raw, _ := json.Marshal(r.Properties["ManagedPolicyArns"])
+		if strings.Contains(string(raw), "FullAccess") {
+			t.Errorf("role %s has a FullAccess policy: %s", r.ID, raw)
+		}
+	}
+}
+
+// Each route's function has its own role, with table actions for its kind
+// (reads or writes), and may start exactly the workflows the route starts.
+func TestEachFunctionHasLeastPrivilege(t *testing.T) {
+	s := synth(t)
+	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
+	roles := map[string]string{}
+	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow) {
+		t.Helper()
+		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		roleID, _, _ := getAtt(fn.Properties["Role"])
+		if other, ok := roles[roleID]; ok {
+			t.Errorf("%s shares role %s with %s", name, roleID, other)
+		}
+		roles[roleID] = name
+		sts := statements(s.Template, roleID)
+		var actions []string
+		for _, st := range statementsWith(sts, "dynamodb:") {
+			actions = append(actions, strs(st["Action"])...)
+			res := getAttArns(st["Resource"])
+			for _, id := range res {
+				if id != table.ID {
+					t.Errorf("%s: DynamoDB actions on %s", name, id)
+				}
+			}
+			raw, _ := json.Marshal(st["Resource"])
+			if hasIndex := strings.Contains(string(raw), "/index/"+store.IndexByOrganisation); hasIndex != wantIndex || strings.Contains(string(raw), "/index/*") {
+				t.Errorf("%s: DynamoDB resources %s", name, raw)
+			}
+		}
+		if !sameStrings(actions, wantActions) {
+			t.Errorf("%s: DynamoDB actions %v, want %v", name, actions, wantActions)
+		}
+		var started []string
+		for _, st := range statementsWith(sts, "states:") {
+			if !slices.Equal(strs(st["Action"]), []string{"states:StartExecution"}) {
+				t.Errorf("%s: Step Functions actions %v", name, st["Action"])
+			}
+			if id, ok := ref(st["Resource"]); ok {
+				started = append(started, id)
+			} else {
+				for _, r := range st["Resource"].([]any) {
+					id, _ := ref(r)
+					started = append(started, id)
+				}
+			}
+		}
+		var wantStarted []string
+		env, _ := fn.Properties["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		wantVars := []string{boot.EnvTableName}
+		for _, w := range starts {
+			wantStarted = append(wantStarted, berth.StateMachineLogicalID(w))
+			wantVars = append(wantVars, boot.StateMachineEnv(w))
+			if id, ok := ref(vars[boot.StateMachineEnv(w)]); !ok || id != berth.StateMachineLogicalID(w) {
+				t.Errorf("%s: %s is %v", name, boot.StateMachineEnv(w), vars[boot.StateMachineEnv(w)])
+			}
+		}
+		if !sameStrings(started, wantStarted) {
+			t.Errorf("%s: may start %v, want %v", name, started, wantStarted)
+		}
+		if id, ok := ref(vars[boot.EnvTableName]); !ok || id != table.ID {
+			t.Errorf("%s: %s is %v", name, boot.EnvTableName, vars[boot.EnvTableName])
+		}
+		if !sameStrings(mapKeys(vars), wantVars) {
+			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
+		}
+		for _, st := range sts {
+			for _, a := range strs(st["Action"]) {
+				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") &&
+					!slices.Contains([]string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}, a) {
+					t.Errorf("%s: unexpected action %s", name, a)
+				}
+			}
+		}
+	}
+	read := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	write := append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+	for _, rt := range api.Routes {
+		want := write
+		if rt.Method == http.MethodGet {
+			want = read
+		}
+		verify(rt.Name, want, true, rt.Starts)
+	}
+	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil)
+}
+
+func mapKeys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestDataPlane(t *testing.T) {
+	tpl := assertionsTemplate(t)
+	check(t, "cluster", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ECS::Cluster"), &map[string]any{
+			"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}},
+		})
+	})
+	check(t, "HTTP listener without a certificate", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), &map[string]any{
+			"Port": 80, "Protocol": "HTTP",
+			"DefaultActions": []any{assertions.Match_ObjectLike(&map[string]any{"Type": "fixed-response"})},
+		})
+	})
+	check(t, "ALB", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{
+			"Scheme": "internet-facing",
+			"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+				map[string]any{"Key": "access_logs.s3.enabled", "Value": "true"},
+			}),
+		})
+	})
+	for port, what := range map[int]string{3306: "MySQL", 5432: "Postgres", 2049: "NFS"} {
+		check(t, what+" from tasks only", func() {
+			tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), &map[string]any{
+				"FromPort": port, "ToPort": port, "IpProtocol": "tcp",
+				"SourceSecurityGroupId": assertions.Match_ObjectLike(&map[string]any{
+					"Fn::GetAtt": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("TaskSecurityGroup"))}),
+				}),
+			})
+		})
+	}
+	check(t, "task execution role", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), &map[string]any{
+			"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+				"Statement": []any{assertions.Match_ObjectLike(&map[string]any{"Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"}})},
+			}),
+		})
+	})
+}
+
+func TestOutputs(t *testing.T) {
+	s := synth(t)
+	outputs, _ := s.Template["Outputs"].(map[string]any)
+	want := []string{"ApiUrl", "TableName", "LoadBalancerDnsName", "ClusterName"}
+	for _, w := range apps.Workflows {
+		want = append(want, berth.StateMachineLogicalID(w)+"Arn")
+	}
+	if !sameStrings(mapKeys(outputs), want) {
+		t.Errorf("outputs %v, want %v", mapKeys(outputs), want)
+	}
+}
+
+// cdk-nag's AwsSolutions pack finds nothing that is not suppressed with a
+// reason next to the resource.
+func TestCdkNagAwsSolutions(t *testing.T) {
+	s := synth(t)
+	var errs, warnings int
+	for _, m := range s.Messages {
+		data := fmt.Sprint(m.Entry.Data)
+		switch m.Level {
+		case "error":
+			errs++
+			t.Errorf("%s: %s", aws.ToString(m.Id), data)
+		case "warning":
+			warnings++
+			t.Logf("warning %s: %s", aws.ToString(m.Id), data)
+		}
+	}
+	t.Logf("cdk-nag: %d errors, %d warnings", errs, warnings)
+	// Every suppression carries a reason.
+	for _, r := range resources(s.Template, "") {
+		nag, _ := r.Metadata["cdk_nag"].(map[string]any)
+		rules, _ := nag["rules_to_suppress"].([]any)
+		for _, rule := range rules {
+			m, _ := rule.(map[string]any)
+			if reason, _ := m["reason"].(string); len(reason) < 20 || !strings.HasPrefix(fmt.Sprint(m["id"]), "AwsSolutions-") {
+				t.Errorf("%s: suppression %v has no real reason", r.ID, m)
+			}
+		}
+	}
+}

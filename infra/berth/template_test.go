@@ -1,0 +1,169 @@
+package berth_test
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Helpers to read a synthesized CloudFormation template.
+
+type resource struct {
+	ID         string
+	Type       string
+	Properties map[string]any
+	Metadata   map[string]any
+	Raw        map[string]any
+}
+
+func resources(tpl map[string]any, typ string) []resource {
+	all, _ := tpl["Resources"].(map[string]any)
+	var out []resource
+	for id, v := range all {
+		r, _ := v.(map[string]any)
+		if typ != "" && r["Type"] != typ {
+			continue
+		}
+		props, _ := r["Properties"].(map[string]any)
+		md, _ := r["Metadata"].(map[string]any)
+		t, _ := r["Type"].(string)
+		out = append(out, resource{ID: id, Type: t, Properties: props, Metadata: md, Raw: r})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func resourceByID(t *testing.T, tpl map[string]any, id string) resource {
+	t.Helper()
+	all, _ := tpl["Resources"].(map[string]any)
+	r, ok := all[id].(map[string]any)
+	if !ok {
+		t.Fatalf("no resource %s in the template", id)
+	}
+	props, _ := r["Properties"].(map[string]any)
+	md, _ := r["Metadata"].(map[string]any)
+	typ, _ := r["Type"].(string)
+	return resource{ID: id, Type: typ, Properties: props, Metadata: md, Raw: r}
+}
+
+func onlyResource(t *testing.T, tpl map[string]any, typ string) resource {
+	t.Helper()
+	rs := resources(tpl, typ)
+	if len(rs) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+	}
+	return rs[0]
+}
+
+// ref returns X for {"Ref": X}.
+func ref(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", false
+	}
+	s, ok := m["Ref"].(string)
+	return s, ok
+}
+
+// getAtt returns X and A for {"Fn::GetAtt": [X, A]}.
+func getAtt(v any) (string, string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", "", false
+	}
+	l, ok := m["Fn::GetAtt"].([]any)
+	if !ok || len(l) != 2 {
+		return "", "", false
+	}
+	id, _ := l[0].(string)
+	attr, _ := l[1].(string)
+	return id, attr, true
+}
+
+// getAttArns lists X for every {"Fn::GetAtt": [X, "Arn"]} inside v.
+func getAttArns(v any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		if id, attr, ok := getAtt(v); ok && attr == "Arn" {
+			out = append(out, id)
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// statements lists every policy statement attached to the role.
+func statements(tpl map[string]any, roleID string) []map[string]any {
+	var out []map[string]any
+	for _, p := range resources(tpl, "AWS::IAM::Policy") {
+		roles, _ := p.Properties["Roles"].([]any)
+		attached := false
+		for _, r := range roles {
+			if id, ok := ref(r); ok && id == roleID {
+				attached = true
+			}
+		}
+		if !attached {
+			continue
+		}
+		doc, _ := p.Properties["PolicyDocument"].(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		for _, s := range sts {
+			if m, ok := s.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// strs reads a string or a list of strings.
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// statementsWith returns the statements granting any action with prefix.
+func statementsWith(sts []map[string]any, prefix string) []map[string]any {
+	var out []map[string]any
+	for _, s := range sts {
+		for _, a := range strs(s["Action"]) {
+			if strings.HasPrefix(a, prefix) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func sameStrings(a, b []string) bool {
+	a, b = append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(a)
+	sort.Strings(b)
+	return reflect.DeepEqual(a, b)
+}

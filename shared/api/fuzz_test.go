@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps/appstest"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/workflow"
 )
 
@@ -30,7 +31,7 @@ func fuzzServer(t testing.TB) (http.Handler, *appstest.Memory) {
 	mem := appstest.NewMemory()
 	admin := auth.Principal{TokenID: "0123456789abcdef", Organisations: []string{"acme"}, Role: auth.RoleAdmin}
 	srv := &Server{
-		Apps: apps.NewService(mem, &workflow.Recorder{}), Audit: discardAudit{},
+		Apps: apps.NewService(mem, &workflow.Recorder{}), Audit: discardAudit{}, UsageKeys: usage.None{},
 		Authenticate: func(*http.Request) (auth.Principal, error) { return admin, nil },
 	}
 	mux := http.NewServeMux()

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/idempotency"
+	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
@@ -18,6 +19,7 @@ import (
 type Server struct {
 	Apps         *apps.Service
 	Tokens       TokenStore
+	UsageKeys    usage.Keys
 	Audit        audit.Log
 	Idempotency  idempotency.Store
 	Authenticate Authenticate

@@ -33,26 +33,28 @@ type Route struct {
 	Admin bool
 	// Secret routes answer with a secret once: an idempotent replay cannot
 	// repeat it, since the secret is never stored.
-	Secret  bool
-	handler func(*Server, http.ResponseWriter, *http.Request)
+	Secret bool
+	// UsageKeys routes issue or withdraw tokens' API Gateway usage plan keys.
+	UsageKeys bool
+	handler   func(*Server, http.ResponseWriter, *http.Request)
 }
 
 const orgPath = "/api/v3/organizations/{organisation}"
 
 // Routes is every endpoint of the API.
 var Routes = []Route{
-	{"create-application", http.MethodPost, orgPath + "/applications", []apps.Workflow{apps.ProvisionApplication}, false, false, (*Server).createApplication},
-	{"list-applications", http.MethodGet, orgPath + "/applications", nil, false, false, (*Server).listApplications},
-	{"get-application", http.MethodGet, orgPath + "/applications/{application}", nil, false, false, (*Server).getApplication},
-	{"delete-application", http.MethodDelete, orgPath + "/applications/{application}", []apps.Workflow{apps.TeardownApplication}, false, false, (*Server).deleteApplication},
-	{"create-environment", http.MethodPost, orgPath + "/applications/{application}/environments", []apps.Workflow{apps.ProvisionEnvironment}, false, false, (*Server).createEnvironment},
-	{"list-environments", http.MethodGet, orgPath + "/applications/{application}/environments", nil, false, false, (*Server).listEnvironments},
-	{"get-environment", http.MethodGet, orgPath + "/applications/{application}/environments/{environment}", nil, false, false, (*Server).getEnvironment},
-	{"delete-environment", http.MethodDelete, orgPath + "/applications/{application}/environments/{environment}", []apps.Workflow{apps.TeardownEnvironment}, false, false, (*Server).deleteEnvironment},
-	{"create-token", http.MethodPost, orgPath + "/tokens", nil, true, true, (*Server).createToken},
-	{"list-tokens", http.MethodGet, orgPath + "/tokens", nil, true, false, (*Server).listTokens},
-	{"revoke-token", http.MethodDelete, orgPath + "/tokens/{token}", nil, true, false, (*Server).revokeToken},
-	{"list-audit-events", http.MethodGet, orgPath + "/audit-events", nil, true, false, (*Server).listAuditEvents},
+	{Name: "create-application", Method: http.MethodPost, Pattern: orgPath + "/applications", Starts: []apps.Workflow{apps.ProvisionApplication}, handler: (*Server).createApplication},
+	{Name: "list-applications", Method: http.MethodGet, Pattern: orgPath + "/applications", handler: (*Server).listApplications},
+	{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication},
+	{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, handler: (*Server).deleteApplication},
+	{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, handler: (*Server).createEnvironment},
+	{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments},
+	{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment},
+	{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, handler: (*Server).deleteEnvironment},
+	{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, handler: (*Server).createToken},
+	{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens},
+	{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, handler: (*Server).revokeToken},
+	{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents},
 }
 
 // FindRoute returns the route with the given name.

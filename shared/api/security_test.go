@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -443,4 +444,32 @@ func TestTokensAcrossOrganisations(t *testing.T) {
 	if _, err := tbl.GetToken(context.Background(), id); err != nil {
 		t.Fatalf("a refused revoke removed the token: %v", err)
 	}
+}
+
+// failingKeys fails to issue or withdraw usage plan keys.
+type failingKeys struct{}
+
+func (failingKeys) Issue(context.Context, string) error    { return errors.New("API Gateway is down") }
+func (failingKeys) Withdraw(context.Context, string) error { return errors.New("API Gateway is down") }
+
+// TestUsageKeyFailures: a token whose usage plan key cannot be issued is
+// not created, and one whose key cannot be withdrawn is not revoked.
+func TestUsageKeyFailures(t *testing.T) {
+	org := uniqueOrg(t)
+	res := call(t, http.MethodPost, orgPath(org)+"/tokens", map[string]any{"role": "read"})
+	mustStatus(t, res, http.StatusCreated)
+	kept := res.json(t)
+	before := tableCount(t)
+
+	saved := stack.Server.UsageKeys
+	stack.Server.UsageKeys = failingKeys{}
+	defer func() { stack.Server.UsageKeys = saved }()
+
+	res = call(t, http.MethodPost, orgPath(org)+"/tokens", map[string]any{"role": "read"})
+	mustStatus(t, res, http.StatusServiceUnavailable)
+	if after := tableCount(t); after != before+1 { // the create's audit event only
+		t.Fatalf("table went from %d to %d items; want only the audit event added", before, after)
+	}
+	mustStatus(t, call(t, http.MethodDelete, orgPath(org)+"/tokens/"+kept["tokenId"].(string), nil), http.StatusServiceUnavailable)
+	mustStatus(t, callAs(t, bearer(kept["token"].(string)), http.MethodGet, orgPath(org)+"/applications", nil), http.StatusOK)
 }

@@ -68,6 +68,15 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	if err := s.UsageKeys.Issue(r.Context(), tok.ID); err != nil {
+		// A token without its usage plan key would be refused by API Gateway.
+		if rmErr := s.Tokens.RevokeToken(r.Context(), tok); rmErr != nil {
+			fail(w, r, errors.Join(err, rmErr))
+			return
+		}
+		fail(w, r, &apps.Error{Kind: apps.ErrUnavailable, Message: "the token could not be registered for throttling, so it was not created; retry the request", Cause: err})
+		return
+	}
 	w.Header().Set("Location", "/api/v3/organizations/"+org+"/tokens/"+tok.ID)
 	writeJSON(w, http.StatusCreated, createdTokenView{tokenView: newTokenView(tok, principalFrom(r.Context())), Token: secret})
 }
@@ -114,6 +123,12 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, kindForbidden, "This token also acts on organisations this caller may not act on; revoke it with a token that covers them all.", nil)
 			return
 		}
+	}
+	// The usage plan key goes first: a failure then leaves the token whole,
+	// and the client's retry finishes the job.
+	if err := s.UsageKeys.Withdraw(r.Context(), tok.ID); err != nil {
+		fail(w, r, &apps.Error{Kind: apps.ErrUnavailable, Message: "the token could not be revoked; it still works; retry the request", Cause: err})
+		return
 	}
 	if err := s.Tokens.RevokeToken(r.Context(), tok); err != nil {
 		fail(w, r, err)

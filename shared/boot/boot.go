@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -23,12 +24,15 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/workflow"
 )
 
 // Environment variable names shared with the CDK stack, which sets their values.
 const (
 	EnvTableName = "BERTH_TABLE_NAME"
+	// EnvUsagePlanID names the API Gateway usage plan that holds a key per token.
+	EnvUsagePlanID = "BERTH_USAGE_PLAN_ID"
 )
 
 // StateMachineEnv is the variable holding a workflow's state machine ARN,
@@ -119,7 +123,18 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 	tbl := &store.Table{Client: db, Name: table}
 	srv := &api.Server{
 		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
-		Authenticate: api.FromGateway,
+		Authenticate: api.FromGateway, UsageKeys: usage.None{},
+	}
+	if rt.UsageKeys {
+		plan := getenv(EnvUsagePlanID)
+		if plan == "" {
+			return nil, fmt.Errorf("%s is not set", EnvUsagePlanID)
+		}
+		srv.UsageKeys = usage.APIGateway{UsagePlanID: plan, Client: apigateway.NewFromConfig(cfg, func(o *apigateway.Options) {
+			if ep := getenv("AWS_ENDPOINT_URL_API_GATEWAY"); ep != "" {
+				o.BaseEndpoint = aws.String(ep)
+			}
+		})}
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)

@@ -54,6 +54,29 @@ func (s *stepFunctionsStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"executionArn":"`+in["stateMachineArn"]+`:`+in["name"]+`","startDate":1.7636e9}`)
 }
 
+// apiGatewayStub answers the API key calls of create-token and
+// revoke-token as API Gateway does, and records them.
+type apiGatewayStub struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *apiGatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == http.MethodPost:
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"id":"key-1"}`)
+	case r.Method == http.MethodGet:
+		_, _ = io.WriteString(w, `{"item":[{"id":"key-1","name":"`+r.URL.Query().Get("name")+`"}]}`)
+	default:
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
@@ -75,11 +98,15 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	sfnStub := &stepFunctionsStub{}
 	sfnServer := httptest.NewServer(sfnStub)
 	defer sfnServer.Close()
+	gwStub := &apiGatewayStub{}
+	gwServer := httptest.NewServer(gwStub)
+	defer gwServer.Close()
 
 	vars := map[string]string{
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
 		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
+		boot.EnvUsagePlanID: "plan-1", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
 	}
 	for _, w := range apps.Workflows {
 		vars[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -147,6 +174,12 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				}
 			})
 		}
+	}
+
+	// create-token issued a usage plan key; revoke-token withdrew one.
+	want := []string{"POST /apikeys", "POST /usageplans/plan-1/keys", "GET /apikeys", "DELETE /apikeys/key-1"}
+	if !slices.Equal(gwStub.calls, want) {
+		t.Errorf("API Gateway calls %v, want %v", gwStub.calls, want)
 	}
 
 	var names []string
@@ -247,6 +280,7 @@ func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
 		"unknown route":      {"no-such-route", map[string]string{boot.EnvTableName: "t"}, "no route"},
 		"no table":           {"get-application", map[string]string{}, boot.EnvTableName},
 		"no state machine":   {"create-application", map[string]string{boot.EnvTableName: "t"}, boot.StateMachineEnv(apps.ProvisionApplication)},
+		"no usage plan":      {"create-token", map[string]string{boot.EnvTableName: "t"}, boot.EnvUsagePlanID},
 		"reads need no ARNs": {"get-application", map[string]string{boot.EnvTableName: "t"}, ""},
 	}
 	for name, tc := range cases {

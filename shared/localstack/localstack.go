@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ratelimit"
 	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/workflow"
 )
 
@@ -47,7 +48,9 @@ const DefaultRateLimit = 50
 
 // Stack is a running local Berth.
 type Stack struct {
-	Handler   http.Handler
+	Handler http.Handler
+	// Server is the API behind Handler, for tests that swap a port.
+	Server    *api.Server
 	Workflows *workflow.Recorder
 	DynamoDB  *dynamolocal.Server
 	Client    *dynamodb.Client
@@ -81,8 +84,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	authz := &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: authTable, Now: time.Now}, Touch: authTable, Log: cfg.Log}
 	srv := &api.Server{
 		Apps: apps.NewService(tbl, rec), Tokens: tbl, Audit: tbl, Idempotency: tbl,
-		Authenticate: api.ThroughAuthorizer(authz),
-		Limiter:      &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
+		Authenticate: api.ThroughAuthorizer(authz), UsageKeys: usage.None{},
+		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, cfg.Log, api.Routes...)
@@ -96,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"executions": rec.Started()})
 	})
 	mux.Handle("/", api.NoRoute(cfg.Log))
-	return &Stack{Handler: mux, Workflows: rec, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
+	return &Stack{Handler: mux, Server: srv, Workflows: rec, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
 }
 
 // Close stops DynamoDB Local.

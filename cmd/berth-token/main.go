@@ -3,11 +3,14 @@
 // It prints the token as the last line of stdout; only its hash is stored.
 //
 // Local stack:    berth-token -org acme -endpoint http://127.0.0.1:8000
-// Deployed stack: berth-token -org acme -table <TableName output>  (AWS credentials from the usual chain)
+// Deployed stack: berth-token -org acme -table <TableName output> -usage-plan <UsagePlanName output>
+// (AWS credentials from the usual chain; the usage plan gives the token its API key, without
+// which API Gateway refuses it)
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -15,11 +18,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/usage"
 )
 
 func main() {
@@ -36,6 +41,7 @@ func run(args []string) error {
 	table := fs.String("table", "berth", "table name (the stack's TableName output)")
 	endpoint := fs.String("endpoint", "", "DynamoDB endpoint, e.g. http://127.0.0.1:8000 for the local stack")
 	description := fs.String("description", "minted by berth-token", "what the token is for")
+	plan := fs.String("usage-plan", "", "the deployed stack's usage plan (UsagePlanName output), to give the token its API key")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,8 +71,15 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := (&store.Table{Client: client, Name: *table}).CreateToken(ctx, tok); err != nil {
+	tbl := &store.Table{Client: client, Name: *table}
+	if err := tbl.CreateToken(ctx, tok); err != nil {
 		return err
+	}
+	if *plan != "" {
+		keys := &usage.APIGateway{Client: apigateway.NewFromConfig(cfg), UsagePlan: *plan}
+		if err := keys.Issue(ctx, tok.ID); err != nil {
+			return errors.Join(fmt.Errorf("give the token its API key: %w", err), tbl.RevokeToken(ctx, tok))
+		}
 	}
 	fmt.Printf("token %s for %s with role %s; keep it secret, it is not shown again:\n", tok.ID, *org, tok.Role)
 	fmt.Println(secret)

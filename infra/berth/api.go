@@ -21,11 +21,26 @@ type APIProps struct {
 	// Functions holds the function of every route, by route name.
 	Functions map[string]awslambda.IFunction
 	// Authorizer checks the bearer token of every request (TOKEN authorizer).
-	Authorizer       awslambda.IFunction
-	StageName        string
-	ThrottleRate     float64
-	ThrottleBurst    int
+	Authorizer    awslambda.IFunction
+	StageName     string
+	ThrottleRate  float64
+	ThrottleBurst int
+	// TokenThrottleRate and TokenThrottleBurst limit each token, through
+	// its own API key in the usage plan (shared/usage issues them).
+	TokenThrottleRate  float64
+	TokenThrottleBurst int
+	// UsagePlanName names the plan, for the token functions to find it.
+	UsagePlanName    string
 	LogRetentionDays int
+}
+
+// UsagePlanName is the name of a stack's per-token usage plan.
+func UsagePlanName(stackName string) string { return stackName + "-tokens" }
+
+// API is the REST API and the usage plan that throttles each token.
+type API struct {
+	RestAPI   awsapigateway.RestApi
+	UsagePlan awsapigateway.UsagePlan
 }
 
 // accessLogFormat is one JSON line per request in the access log.
@@ -57,18 +72,21 @@ var gatewayProblems = []struct {
 // proxy integration with the route's own function (the handlers take REST
 // v1 proxy events), behind the token authorizer, on one regional stage
 // with access logs, X-Ray and explicit throttling.
-func NewAPI(scope constructs.Construct, id string, props *APIProps) (awsapigateway.RestApi, error) {
+func NewAPI(scope constructs.Construct, id string, props *APIProps) (API, error) {
 	accessLogs := awslogs.NewLogGroup(scope, jsii.String(id+"AccessLogs"), &awslogs.LogGroupProps{
 		Retention:     retention(props.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	if props.Authorizer == nil {
-		return nil, fmt.Errorf("api: no authorizer function")
+		return API{}, fmt.Errorf("api: no authorizer function")
 	}
 	restAPI := awsapigateway.NewRestApi(scope, jsii.String(id), &awsapigateway.RestApiProps{
 		Description:    jsii.String("Berth control plane API"),
 		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		CloudWatchRole: jsii.Bool(false),
+		// The authorizer names each token's API key (authorizer.UsageKey),
+		// so that the usage plan throttles every token on its own.
+		ApiKeySourceType: awsapigateway.ApiKeySourceType_AUTHORIZER,
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(props.StageName),
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
@@ -101,7 +119,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (awsapigatew
 	for _, rt := range props.Routes {
 		fn, ok := props.Functions[rt.Name]
 		if !ok {
-			return nil, fmt.Errorf("api: route %s has no function", rt.Name)
+			return API{}, fmt.Errorf("api: route %s has no function", rt.Name)
 		}
 		path := strings.TrimPrefix(rt.Pattern, "/")
 		resource := restAPI.Root().ResourceForPath(jsii.String(path))
@@ -114,6 +132,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (awsapigatew
 			OperationName:     jsii.String(rt.Name),
 			AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
 			Authorizer:        tokenAuthorizer,
+			ApiKeyRequired:    jsii.Bool(true),
 		})
 	}
 
@@ -125,5 +144,13 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (awsapigatew
 	suppress(stage, "AwsSolutions-APIG3", "WAF is an operator's choice with its own cost; throttling is set on the stage. Attach a web ACL to the stage where needed.")
 	suppress(stage, "AwsSolutions-APIG6", "Access logging is on for every request; execution logging needs the account-wide API Gateway CloudWatch role, which one stack should not own.")
 	suppress(restAPI, "AwsSolutions-COG4", "Callers authenticate with Berth's own API tokens, checked by the Lambda TOKEN authorizer (shared/authorizer); Berth has no Cognito user pool.")
-	return restAPI, nil
+	plan := restAPI.AddUsagePlan(jsii.String("TokenPlan"), &awsapigateway.UsagePlanProps{
+		Name:        jsii.String(props.UsagePlanName),
+		Description: jsii.String("Each Berth API token's own limits: one API key per token"),
+		Throttle: &awsapigateway.ThrottleSettings{
+			RateLimit: jsii.Number(props.TokenThrottleRate), BurstLimit: jsii.Number(float64(props.TokenThrottleBurst)),
+		},
+		ApiStages: &[]*awsapigateway.UsagePlanPerApiStage{{Api: restAPI, Stage: stage}},
+	})
+	return API{RestAPI: restAPI, UsagePlan: plan}, nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/berth-dev/berth/shared/ratelimit"
 )
 
 // Context keys. Every setting of the app comes through CDK context (cdk.json,
@@ -30,12 +32,15 @@ const (
 	CtxAPIStageName     = "berth:apiStageName"
 	CtxAPIThrottleRate  = "berth:apiThrottleRate"
 	CtxAPIThrottleBurst = "berth:apiThrottleBurst"
-	CtxLogRetentionDays = "berth:logRetentionDays"
-	CtxFunctionMemoryMB = "berth:functionMemoryMb"
-	CtxAlarmTopicARN    = "berth:alarmTopicArn"
-	CtxCodeDir          = "berth:codeDir"
-	CtxStateMachinesDir = "berth:stateMachinesDir"
-	CtxNag              = "berth:nag"
+	// Each token's own limits, through its API key in the usage plan.
+	CtxTokenThrottleRate  = "berth:tokenThrottleRate"
+	CtxTokenThrottleBurst = "berth:tokenThrottleBurst"
+	CtxLogRetentionDays   = "berth:logRetentionDays"
+	CtxFunctionMemoryMB   = "berth:functionMemoryMb"
+	CtxAlarmTopicARN      = "berth:alarmTopicArn"
+	CtxCodeDir            = "berth:codeDir"
+	CtxStateMachinesDir   = "berth:stateMachinesDir"
+	CtxNag                = "berth:nag"
 )
 
 // Config is the app's configuration, read from CDK context.
@@ -53,12 +58,14 @@ type Config struct {
 	CertificateARN string
 	// PlatformDomain is the domain tenants' hosts live under, handed to the
 	// workflows for their listener rules.
-	PlatformDomain   string
-	APIStageName     string
-	APIThrottleRate  float64
-	APIThrottleBurst int
-	LogRetentionDays int
-	FunctionMemoryMB int
+	PlatformDomain     string
+	APIStageName       string
+	APIThrottleRate    float64
+	APIThrottleBurst   int
+	TokenThrottleRate  float64
+	TokenThrottleBurst int
+	LogRetentionDays   int
+	FunctionMemoryMB   int
 	// AlarmTopicARN is an SNS topic every alarm notifies; empty: no action.
 	AlarmTopicARN string
 	// CodeDir holds a <route>/bootstrap for every function (`make build`).
@@ -78,13 +85,16 @@ func DefaultConfig() Config {
 		NATGateways:      1,
 		PlatformDomain:   "",
 		APIStageName:     "v3",
-		APIThrottleRate:  50,
-		APIThrottleBurst: 100,
-		LogRetentionDays: 30,
-		FunctionMemoryMB: DefaultFunctionMemoryMB,
-		CodeDir:          "bin",
-		StateMachinesDir: "statemachines",
-		Nag:              true,
+		APIThrottleRate:  500,
+		APIThrottleBurst: 1000,
+		// The same per-token limit as the local stack's.
+		TokenThrottleRate:  ratelimit.TokenRate,
+		TokenThrottleBurst: ratelimit.TokenBurst,
+		LogRetentionDays:   30,
+		FunctionMemoryMB:   DefaultFunctionMemoryMB,
+		CodeDir:            "bin",
+		StateMachinesDir:   "statemachines",
+		Nag:                true,
 	}
 }
 
@@ -118,6 +128,8 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.str(CtxAPIStageName, &c.APIStageName)
 	r.number(CtxAPIThrottleRate, &c.APIThrottleRate)
 	r.integer(CtxAPIThrottleBurst, &c.APIThrottleBurst)
+	r.number(CtxTokenThrottleRate, &c.TokenThrottleRate)
+	r.integer(CtxTokenThrottleBurst, &c.TokenThrottleBurst)
 	r.integer(CtxLogRetentionDays, &c.LogRetentionDays)
 	r.integer(CtxFunctionMemoryMB, &c.FunctionMemoryMB)
 	r.str(CtxAlarmTopicARN, &c.AlarmTopicARN)
@@ -168,6 +180,12 @@ func (c Config) Validate() error {
 	}
 	if c.APIThrottleBurst < 1 || c.APIThrottleBurst > 5000 {
 		bad(CtxAPIThrottleBurst, "must be 1 to 5000, got %d", c.APIThrottleBurst)
+	}
+	if c.TokenThrottleRate <= 0 || c.TokenThrottleRate > c.APIThrottleRate {
+		bad(CtxTokenThrottleRate, "must be above 0 and at most %s (%v), got %v", CtxAPIThrottleRate, c.APIThrottleRate, c.TokenThrottleRate)
+	}
+	if c.TokenThrottleBurst < 1 || c.TokenThrottleBurst > c.APIThrottleBurst {
+		bad(CtxTokenThrottleBurst, "must be 1 to %s (%d), got %d", CtxAPIThrottleBurst, c.APIThrottleBurst, c.TokenThrottleBurst)
 	}
 	if _, ok := retentions[c.LogRetentionDays]; !ok {
 		days := slices.Sorted(maps.Keys(retentions))

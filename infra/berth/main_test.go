@@ -226,8 +226,10 @@ func doSynth() (*synthesized, error) {
 	ctx[berth.CtxStackName] = testStack
 	ctx[berth.CtxCodeDir] = codeDir
 	ctx[berth.CtxStateMachinesDir] = filepath.Join(repoRoot, "infra", "testdata", "statemachines")
-	ctx[berth.CtxAPIThrottleRate] = "25"
-	ctx[berth.CtxAPIThrottleBurst] = "60"
+	ctx[berth.CtxAPIThrottleRate] = "250"
+	ctx[berth.CtxAPIThrottleBurst] = "600"
+	ctx[berth.CtxTokenThrottleRate] = "25"
+	ctx[berth.CtxTokenThrottleBurst] = "60"
 	ctx[berth.CtxPlatformDomain] = "apps.example.com"
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Outdir:             jsii.String(outDir),

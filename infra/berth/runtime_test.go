@@ -119,11 +119,15 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	sfnStub := &stepFunctionsStub{}
 	sfnServer := httptest.NewServer(sfnStub)
 	defer sfnServer.Close()
+	gwStub := &apiGatewayStub{}
+	gwServer := httptest.NewServer(gwStub)
+	defer gwServer.Close()
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
 		"AWS_ACCESS_KEY_ID=AKIDHARNESS", "AWS_SECRET_ACCESS_KEY=harness", "AWS_SESSION_TOKEN=",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint, "AWS_ENDPOINT_URL_SFN=" + sfnServer.URL,
+		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL,
 	}
 
 	for _, name := range invocationOrder() {
@@ -151,6 +155,10 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	var starts int
 	for _, rt := range api.Routes {
 		starts += min(len(rt.Starts), 1)
+	}
+	// The token functions found the stack's usage plan by name and added a key to it.
+	if !slices.Contains(gwStub.calls, "POST /usageplans/plan-1/keys") || !slices.Contains(gwStub.calls, "DELETE /apikeys/key-1") {
+		t.Errorf("API Gateway calls %v: want a key added to plan-1 and one deleted", gwStub.calls)
 	}
 	if got := sfnStub.count(); got != starts {
 		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
@@ -462,6 +470,31 @@ func newRequestID() string {
 	_, _ = rand.Read(b)
 	h := hex.EncodeToString(b)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// apiGatewayStub answers the usage plan and API key calls of the token
+// functions as API Gateway does; the plan is the stack's by name.
+type apiGatewayStub struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *apiGatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/usageplans":
+		_, _ = io.WriteString(w, `{"item":[{"id":"plan-1","name":"`+berth.UsagePlanName(testStack)+`"}]}`)
+	case r.Method == http.MethodGet:
+		_, _ = io.WriteString(w, `{"item":[{"id":"key-1","name":"`+r.URL.Query().Get("name")+`"}]}`)
+	case r.Method == http.MethodPost:
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"id":"key-1"}`)
+	default:
+		w.WriteHeader(http.StatusAccepted)
+	}
 }
 
 // stepFunctionsStub answers StartExecution as Step Functions does, so the

@@ -8,7 +8,6 @@ import (
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -34,7 +33,7 @@ type StackProps struct {
 type Stack struct {
 	awscdk.Stack
 	Table     awsdynamodb.Table
-	API       awsapigateway.RestApi
+	API       API
 	Functions map[string]*Function
 	Workflows *Workflows
 	DataPlane *DataPlane
@@ -182,19 +181,28 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 
 	s.API, err = NewAPI(s.Stack, "Api", &APIProps{
 		Routes: routes, Functions: apiFunctions, Authorizer: authFn.Function,
-		StageName: cfg.APIStageName, ThrottleRate: cfg.APIThrottleRate,
-		ThrottleBurst: cfg.APIThrottleBurst, LogRetentionDays: cfg.LogRetentionDays,
+		StageName: cfg.APIStageName, ThrottleRate: cfg.APIThrottleRate, ThrottleBurst: cfg.APIThrottleBurst,
+		TokenThrottleRate: cfg.TokenThrottleRate, TokenThrottleBurst: cfg.TokenThrottleBurst,
+		UsagePlanName:    UsagePlanName(cfg.StackName),
+		LogRetentionDays: cfg.LogRetentionDays,
 	})
 	if err != nil {
 		return nil, err
 	}
-	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
+	// Token routes give each token its API key in the usage plan.
+	for _, rt := range routes {
+		if rt.UsageKeys {
+			grantUsageKeys(s.Stack, s.Functions[rt.Name], UsagePlanName(cfg.StackName))
+		}
+	}
+	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
 
 	output := func(id string, value *string, description string) {
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
 	}
-	output("ApiUrl", s.API.Url(), "Base URL of the Berth API; paths start with api/v3/organizations/")
+	output("ApiUrl", s.API.RestAPI.Url(), "Base URL of the Berth API; paths start with api/v3/organizations/")
 	output("TableName", s.Table.TableName(), "Berth's DynamoDB table (retained when the stack is destroyed)")
+	output("UsagePlanName", jsii.String(UsagePlanName(cfg.StackName)), "The usage plan that holds each API token's key (berth-token -usage-plan)")
 	for _, w := range workflows {
 		output(pascal(string(w))+"StateMachineArn", s.Workflows.StateMachines[w].StateMachineArn(), "State machine of the "+string(w)+" workflow")
 	}
@@ -216,6 +224,31 @@ func grantTable(role awsiam.Role, table awsdynamodb.Table, readOnly bool) {
 			*table.TableArn()+"/index/"+store.IndexByOrganisation,
 		),
 	}))
+}
+
+// grantUsageKeys lets a token route find the usage plan by name, create,
+// find and delete API keys, and add them to a plan. Neither the plan's id
+// nor its ARN can be used here: the plan depends on the API stage, which
+// depends on these functions.
+func grantUsageKeys(stack awscdk.Stack, fn *Function, planName string) {
+	fn.Function.AddEnvironment(jsii.String(boot.EnvUsagePlan), jsii.String(planName), nil)
+	arn := func(path string) string {
+		return fmt.Sprintf("arn:%s:apigateway:%s::%s", *stack.Partition(), *stack.Region(), path)
+	}
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("apigateway:GET"),
+		Resources: jsii.Strings(arn("/usageplans"), arn("/apikeys")),
+	}))
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("apigateway:POST"),
+		Resources: jsii.Strings(arn("/apikeys"), arn("/usageplans/*/keys")),
+	}))
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("apigateway:DELETE"),
+		Resources: jsii.Strings(arn("/apikeys/*")),
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "API key ids are made by API Gateway when a token is created, and the usage plan's id cannot be named without a dependency cycle (plan -> stage -> methods -> this function), so key deletes and plan keys take a wildcard id; API Gateway has no tag conditions for these.",
+		appliesRegex(`/^Resource::arn:.*:apigateway:.*::\/(apikeys|usageplans)\/\*.*$/`))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

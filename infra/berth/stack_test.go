@@ -187,9 +187,26 @@ func TestStageThrottlingAccessLogsAndTracing(t *testing.T) {
 			// From context given as strings, as `cdk -c` gives them.
 			"MethodSettings": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 				"HttpMethod": "*", "ResourcePath": "/*",
-				"ThrottlingRateLimit": 25, "ThrottlingBurstLimit": 60, "MetricsEnabled": true,
+				"ThrottlingRateLimit": 250, "ThrottlingBurstLimit": 600, "MetricsEnabled": true,
 			})}),
 		})
+	})
+	check(t, "a usage plan throttles each token", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), &map[string]any{"ApiKeySourceType": "AUTHORIZER"})
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::UsagePlan"), &map[string]any{
+			"Throttle":  map[string]any{"RateLimit": 25, "BurstLimit": 60},
+			"ApiStages": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Stage": assertions.Match_AnyValue()})}),
+		})
+		methods := tpl.FindResources(jsii.String("AWS::ApiGateway::Method"), nil)
+		if len(*methods) != len(api.Routes) {
+			t.Errorf("%d methods, want %d", len(*methods), len(api.Routes))
+		}
+		for id, m := range *methods {
+			props, _ := (*m)["Properties"].(map[string]any)
+			if props["ApiKeyRequired"] != true {
+				t.Errorf("method %s does not require the token's API key", id)
+			}
+		}
 	})
 	check(t, "problem responses", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), &map[string]any{
@@ -417,7 +434,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	s := synth(t)
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	roles := map[string]string{}
-	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow) {
+	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow, usageKeys bool) {
 		t.Helper()
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		roleID, _, _ := getAtt(fn.Properties["Role"])
@@ -474,12 +491,32 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		if id, ok := ref(vars[boot.EnvTableName]); !ok || id != table.ID {
 			t.Errorf("%s: %s is %v", name, boot.EnvTableName, vars[boot.EnvTableName])
 		}
+		var keyActions []string
+		for _, st := range statementsWith(sts, "apigateway:") {
+			keyActions = append(keyActions, strs(st["Action"])...)
+			raw, _ := json.Marshal(st["Resource"])
+			if !strings.Contains(string(raw), "/apikeys") && !strings.Contains(string(raw), "/usageplans/") {
+				t.Errorf("%s: API Gateway actions on %s", name, raw)
+			}
+		}
+		if usageKeys {
+			wantVars = append(wantVars, boot.EnvUsagePlan)
+			plan := onlyResource(t, s.Template, "AWS::ApiGateway::UsagePlan")
+			if vars[boot.EnvUsagePlan] == nil || vars[boot.EnvUsagePlan] != plan.Properties["UsagePlanName"] {
+				t.Errorf("%s: %s is %v, the plan is named %v", name, boot.EnvUsagePlan, vars[boot.EnvUsagePlan], plan.Properties["UsagePlanName"])
+			}
+			if !sameStrings(keyActions, []string{"apigateway:GET", "apigateway:POST", "apigateway:DELETE"}) {
+				t.Errorf("%s: API Gateway actions %v", name, keyActions)
+			}
+		} else if len(keyActions) > 0 {
+			t.Errorf("%s: API Gateway actions %v on a route that issues no keys", name, keyActions)
+		}
 		if !sameStrings(mapKeys(vars), wantVars) {
 			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
 		}
 		for _, st := range sts {
 			for _, a := range strs(st["Action"]) {
-				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") &&
+				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") && !(usageKeys && strings.HasPrefix(a, "apigateway:")) &&
 					!slices.Contains([]string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}, a) {
 					t.Errorf("%s: unexpected action %s", name, a)
 				}
@@ -493,9 +530,9 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		if rt.Method == http.MethodGet {
 			want = read
 		}
-		verify(rt.Name, want, true, rt.Starts)
+		verify(rt.Name, want, true, rt.Starts, rt.UsageKeys)
 	}
-	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil)
+	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false)
 }
 
 func mapKeys(m map[string]any) []string {
@@ -550,7 +587,7 @@ func TestDataPlane(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	s := synth(t)
 	outputs, _ := s.Template["Outputs"].(map[string]any)
-	want := []string{"ApiUrl", "TableName", "LoadBalancerDnsName", "ClusterName"}
+	want := []string{"ApiUrl", "TableName", "UsagePlanName", "LoadBalancerDnsName", "ClusterName"}
 	for _, w := range apps.Workflows {
 		want = append(want, berth.StateMachineLogicalID(w)+"Arn")
 	}

@@ -31,8 +31,8 @@ import (
 // Environment variable names shared with the CDK stack, which sets their values.
 const (
 	EnvTableName = "BERTH_TABLE_NAME"
-	// EnvUsagePlanID names the API Gateway usage plan that holds a key per token.
-	EnvUsagePlanID = "BERTH_USAGE_PLAN_ID"
+	// EnvUsagePlan names the API Gateway usage plan that holds a key per token.
+	EnvUsagePlan = "BERTH_USAGE_PLAN"
 )
 
 // StateMachineEnv is the variable holding a workflow's state machine ARN,
@@ -126,11 +126,11 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {
-		plan := getenv(EnvUsagePlanID)
+		plan := getenv(EnvUsagePlan)
 		if plan == "" {
-			return nil, fmt.Errorf("%s is not set", EnvUsagePlanID)
+			return nil, fmt.Errorf("%s is not set", EnvUsagePlan)
 		}
-		srv.UsageKeys = usage.APIGateway{UsagePlanID: plan, Client: apigateway.NewFromConfig(cfg, func(o *apigateway.Options) {
+		srv.UsageKeys = &usage.APIGateway{UsagePlan: plan, Client: apigateway.NewFromConfig(cfg, func(o *apigateway.Options) {
 			if ep := getenv("AWS_ENDPOINT_URL_API_GATEWAY"); ep != "" {
 				o.BaseEndpoint = aws.String(ep)
 			}

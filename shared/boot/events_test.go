@@ -70,6 +70,8 @@ func (s *apiGatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost:
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"id":"key-1"}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/usageplans":
+		_, _ = io.WriteString(w, `{"item":[{"id":"plan-1","name":"berth-tokens"}]}`)
 	case r.Method == http.MethodGet:
 		_, _ = io.WriteString(w, `{"item":[{"id":"key-1","name":"`+r.URL.Query().Get("name")+`"}]}`)
 	default:
@@ -106,7 +108,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
 		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
-		boot.EnvUsagePlanID: "plan-1", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
+		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
 	}
 	for _, w := range apps.Workflows {
 		vars[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -177,7 +179,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 
 	// create-token issued a usage plan key; revoke-token withdrew one.
-	want := []string{"POST /apikeys", "POST /usageplans/plan-1/keys", "GET /apikeys", "DELETE /apikeys/key-1"}
+	want := []string{"GET /usageplans", "POST /apikeys", "POST /usageplans/plan-1/keys", "GET /apikeys", "DELETE /apikeys/key-1"}
 	if !slices.Equal(gwStub.calls, want) {
 		t.Errorf("API Gateway calls %v, want %v", gwStub.calls, want)
 	}
@@ -280,7 +282,7 @@ func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
 		"unknown route":      {"no-such-route", map[string]string{boot.EnvTableName: "t"}, "no route"},
 		"no table":           {"get-application", map[string]string{}, boot.EnvTableName},
 		"no state machine":   {"create-application", map[string]string{boot.EnvTableName: "t"}, boot.StateMachineEnv(apps.ProvisionApplication)},
-		"no usage plan":      {"create-token", map[string]string{boot.EnvTableName: "t"}, boot.EnvUsagePlanID},
+		"no usage plan":      {"create-token", map[string]string{boot.EnvTableName: "t"}, boot.EnvUsagePlan},
 		"reads need no ARNs": {"get-application", map[string]string{boot.EnvTableName: "t"}, ""},
 	}
 	for name, tc := range cases {

@@ -39,12 +39,9 @@ type Config struct {
 	// ClientOptions are applied to the DynamoDB client the API uses.
 	ClientOptions []func(*dynamodb.Options)
 	// RateLimit is each token's rate in requests a second, with bursts of
-	// twice that; DefaultRateLimit when zero.
+	// twice that; ratelimit.TokenRate, as in the CDK stack's usage plan, when zero.
 	RateLimit float64
 }
-
-// DefaultRateLimit matches the usage plan the CDK stack gives each token.
-const DefaultRateLimit = 50
 
 // Stack is a running local Berth.
 type Stack struct {
@@ -63,7 +60,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		cfg.Table = "berth"
 	}
 	if cfg.RateLimit == 0 {
-		cfg.RateLimit = DefaultRateLimit
+		cfg.RateLimit = ratelimit.TokenRate
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))

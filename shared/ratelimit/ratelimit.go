@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// Each token's default rate and burst, in requests a second: the local
+// stack's limit and the API Gateway usage plan's.
+const (
+	TokenRate  = 50
+	TokenBurst = 100
+)
+
 // Buckets limits each key to Rate requests a second with bursts of Burst.
 type Buckets struct {
 	Rate  float64

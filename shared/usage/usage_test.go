@@ -48,6 +48,8 @@ func (s *gatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/usageplans/"):
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"id":"`+body["keyId"].(string)+`","type":"API_KEY"}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/usageplans":
+		_, _ = io.WriteString(w, `{"item":[{"id":"plan-0","name":"other"},{"id":"plan-9","name":"berth-tokens"}]}`)
 	case r.Method == http.MethodGet && r.URL.Path == "/apikeys":
 		name := r.URL.Query().Get("name")
 		items := "[]"
@@ -62,7 +64,7 @@ func (s *gatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func stubbed(t *testing.T) (APIGateway, *gatewayStub) {
+func stubbed(t *testing.T) (*APIGateway, *gatewayStub) {
 	stub := &gatewayStub{keys: map[string]string{}}
 	srv := httptest.NewServer(stub)
 	t.Cleanup(srv.Close)
@@ -70,7 +72,7 @@ func stubbed(t *testing.T) (APIGateway, *gatewayStub) {
 		Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
 	})
-	return APIGateway{Client: client, UsagePlanID: "plan-9"}, stub
+	return &APIGateway{Client: client, UsagePlan: "berth-tokens"}, stub
 }
 
 func TestIssueCreatesAKeyInThePlan(t *testing.T) {
@@ -78,16 +80,34 @@ func TestIssueCreatesAKeyInThePlan(t *testing.T) {
 	if err := g.Issue(context.Background(), "0123456789abcdef"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"POST /apikeys", "POST /usageplans/plan-9/keys"}
+	want := []string{"GET /usageplans", "POST /apikeys", "POST /usageplans/plan-9/keys"}
 	if strings.Join(stub.calls, ",") != strings.Join(want, ",") {
 		t.Fatalf("calls %v, want %v", stub.calls, want)
 	}
-	key := stub.bodies[0]
+	key := stub.bodies[1]
 	if key["name"] != "berth-token-0123456789abcdef" || key["value"] != "berth-usage-0123456789abcdef" || key["enabled"] != true {
 		t.Fatalf("CreateApiKey body %v", key)
 	}
-	if plan := stub.bodies[1]; plan["keyId"] != "key-1" || plan["keyType"] != "API_KEY" {
+	if plan := stub.bodies[2]; plan["keyId"] != "key-1" || plan["keyType"] != "API_KEY" {
 		t.Fatalf("CreateUsagePlanKey body %v", plan)
+	}
+}
+
+func TestThePlanIsLookedUpOnce(t *testing.T) {
+	g, stub := stubbed(t)
+	for _, id := range []string{"0123456789abcdef", "fedcba9876543210"} {
+		if err := g.Issue(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, c := range stub.calls {
+		if c == "GET /usageplans" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d plan lookups, want 1: %v", n, stub.calls)
 	}
 }
 

@@ -62,6 +62,8 @@ var gatewayProblems = []struct {
 	responseType            func() awsapigateway.ResponseType
 }{
 	{"Unauthorized", "unauthenticated", "Authentication required", "Send a valid API token: Authorization: Bearer berth_...", 401, awsapigateway.ResponseType_UNAUTHORIZED},
+	// A token the authorizer still caches after its revoke has no API key left.
+	{"NoUsageKey", "unauthenticated", "Authentication required", "Send a valid API token: Authorization: Bearer berth_...", 401, awsapigateway.ResponseType_INVALID_API_KEY},
 	{"AccessDenied", "forbidden", "Forbidden", "This token may not make this request.", 403, awsapigateway.ResponseType_ACCESS_DENIED},
 	{"NoRoute", "no-such-route", "No such route", "No route matches this method and path.", 404, awsapigateway.ResponseType_MISSING_AUTHENTICATION_TOKEN},
 	{"Throttled", "rate-limited", "Too many requests", "Too many requests; retry shortly.", 429, awsapigateway.ResponseType_THROTTLED},

@@ -208,6 +208,11 @@ func TestStageThrottlingAccessLogsAndTracing(t *testing.T) {
 			}
 		}
 	})
+	check(t, "a token without an API key (revoked, still cached) is a 401", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), &map[string]any{
+			"ResponseType": "INVALID_API_KEY", "StatusCode": "401",
+		})
+	})
 	check(t, "problem responses", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGateway::GatewayResponse"), &map[string]any{
 			"ResponseType": "UNAUTHORIZED", "StatusCode": "401",

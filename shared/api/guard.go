@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -102,11 +104,30 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 		if key, ok := r.Header["Idempotency-Key"]; ok {
 			s.idempotent(rec, r, rt, p, key[0], h)
 		} else {
-			h(rec, r)
+			s.audited(rec, r, rt, p, h)
 		}
 		rec.copyTo(w)
-		s.audit(r, rt, p, rec.status)
 	}
+}
+
+// audited runs h and writes the audit event, also when h panics (the
+// panic goes on to the edge, which answers 500).
+func (s *Server) audited(w *recorder, r *http.Request, rt Route, p auth.Principal, h http.HandlerFunc) {
+	defer func() {
+		status := w.status
+		if v := recover(); v != nil {
+			defer panic(v)
+			status = http.StatusInternalServerError
+		}
+		s.audit(r, rt, p, status)
+	}()
+	h(w, r)
+}
+
+// afterResponse is the context for writes that must happen once the
+// response is decided: not cancelled with the request, but bounded.
+func afterResponse(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 }
 
 func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, status int) {
@@ -114,7 +135,9 @@ func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, status int) 
 		Organisation: r.PathValue("organisation"), TokenID: p.TokenID, Action: rt.Name,
 		Target: r.URL.Path, Outcome: status, RequestID: requestID(r.Context()), Time: s.now(),
 	}
-	if err := s.Audit.AppendAudit(r.Context(), e); err != nil {
+	ctx, cancel := afterResponse(r)
+	defer cancel()
+	if err := s.Audit.AppendAudit(ctx, e); err != nil {
 		noteError(r.Context(), fmt.Errorf("audit event not written: %w", err))
 	}
 }
@@ -132,16 +155,19 @@ func (s *Server) now() time.Time {
 func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Principal, clientKey string, h http.HandlerFunc) {
 	if !idempotency.ValidKey(clientKey) {
 		fail(w, r, invalidField("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
+		s.audit(r, rt, p, w.status)
 		return
 	}
 	key := idempotency.Scope(p.TokenID, clientKey)
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	if err != nil {
 		fail(w, r, bodyReadError(err))
+		s.audit(r, rt, p, w.status)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	org, lock := r.PathValue("organisation"), requestID(r.Context())
+	// The lock is this request's own: a client-chosen request id could be shared.
+	org, lock := r.PathValue("organisation"), newLock()
 	fp := idempotency.Fingerprint(r.Method, r.URL.RequestURI(), body)
 	prev, err := s.Idempotency.BeginIdempotent(r.Context(), org, key, idempotency.NewClaim(fp, lock, s.now()))
 	if err == nil && prev != nil && prev.Fingerprint == fp && !prev.Done {
@@ -167,12 +193,31 @@ func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Princ
 		w.WriteHeader(prev.Response.Status)
 		_, _ = w.Write(prev.Response.Body)
 	default:
-		h(w, r)
-		if w.status >= 500 {
-			// A server failure is not the request's answer: free the key for a retry.
-			if err := s.Idempotency.AbandonIdempotent(r.Context(), org, key, lock); err != nil {
+		s.runClaimed(w, r, rt, p, org, key, lock, h)
+		return
+	}
+	s.audit(r, rt, p, w.status)
+}
+
+// runClaimed runs h under a claimed key and settles the key: it stores a
+// response below 500, and frees the key after a 5xx or a panic, so that a
+// retry may run. Settling outlives the request's context, and is retried:
+// a claim left in flight would let the request run again once its lock lapses.
+func (s *Server) runClaimed(w *recorder, r *http.Request, rt Route, p auth.Principal, org, key, lock string, h http.HandlerFunc) {
+	defer func() {
+		panicked := recover()
+		ctx, cancel := afterResponse(r)
+		defer cancel()
+		if panicked != nil || w.status >= 500 {
+			err := retry(ctx, func() error { return s.Idempotency.AbandonIdempotent(ctx, org, key, lock) })
+			if err != nil {
 				noteError(r.Context(), err)
 			}
+			if panicked != nil {
+				s.audit(r, rt, p, http.StatusInternalServerError)
+				panic(panicked)
+			}
+			s.audit(r, rt, p, w.status)
 			return
 		}
 		res := idempotency.Response{Status: w.status, Body: w.body.Bytes(), Headers: map[string]string{}}
@@ -184,10 +229,34 @@ func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Princ
 				res.Headers[k] = v
 			}
 		}
-		if err := s.Idempotency.CompleteIdempotent(r.Context(), org, key, lock, res); err != nil {
+		if err := retry(ctx, func() error { return s.Idempotency.CompleteIdempotent(ctx, org, key, lock, res) }); err != nil {
 			noteError(r.Context(), err)
 		}
+		s.audit(r, rt, p, w.status)
+	}()
+	h(w, r)
+}
+
+// retry runs f up to three times, backing off between tries.
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for attempt := range 3 {
+		if err = f(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		}
 	}
+	return err
+}
+
+func newLock() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
 }
 
 // awaitIdempotent polls a key held by a request in flight until it is done

@@ -146,12 +146,35 @@ func TestServerErrorReleasesTheKey(t *testing.T) {
 	if res := send(h, "k2"); res.Code != http.StatusServiceUnavailable {
 		t.Fatalf("first: %d %s", res.Code, res.Body)
 	}
-	if r, _ := keys.GetIdempotent(context.Background(), "acme", "k2"); r != nil {
-		t.Fatal("a 5xx kept the key")
+	if len(keys.recs) != 0 {
+		t.Fatalf("a 5xx kept the key: %v", keys.recs)
 	}
 	rec.Fail = nil
 	if res := send(h, "k2"); res.Code != http.StatusCreated {
 		t.Fatalf("retry after the failure: %d %s", res.Code, res.Body)
+	}
+}
+
+// TestPanicReleasesTheKey: a handler that panics frees its key and is
+// audited as a 500; the panic still reaches the edge.
+func TestPanicReleasesTheKey(t *testing.T) {
+	srv, _, keys, log := guardServer(t, &workflow.Recorder{})
+	boom := Route{Name: "boom", Method: http.MethodPost, Pattern: orgPath + "/boom",
+		handler: func(*Server, http.ResponseWriter, *http.Request) { panic("boom") }}
+	mux := http.NewServeMux()
+	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), boom)
+	req := httptest.NewRequest(http.MethodPost, "/api/v3/organizations/acme/boom", strings.NewReader(`{}`))
+	req.Header.Set("Idempotency-Key", "k3")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", rec.Code)
+	}
+	if len(keys.recs) != 0 {
+		t.Fatalf("the panic kept the key: %v", keys.recs)
+	}
+	if len(log.events) != 1 || log.events[0].Outcome != http.StatusInternalServerError {
+		t.Fatalf("audit events %+v, want one 500", log.events)
 	}
 }
 

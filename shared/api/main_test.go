@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
@@ -270,6 +272,43 @@ func itemCount(t *testing.T) int {
 		":app": &types.AttributeValueMemberS{Value: "application"},
 		":env": &types.AttributeValueMemberS{Value: "environment"},
 	})
+}
+
+// tableDump returns every attribute value in the table as text, one
+// item a line, sorted: a refused request must leave it the same. Tokens'
+// last-used times are left out; the authorizer updates them on any
+// authenticated request.
+func tableDump(t *testing.T) string {
+	t.Helper()
+	ensureStack(t)
+	var lines []string
+	p := dynamodb.NewScanPaginator(stack.Client, &dynamodb.ScanInput{TableName: aws.String(stack.Table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []map[string]any
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			delete(it, "lastUsedAt")
+			delete(it, "lastUsedUnix")
+			for k, v := range it {
+				if b, ok := v.([]byte); ok {
+					it[k] = string(b) // stored responses, readable rather than base64
+				}
+			}
+			b, err := json.Marshal(it) // map keys come out sorted
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, string(b))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 // tableCount counts every item in the table.

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -73,6 +74,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		if rmErr := s.Tokens.RevokeToken(r.Context(), tok); rmErr != nil {
 			fail(w, r, errors.Join(err, rmErr))
 			return
+		}
+		// The key may exist without its plan membership. A stray key is
+		// harmless once its token is gone, so this is best effort.
+		if wErr := s.UsageKeys.Withdraw(r.Context(), tok.ID); wErr != nil {
+			noteError(r.Context(), fmt.Errorf("withdraw the usage key of token %s: %w", tok.ID, wErr))
 		}
 		fail(w, r, &apps.Error{Kind: apps.ErrUnavailable, Message: "the token could not be registered for throttling, so it was not created; retry the request", Cause: err})
 		return

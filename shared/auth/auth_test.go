@@ -90,6 +90,18 @@ func TestNewTokenRules(t *testing.T) {
 			}
 		})
 	}
+	// A token cannot outlive its creator.
+	soon, later := now.Add(24*time.Hour), now.Add(48*time.Hour)
+	mortal := creator
+	mortal.ExpiresAt = &soon
+	if _, _, err := NewToken(CreateTokenRequest{Role: "read", ExpiresAt: &later}, "acme", mortal, validOrg, now); err == nil {
+		t.Fatal("a token outliving its creator was made")
+	}
+	inherited, _, err := NewToken(CreateTokenRequest{Role: "read"}, "acme", mortal, validOrg, now)
+	if err != nil || inherited.ExpiresAt == nil || !inherited.ExpiresAt.Equal(soon) {
+		t.Fatalf("a token of an expiring creator expires at %v, %v; want %v", inherited.ExpiresAt, err, soon)
+	}
+
 	tok, secret, err := NewToken(CreateTokenRequest{Role: "write"}, "acme", creator, validOrg, now)
 	if err != nil || tok.Organisations[0] != "acme" || len(tok.Organisations) != 1 || tok.SecretHash == "" || strings.Contains(tok.SecretHash, secret) {
 		t.Fatalf("NewToken = %+v, %v", tok, err)

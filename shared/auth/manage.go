@@ -66,6 +66,15 @@ func NewToken(req CreateTokenRequest, org string, creator Principal, validOrg fu
 	if e := req.ExpiresAt; e != nil && (!e.After(now) || e.Sub(now) > MaxTokenLifetime) {
 		errs.Add("expiresAt", "must be in the future and at most 366 days away")
 	}
+	// A token cannot outlive the token that creates it.
+	expires := req.ExpiresAt
+	if c := creator.ExpiresAt; c != nil {
+		if expires == nil {
+			expires = c
+		} else if expires.After(*c) {
+			errs.Addf("expiresAt", "must not be later than the creating token's expiry, %s", c.UTC().Format(time.RFC3339))
+		}
+	}
 	if err := errs.Err(); err != nil {
 		return Token{}, "", err
 	}
@@ -74,8 +83,8 @@ func NewToken(req CreateTokenRequest, org string, creator Principal, validOrg fu
 	if req.Description != nil {
 		t.Description = *req.Description
 	}
-	if req.ExpiresAt != nil {
-		e := req.ExpiresAt.UTC()
+	if expires != nil {
+		e := expires.UTC()
 		t.ExpiresAt = &e
 	}
 	return t, token, nil

@@ -81,6 +81,9 @@ type Principal struct {
 	TokenID       string
 	Organisations []string
 	Role          Role
+	// ExpiresAt is when the token expires; nil if never. Tokens it creates
+	// expire no later.
+	ExpiresAt *time.Time
 }
 
 // Member reports whether the principal may act on org.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ const (
 	keyTokenID       = "tokenId"
 	keyOrganisations = "organisations"
 	keyRole          = "role"
+	keyExpiresAt     = "expiresAt" // epoch seconds; absent when the token never expires
 )
 
 // ErrUnauthorized is the error API Gateway turns into a 401; the text must
@@ -73,14 +75,24 @@ func (a *Authorizer) Authorize(ctx context.Context, req events.APIGatewayCustomA
 				Resource: []string{stageWildcard(req.MethodArn)},
 			}},
 		},
-		Context: map[string]any{
-			keyTokenID:       p.TokenID,
-			keyOrganisations: strings.Join(p.Organisations, ","),
-			keyRole:          string(p.Role),
-		},
+		Context: principalContext(p),
 		// Usage plans throttle per token through an API key per token.
 		UsageIdentifierKey: UsageKey(p.TokenID),
 	}, nil
+}
+
+// principalContext is the authorizer context for p; API Gateway takes
+// strings, numbers and booleans only.
+func principalContext(p auth.Principal) map[string]any {
+	ctx := map[string]any{
+		keyTokenID:       p.TokenID,
+		keyOrganisations: strings.Join(p.Organisations, ","),
+		keyRole:          string(p.Role),
+	}
+	if p.ExpiresAt != nil {
+		ctx[keyExpiresAt] = strconv.FormatInt(p.ExpiresAt.Unix(), 10)
+	}
+	return ctx
 }
 
 // UsageKey is the API Gateway API key value of a token's usage plan key;
@@ -108,6 +120,14 @@ func Principal(authorizerContext map[string]any) (auth.Principal, error) {
 	}
 	if id == "" || !p.Role.Valid() {
 		return auth.Principal{}, fmt.Errorf("%w: no authorizer context", auth.ErrUnauthenticated)
+	}
+	if exp, ok := authorizerContext[keyExpiresAt].(string); ok {
+		secs, err := strconv.ParseInt(exp, 10, 64)
+		if err != nil {
+			return auth.Principal{}, fmt.Errorf("%w: authorizer context expiresAt %q", auth.ErrUnauthenticated, exp)
+		}
+		t := time.Unix(secs, 0).UTC()
+		p.ExpiresAt = &t
 	}
 	return p, nil
 }

@@ -112,7 +112,9 @@ func (t *Table) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInp
 			return cancelled.CancellationReasons, err
 		}
 		if attempt == maxTransactAttempts {
-			return nil, apps.Conflict("another request is changing the same records; retry")
+			// 503, not 409: the request may succeed as is, and a 5xx is not
+			// kept as an Idempotency-Key's answer.
+			return nil, &apps.Error{Kind: apps.ErrUnavailable, Message: "another request is changing the same records; retry", Cause: err}
 		}
 		backoff := time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond
 		select {

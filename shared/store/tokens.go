@@ -183,8 +183,16 @@ func (t *Table) fillLastUsed(ctx context.Context, toks []auth.Token) error {
 		}
 		req = out.UnprocessedKeys
 		if len(req) > 0 {
-			time.Sleep(time.Duration(10<<attempt) * time.Millisecond) // DynamoDB asks for backoff before a retry
+			// DynamoDB asks for a backoff before a retry of unprocessed keys.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
+			}
 		}
+	}
+	if len(req) > 0 {
+		return fmt.Errorf("read token last-used times: %d keys still unprocessed", len(req[t.Name].Keys))
 	}
 	for i := range toks {
 		toks[i].LastUsedAt = lastUsed[toks[i].ID]

@@ -11,6 +11,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue v1.20.24
 	github.com/aws/aws-sdk-go-v2/service/apigateway v1.38.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.53.0
+	github.com/aws/aws-sdk-go-v2/service/ecs v1.69.0
 	github.com/aws/aws-sdk-go-v2/service/sfn v1.40.1
 	github.com/aws/constructs-go/constructs/v10 v10.4.2
 	github.com/aws/jsii-runtime-go v1.119.0

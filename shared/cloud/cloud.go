@@ -1,0 +1,56 @@
+// Package cloud describes what Berth asks of the cloud, independent of
+// any provider's API: the specs the provisioning steps hand to a cloud
+// adapter (awscloud for AWS). The workflows that use them are not built
+// yet; the task definition spec comes first because every environment
+// needs one.
+package cloud
+
+import "github.com/berth-dev/berth/shared/compose"
+
+// TaskSpec is everything an environment's task definition is built from.
+type TaskSpec struct {
+	// Family is the task definition family, deterministic per environment.
+	Family  string
+	Compose compose.Definition // normalized
+	// ExecutionRoleARN lets ECS pull images, write logs and read secrets.
+	ExecutionRoleARN string
+	// LogGroup and Region are where the containers' logs go.
+	LogGroup string
+	Region   string
+	// RepositoryURI is the application's image repository, for internal images.
+	RepositoryURI string
+	// SecretsARN is the environment's app-secrets secret, whose JSON keys
+	// the containers' secrets name.
+	SecretsARN string
+	// Filesystem, when set, is mounted in every container at its MountPath.
+	Filesystem *FilesystemMount
+	// Database, when set, is passed to every container.
+	Database *DatabaseConnection
+}
+
+// FilesystemMount is the application's EFS filesystem, seen through the
+// environment's access point.
+type FilesystemMount struct {
+	FilesystemID  string
+	AccessPointID string
+	MountPath     string
+}
+
+// DatabaseConnection is how containers reach the application's database.
+// The credentials stay in the secret RDS manages; Berth never sees them.
+type DatabaseConnection struct {
+	Host      string
+	Port      int
+	Name      string
+	SecretARN string // the RDS-managed master user secret (JSON keys username, password)
+}
+
+// Database variables every container gets when the application has a
+// database, unless the container sets the same name itself.
+const (
+	EnvDatabaseHost     = "DB_HOST"
+	EnvDatabasePort     = "DB_PORT"
+	EnvDatabaseName     = "DB_NAME"
+	EnvDatabaseUser     = "DB_USER"
+	EnvDatabasePassword = "DB_PASSWORD"
+)

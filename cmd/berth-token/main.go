@@ -18,13 +18,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/berth-dev/berth/shared/apikeys"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/store"
-	"github.com/berth-dev/berth/shared/usage"
 )
 
 func main() {
@@ -76,7 +75,7 @@ func run(args []string) error {
 		return err
 	}
 	if *plan != "" {
-		keys := &usage.APIGateway{Client: apigateway.NewFromConfig(cfg), UsagePlan: *plan}
+		keys := apikeys.New(cfg, *plan, "")
 		if err := keys.Issue(ctx, tok.ID); err != nil {
 			return errors.Join(fmt.Errorf("give the token its API key: %w", err), tbl.RevokeToken(ctx, tok))
 		}

@@ -1,6 +1,9 @@
 // Command create-environment is the Lambda function behind one API route.
 package main
 
-import "github.com/berth-dev/berth/shared/boot"
+import (
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
 
-func main() { boot.Lambda("create-environment") }
+func main() { boot.Lambda("create-environment", boot.Ports{Workflows: stepfunctions.New}) }

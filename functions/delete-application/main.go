@@ -1,6 +1,9 @@
 // Command delete-application is the Lambda function behind one API route.
 package main
 
-import "github.com/berth-dev/berth/shared/boot"
+import (
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
 
-func main() { boot.Lambda("delete-application") }
+func main() { boot.Lambda("delete-application", boot.Ports{Workflows: stepfunctions.New}) }

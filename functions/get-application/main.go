@@ -3,4 +3,4 @@ package main
 
 import "github.com/berth-dev/berth/shared/boot"
 
-func main() { boot.Lambda("get-application") }
+func main() { boot.Lambda("get-application", boot.Ports{}) }

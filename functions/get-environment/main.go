@@ -3,4 +3,4 @@ package main
 
 import "github.com/berth-dev/berth/shared/boot"
 
-func main() { boot.Lambda("get-environment") }
+func main() { boot.Lambda("get-environment", boot.Ports{}) }

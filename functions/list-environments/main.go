@@ -3,4 +3,4 @@ package main
 
 import "github.com/berth-dev/berth/shared/boot"
 
-func main() { boot.Lambda("list-environments") }
+func main() { boot.Lambda("list-environments", boot.Ports{}) }

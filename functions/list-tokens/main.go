@@ -3,4 +3,4 @@ package main
 
 import "github.com/berth-dev/berth/shared/boot"
 
-func main() { boot.Lambda("list-tokens") }
+func main() { boot.Lambda("list-tokens", boot.Ports{}) }

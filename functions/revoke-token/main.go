@@ -1,6 +1,9 @@
 // Command revoke-token is the Lambda function behind one API route.
 package main
 
-import "github.com/berth-dev/berth/shared/boot"
+import (
+	"github.com/berth-dev/berth/shared/apikeys"
+	"github.com/berth-dev/berth/shared/boot"
+)
 
-func main() { boot.Lambda("revoke-token") }
+func main() { boot.Lambda("revoke-token", boot.Ports{UsageKeys: apikeys.New}) }

@@ -1,10 +1,12 @@
 // Package boot wires Berth's Lambda functions: it reads the environment,
 // builds the AWS clients once per cold start and hands one route to the
 // Lambda runtime through aws-lambda-go-api-proxy. A function's main.go is
-// one call to Lambda.
+// one call to Lambda, naming the adapters its route needs beyond the table
+// (Ports), so that each binary links only the AWS clients it uses.
 package boot
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,9 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/berth-dev/berth/shared/api"
@@ -25,7 +25,6 @@ import (
 	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
-	"github.com/berth-dev/berth/shared/workflow"
 )
 
 // Environment variable names shared with the CDK stack, which sets their values.
@@ -53,9 +52,9 @@ func StateMachineEnv(w apps.Workflow) string {
 // Lambda serves the named route in the Lambda runtime. It exits at init
 // when the configuration is incomplete, so a bad deploy fails loudly
 // before any request.
-func Lambda(route string) {
+func Lambda(route string, ports Ports) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := Handler(route, os.Getenv, log)
+	h, err := Handler(route, os.Getenv, log, ports)
 	if err != nil {
 		log.Error("cannot start", slog.String("route", route), slog.String("error", err.Error()))
 		os.Exit(1)
@@ -92,9 +91,19 @@ func dynamoDB(getenv func(string) string) *dynamodb.Client {
 	})
 }
 
+// Ports are the adapters a route needs beyond the table, each built from
+// the Lambda's AWS configuration, what it is configured with, and an
+// endpoint override (empty in AWS).
+type Ports struct {
+	// Workflows starts workflows, for routes that do (Route.Starts).
+	Workflows func(cfg aws.Config, arns map[apps.Workflow]string, endpoint string) apps.WorkflowStarter
+	// UsageKeys issues tokens' API keys, for routes that do (Route.UsageKeys).
+	UsageKeys func(cfg aws.Config, plan, endpoint string) usage.Keys
+}
+
 // Handler builds the http.Handler for one route from configuration read
 // through getenv.
-func Handler(route string, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+func Handler(route string, getenv func(string) string, log *slog.Logger, ports Ports) (http.Handler, error) {
 	rt, err := api.FindRoute(route)
 	if err != nil {
 		return nil, err
@@ -105,20 +114,18 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 	}
 	cfg := awsConfig(getenv)
 	db := dynamoDB(getenv)
-	starter := workflow.StepFunctions{ARNs: map[apps.Workflow]string{}}
-	for _, w := range rt.Starts {
-		arn := getenv(StateMachineEnv(w))
-		if arn == "" {
-			return nil, fmt.Errorf("%s is not set", StateMachineEnv(w))
-		}
-		starter.ARNs[w] = arn
-	}
+	var starter apps.WorkflowStarter = noWorkflows{}
 	if len(rt.Starts) > 0 {
-		starter.Client = sfn.NewFromConfig(cfg, func(o *sfn.Options) {
-			if ep := getenv("AWS_ENDPOINT_URL_SFN"); ep != "" {
-				o.BaseEndpoint = aws.String(ep)
+		if ports.Workflows == nil {
+			return nil, fmt.Errorf("route %s starts workflows, but its function was built without a workflow starter", route)
+		}
+		arns := map[apps.Workflow]string{}
+		for _, w := range rt.Starts {
+			if arns[w] = getenv(StateMachineEnv(w)); arns[w] == "" {
+				return nil, fmt.Errorf("%s is not set", StateMachineEnv(w))
 			}
-		})
+		}
+		starter = ports.Workflows(cfg, arns, getenv("AWS_ENDPOINT_URL_SFN"))
 	}
 	tbl := &store.Table{Client: db, Name: table}
 	srv := &api.Server{
@@ -130,16 +137,22 @@ func Handler(route string, getenv func(string) string, log *slog.Logger) (http.H
 		if plan == "" {
 			return nil, fmt.Errorf("%s is not set", EnvUsagePlan)
 		}
-		srv.UsageKeys = &usage.APIGateway{UsagePlan: plan, Client: apigateway.NewFromConfig(cfg, func(o *apigateway.Options) {
-			if ep := getenv("AWS_ENDPOINT_URL_API_GATEWAY"); ep != "" {
-				o.BaseEndpoint = aws.String(ep)
-			}
-		})}
+		if ports.UsageKeys == nil {
+			return nil, fmt.Errorf("route %s issues API keys, but its function was built without them", route)
+		}
+		srv.UsageKeys = ports.UsageKeys(cfg, plan, getenv("AWS_ENDPOINT_URL_API_GATEWAY"))
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
 	return mux, nil
+}
+
+// noWorkflows is the starter of routes that start none; using it is a bug.
+type noWorkflows struct{}
+
+func (noWorkflows) Start(_ context.Context, e apps.Execution) error {
+	return fmt.Errorf("start %s: this function starts no workflows", e.Workflow)
 }
 
 // awsConfig reads the region and credentials Lambda puts in the

@@ -19,10 +19,12 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apikeys"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -144,7 +146,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 
 	for _, fn := range order {
-		h, err := boot.Handler(fn, env(vars), log)
+		h, err := boot.Handler(fn, env(vars), log, allPorts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,6 +267,9 @@ func TestAuthorizerEvents(t *testing.T) {
 	}
 }
 
+// allPorts are every adapter, as the functions' main.go files name them.
+var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New}
+
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
@@ -287,7 +292,7 @@ func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := boot.Handler(tc.route, env(tc.vars), log)
+			_, err := boot.Handler(tc.route, env(tc.vars), log, allPorts)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("unexpected error %v", err)

@@ -21,8 +21,16 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 			t.Errorf("route %s has no function: %v", r.Name, err)
 			continue
 		}
-		if !strings.Contains(string(src), `boot.Lambda("`+r.Name+`")`) {
+		if !strings.Contains(string(src), `boot.Lambda("`+r.Name+`",`) {
 			t.Errorf("functions/%s/main.go does not serve route %s", r.Name, r.Name)
+		}
+		// Each function names the adapters its route needs, and only those,
+		// so that it links only the AWS clients it uses.
+		if want, got := len(r.Starts) > 0, strings.Contains(string(src), "stepfunctions.New"); want != got {
+			t.Errorf("functions/%s/main.go: starts workflows %v, links the starter %v", r.Name, want, got)
+		}
+		if want, got := r.UsageKeys, strings.Contains(string(src), "apikeys.New"); want != got {
+			t.Errorf("functions/%s/main.go: issues API keys %v, links them %v", r.Name, want, got)
 		}
 	}
 	dirs, err := os.ReadDir("../../functions")

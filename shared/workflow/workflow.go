@@ -1,51 +1,16 @@
-// Package workflow starts Berth's workflows: on Step Functions in AWS, or in
-// a Recorder that keeps the executions in memory until the local executor runs them.
+// Package workflow holds the in-memory workflow starter, a Recorder that
+// keeps executions until the local executor runs them. The Step Functions
+// starter is in shared/stepfunctions, so that only the Lambdas that start
+// workflows link the Step Functions client.
 package workflow
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
 	"github.com/berth-dev/berth/shared/apps"
 )
-
-// StepFunctions starts executions of the state machines named in ARNs.
-type StepFunctions struct {
-	Client *sfn.Client
-	ARNs   map[apps.Workflow]string
-}
-
-// Start starts the execution. Step Functions answers ExecutionAlreadyExists
-// when the name was used before; the name is fixed per record and
-// operation, so that means this start has happened already.
-func (s StepFunctions) Start(ctx context.Context, e apps.Execution) error {
-	arn, ok := s.ARNs[e.Workflow]
-	if !ok || arn == "" {
-		return fmt.Errorf("start %s: no state machine configured", e.Workflow)
-	}
-	input, err := json.Marshal(e.Input)
-	if err != nil {
-		return fmt.Errorf("start %s: encode input: %w", e.Workflow, err)
-	}
-	_, err = s.Client.StartExecution(ctx, &sfn.StartExecutionInput{
-		StateMachineArn: aws.String(arn),
-		Name:            aws.String(e.Name),
-		Input:           aws.String(string(input)),
-	})
-	var exists *types.ExecutionAlreadyExists
-	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("start %s %s: %w", e.Workflow, e.Name, err)
-	}
-	return nil
-}
 
 // Started is an execution a Recorder has seen.
 type Started struct {

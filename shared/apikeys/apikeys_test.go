@@ -1,4 +1,4 @@
-package usage
+package apikeys
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func (s *gatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func stubbed(t *testing.T) (*APIGateway, *gatewayStub) {
+func stubbed(t *testing.T) (*Gateway, *gatewayStub) {
 	stub := &gatewayStub{keys: map[string]string{}}
 	srv := httptest.NewServer(stub)
 	t.Cleanup(srv.Close)
@@ -72,7 +72,7 @@ func stubbed(t *testing.T) (*APIGateway, *gatewayStub) {
 		Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
 	})
-	return &APIGateway{Client: client, UsagePlan: "berth-tokens"}, stub
+	return &Gateway{Client: client, UsagePlan: "berth-tokens"}, stub
 }
 
 func TestIssueCreatesAKeyInThePlan(t *testing.T) {

@@ -6,6 +6,7 @@ package apps
 import (
 	"time"
 
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/compose"
 )
 
@@ -38,6 +39,7 @@ type Application struct {
 	Database    *Database
 	Filesystem  *Filesystem
 	Deployments []Deployment
+	Provisioning
 	// Version increments on every update, for optimistic locking.
 	Version   int64
 	CreatedAt time.Time
@@ -87,9 +89,26 @@ type Environment struct {
 	RunningCount           int
 	CloneConfigurationFrom string
 	ImageSuffix            string
+	Provisioning
 	Version                int64
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+}
+
+// Provisioning is what the workflows record on an application or an
+// environment: the current operation's progress, why it failed, the cloud
+// resources created for the record, and what the cloud reported of them.
+type Provisioning struct {
+	Progress  *Progress
+	Reason    string
+	Resources []cloud.Ref
+	Outputs   map[string]string
+}
+
+// Replaceable reports whether a create may take the environment's place:
+// its provisioning failed and compensation removed everything it made.
+func (e Environment) Replaceable() bool {
+	return e.Status == StatusFailed && len(e.Resources) == 0
 }
 
 // FilesystemContext is what compose rules need to know of the application.

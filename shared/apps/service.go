@@ -139,7 +139,7 @@ func (s *Service) DeleteApplication(ctx context.Context, org, name string) (Appl
 	}
 	start := Execution{
 		Workflow: TeardownApplication,
-		Name:     executionName(TeardownApplication, app.UID),
+		Name:     teardownName(TeardownApplication, app.UID, app.Version),
 		Input:    ExecutionInput{Organisation: org, Application: name, UID: app.UID},
 	}
 	if err := s.Workflows.Start(ctx, start); err != nil {
@@ -178,7 +178,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	}
 	env := Environment{Organisation: org, Application: appName, Name: req.EnvName}
 	for _, e := range envs {
-		if e.Name == req.EnvName {
+		if e.Name == req.EnvName && !e.Replaceable() {
 			return Environment{}, Conflict("environment %q already exists", req.EnvName)
 		}
 	}
@@ -305,7 +305,7 @@ func (s *Service) DeleteEnvironment(ctx context.Context, org, app, name string) 
 	}
 	start := Execution{
 		Workflow: TeardownEnvironment,
-		Name:     executionName(TeardownEnvironment, env.UID),
+		Name:     teardownName(TeardownEnvironment, env.UID, env.Version),
 		Input:    ExecutionInput{Organisation: org, Application: app, Environment: name, UID: env.UID},
 	}
 	if err := s.Workflows.Start(ctx, start); err != nil {

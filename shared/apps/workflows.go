@@ -1,6 +1,9 @@
 package apps
 
-import "context"
+import (
+	"context"
+	"strconv"
+)
 
 // Workflow names one of Berth's long-running workflows.
 type Workflow string
@@ -40,4 +43,11 @@ type WorkflowStarter interface {
 
 func executionName(w Workflow, uid string) string {
 	return string(w) + "-" + uid
+}
+
+// teardownName adds the record's version at the time it was marked
+// DELETING: a repeated DELETE finds the same name, while a DELETE after a
+// failed teardown starts a new execution.
+func teardownName(w Workflow, uid string, version int64) string {
+	return executionName(w, uid) + "-" + strconv.FormatInt(version, 10)
 }

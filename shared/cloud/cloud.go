@@ -1,8 +1,7 @@
 // Package cloud describes what Berth asks of the cloud, independent of
-// any provider's API: the specs the provisioning steps hand to a cloud
-// adapter (awscloud for AWS). The workflows that use them are not built
-// yet; the task definition spec comes first because every environment
-// needs one.
+// any provider's API: the Cloud port, the specs the provisioning steps hand
+// to it and the names they give resources. awscloud adapts it to AWS;
+// sandbox implements it in memory for local runs and tests.
 package cloud
 
 import "github.com/berth-dev/berth/shared/compose"
@@ -26,6 +25,7 @@ type TaskSpec struct {
 	Filesystem *FilesystemMount
 	// Database, when set, is passed to every container.
 	Database *DatabaseConnection
+	Tags     Tags
 }
 
 // FilesystemMount is the application's EFS filesystem, seen through the

@@ -53,9 +53,10 @@ type applicationItem struct {
 	Database     *databaseItem    `dynamodbav:"database,omitempty"`
 	Filesystem   *filesystemItem  `dynamodbav:"filesystem,omitempty"`
 	Deployments  []deploymentItem `dynamodbav:"deployments,omitempty"`
-	Version      int64            `dynamodbav:"version"`
-	CreatedAt    time.Time        `dynamodbav:"createdAt"`
-	UpdatedAt    time.Time        `dynamodbav:"updatedAt"`
+	provisioningItem
+	Version   int64     `dynamodbav:"version"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
 }
 
 type databaseItem struct {
@@ -83,25 +84,26 @@ type deploymentItem struct {
 }
 
 type environmentItem struct {
-	PK                     string    `dynamodbav:"pk"`
-	SK                     string    `dynamodbav:"sk"`
-	Kind                   string    `dynamodbav:"kind"`
-	Organisation           string    `dynamodbav:"organisation"`
-	Application            string    `dynamodbav:"application"`
-	Name                   string    `dynamodbav:"name"`
-	UID                    string    `dynamodbav:"uid"`
-	Status                 string    `dynamodbav:"status"`
-	DeploymentStatus       string    `dynamodbav:"deploymentStatus,omitempty"`
-	Compose                string    `dynamodbav:"compose"`
-	MinCapacity            int       `dynamodbav:"minCapacity"`
-	MaxCapacity            int       `dynamodbav:"maxCapacity"`
-	DesiredCount           int       `dynamodbav:"desiredCount"`
-	RunningCount           int       `dynamodbav:"runningCount"`
-	CloneConfigurationFrom string    `dynamodbav:"cloneConfigurationFrom,omitempty"`
-	ImageSuffix            string    `dynamodbav:"imageSuffix,omitempty"`
-	Version                int64     `dynamodbav:"version"`
-	CreatedAt              time.Time `dynamodbav:"createdAt"`
-	UpdatedAt              time.Time `dynamodbav:"updatedAt"`
+	PK                     string `dynamodbav:"pk"`
+	SK                     string `dynamodbav:"sk"`
+	Kind                   string `dynamodbav:"kind"`
+	Organisation           string `dynamodbav:"organisation"`
+	Application            string `dynamodbav:"application"`
+	Name                   string `dynamodbav:"name"`
+	UID                    string `dynamodbav:"uid"`
+	Status                 string `dynamodbav:"status"`
+	DeploymentStatus       string `dynamodbav:"deploymentStatus,omitempty"`
+	Compose                string `dynamodbav:"compose"`
+	MinCapacity            int    `dynamodbav:"minCapacity"`
+	MaxCapacity            int    `dynamodbav:"maxCapacity"`
+	DesiredCount           int    `dynamodbav:"desiredCount"`
+	RunningCount           int    `dynamodbav:"runningCount"`
+	CloneConfigurationFrom string `dynamodbav:"cloneConfigurationFrom,omitempty"`
+	ImageSuffix            string `dynamodbav:"imageSuffix,omitempty"`
+	provisioningItem
+	Version   int64     `dynamodbav:"version"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
 }
 
 func toApplicationItem(a apps.Application) (applicationItem, error) {
@@ -116,6 +118,7 @@ func toApplicationItem(a apps.Application) (applicationItem, error) {
 		Status: string(a.Status), Compose: string(doc),
 		MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity,
 		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		provisioningItem: toProvisioningItem(a.Provisioning),
 	}
 	if d := a.Database; d != nil {
 		it.Database = &databaseItem{d.Engine, d.InstanceClass, d.StorageGB, d.MultiAZ, d.Identifier, d.Endpoint, d.Status}
@@ -134,6 +137,7 @@ func (it applicationItem) record() (apps.Application, error) {
 		Organisation: it.Organisation, Name: it.Name, UID: it.UID, Status: apps.Status(it.Status),
 		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity,
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		Provisioning: it.provisioningItem.record(),
 	}
 	if err := decodeCompose(it.Compose, &a.Compose); err != nil {
 		return apps.Application{}, fmt.Errorf("application %q: %w", it.Name, err)
@@ -164,6 +168,7 @@ func toEnvironmentItem(e apps.Environment) (environmentItem, error) {
 		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, DesiredCount: e.DesiredCount, RunningCount: e.RunningCount,
 		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
 		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		provisioningItem: toProvisioningItem(e.Provisioning),
 	}, nil
 }
 
@@ -174,6 +179,7 @@ func (it environmentItem) record() (apps.Environment, error) {
 		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity, DesiredCount: it.DesiredCount, RunningCount: it.RunningCount,
 		CloneConfigurationFrom: it.CloneConfigurationFrom, ImageSuffix: it.ImageSuffix,
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		Provisioning: it.provisioningItem.record(),
 	}
 	if err := decodeCompose(it.Compose, &e.Compose); err != nil {
 		return apps.Environment{}, fmt.Errorf("environment %q: %w", it.Name, err)

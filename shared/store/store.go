@@ -151,6 +151,11 @@ func put(item any, condition string) (types.TransactWriteItem, error) {
 	return types.TransactWriteItem{Put: &types.Put{Item: av, ConditionExpression: aws.String(condition)}}, nil
 }
 
+// replaceable lets a create take the place of a record whose provisioning
+// failed and was compensated (no resources left), so the same request can
+// simply be sent again.
+const replaceable = "attribute_not_exists(pk) OR (#status = :failed AND size(resources) = :zero)"
+
 // CreateApplication stores the application and its production environment
 // in one transaction that fails if the name is taken.
 func (t *Table) CreateApplication(ctx context.Context, app apps.Application, prod apps.Environment) error {
@@ -162,16 +167,18 @@ func (t *Table) CreateApplication(ctx context.Context, app apps.Application, pro
 	if err != nil {
 		return err
 	}
-	putApp, err := put(ai, "attribute_not_exists(pk)")
+	putApp, err := put(ai, replaceable)
 	if err != nil {
 		return err
 	}
-	putEnv, err := put(ei, "attribute_not_exists(pk)")
+	putEnv, err := put(ei, replaceable)
 	if err != nil {
 		return err
 	}
 	for _, w := range []*types.TransactWriteItem{&putApp, &putEnv} {
 		w.Put.TableName = aws.String(t.Name)
+		w.Put.ExpressionAttributeNames = map[string]string{"#status": "status"}
+		w.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":failed": str(string(apps.StatusFailed)), ":zero": num(0)}
 	}
 	reasons, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{putApp, putEnv}})
 	if conditionFailed(reasons, 0) || conditionFailed(reasons, 1) {
@@ -361,11 +368,13 @@ func (t *Table) CreateEnvironment(ctx context.Context, env apps.Environment) err
 	if err != nil {
 		return err
 	}
-	putEnv, err := put(ei, "attribute_not_exists(pk)")
+	putEnv, err := put(ei, replaceable)
 	if err != nil {
 		return err
 	}
 	putEnv.Put.TableName = aws.String(t.Name)
+	putEnv.Put.ExpressionAttributeNames = map[string]string{"#status": "status"}
+	putEnv.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":failed": str(string(apps.StatusFailed)), ":zero": num(0)}
 	check := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName:                           aws.String(t.Name),
 		Key:                                 key(applicationPK(env.Organisation, env.Application), applicationSK),

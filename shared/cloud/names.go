@@ -1,0 +1,95 @@
+package cloud
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// Names gives every resource of one application or environment its
+// deterministic name. A retried step computes the same names, so the
+// provider's own uniqueness stops duplicates. UID is the record's uid, so
+// an application deleted and created again never meets its old resources.
+type Names struct {
+	Organisation, Application, Environment, UID string
+}
+
+// Prefix starts every name; IAM policies scope the step functions to it.
+const Prefix = "berth"
+
+// short is a stable 10-hex-digit digest of the record, for names with tight limits.
+func (n Names) short() string {
+	sum := sha256.Sum256([]byte(n.Organisation + "/" + n.Application + "/" + n.Environment + "/" + n.UID))
+	return hex.EncodeToString(sum[:5])
+}
+
+// clip keeps s within max characters and trims a trailing hyphen.
+func clip(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+	}
+	return strings.TrimRight(s, "-")
+}
+
+// Database is the RDS instance identifier: letters, digits and hyphens,
+// at most 63 characters, starting with a letter.
+func (n Names) Database() string {
+	return clip(Prefix+"-"+n.Application, 63-11) + "-" + n.short()
+}
+
+// DatabaseName is the initial database in the instance.
+func (n Names) DatabaseName() string {
+	var b strings.Builder
+	for _, r := range n.Application {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return clip("app"+b.String(), 63)
+}
+
+// FinalSnapshot names the snapshot taken when the database is deleted.
+func (n Names) FinalSnapshot() string { return n.Database() + "-final" }
+
+// Filesystem is the EFS filesystem's Name tag and its CreationToken.
+func (n Names) Filesystem() string { return Prefix + "-" + n.Application + "-" + n.short() }
+
+// Repository is the ECR repository.
+func (n Names) Repository() string {
+	return Prefix + "/" + n.Organisation + "/" + n.Application + "-" + n.short()
+}
+
+// LogGroup is the environment's log group.
+func (n Names) LogGroup() string {
+	return "/" + Prefix + "/" + n.Organisation + "/" + n.Application + "/" + n.Environment + "-" + n.short()
+}
+
+// Secret is the environment's app-secrets secret.
+func (n Names) Secret() string {
+	return Prefix + "/" + n.Organisation + "/" + n.Application + "/" + n.Environment + "-" + n.short() + "/app-secrets"
+}
+
+// Resource names the environment's ECS service, security group, access
+// point, listener rule and task definition family.
+func (n Names) Resource() string {
+	return clip(Prefix+"-"+n.Organisation+"-"+n.Application+"-"+n.Environment, 255-11) + "-" + n.short()
+}
+
+// TargetGroup is the ALB target group: at most 32 characters.
+func (n Names) TargetGroup() string {
+	return clip(Prefix+"-"+n.Environment, 32-11) + "-" + n.short()
+}
+
+// Host is the environment's host name on the platform domain.
+func (n Names) Host(domain string) string {
+	return n.Environment + "-" + n.Application + "-" + n.Organisation + "." + domain
+}
+
+// Tags are the tags every resource of the record carries.
+func (n Names) Tags() Tags {
+	t := Tags{ManagedTag: "true", TagOrganisation: n.Organisation, TagApplication: n.Application, TagUID: n.UID}
+	if n.Environment != "" {
+		t[TagEnvironment] = n.Environment
+	}
+	return t
+}

@@ -1,0 +1,440 @@
+// Package sandbox is an in-memory cloud for local runs and tests. It
+// behaves like AWS where Berth's workflows can tell: resources go
+// CREATING → AVAILABLE after a delay, deterministic names collide (and a
+// create of an existing name returns it, as the AWS adapter does), deletes
+// of missing things report them gone, dependencies block deletes, and a
+// fault switch makes a chosen operation fail. Everything it makes says
+// "sandbox" in its identifiers.
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/berth-dev/berth/shared/cloud"
+)
+
+// Account and Region appear in every sandbox ARN.
+const (
+	Account = "000000000000"
+	Region  = "sandbox"
+	Domain  = "sandbox.berth.local"
+)
+
+// Profile sets how long resources take.
+type Profile struct {
+	Name   string
+	Create map[cloud.Kind]time.Duration
+	Delete map[cloud.Kind]time.Duration
+	// MountTargets is how long a filesystem's mount targets take once it is available.
+	MountTargets time.Duration
+}
+
+// Profiles.
+var (
+	// Instant makes everything available at once, for tests that count.
+	Instant = Profile{Name: "instant"}
+	// Fast is the default for `make run`: a few seconds in all.
+	Fast = Profile{Name: "fast",
+		Create:       map[cloud.Kind]time.Duration{cloud.KindDatabase: 3 * time.Second, cloud.KindFilesystem: time.Second, cloud.KindService: 2 * time.Second},
+		Delete:       map[cloud.Kind]time.Duration{cloud.KindDatabase: 2 * time.Second, cloud.KindService: time.Second},
+		MountTargets: time.Second,
+	}
+	// Realistic is AWS's usual timings divided by 60: an RDS instance in
+	// about 8 minutes, EFS in 30 s with 90 s of mount targets, an ECS
+	// service deployment in 3 minutes.
+	Realistic = Profile{Name: "realistic",
+		Create: map[cloud.Kind]time.Duration{cloud.KindDatabase: 8 * time.Second, cloud.KindFilesystem: 500 * time.Millisecond,
+			cloud.KindService: 3 * time.Second, cloud.KindAccessPoint: 100 * time.Millisecond},
+		Delete:       map[cloud.Kind]time.Duration{cloud.KindDatabase: 6 * time.Second, cloud.KindService: 2 * time.Second, cloud.KindFilesystem: 500 * time.Millisecond},
+		MountTargets: 1500 * time.Millisecond,
+	}
+)
+
+// ProfileNamed finds a profile by name.
+func ProfileNamed(name string) (Profile, error) {
+	for _, p := range []Profile{Instant, Fast, Realistic} {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Profile{}, fmt.Errorf("sandbox profile %q: want instant, fast or realistic", name)
+}
+
+// Sandbox is the in-memory cloud. The zero value is not usable; use New.
+type Sandbox struct {
+	Profile Profile
+	// Now is the sandbox's clock; tests may run it virtually.
+	Now func() time.Time
+
+	mu        sync.Mutex
+	resources map[string]*resource
+	faults    map[string]error
+	calls     []string
+	// Collisions counts creates that met an existing name.
+	collisions int
+}
+
+type resource struct {
+	cloud.Resource
+	spec      any
+	readyAt   time.Time
+	goneAt    time.Time
+	deleting  bool
+	mtReadyAt time.Time // filesystem mount targets
+}
+
+// New returns an empty sandbox on the wall clock.
+func New(p Profile) *Sandbox {
+	return &Sandbox{Profile: p, Now: time.Now, resources: map[string]*resource{}, faults: map[string]error{}}
+}
+
+// Fault makes every call of op fail with err until cleared. op is a port
+// method name ("CreateDatabase"), or "Check:<kind>" / "Delete:<kind>".
+func (s *Sandbox) Fault(op string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[op] = err
+}
+
+// ClearFaults removes every fault.
+func (s *Sandbox) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = map[string]error{}
+}
+
+// Resources lists what exists (including what is being deleted), by kind and name.
+func (s *Sandbox) Resources() []cloud.Resource {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settle()
+	var out []cloud.Resource
+	for _, r := range s.resources {
+		out = append(out, r.Resource)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind.Rank() < out[j].Kind.Rank()
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Calls lists the operations called so far, in order.
+func (s *Sandbox) Calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// Collisions counts creates that met an existing resource of the same name.
+func (s *Sandbox) Collisions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.collisions
+}
+
+// settle drops resources whose deletion has finished.
+func (s *Sandbox) settle() {
+	now := s.Now()
+	for k, r := range s.resources {
+		if r.deleting && !now.Before(r.goneAt) {
+			delete(s.resources, k)
+		}
+	}
+}
+
+func resourceKey(kind cloud.Kind, name string) string { return string(kind) + "#" + name }
+
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
+}
+
+func (s *Sandbox) call(op string) error {
+	s.calls = append(s.calls, op)
+	if err := s.faults[op]; err != nil {
+		return fmt.Errorf("sandbox %s: %w", op, err)
+	}
+	return nil
+}
+
+var (
+	dbIdentifier = regexp.MustCompile(`^[a-zA-Z](-?[a-zA-Z0-9])*$`)
+	tgName       = regexp.MustCompile(`^[a-zA-Z0-9](-?[a-zA-Z0-9])*$`)
+)
+
+func invalid(op, format string, args ...any) error {
+	return fmt.Errorf("sandbox %s: %w: %s", op, cloud.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// create makes a resource, or returns the one already there by that name.
+func (s *Sandbox) create(op string, kind cloud.Kind, name string, spec any, id string, outputs map[string]string) (cloud.Resource, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call(op); err != nil {
+		return cloud.Resource{}, err
+	}
+	if name == "" {
+		return cloud.Resource{}, invalid(op, "a name is required")
+	}
+	s.settle()
+	k := resourceKey(kind, name)
+	if r, ok := s.resources[k]; ok {
+		s.collisions++
+		if r.deleting {
+			return cloud.Resource{}, fmt.Errorf("sandbox %s: %s %q already exists and is being deleted", op, kind, name)
+		}
+		return s.view(r), nil
+	}
+	now := s.Now()
+	r := &resource{Resource: cloud.Resource{Ref: cloud.Ref{Kind: kind, Name: name, ID: id}, Outputs: outputs},
+		spec: spec, readyAt: now.Add(s.Profile.Create[kind])}
+	r.Outputs[cloud.OutARN] = arn(kind, name)
+	s.resources[k] = r
+	return s.view(r), nil
+}
+
+func arn(kind cloud.Kind, name string) string {
+	return "arn:aws:" + string(kind) + ":" + Region + ":" + Account + ":" + name
+}
+
+// view reports r's state now.
+func (s *Sandbox) view(r *resource) cloud.Resource {
+	now := s.Now()
+	out := r.Resource
+	out.Outputs = map[string]string{}
+	for k, v := range r.Outputs {
+		out.Outputs[k] = v
+	}
+	out.Expected = s.Profile.Create[r.Kind]
+	switch {
+	case r.deleting:
+		out.State = cloud.StateDeleting
+	case now.Before(r.readyAt):
+		out.State = cloud.StateCreating
+	case r.Kind == cloud.KindFilesystem && (r.mtReadyAt.IsZero() || now.Before(r.mtReadyAt)):
+		out.State = cloud.StateCreating
+		out.Expected += s.Profile.MountTargets
+	default:
+		out.State = cloud.StateAvailable
+	}
+	if r.Kind == cloud.KindService && out.State == cloud.StateAvailable {
+		out.Outputs[cloud.OutRollout] = "COMPLETED"
+		out.Outputs[cloud.OutRunning] = out.Outputs[cloud.OutDesired]
+	}
+	return out
+}
+
+func tagsOK(op string, t cloud.Tags) error {
+	if t[cloud.ManagedTag] != "true" {
+		return invalid(op, "resources must carry the %s tag", cloud.ManagedTag)
+	}
+	return nil
+}
+
+// CreateDatabase implements cloud.Cloud.
+func (s *Sandbox) CreateDatabase(_ context.Context, spec cloud.DatabaseSpec) (cloud.Resource, error) {
+	const op = "CreateDatabase"
+	if !dbIdentifier.MatchString(spec.Identifier) || len(spec.Identifier) > 63 {
+		return cloud.Resource{}, invalid(op, "DBInstanceIdentifier %q: letters, digits and single hyphens, starting with a letter, at most 63", spec.Identifier)
+	}
+	if spec.Engine != "mysql" && spec.Engine != "postgres" {
+		return cloud.Resource{}, invalid(op, "engine %q is not supported", spec.Engine)
+	}
+	if err := tagsOK(op, spec.Tags); err != nil {
+		return cloud.Resource{}, err
+	}
+	port := "3306"
+	if spec.Engine == "postgres" {
+		port = "5432"
+	}
+	return s.create(op, cloud.KindDatabase, spec.Identifier, spec, spec.Identifier, map[string]string{
+		cloud.OutEndpoint: spec.Identifier + "." + Domain, cloud.OutPort: port,
+		cloud.OutSecretARN: arn("secret", "rds!"+spec.Identifier),
+	})
+}
+
+// CreateFilesystem implements cloud.Cloud.
+func (s *Sandbox) CreateFilesystem(_ context.Context, spec cloud.FilesystemSpec) (cloud.Resource, error) {
+	if err := tagsOK("CreateFilesystem", spec.Tags); err != nil {
+		return cloud.Resource{}, err
+	}
+	return s.create("CreateFilesystem", cloud.KindFilesystem, spec.CreationToken, spec, "fs-sandbox"+digest(spec.CreationToken), map[string]string{})
+}
+
+// CreateRepository implements cloud.Cloud.
+func (s *Sandbox) CreateRepository(_ context.Context, spec cloud.RepositorySpec) (cloud.Resource, error) {
+	return s.create("CreateRepository", cloud.KindRepository, spec.Name, spec, spec.Name, map[string]string{
+		cloud.OutRepositoryURI: Account + ".dkr.ecr." + Domain + "/" + spec.Name,
+	})
+}
+
+// CreateLogGroup implements cloud.Cloud.
+func (s *Sandbox) CreateLogGroup(_ context.Context, spec cloud.LogGroupSpec) (cloud.Resource, error) {
+	return s.create("CreateLogGroup", cloud.KindLogGroup, spec.Name, spec, spec.Name, map[string]string{})
+}
+
+// CreateSecret implements cloud.Cloud.
+func (s *Sandbox) CreateSecret(_ context.Context, spec cloud.SecretSpec) (cloud.Resource, error) {
+	return s.create("CreateSecret", cloud.KindSecret, spec.Name, spec, arn("secret", spec.Name), map[string]string{})
+}
+
+// CreateAccessPoint implements cloud.Cloud.
+func (s *Sandbox) CreateAccessPoint(_ context.Context, spec cloud.AccessPointSpec) (cloud.Resource, error) {
+	const op = "CreateAccessPoint"
+	s.mu.Lock()
+	fs := s.findByID(cloud.KindFilesystem, spec.FilesystemID)
+	s.mu.Unlock()
+	if fs == nil {
+		return cloud.Resource{}, fmt.Errorf("sandbox %s: FileSystemNotFound: %s: %w", op, spec.FilesystemID, cloud.ErrInvalid)
+	}
+	return s.create(op, cloud.KindAccessPoint, spec.ClientToken, spec, "fsap-sandbox"+digest(spec.ClientToken), map[string]string{})
+}
+
+// CreateSecurityGroup implements cloud.Cloud.
+func (s *Sandbox) CreateSecurityGroup(_ context.Context, spec cloud.SecurityGroupSpec) (cloud.Resource, error) {
+	return s.create("CreateSecurityGroup", cloud.KindSecurityGroup, spec.Name, spec, "sg-sandbox"+digest(spec.Name), map[string]string{})
+}
+
+// CreateTargetGroup implements cloud.Cloud.
+func (s *Sandbox) CreateTargetGroup(_ context.Context, spec cloud.TargetGroupSpec) (cloud.Resource, error) {
+	if len(spec.Name) > 32 || !tgName.MatchString(spec.Name) {
+		return cloud.Resource{}, invalid("CreateTargetGroup", "target group name %q: at most 32 letters, digits and hyphens", spec.Name)
+	}
+	return s.create("CreateTargetGroup", cloud.KindTargetGroup, spec.Name, spec, arn(cloud.KindTargetGroup, spec.Name), map[string]string{})
+}
+
+// CreateListenerRule implements cloud.Cloud.
+func (s *Sandbox) CreateListenerRule(_ context.Context, spec cloud.ListenerRuleSpec) (cloud.Resource, error) {
+	s.mu.Lock()
+	tg := s.findByID(cloud.KindTargetGroup, spec.TargetGroupARN)
+	s.mu.Unlock()
+	if tg == nil {
+		return cloud.Resource{}, fmt.Errorf("sandbox CreateListenerRule: TargetGroupNotFound: %s: %w", spec.TargetGroupARN, cloud.ErrInvalid)
+	}
+	return s.create("CreateListenerRule", cloud.KindListenerRule, spec.Name, spec, arn(cloud.KindListenerRule, spec.Name), map[string]string{cloud.OutHost: spec.Host})
+}
+
+// RegisterTaskDefinition implements cloud.Cloud. Every registration is a
+// new revision, as in ECS.
+func (s *Sandbox) RegisterTaskDefinition(_ context.Context, spec cloud.TaskSpec) (cloud.Resource, error) {
+	const op = "RegisterTaskDefinition"
+	if len(spec.Compose.Containers) == 0 {
+		return cloud.Resource{}, invalid(op, "a task definition needs containers")
+	}
+	s.mu.Lock()
+	rev := 1
+	for _, r := range s.resources {
+		if r.Kind == cloud.KindTaskDefinition && r.spec.(cloud.TaskSpec).Family == spec.Family {
+			rev++
+		}
+	}
+	s.mu.Unlock()
+	name := spec.Family + ":" + strconv.Itoa(rev)
+	return s.create(op, cloud.KindTaskDefinition, name, spec, arn(cloud.KindTaskDefinition, name), map[string]string{cloud.OutRevision: strconv.Itoa(rev)})
+}
+
+// CreateService implements cloud.Cloud.
+func (s *Sandbox) CreateService(_ context.Context, spec cloud.ServiceSpec) (cloud.Resource, error) {
+	const op = "CreateService"
+	s.mu.Lock()
+	td := s.findByID(cloud.KindTaskDefinition, spec.TaskDefinitionARN)
+	sg := s.findByID(cloud.KindSecurityGroup, spec.SecurityGroupID)
+	s.mu.Unlock()
+	if td == nil || sg == nil {
+		return cloud.Resource{}, invalid(op, "the task definition %q and security group %q must exist", spec.TaskDefinitionARN, spec.SecurityGroupID)
+	}
+	return s.create(op, cloud.KindService, spec.Name, spec, arn(cloud.KindService, spec.Name), map[string]string{
+		cloud.OutDesired: strconv.Itoa(spec.DesiredCount), cloud.OutRunning: "0", cloud.OutRollout: "IN_PROGRESS",
+	})
+}
+
+// RegisterScaling implements cloud.Cloud.
+func (s *Sandbox) RegisterScaling(_ context.Context, spec cloud.ScalingSpec) (cloud.Resource, error) {
+	if spec.Min > spec.Max {
+		return cloud.Resource{}, invalid("RegisterScaling", "MinCapacity %d exceeds MaxCapacity %d", spec.Min, spec.Max)
+	}
+	return s.create("RegisterScaling", cloud.KindScaling, spec.ServiceName, spec, "service/"+spec.ServiceName, map[string]string{})
+}
+
+// findByID finds a live resource by kind and provider id. Callers hold mu.
+func (s *Sandbox) findByID(kind cloud.Kind, id string) *resource {
+	s.settle()
+	for _, r := range s.resources {
+		if r.Kind == kind && r.ID == id && !r.deleting {
+			return r
+		}
+	}
+	return nil
+}
+
+// Check implements cloud.Cloud.
+func (s *Sandbox) Check(_ context.Context, ref cloud.Ref) (cloud.Resource, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("Check:" + string(ref.Kind)); err != nil {
+		return cloud.Resource{}, err
+	}
+	s.settle()
+	r, ok := s.resources[resourceKey(ref.Kind, ref.Name)]
+	if !ok {
+		return cloud.Resource{}, fmt.Errorf("sandbox Check: %s %q: %w", ref.Kind, ref.Name, cloud.ErrNotFound)
+	}
+	now := s.Now()
+	// Like the AWS adapter, a filesystem gets its mount targets once available.
+	if r.Kind == cloud.KindFilesystem && !now.Before(r.readyAt) && r.mtReadyAt.IsZero() {
+		r.mtReadyAt = now.Add(s.Profile.MountTargets)
+	}
+	return s.view(r), nil
+}
+
+// Delete implements cloud.Cloud.
+func (s *Sandbox) Delete(_ context.Context, ref cloud.Ref, _ cloud.DeleteOptions) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call("Delete:" + string(ref.Kind)); err != nil {
+		return false, err
+	}
+	s.settle()
+	r, ok := s.resources[resourceKey(ref.Kind, ref.Name)]
+	if !ok {
+		return true, nil // AWS answers NotFound; the port calls that gone
+	}
+	if r.deleting {
+		return false, nil
+	}
+	if s.inUse(r) {
+		return false, nil // AWS: DependencyViolation, ResourceInUse, FileSystemInUse
+	}
+	r.deleting = true
+	r.goneAt = s.Now().Add(s.Profile.Delete[r.Kind])
+	s.settle()
+	_, still := s.resources[resourceKey(ref.Kind, ref.Name)]
+	return !still, nil
+}
+
+// inUse reports whether something that depends on r still exists.
+func (s *Sandbox) inUse(r *resource) bool {
+	for _, o := range s.resources {
+		switch {
+		case r.Kind == cloud.KindFilesystem && o.Kind == cloud.KindAccessPoint && o.spec.(cloud.AccessPointSpec).FilesystemID == r.ID,
+			r.Kind == cloud.KindTargetGroup && o.Kind == cloud.KindListenerRule && o.spec.(cloud.ListenerRuleSpec).TargetGroupARN == r.ID,
+			r.Kind == cloud.KindTargetGroup && o.Kind == cloud.KindService && o.spec.(cloud.ServiceSpec).TargetGroupARN == r.ID,
+			r.Kind == cloud.KindSecurityGroup && o.Kind == cloud.KindService && o.spec.(cloud.ServiceSpec).SecurityGroupID == r.ID:
+			return true
+		}
+	}
+	return false
+}
+
+var _ cloud.Cloud = (*Sandbox)(nil)

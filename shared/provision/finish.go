@@ -1,0 +1,241 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud"
+)
+
+// Check looks at a group's resources after a wait: ready, wait again, or
+// fail (the resource failed, or the deadline passed).
+func (s *Steps) Check(ctx context.Context, in Input) (Loop, error) {
+	r, _, err := s.owned(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	var (
+		t       apps.Target
+		refs    []cloud.Ref
+		kind    cloud.Kind
+		targets []apps.Target
+	)
+	switch in.Group {
+	case GroupDatabase, GroupFilesystem:
+		t, refs = in.appTarget(r), r.app.Resources
+		targets = []apps.Target{t}
+		kind = cloud.KindDatabase
+		if in.Group == GroupFilesystem {
+			kind = cloud.KindFilesystem
+		}
+	case GroupService:
+		env, err := in.envOf(r)
+		if err != nil {
+			return Loop{}, err
+		}
+		t, refs, kind = envTarget(env), env.Resources, cloud.KindService
+		targets = in.stepTargets(r, in.Group, env)
+	default:
+		return Loop{}, fail(ErrInvalid, "check: unknown group %q", in.Group)
+	}
+	ref, ok := findRef(refs, kind)
+	if !ok {
+		if in.Group != GroupService && (in.Loop == nil || in.Loop.Ready) {
+			return Loop{Ready: true}, nil // nothing to wait for: the application has none
+		}
+		return Loop{}, fail(ErrResourceFailed, "the %s this workflow created is not on the record", kind)
+	}
+	res, err := s.Cloud.Check(ctx, ref)
+	if err != nil {
+		return Loop{}, cloudError("check "+string(kind), err)
+	}
+	what := string(kind) + " " + ref.Name
+	switch res.State {
+	case cloud.StateFailed:
+		return Loop{}, fail(ErrResourceFailed, "%s failed: %s", what, res.Reason)
+	case cloud.StateAvailable:
+		if err := s.Store.Apply(ctx, t, apps.Change{Outputs: readyOutputs(res), Now: s.now()}); err != nil {
+			return Loop{}, cloudError("record "+string(kind), err)
+		}
+		return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
+	}
+	if res.Outputs[cloud.OutRunning] != "" {
+		if err := s.Store.Apply(ctx, t, apps.Change{Outputs: map[string]string{apps.OutRunningCount: res.Outputs[cloud.OutRunning]}, Now: s.now()}); err != nil {
+			return Loop{}, cloudError("record "+string(kind), err)
+		}
+	}
+	return s.nextLoop(in.Group, in.Loop, false, what)
+}
+
+// readyOutputs are what a record keeps of an available resource.
+func readyOutputs(res cloud.Resource) map[string]string {
+	switch res.Kind {
+	case cloud.KindDatabase:
+		return map[string]string{apps.OutDatabaseEndpoint: res.Outputs[cloud.OutEndpoint], apps.OutDatabasePort: res.Outputs[cloud.OutPort],
+			apps.OutDatabaseSecretARN: res.Outputs[cloud.OutSecretARN], apps.OutDatabaseStatus: "available"}
+	case cloud.KindFilesystem:
+		return map[string]string{apps.OutFilesystemID: res.ID}
+	default:
+		return map[string]string{apps.OutRunningCount: res.Outputs[cloud.OutRunning], apps.OutDeploymentStatus: "COMPLETED"}
+	}
+}
+
+// tier orders deletes: a resource is deleted only once nothing of a higher
+// tier that may depend on it is left.
+func tier(k cloud.Kind) int {
+	switch k {
+	case cloud.KindScaling:
+		return 4
+	case cloud.KindService:
+		return 3
+	case cloud.KindTaskDefinition, cloud.KindListenerRule:
+		return 2
+	case cloud.KindTargetGroup, cloud.KindSecurityGroup, cloud.KindAccessPoint, cloud.KindSecret, cloud.KindLogGroup:
+		return 1
+	}
+	return 0
+}
+
+// Cleanup deletes what the execution's records hold, in dependency order,
+// as far as it can without waiting, and says whether anything is left. It
+// is both the teardown and the compensation of a failed provisioning.
+func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
+	r, err := s.load(ctx, in)
+	if errors.Is(err, apps.ErrNotFound) {
+		return Loop{Ready: true}, nil
+	}
+	if err != nil {
+		return Loop{}, err
+	}
+	targets := in.targets(r)
+	type owned struct {
+		t   apps.Target
+		ref cloud.Ref
+	}
+	var all []owned
+	for _, t := range targets {
+		for _, ref := range resourcesOf(r, t) {
+			all = append(all, owned{t, ref})
+		}
+	}
+	teardown := in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment
+	left := len(all)
+	for level := 4; level >= 0 && left > 0; level-- {
+		pending := 0
+		for _, o := range all {
+			if tier(o.ref.Kind) != level {
+				continue
+			}
+			var opts cloud.DeleteOptions
+			if o.ref.Kind == cloud.KindDatabase && teardown {
+				opts.FinalSnapshot = o.t.Names().FinalSnapshot()
+			}
+			gone, err := s.Cloud.Delete(ctx, o.ref, opts)
+			if err != nil {
+				return Loop{}, cloudError("delete "+string(o.ref.Kind)+" "+o.ref.Name, err)
+			}
+			if !gone {
+				pending++
+				continue
+			}
+			left--
+			if err := s.Store.Apply(ctx, o.t, apps.Change{Remove: []cloud.Ref{o.ref}, Now: s.now()}); err != nil {
+				return Loop{}, cloudError("forget "+string(o.ref.Kind), err)
+			}
+		}
+		if pending > 0 {
+			break
+		}
+	}
+	if left == 0 {
+		return Loop{Ready: true}, nil
+	}
+	wait := int(s.Platform.CleanupWait.Seconds())
+	return Loop{WaitSeconds: max(wait, MinWait)}, nil
+}
+
+func resourcesOf(r records, t apps.Target) []cloud.Ref {
+	if t.Environment == "" {
+		return r.app.Resources
+	}
+	e, _ := r.env(t.Environment)
+	return e.Resources
+}
+
+// Finish records how the operation ended: ACTIVE, FAILED with the reason,
+// or, after a teardown, the records removed.
+func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
+	r, err := s.load(ctx, in)
+	if errors.Is(err, apps.ErrNotFound) {
+		return struct{}{}, nil // removed already
+	}
+	if err != nil {
+		return struct{}{}, err
+	}
+	targets := in.targets(r)
+	if len(targets) == 0 {
+		return struct{}{}, nil // the records are someone else's now
+	}
+	now := s.now()
+	switch in.Outcome {
+	case OutcomeDeleted:
+		return struct{}{}, cloudError("remove records", s.Store.RemoveRecords(ctx, targets[0]))
+	case OutcomeActive:
+		for _, t := range targets {
+			c := apps.Change{Status: apps.StatusActive, Operation: &apps.StepProgress{State: apps.StepSucceeded, FinishedAt: now}, Now: now}
+			if err := s.Store.Apply(ctx, t, c); err != nil {
+				return struct{}{}, cloudError("finish", err)
+			}
+		}
+		return struct{}{}, nil
+	case OutcomeFailed:
+		why := reason(in.Error)
+		if in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment {
+			why = "teardown: " + why
+		}
+		for _, t := range targets {
+			c := apps.Change{Status: apps.StatusFailed, Reason: &why, Operation: &apps.StepProgress{State: apps.StepFailed, FinishedAt: now}, Now: now}
+			if err := s.Store.Apply(ctx, t, c); err != nil {
+				return struct{}{}, cloudError("finish", err)
+			}
+			if err := s.failRunningSteps(ctx, r, t, why, now); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	}
+	return struct{}{}, fail(ErrInvalid, "finish: unknown outcome %q", in.Outcome)
+}
+
+// failRunningSteps marks the steps that had not finished as FAILED, the
+// first of them with the reason.
+func (s *Steps) failRunningSteps(ctx context.Context, r records, t apps.Target, why string, now time.Time) error {
+	var p *apps.Progress
+	if t.Environment == "" {
+		p = r.app.Progress
+	} else if e, ok := r.env(t.Environment); ok {
+		p = e.Progress
+	}
+	if p == nil {
+		return nil
+	}
+	detail := why
+	for _, st := range p.Steps {
+		if st.State.Done() {
+			continue
+		}
+		sp := apps.StepProgress{Name: st.Name, State: apps.StepFailed, FinishedAt: now, Detail: strings.TrimSpace(detail)}
+		if st.State == apps.StepPending {
+			sp.Detail = "not started"
+		} else {
+			detail = ""
+		}
+		if err := s.Store.Apply(ctx, t, apps.Change{Step: &sp, Now: now}); err != nil {
+			return cloudError("finish", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,420 @@
+package provision
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/compose"
+)
+
+// Begin checks that the execution still owns its records and writes the
+// operation's plan to them, so progress shows every step from the start.
+func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
+	r, err := s.load(ctx, in)
+	if errors.Is(err, apps.ErrNotFound) {
+		return struct{}{}, fail(ErrStale, "application %q no longer exists", in.Execution.Application)
+	}
+	if err != nil {
+		return struct{}{}, err
+	}
+	targets := in.targets(r)
+	if len(targets) == 0 {
+		return struct{}{}, fail(ErrStale, "the records of %s were replaced or removed", in.ExecutionName)
+	}
+	if in.Workflow == apps.ProvisionEnvironment {
+		switch r.app.Status {
+		case apps.StatusCreating:
+			return struct{}{}, fail(ErrApplicationNotReady, "application %q is still being created", r.app.Name)
+		case apps.StatusFailed, apps.StatusDeleting:
+			return struct{}{}, fail(ErrApplicationFailed, "application %q is %s", r.app.Name, r.app.Status)
+		}
+	}
+	now := s.now()
+	for _, t := range targets {
+		p := apps.Progress{Operation: in.Workflow, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now}
+		for _, step := range in.plan(r, t) {
+			st := apps.StepPending
+			if step.skipped {
+				st = apps.StepSkipped
+			}
+			p.Steps = append(p.Steps, apps.StepProgress{Name: string(step.group), State: st})
+		}
+		empty := ""
+		if err := s.Store.Apply(ctx, t, apps.Change{Progress: &p, Reason: &empty, Now: now}); err != nil {
+			return struct{}{}, cloudError("begin", err)
+		}
+	}
+	return struct{}{}, nil
+}
+
+type plannedStep struct {
+	group   Group
+	skipped bool
+}
+
+// plan lists the steps of the operation as target's record shows them.
+func (in Input) plan(r records, t apps.Target) []plannedStep {
+	switch in.Workflow {
+	case apps.ProvisionApplication:
+		if t.Environment != "" {
+			return []plannedStep{{group: GroupNetwork}, {group: GroupService}}
+		}
+		return []plannedStep{
+			{group: GroupDatabase, skipped: r.app.Database == nil},
+			{group: GroupFilesystem, skipped: r.app.Filesystem == nil},
+			{group: GroupRepository, skipped: !usesInternalImages(r.app.Compose)},
+			{group: GroupNetwork}, {group: GroupService},
+		}
+	case apps.ProvisionEnvironment:
+		return []plannedStep{{group: GroupNetwork}, {group: GroupService}}
+	default:
+		return []plannedStep{{group: GroupCleanup}}
+	}
+}
+
+func usesInternalImages(d compose.Definition) bool {
+	for _, c := range d.Containers {
+		if c.ImageReference != nil && c.ImageReference.Type == compose.ImageInternal {
+			return true
+		}
+	}
+	return false
+}
+
+// step marks a step of the targets' progress.
+func (s *Steps) step(ctx context.Context, targets []apps.Target, g Group, state apps.StepState, detail string) error {
+	now := s.now()
+	sp := apps.StepProgress{Name: string(g), State: state, Detail: detail}
+	if state == apps.StepRunning {
+		sp.StartedAt = now
+	} else {
+		sp.FinishedAt = now
+	}
+	for _, t := range targets {
+		if err := s.Store.Apply(ctx, t, apps.Change{Step: &sp, Now: now}); err != nil {
+			return cloudError(string(g), err)
+		}
+	}
+	return nil
+}
+
+// record writes a created resource and its outputs to the target at once,
+// so compensation can find everything that exists.
+func (s *Steps) record(ctx context.Context, t apps.Target, res cloud.Resource, outputs map[string]string) error {
+	if err := s.Store.Apply(ctx, t, apps.Change{Add: []cloud.Ref{res.Ref}, Outputs: outputs, Now: s.now()}); err != nil {
+		return cloudError("record "+string(res.Kind), err)
+	}
+	return nil
+}
+
+func (s *Steps) owned(ctx context.Context, in Input) (records, []apps.Target, error) {
+	r, err := s.load(ctx, in)
+	if errors.Is(err, apps.ErrNotFound) {
+		return records{}, nil, fail(ErrStale, "application %q no longer exists", in.Execution.Application)
+	}
+	if err != nil {
+		return records{}, nil, err
+	}
+	targets := in.targets(r)
+	if len(targets) == 0 {
+		return records{}, nil, fail(ErrStale, "the records of %s were replaced or removed", in.ExecutionName)
+	}
+	return r, targets, nil
+}
+
+// stepTargets are the records whose progress shows group's step.
+func (in Input) stepTargets(r records, g Group, env apps.Environment) []apps.Target {
+	app := in.appTarget(r)
+	switch g {
+	case GroupDatabase, GroupFilesystem, GroupRepository:
+		return []apps.Target{app}
+	}
+	if in.Workflow == apps.ProvisionApplication {
+		return []apps.Target{app, envTarget(env)}
+	}
+	return []apps.Target{envTarget(env)}
+}
+
+// Create starts creating a group's resources and says how long to wait.
+func (s *Steps) Create(ctx context.Context, in Input) (Loop, error) {
+	r, _, err := s.owned(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	switch in.Group {
+	case GroupDatabase, GroupFilesystem, GroupRepository:
+		return s.createApplicationGroup(ctx, in, r)
+	case GroupNetwork, GroupService:
+		env, err := in.envOf(r)
+		if err != nil {
+			return Loop{}, err
+		}
+		targets := in.stepTargets(r, in.Group, env)
+		if err := s.step(ctx, targets, in.Group, apps.StepRunning, ""); err != nil {
+			return Loop{}, err
+		}
+		if in.Group == GroupNetwork {
+			if err := s.createNetwork(ctx, r, env); err != nil {
+				return Loop{}, err
+			}
+			return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
+		}
+		return s.createService(ctx, in, r, env)
+	}
+	return Loop{}, fail(ErrInvalid, "create: unknown group %q", in.Group)
+}
+
+func (s *Steps) createApplicationGroup(ctx context.Context, in Input, r records) (Loop, error) {
+	app := r.app
+	t := in.appTarget(r)
+	names := t.Names()
+	targets := []apps.Target{t}
+	switch in.Group {
+	case GroupDatabase:
+		if app.Database == nil {
+			return Loop{Ready: true}, nil
+		}
+		if err := s.step(ctx, targets, in.Group, apps.StepRunning, "creating the "+app.Database.Engine+" instance"); err != nil {
+			return Loop{}, err
+		}
+		spec := cloud.DatabaseSpec{Identifier: names.Database(), Engine: app.Database.Engine, InstanceClass: app.Database.InstanceClass,
+			StorageGB: app.Database.StorageGB, MultiAZ: app.Database.MultiAZ, DatabaseName: names.DatabaseName(), Tags: names.Tags()}
+		if spec.Engine == "mysql" {
+			spec.EngineVersion = "8.4"
+		}
+		res, err := s.Cloud.CreateDatabase(ctx, spec)
+		if err != nil {
+			return Loop{}, cloudError("create database", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutDatabaseIdentifier: res.ID, apps.OutDatabaseStatus: strings.ToLower(string(res.State)), apps.OutCloud: s.Platform.Cloud}); err != nil {
+			return Loop{}, err
+		}
+		return s.firstLoop(GroupDatabase, res.Expected, false), nil
+	case GroupFilesystem:
+		if app.Filesystem == nil {
+			return Loop{Ready: true}, nil
+		}
+		if err := s.step(ctx, targets, in.Group, apps.StepRunning, "creating the EFS filesystem"); err != nil {
+			return Loop{}, err
+		}
+		res, err := s.Cloud.CreateFilesystem(ctx, cloud.FilesystemSpec{Name: names.Filesystem(), CreationToken: names.Filesystem(), Tags: names.Tags()})
+		if err != nil {
+			return Loop{}, cloudError("create filesystem", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutCloud: s.Platform.Cloud}); err != nil {
+			return Loop{}, err
+		}
+		return s.firstLoop(GroupFilesystem, res.Expected, false), nil
+	default: // repository
+		if !usesInternalImages(app.Compose) {
+			return Loop{Ready: true}, nil
+		}
+		if err := s.step(ctx, targets, in.Group, apps.StepRunning, "creating the ECR repository"); err != nil {
+			return Loop{}, err
+		}
+		res, err := s.Cloud.CreateRepository(ctx, cloud.RepositorySpec{Name: names.Repository(), Tags: names.Tags()})
+		if err != nil {
+			return Loop{}, cloudError("create repository", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutRepositoryURI: res.Outputs[cloud.OutRepositoryURI], apps.OutCloud: s.Platform.Cloud}); err != nil {
+			return Loop{}, err
+		}
+		return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
+	}
+}
+
+// entrance is the container and port the load balancer sends traffic to:
+// the first exposed port of the first essential container that exposes one.
+func entrance(d compose.Definition) (compose.Container, int, bool) {
+	for _, c := range d.Containers {
+		if (c.Essential == nil || *c.Essential) && len(c.ExposedPorts) > 0 {
+			return c, c.ExposedPorts[0], true
+		}
+	}
+	return compose.Container{}, 0, false
+}
+
+// OriginHeader is the header a CDN must send when originProtection is on.
+const OriginHeader = "X-Berth-Origin"
+
+func (s *Steps) createNetwork(ctx context.Context, r records, env apps.Environment) error {
+	t := envTarget(env)
+	names := t.Names()
+	tags := names.Tags()
+	if env.Outputs[apps.OutLogGroup] == "" {
+		res, err := s.Cloud.CreateLogGroup(ctx, cloud.LogGroupSpec{Name: names.LogGroup(), RetentionDays: s.Platform.LogRetentionDays, Tags: tags})
+		if err != nil {
+			return cloudError("create log group", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutLogGroup: res.ID, apps.OutCloud: s.Platform.Cloud}); err != nil {
+			return err
+		}
+	}
+	if env.Outputs[apps.OutSecretsARN] == "" {
+		res, err := s.Cloud.CreateSecret(ctx, cloud.SecretSpec{Name: names.Secret(), Description: "app-secrets of " + env.Name + " of " + env.Application, Tags: tags})
+		if err != nil {
+			return cloudError("create app-secrets secret", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutSecretsARN: res.ID}); err != nil {
+			return err
+		}
+	}
+	c, port, exposed := entrance(env.Compose)
+	var ports []int
+	if exposed {
+		ports = []int{port}
+	}
+	if env.Outputs[apps.OutSecurityGroupID] == "" {
+		res, err := s.Cloud.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{Name: names.Resource(), Description: "Berth service " + names.Resource(), Ports: ports, Tags: tags})
+		if err != nil {
+			return cloudError("create security group", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutSecurityGroupID: res.ID,
+			apps.OutVPC: s.Platform.VPC, apps.OutSubnets: strings.Join(s.Platform.Subnets, ",")}); err != nil {
+			return err
+		}
+	}
+	if !exposed {
+		return nil
+	}
+	tgARN := env.Outputs[apps.OutTargetGroupARN]
+	if tgARN == "" {
+		res, err := s.Cloud.CreateTargetGroup(ctx, cloud.TargetGroupSpec{Name: names.TargetGroup(), Port: port, Tags: tags})
+		if err != nil {
+			return cloudError("create target group", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutTargetGroupARN: res.ID}); err != nil {
+			return err
+		}
+		tgARN = res.ID
+	}
+	if env.Outputs[apps.OutListenerRuleARN] == "" {
+		spec := cloud.ListenerRuleSpec{Name: names.Resource(), Host: names.Host(s.Platform.Domain), TargetGroupARN: tgARN, Tags: tags}
+		if c.OriginProtection != nil && *c.OriginProtection {
+			spec.OriginHeader = &cloud.Header{Name: OriginHeader, Value: originSecret(env.UID)}
+		}
+		res, err := s.Cloud.CreateListenerRule(ctx, spec)
+		if err != nil {
+			return cloudError("create listener rule", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutListenerRuleARN: res.ID, apps.OutHost: spec.Host}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// originSecret is the origin header's value: fixed per environment, so a
+// retried step writes the same rule.
+func originSecret(uid string) string {
+	sum := sha256.Sum256([]byte("berth-origin:" + uid))
+	return hex.EncodeToString(sum[:16])
+}
+
+// token is a deterministic client token of at most 32 characters.
+func token(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "/")))
+	return hex.EncodeToString(sum[:16])
+}
+
+func findRef(rs []cloud.Ref, kind cloud.Kind) (cloud.Ref, bool) {
+	for _, r := range rs {
+		if r.Kind == kind {
+			return r, true
+		}
+	}
+	return cloud.Ref{}, false
+}
+
+func (s *Steps) createService(ctx context.Context, in Input, r records, env apps.Environment) (Loop, error) {
+	app := r.app
+	t := envTarget(env)
+	names := t.Names()
+	tags := names.Tags()
+	spec := cloud.TaskSpec{
+		Family: names.Resource(), Compose: env.Compose, ExecutionRoleARN: s.Platform.ExecutionRoleARN,
+		LogGroup: env.Outputs[apps.OutLogGroup], Region: s.Platform.Region,
+		RepositoryURI: app.Outputs[apps.OutRepositoryURI], SecretsARN: env.Outputs[apps.OutSecretsARN], Tags: tags,
+	}
+	if app.Database != nil {
+		host, port := app.Outputs[apps.OutDatabaseEndpoint], app.Outputs[apps.OutDatabasePort]
+		if host == "" {
+			return Loop{}, fail(ErrResourceFailed, "the application's database is not available")
+		}
+		p, _ := strconv.Atoi(port)
+		spec.Database = &cloud.DatabaseConnection{Host: host, Port: p, Name: in.appTarget(r).Names().DatabaseName(), SecretARN: app.Outputs[apps.OutDatabaseSecretARN]}
+	}
+	if app.Filesystem != nil {
+		fsID := app.Outputs[apps.OutFilesystemID]
+		if fsID == "" {
+			return Loop{}, fail(ErrResourceFailed, "the application's filesystem is not available")
+		}
+		apID := env.Outputs[apps.OutAccessPointID]
+		if apID == "" {
+			res, err := s.Cloud.CreateAccessPoint(ctx, cloud.AccessPointSpec{Name: names.Resource(), FilesystemID: fsID,
+				ClientToken: token(names.Resource(), "access-point"), RootDirectory: "/" + env.Name, Tags: tags})
+			if err != nil {
+				return Loop{}, cloudError("create EFS access point", err)
+			}
+			if err := s.record(ctx, t, res, map[string]string{apps.OutAccessPointID: res.ID}); err != nil {
+				return Loop{}, err
+			}
+			apID = res.ID
+		}
+		spec.Filesystem = &cloud.FilesystemMount{FilesystemID: fsID, AccessPointID: apID, MountPath: app.Filesystem.MountPath}
+	}
+	tdARN := env.Outputs[apps.OutTaskDefinitionARN]
+	if _, ok := findRef(env.Resources, cloud.KindTaskDefinition); !ok || tdARN == "" {
+		res, err := s.Cloud.RegisterTaskDefinition(ctx, spec)
+		if err != nil {
+			return Loop{}, cloudError("register task definition", err)
+		}
+		if err := s.record(ctx, t, res, map[string]string{apps.OutTaskDefinitionARN: res.ID, apps.OutDeploymentStatus: "IN_PROGRESS"}); err != nil {
+			return Loop{}, err
+		}
+		tdARN = res.ID
+		dep := apps.Deployment{DeploymentID: "dep-" + token(res.ID)[:12], Environment: env.Name, TaskDefinitionARN: res.ID,
+			CreatedAt: s.now(), Status: "IN_PROGRESS", ImageTag: imageTag(env.Compose)}
+		if err := s.Store.Apply(ctx, in.appTarget(r), apps.Change{Deployment: &dep, Now: s.now()}); err != nil {
+			return Loop{}, cloudError("record deployment", err)
+		}
+	}
+	svc := cloud.ServiceSpec{Name: names.Resource(), TaskDefinitionARN: tdARN, DesiredCount: env.DesiredCount,
+		SecurityGroupID: env.Outputs[apps.OutSecurityGroupID], ClientToken: token(in.ExecutionName, "service"), Tags: tags}
+	if c, port, ok := entrance(env.Compose); ok {
+		svc.TargetGroupARN, svc.ContainerName, svc.ContainerPort = env.Outputs[apps.OutTargetGroupARN], c.Name, port
+	}
+	res, err := s.Cloud.CreateService(ctx, svc)
+	if err != nil {
+		return Loop{}, cloudError("create ECS service", err)
+	}
+	if err := s.record(ctx, t, res, map[string]string{apps.OutServiceARN: res.ID, apps.OutServiceName: svc.Name, apps.OutCluster: s.Platform.Cluster}); err != nil {
+		return Loop{}, err
+	}
+	scaling, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc.Name, Min: env.MinCapacity, Max: env.MaxCapacity, TargetCPUPercent: 70})
+	if err != nil {
+		return Loop{}, cloudError("register auto scaling", err)
+	}
+	if err := s.record(ctx, t, scaling, nil); err != nil {
+		return Loop{}, err
+	}
+	return s.firstLoop(GroupService, res.Expected, false), nil
+}
+
+// imageTag is the tag of the first container's image, for the deployment entry.
+func imageTag(d compose.Definition) string {
+	if len(d.Containers) == 0 || d.Containers[0].ImageReference == nil {
+		return ""
+	}
+	id := d.Containers[0].ImageReference.Identifier
+	if i := strings.LastIndex(id, ":"); i >= 0 && !strings.Contains(id[i:], "/") {
+		return id[i+1:]
+	}
+	return id
+}

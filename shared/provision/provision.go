@@ -62,6 +62,8 @@ type Input struct {
 	Outcome Outcome `json:"outcome,omitempty"`
 	// Error is what a Catch caught: {"Error": name, "Cause": text}.
 	Error *Caught `json:"error,omitempty"`
+	// CleanupError is what compensation itself failed with, if it did.
+	CleanupError *Caught `json:"cleanupError,omitempty"`
 }
 
 // Group is a set of resources created together.

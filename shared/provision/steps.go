@@ -362,7 +362,7 @@ func (s *Steps) createService(ctx context.Context, in Input, r records, env apps
 			if err != nil {
 				return Loop{}, cloudError("create EFS access point", err)
 			}
-			if err := s.record(ctx, t, res, map[string]string{apps.OutAccessPointID: res.ID}); err != nil {
+			if err := s.record(ctx, t, res, map[string]string{apps.OutAccessPointID: res.ID, apps.OutFilesystemID: fsID, apps.OutMountPath: app.Filesystem.MountPath}); err != nil {
 				return Loop{}, err
 			}
 			apID = res.ID

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/compose"
+)
+
+// What the workflows did, as the API shows it.
+
+type progressView struct {
+	Operation  string         `json:"operation"`
+	Execution  string         `json:"execution"`
+	State      string         `json:"state"`
+	Percent    int            `json:"percent"`
+	StartedAt  time.Time      `json:"startedAt"`
+	FinishedAt *time.Time     `json:"finishedAt,omitempty"`
+	Steps      []stepProgress `json:"steps"`
+}
+
+type stepProgress struct {
+	Name       string     `json:"name"`
+	State      string     `json:"state"`
+	Detail     string     `json:"detail,omitempty"`
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func newProgressView(p *apps.Progress) *progressView {
+	if p == nil {
+		return nil
+	}
+	v := &progressView{Operation: string(p.Operation), Execution: p.Execution, State: string(p.State), Percent: p.Percent(),
+		StartedAt: p.StartedAt, FinishedAt: optionalTime(p.FinishedAt), Steps: []stepProgress{}}
+	for _, s := range p.Steps {
+		v.Steps = append(v.Steps, stepProgress{Name: s.Name, State: string(s.State), Detail: s.Detail,
+			StartedAt: optionalTime(s.StartedAt), FinishedAt: optionalTime(s.FinishedAt)})
+	}
+	return v
+}
+
+type taskDefinitionView struct {
+	TaskDefinitionARN string `json:"taskDefinitionArn"`
+}
+
+type serviceView struct {
+	ServiceARN  string `json:"serviceArn"`
+	ServiceName string `json:"serviceName"`
+	Cluster     string `json:"cluster,omitempty"`
+}
+
+type loadBalancerView struct {
+	Host            string `json:"host"`
+	URL             string `json:"url"`
+	TargetGroupARN  string `json:"targetGroupArn,omitempty"`
+	ListenerRuleARN string `json:"listenerRuleArn,omitempty"`
+}
+
+type securityGroupView struct {
+	SecurityGroupID string `json:"securityGroupId"`
+}
+
+type subnetView struct {
+	SubnetIDs []string `json:"subnetIds"`
+}
+
+type vpcView struct {
+	VPCID string `json:"vpcId"`
+}
+
+type volumeView struct {
+	Name          string `json:"name"`
+	FilesystemID  string `json:"filesystemId"`
+	AccessPointID string `json:"accessPointId"`
+	RootDirectory string `json:"rootDirectory"`
+	MountPath     string `json:"mountPath,omitempty"`
+}
+
+// fillResources fills the environment's cloud details from what
+// provisioning recorded; each stays absent until it exists.
+func (v *environmentView) fillResources(e apps.Environment) {
+	out := e.Outputs
+	if arn := out[apps.OutTaskDefinitionARN]; arn != "" {
+		v.TaskDefinition = &taskDefinitionView{TaskDefinitionARN: arn}
+	}
+	if arn := out[apps.OutServiceARN]; arn != "" {
+		v.Service = &serviceView{ServiceARN: arn, ServiceName: out[apps.OutServiceName], Cluster: out[apps.OutCluster]}
+	}
+	if host := out[apps.OutHost]; host != "" {
+		v.LoadBalancer = &loadBalancerView{Host: host, URL: "https://" + host, TargetGroupARN: out[apps.OutTargetGroupARN], ListenerRuleARN: out[apps.OutListenerRuleARN]}
+	}
+	if id := out[apps.OutSecurityGroupID]; id != "" {
+		v.SecurityGroup = &securityGroupView{SecurityGroupID: id}
+	}
+	if s := out[apps.OutSubnets]; s != "" {
+		v.Subnet = &subnetView{SubnetIDs: strings.Split(s, ",")}
+	}
+	if id := out[apps.OutVPC]; id != "" {
+		v.VPC = &vpcView{VPCID: id}
+	}
+	if ap := out[apps.OutAccessPointID]; ap != "" {
+		v.Volumes = append(v.Volumes, volumeView{Name: compose.DataVolume, FilesystemID: out[apps.OutFilesystemID],
+			AccessPointID: ap, RootDirectory: "/" + e.Name, MountPath: out[apps.OutMountPath]})
+	}
+}
+
+// runningCount is what the last check of the service saw.
+func runningCount(e apps.Environment) int {
+	n, err := strconv.Atoi(e.Outputs[apps.OutRunningCount])
+	if err != nil {
+		return e.RunningCount
+	}
+	return n
+}
+
+// deploymentStatus is the environment's deployment state as provisioning saw it.
+func deploymentStatus(e apps.Environment) string {
+	if s := e.Outputs[apps.OutDeploymentStatus]; s != "" {
+		return s
+	}
+	return e.DeploymentStatus
+}
+
+// cloudOf says which cloud made a record's resources: "sandbox" locally.
+func cloudOf(outputs map[string]string) string { return outputs[apps.OutCloud] }

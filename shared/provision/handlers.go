@@ -1,0 +1,33 @@
+package provision
+
+import "fmt"
+
+// Step function names: functions/<name>/main.go serves each in Lambda, and
+// the state machines name them as ${<Name in PascalCase>FunctionArn}.
+const (
+	StepBegin   = "step-begin"
+	StepCreate  = "step-create"
+	StepCheck   = "step-check"
+	StepCleanup = "step-cleanup"
+	StepFinish  = "step-finish"
+)
+
+// StepNames lists every step function.
+var StepNames = []string{StepBegin, StepCreate, StepCheck, StepCleanup, StepFinish}
+
+// Handler is the step function's handler, for lambda.NewHandler.
+func (s *Steps) Handler(name string) (any, error) {
+	switch name {
+	case StepBegin:
+		return s.Begin, nil
+	case StepCreate:
+		return s.Create, nil
+	case StepCheck:
+		return s.Check, nil
+	case StepCleanup:
+		return s.Cleanup, nil
+	case StepFinish:
+		return s.Finish, nil
+	}
+	return nil, fmt.Errorf("no step function %q; there are %v", name, StepNames)
+}

@@ -1,5 +1,6 @@
 // Command berth-local runs Berth on this machine: DynamoDB Local and the
-// whole API on one port. `make run` starts it.
+// whole API on one port, with the workflows running in local Step
+// Functions against the sandbox cloud. `make run` starts it.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/localstack"
 )
 
@@ -40,8 +42,19 @@ func run(log *slog.Logger) error {
 	}
 	defer ddbLog.Close()
 
+	profile, err := sandbox.ProfileNamed(envOr("BERTH_SANDBOX_PROFILE", sandbox.Fast.Name))
+	if err != nil {
+		return err
+	}
+	sfnLog, err := os.Create(filepath.Join(".berth", "local-sfn.log"))
+	if err != nil {
+		return err
+	}
+	defer sfnLog.Close()
+
 	stack, err := localstack.Start(ctx, localstack.Config{
 		DataDir: os.Getenv("BERTH_DATA_DIR"), DynamoDBPort: ddbPort, Log: log, DynamoDBLog: ddbLog,
+		RunWorkflows: true, Sandbox: sandbox.New(profile), WorkflowLog: sfnLog,
 	})
 	if err != nil {
 		return err
@@ -53,7 +66,8 @@ func run(log *slog.Logger) error {
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("berth is up",
 		slog.String("api", "http://"+srv.Addr), slog.String("dynamodb", stack.DynamoDB.Endpoint),
-		slog.String("table", stack.Table), slog.String("workflows", "recorded at GET /_local/executions"))
+		slog.String("table", stack.Table), slog.String("stepFunctions", stack.Local.SFN.Endpoint),
+		slog.String("lambda", stack.Local.LambdaEndpoint), slog.String("cloud", "sandbox ("+profile.Name+"), see GET /_local/sandbox"))
 
 	select {
 	case err := <-errc:

@@ -4,6 +4,7 @@
 package lambdalocal
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -25,6 +27,10 @@ import (
 // ignored, as every function here is $LATEST.
 type Server struct {
 	Functions map[string]lambda.Handler
+	// busy serializes invocations of each function: like one Lambda
+	// instance, a handler from lambda.NewHandler takes one event at a time
+	// (it reuses its response buffer).
+	busy sync.Map // function name → *sync.Mutex
 }
 
 const invokePrefix = "/2015-03-31/functions/"
@@ -68,7 +74,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AwsRequestID:       requestID,
 		InvokedFunctionArn: ref,
 	})
+	mu, _ := s.busy.LoadOrStore(name, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
 	out, invokeErr := invoke(ctx, h, payload)
+	out = bytes.Clone(out)
+	mu.(*sync.Mutex).Unlock()
 	w.Header().Set("X-Amzn-RequestId", requestID)
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
 	w.Header().Set("Content-Type", "application/json")

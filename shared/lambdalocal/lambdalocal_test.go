@@ -136,3 +136,34 @@ func TestOnlyRequestResponse(t *testing.T) {
 		t.Fatalf("want InvalidParameterValueException, got %v", err)
 	}
 }
+
+// Step Functions' Parallel branches invoke one function at once; each
+// caller must get its own answer.
+func TestConcurrentInvocationsGetTheirOwnAnswers(t *testing.T) {
+	c := client(t)
+	const n = 20
+	got := make([]string, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			payload, _ := json.Marshal(greeting{Name: "caller-" + string(rune('a'+i))})
+			out, err := c.Invoke(context.Background(), &awslambda.InvokeInput{FunctionName: aws.String("greet"), Payload: payload})
+			if err == nil {
+				var r reply
+				err = json.Unmarshal(out.Payload, &r)
+				got[i] = r.Message
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range got {
+		if want := "hello caller-" + string(rune('a'+i)); m != want {
+			t.Errorf("caller %d got %q, want %q", i, m, want)
+		}
+	}
+}

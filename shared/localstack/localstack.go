@@ -7,6 +7,8 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/authorizer"
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ratelimit"
 	"github.com/berth-dev/berth/shared/store"
@@ -38,6 +41,14 @@ type Config struct {
 	DynamoDBLog *os.File
 	// ClientOptions are applied to the DynamoDB client the API uses.
 	ClientOptions []func(*dynamodb.Options)
+	// RunWorkflows runs the real state machines locally (local Step
+	// Functions, the step functions behind a local Lambda endpoint, the
+	// sandbox cloud). Without it, started executions are only recorded.
+	RunWorkflows bool
+	// Sandbox is the cloud the workflows provision in; a Fast one when nil.
+	Sandbox *sandbox.Sandbox
+	// WorkflowLog receives local Step Functions' log; nil discards it.
+	WorkflowLog io.Writer
 	// RateLimit is each token's rate in requests a second, with bursts of
 	// twice that; ratelimit.TokenRate, as in the CDK stack's usage plan, when zero.
 	RateLimit float64
@@ -49,7 +60,9 @@ type Stack struct {
 	// Server is the API behind Handler, for tests that swap a port.
 	Server    *api.Server
 	Workflows *workflow.Recorder
-	DynamoDB  *dynamolocal.Server
+	// Local is the local twin of the workflows, with RunWorkflows.
+	Local    *Workflows
+	DynamoDB *dynamolocal.Server
 	Client    *dynamodb.Client
 	Table     string
 }
@@ -75,12 +88,23 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	rec := &workflow.Recorder{}
+	var starter apps.WorkflowStarter = rec
+	var local *Workflows
+	if cfg.RunWorkflows {
+		// The step functions are their own Lambdas in AWS, with their own client.
+		local, err = StartWorkflows(ctx, WorkflowsConfig{Store: &store.Table{Client: ddb.Client(), Name: cfg.Table}, Sandbox: cfg.Sandbox, Log: cfg.WorkflowLog})
+		if err != nil {
+			_ = ddb.Stop()
+			return nil, err
+		}
+		starter = local.Starter
+	}
 	tbl := &store.Table{Client: client, Name: cfg.Table}
 	// The authorizer is its own Lambda in AWS, with its own client.
 	authTable := &store.Table{Client: ddb.Client(), Name: cfg.Table}
 	authz := &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: authTable, Now: time.Now}, Touch: authTable, Log: cfg.Log}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, rec), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.ThroughAuthorizer(authz), UsageKeys: usage.None{},
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
@@ -90,14 +114,38 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
-	// Until the workflows run locally, this shows what would have started.
+	// Without RunWorkflows, this shows what would have started.
 	mux.HandleFunc("GET /_local/executions", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"executions": rec.Started()})
 	})
+	var handler http.Handler = mux
+	if local != nil {
+		// What the sandbox holds, to check that teardown leaves nothing.
+		mux.HandleFunc("GET /_local/sandbox", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "resources": local.Sandbox.Resources()})
+		})
+		handler = sandboxHeader(mux)
+	}
 	mux.Handle("/", api.NoRoute(cfg.Log))
-	return &Stack{Handler: mux, Server: srv, Workflows: rec, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
+	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
 }
 
-// Close stops DynamoDB Local.
-func (s *Stack) Close() error { return s.DynamoDB.Stop() }
+// sandboxHeader tells every response that its cloud is the sandbox.
+func sandboxHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Berth-Cloud", "sandbox")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Close stops the local workflows and DynamoDB Local.
+func (s *Stack) Close() error {
+	var errs []error
+	if s.Local != nil {
+		errs = append(errs, s.Local.Close())
+	}
+	errs = append(errs, s.DynamoDB.Stop())
+	return errors.Join(errs...)
+}

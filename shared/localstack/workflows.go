@@ -1,0 +1,123 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/lambdalocal"
+	"github.com/berth-dev/berth/shared/localsfn"
+	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// Workflows is the local twin of Berth's workflows: the step functions
+// behind a local Lambda endpoint, the state machines in local Step
+// Functions, and the sandbox cloud they provision in.
+type Workflows struct {
+	Sandbox *sandbox.Sandbox
+	SFN     *localsfn.Server
+	// LambdaEndpoint serves every step function by name.
+	LambdaEndpoint string
+	Starter        apps.WorkflowStarter
+	lambdaSrv      *http.Server
+}
+
+// SandboxPlatform is the platform the sandbox pretends to be.
+var SandboxPlatform = provision.Platform{
+	Cloud: "sandbox", Region: sandbox.Region, Domain: sandbox.Domain,
+	ExecutionRoleARN: "arn:aws:iam::" + sandbox.Account + ":role/berth-sandbox-task-execution",
+	VPC:              "vpc-sandbox", Subnets: []string{"subnet-sandbox-a", "subnet-sandbox-b"},
+	Cluster:          "arn:aws:ecs:" + sandbox.Region + ":" + sandbox.Account + ":cluster/berth-sandbox",
+	LogRetentionDays: 7, CleanupWait: time.Second,
+}
+
+// WorkflowsConfig configures the local workflows.
+type WorkflowsConfig struct {
+	Store *store.Table
+	// Sandbox is the cloud; a new one with the Fast profile when nil.
+	Sandbox *sandbox.Sandbox
+	// Now is the steps' clock; the wall clock when nil.
+	Now func() time.Time
+	// Log receives the local Step Functions server's log.
+	Log io.Writer
+}
+
+// StartWorkflows starts the local Lambda endpoint and local Step Functions
+// with every definition in statemachines/.
+func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error) {
+	if cfg.Sandbox == nil {
+		cfg.Sandbox = sandbox.New(sandbox.Fast)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	steps := &provision.Steps{Store: cfg.Store, Cloud: cfg.Sandbox, Platform: SandboxPlatform, Now: cfg.Now}
+	fns := map[string]lambda.Handler{}
+	for _, name := range provision.StepNames {
+		h, err := steps.Handler(name)
+		if err != nil {
+			return nil, err
+		}
+		fns[name] = lambda.NewHandler(h)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	w := &Workflows{Sandbox: cfg.Sandbox, LambdaEndpoint: "http://" + ln.Addr().String()}
+	w.lambdaSrv = &http.Server{Handler: &lambdalocal.Server{Functions: fns}, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = w.lambdaSrv.Serve(ln) }()
+
+	root, err := localsfn.RepoRoot()
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	subs := map[string]string{}
+	for _, name := range provision.StepNames {
+		subs[provision.SubstitutionKey(name)] = fmt.Sprintf("arn:aws:lambda:us-east-1:000000000000:function:%s", name)
+	}
+	machines := map[string]localsfn.StateMachine{}
+	for _, wf := range apps.Workflows {
+		machines[string(wf)] = localsfn.StateMachine{
+			DefinitionPath: filepath.Join(root, "statemachines", string(wf)+".asl.json"), Substitutions: subs,
+		}
+	}
+	w.SFN, err = localsfn.Start(ctx, localsfn.Config{LambdaEndpoint: w.LambdaEndpoint, StateMachines: machines, Log: cfg.Log})
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	arns := map[apps.Workflow]string{}
+	for _, wf := range apps.Workflows {
+		arns[wf] = w.SFN.ARN(string(wf))
+	}
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	w.Starter = stepfunctions.New(awsCfg, arns, w.SFN.Endpoint)
+	return w, nil
+}
+
+// Close stops local Step Functions and the Lambda endpoint.
+func (w *Workflows) Close() error {
+	var errs []error
+	if w.SFN != nil {
+		errs = append(errs, w.SFN.Close())
+	}
+	if w.lambdaSrv != nil {
+		errs = append(errs, w.lambdaSrv.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,4 +1,3 @@
-// Package awscloud is the AWS adapter of the cloud port, on aws-sdk-go-v2.
 package awscloud
 
 import (
@@ -33,6 +32,7 @@ func RegisterTaskDefinitionInput(spec cloud.TaskSpec) (*ecs.RegisterTaskDefiniti
 		},
 		ExecutionRoleArn: aws.String(spec.ExecutionRoleARN),
 		TaskRoleArn:      d.TaskRoleARN,
+		Tags:             ecsTags(spec.Tags),
 	}
 	if fs := spec.Filesystem; fs != nil {
 		in.Volumes = []types.Volume{{

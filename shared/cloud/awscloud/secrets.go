@@ -1,0 +1,91 @@
+package awscloud
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/berth-dev/berth/shared/cloud"
+)
+
+// recoveryWindowDays is how long a deleted secret can still be restored.
+const recoveryWindowDays = 7
+
+// CreateSecret creates an environment's app-secrets secret holding "{}".
+func (c *Cloud) CreateSecret(ctx context.Context, spec cloud.SecretSpec) (cloud.Resource, error) {
+	var tags []types.Tag
+	for _, k := range sortedKeys(spec.Tags) {
+		tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(spec.Tags[k])})
+	}
+	out, err := c.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:               aws.String(spec.Name),
+		Description:        aws.String(spec.Description),
+		SecretString:       aws.String("{}"),
+		ClientRequestToken: aws.String(requestToken(spec.Name)),
+		Tags:               tags,
+	})
+	if code(err) == "ResourceExistsException" {
+		return c.checkSecret(ctx, cloud.Ref{Kind: cloud.KindSecret, Name: spec.Name})
+	}
+	if err != nil {
+		return cloud.Resource{}, fail(err)
+	}
+	return secretResource(spec.Name, aws.ToString(out.ARN)), nil
+}
+
+// requestToken is a UUID-shaped token derived from name, so a retried
+// create is the same request to Secrets Manager.
+func requestToken(name string) string {
+	b := sha256.Sum256([]byte(name))
+	b[6] = b[6]&0x0f | 0x50 // version 5: name-based
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func secretResource(name, arn string) cloud.Resource {
+	return cloud.Resource{
+		Ref:     cloud.Ref{Kind: cloud.KindSecret, Name: name, ID: arn},
+		State:   cloud.StateAvailable,
+		Outputs: map[string]string{cloud.OutARN: arn},
+	}
+}
+
+func (c *Cloud) checkSecret(ctx context.Context, ref cloud.Ref) (cloud.Resource, error) {
+	out, err := c.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretID(ref))})
+	if err != nil {
+		return cloud.Resource{}, fail(err)
+	}
+	r := secretResource(ref.Name, aws.ToString(out.ARN))
+	if out.DeletedDate != nil {
+		r.State = cloud.StateDeleting
+	}
+	return r, nil
+}
+
+// deleteSecret schedules the secret's deletion: it is gone for Berth
+// then, though it can be restored during the recovery window.
+func (c *Cloud) deleteSecret(ctx context.Context, ref cloud.Ref) (bool, error) {
+	_, err := c.Secrets.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+		SecretId: aws.String(secretID(ref)), RecoveryWindowInDays: aws.Int64(recoveryWindowDays),
+	})
+	switch {
+	case err == nil, code(err) == "ResourceNotFoundException":
+		return true, nil
+	case code(err) == "InvalidRequestException" && strings.Contains(message(err), "scheduled for deletion"):
+		return true, nil
+	}
+	return false, fail(err)
+}
+
+// secretID: the ARN when known, which names this secret and no later one.
+func secretID(ref cloud.Ref) string {
+	if ref.ID != "" {
+		return ref.ID
+	}
+	return ref.Name
+}

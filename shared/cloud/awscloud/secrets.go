@@ -76,10 +76,18 @@ func (c *Cloud) deleteSecret(ctx context.Context, ref cloud.Ref) (bool, error) {
 	switch {
 	case err == nil, code(err) == "ResourceNotFoundException":
 		return true, nil
-	case code(err) == "InvalidRequestException" && strings.Contains(message(err), "scheduled for deletion"):
+	case code(err) == "InvalidRequestException" && alreadyDeleted(message(err)):
 		return true, nil
 	}
 	return false, fail(err)
+}
+
+// alreadyDeleted: Secrets Manager refuses to delete a secret already
+// scheduled for deletion with an InvalidRequestException that only its
+// message tells apart.
+func alreadyDeleted(msg string) bool {
+	msg = strings.ToLower(msg)
+	return strings.Contains(msg, "scheduled for deletion") || strings.Contains(msg, "marked deleted") || strings.Contains(msg, "marked for deletion")
 }
 
 // secretID: the ARN when known, which names this secret and no later one.

@@ -69,7 +69,8 @@ func TestStartFailureRemovesTheRecords(t *testing.T) {
 }
 
 // TestExecutionNamesAreDeterministic: deleting twice starts the same
-// execution name, so Step Functions runs the teardown once.
+// execution name (the uid and the version that marked it DELETING), so
+// Step Functions runs the teardown once.
 func TestExecutionNamesAreDeterministic(t *testing.T) {
 	ctx := context.Background()
 	rec := &workflow.Recorder{}
@@ -84,7 +85,7 @@ func TestExecutionNamesAreDeterministic(t *testing.T) {
 		}
 	}
 	started := rec.Started()
-	if len(started) != 2 || started[1].Name != "teardown-application-"+app.UID {
+	if len(started) != 2 || started[1].Name != "teardown-application-"+app.UID+"-2" {
 		t.Fatalf("started %+v", started)
 	}
 }

@@ -116,7 +116,7 @@ func (s *Sandbox) Resources() []cloud.Resource {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settle()
-	var out []cloud.Resource
+	out := []cloud.Resource{}
 	for _, r := range s.resources {
 		out = append(out, r.Resource)
 	}

@@ -327,12 +327,15 @@ func (c *Cloud) checkListenerRule(ctx context.Context, ref cloud.Ref) (cloud.Res
 	if err != nil {
 		return cloud.Resource{}, fail(err)
 	}
-	if len(out.Rules) != len(arns) {
-		return cloud.Resource{}, notFound("elbv2: listener rules " + ref.ID + " are not all there")
-	}
 	r := cloud.Resource{Ref: ref, State: cloud.StateAvailable, Outputs: map[string]string{cloud.OutARN: arns[0]}}
+	missing := map[string]bool{}
+	for _, a := range arns {
+		missing[a] = true
+	}
 	for _, rule := range out.Rules {
-		if aws.ToString(rule.RuleArn) != arns[0] {
+		arn := aws.ToString(rule.RuleArn)
+		delete(missing, arn)
+		if arn != arns[0] {
 			continue
 		}
 		for _, cond := range rule.Conditions {
@@ -340,6 +343,9 @@ func (c *Cloud) checkListenerRule(ctx context.Context, ref cloud.Ref) (cloud.Res
 				r.Outputs[cloud.OutHost] = cond.HostHeaderConfig.Values[0]
 			}
 		}
+	}
+	if len(missing) > 0 {
+		return cloud.Resource{}, notFound("elbv2: listener rules " + ref.ID + " are not all there")
 	}
 	return r, nil
 }

@@ -1,0 +1,311 @@
+package awscloud
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/cloud"
+)
+
+const (
+	tgARN      = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-production-0123456789/73e2d6bc24d8a067"
+	otherTGARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-old/0000"
+	ruleARN    = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/berth/50dc6c495c0c9188/f2f7dc8efc522ab2/1"
+	denyARN    = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/berth/50dc6c495c0c9188/f2f7dc8efc522ab2/2"
+	host       = "production-my-app-acme.berth.example"
+)
+
+func TestCreateTargetGroupRequest(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("CreateTargetGroup", ok(`<TargetGroups><member><TargetGroupArn>`+tgARN+`</TargetGroupArn><TargetGroupName>berth-production-0123456789</TargetGroupName></member></TargetGroups>`))
+	r, err := c.CreateTargetGroup(context.Background(), cloud.TargetGroupSpec{Name: "berth-production-0123456789", Port: 80, Tags: testTags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkForm(t, stub.only("CreateTargetGroup").Form, map[string]string{
+		"Action": "CreateTargetGroup", "Version": "2015-12-01",
+		"Name": "berth-production-0123456789", "TargetType": "ip", "Protocol": "HTTP", "Port": "80", "VpcId": "vpc-0abc",
+		"HealthCheckEnabled": "true", "HealthCheckProtocol": "HTTP", "HealthCheckPath": "/", "Matcher.HttpCode": "200-399",
+		"HealthCheckIntervalSeconds": "15", "HealthCheckTimeoutSeconds": "5", "HealthyThresholdCount": "2", "UnhealthyThresholdCount": "3",
+		"Tags.member.1.Key": "berth:application", "Tags.member.1.Value": "my-app",
+		"Tags.member.2.Key": "berth:managed", "Tags.member.2.Value": "true",
+	})
+	if r.ID != tgARN || r.Outputs[cloud.OutARN] != tgARN || r.State != cloud.StateAvailable {
+		t.Errorf("resource %+v", r)
+	}
+}
+
+func TestCreateTargetGroupWithOtherSettingsReadsIt(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("CreateTargetGroup", awsErr("DuplicateTargetGroupName", "A target group with the same name 'berth-production-0123456789' exists, but with different settings"))
+	stub.on("DescribeTargetGroups", ok(`<TargetGroups><member><TargetGroupArn>`+tgARN+`</TargetGroupArn></member></TargetGroups>`))
+	r, err := c.CreateTargetGroup(context.Background(), cloud.TargetGroupSpec{Name: "berth-production-0123456789", Port: 8080})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stub.only("DescribeTargetGroups").Form.Get("Names.member.1"); got != "berth-production-0123456789" || r.ID != tgARN {
+		t.Errorf("described %q, resource %+v", got, r)
+	}
+}
+
+func TestTargetGroupCheckAndDelete(t *testing.T) {
+	ref := cloud.Ref{Kind: cloud.KindTargetGroup, Name: "berth-production-0123456789", ID: tgARN}
+	c, stub := testCloud(t)
+	stub.on("DescribeTargetGroups", ok(`<TargetGroups><member><TargetGroupArn>`+tgARN+`</TargetGroupArn></member></TargetGroups>`),
+		awsErr("TargetGroupNotFound", "One or more target groups not found"))
+	if r, err := c.Check(context.Background(), ref); err != nil || r.State != cloud.StateAvailable {
+		t.Fatalf("check %+v, %v", r, err)
+	}
+	if got := stub.all("DescribeTargetGroups")[0].Form.Get("TargetGroupArns.member.1"); got != tgARN {
+		t.Errorf("described %q", got)
+	}
+	if _, err := c.Check(context.Background(), ref); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("check of a missing target group: %v", err)
+	}
+	for _, tc := range []struct {
+		answer reply
+		gone   bool
+	}{
+		{ok(""), true},
+		{awsErr("TargetGroupNotFound", "One or more target groups not found"), true},
+		{awsErr("ResourceInUse", "Target group is currently in use by a listener or a rule"), false},
+	} {
+		c, stub := testCloud(t)
+		stub.on("DeleteTargetGroup", tc.answer)
+		gone, err := c.Delete(context.Background(), ref, cloud.DeleteOptions{})
+		if err != nil || gone != tc.gone {
+			t.Errorf("%q: gone %v, error %v", tc.answer.Code, gone, err)
+		}
+		checkForm(t, stub.only("DeleteTargetGroup").Form, map[string]string{"Action": "DeleteTargetGroup", "Version": "2015-12-01", "TargetGroupArn": tgARN})
+	}
+}
+
+// rulesXML lists listener rules: the default one, then each given as
+// priority, host, action type and target group (or "" for a 403).
+func rulesXML(rules ...[4]string) string {
+	xml := `<Rules><member><RuleArn>default-rule</RuleArn><Priority>default</Priority><IsDefault>true</IsDefault><Actions><member><Type>fixed-response</Type></member></Actions></member>`
+	for i, r := range rules {
+		action := `<member><Type>forward</Type><TargetGroupArn>` + r[3] + `</TargetGroupArn></member>`
+		if r[2] == "fixed-response" {
+			action = `<member><Type>fixed-response</Type><FixedResponseConfig><StatusCode>403</StatusCode></FixedResponseConfig></member>`
+		}
+		arn := map[int]string{0: ruleARN, 1: denyARN}[i]
+		xml += `<member><RuleArn>` + arn + `</RuleArn><Priority>` + r[0] + `</Priority><IsDefault>false</IsDefault>` +
+			`<Conditions><member><Field>host-header</Field><HostHeaderConfig><Values><member>` + r[1] + `</member></Values></HostHeaderConfig></member></Conditions>` +
+			`<Actions>` + action + `</Actions></member>`
+	}
+	return xml + `</Rules>`
+}
+
+func createdRule(arn string) reply {
+	return ok(`<Rules><member><RuleArn>` + arn + `</RuleArn></member></Rules>`)
+}
+
+var ruleSpec = cloud.ListenerRuleSpec{Name: "berth-acme-my-app-production-0123456789", Host: host, TargetGroupARN: tgARN, Tags: testTags}
+
+// TestCreateListenerRuleRequest: a host-header rule forwarding to the
+// target group, at the priority the host hashes to.
+func TestCreateListenerRuleRequest(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("DescribeRules", ok(rulesXML()))
+	stub.on("CreateRule", createdRule(ruleARN))
+	r, err := c.CreateListenerRule(context.Background(), ruleSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stub.only("DescribeRules").Form.Get("ListenerArn"); got != testPlatform.ListenerARN {
+		t.Errorf("listed the rules of %q", got)
+	}
+	checkForm(t, stub.only("CreateRule").Form, map[string]string{
+		"Action": "CreateRule", "Version": "2015-12-01", "ListenerArn": testPlatform.ListenerARN,
+		"Priority":                  strconv.Itoa(hostPriority(host)),
+		"Conditions.member.1.Field": "host-header",
+		"Conditions.member.1.HostHeaderConfig.Values.member.1": host,
+		"Actions.member.1.Type":                                "forward",
+		"Actions.member.1.TargetGroupArn":                      tgARN,
+		"Tags.member.1.Key":                                    "berth:application", "Tags.member.1.Value": "my-app",
+		"Tags.member.2.Key": "berth:managed", "Tags.member.2.Value": "true",
+	})
+	if r.ID != ruleARN || r.Outputs[cloud.OutHost] != host || r.Outputs[cloud.OutARN] != ruleARN {
+		t.Errorf("resource %+v", r)
+	}
+}
+
+// TestListenerRuleWithOriginHeader: the forwarding rule requires the
+// header, and the next priority answers the host's other requests 403.
+func TestListenerRuleWithOriginHeader(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("DescribeRules", ok(rulesXML()))
+	stub.on("CreateRule", createdRule(ruleARN), createdRule(denyARN))
+	spec := ruleSpec
+	spec.Tags = nil
+	spec.OriginHeader = &cloud.Header{Name: "X-Origin-Verify", Value: "s3cret"}
+	r, err := c.CreateListenerRule(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creates := stub.all("CreateRule")
+	if len(creates) != 2 {
+		t.Fatalf("%d rules created", len(creates))
+	}
+	p := hostPriority(host)
+	checkForm(t, creates[0].Form, map[string]string{
+		"Action": "CreateRule", "Version": "2015-12-01", "ListenerArn": testPlatform.ListenerARN, "Priority": strconv.Itoa(p),
+		"Conditions.member.1.Field": "host-header", "Conditions.member.1.HostHeaderConfig.Values.member.1": host,
+		"Conditions.member.2.Field": "http-header", "Conditions.member.2.HttpHeaderConfig.HttpHeaderName": "X-Origin-Verify",
+		"Conditions.member.2.HttpHeaderConfig.Values.member.1": "s3cret",
+		"Actions.member.1.Type":                                "forward", "Actions.member.1.TargetGroupArn": tgARN,
+	})
+	checkForm(t, creates[1].Form, map[string]string{
+		"Action": "CreateRule", "Version": "2015-12-01", "ListenerArn": testPlatform.ListenerARN, "Priority": strconv.Itoa(p + 1),
+		"Conditions.member.1.Field": "host-header", "Conditions.member.1.HostHeaderConfig.Values.member.1": host,
+		"Actions.member.1.Type": "fixed-response", "Actions.member.1.FixedResponseConfig.StatusCode": "403",
+		"Actions.member.1.FixedResponseConfig.ContentType": "text/plain", "Actions.member.1.FixedResponseConfig.MessageBody": "Forbidden",
+	})
+	if r.ID != ruleARN+","+denyARN {
+		t.Errorf("ID %q, want both rules", r.ID)
+	}
+}
+
+// TestListenerRulePriorityProbing: priorities the listing shows taken are
+// skipped; one taken since is probed past on PriorityInUse.
+func TestListenerRulePriorityProbing(t *testing.T) {
+	p := hostPriority(host)
+	c, stub := testCloud(t)
+	stub.on("DescribeRules", ok(rulesXML([4]string{strconv.Itoa(p), "other.berth.example", "forward", otherTGARN})))
+	stub.on("CreateRule", awsErr("PriorityInUse", "Priority '"+strconv.Itoa(p+1)+"' is currently in use"), createdRule(ruleARN))
+	if _, err := c.CreateListenerRule(context.Background(), ruleSpec); err != nil {
+		t.Fatal(err)
+	}
+	var tried []string
+	for _, req := range stub.all("CreateRule") {
+		tried = append(tried, req.Form.Get("Priority"))
+	}
+	if want := []string{strconv.Itoa(p + 1), strconv.Itoa(p + 2)}; !reflect.DeepEqual(tried, want) {
+		t.Errorf("tried priorities %v, want %v", tried, want)
+	}
+}
+
+func TestListenerRulePrioritiesRunOut(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("DescribeRules", ok(rulesXML()))
+	stub.on("CreateRule", awsErr("PriorityInUse", "Priority is currently in use"))
+	_, err := c.CreateListenerRule(context.Background(), ruleSpec)
+	if !errors.Is(err, cloud.ErrQuota) || len(stub.all("CreateRule")) != priorityProbeAttempts {
+		t.Fatalf("error %v after %d tries", err, len(stub.all("CreateRule")))
+	}
+}
+
+func TestListenerRuleThatRoutesTheHostIsReused(t *testing.T) {
+	t.Run("as it is", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN})))
+		r, err := c.CreateListenerRule(context.Background(), ruleSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != ruleARN || !reflect.DeepEqual(stub.ops(), []string{"DescribeRules"}) {
+			t.Errorf("ID %q after %v", r.ID, stub.ops())
+		}
+	})
+	t.Run("pointed at the target group", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", otherTGARN})))
+		stub.on("ModifyRule", createdRule(ruleARN))
+		r, err := c.CreateListenerRule(context.Background(), ruleSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkForm(t, stub.only("ModifyRule").Form, map[string]string{
+			"Action": "ModifyRule", "Version": "2015-12-01", "RuleArn": ruleARN,
+			"Conditions.member.1.Field": "host-header", "Conditions.member.1.HostHeaderConfig.Values.member.1": host,
+			"Actions.member.1.Type": "forward", "Actions.member.1.TargetGroupArn": tgARN,
+		})
+		if r.ID != ruleARN || len(stub.all("CreateRule")) != 0 {
+			t.Errorf("ID %q after %v", r.ID, stub.ops())
+		}
+	})
+	t.Run("with its 403 rule", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(`<Rules><member><RuleArn>`+ruleARN+`</RuleArn><Priority>7</Priority>`+
+			`<Conditions><member><Field>host-header</Field><HostHeaderConfig><Values><member>`+host+`</member></Values></HostHeaderConfig></member>`+
+			`<member><Field>http-header</Field><HttpHeaderConfig><HttpHeaderName>X-Origin-Verify</HttpHeaderName><Values><member>s3cret</member></Values></HttpHeaderConfig></member></Conditions>`+
+			`<Actions><member><Type>forward</Type><TargetGroupArn>`+tgARN+`</TargetGroupArn></member></Actions></member>`+
+			`<member><RuleArn>`+denyARN+`</RuleArn><Priority>8</Priority>`+
+			`<Conditions><member><Field>host-header</Field><HostHeaderConfig><Values><member>`+host+`</member></Values></HostHeaderConfig></member></Conditions>`+
+			`<Actions><member><Type>fixed-response</Type></member></Actions></member></Rules>`))
+		spec := ruleSpec
+		spec.OriginHeader = &cloud.Header{Name: "X-Origin-Verify", Value: "s3cret"}
+		r, err := c.CreateListenerRule(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != ruleARN+","+denyARN || !reflect.DeepEqual(stub.ops(), []string{"DescribeRules"}) {
+			t.Errorf("ID %q after %v", r.ID, stub.ops())
+		}
+	})
+	t.Run("adding the 403 rule after it", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN}, [4]string{"8", "other.berth.example", "forward", otherTGARN})))
+		stub.on("ModifyRule", createdRule(ruleARN))
+		stub.on("CreateRule", createdRule(denyARN))
+		spec := ruleSpec
+		spec.OriginHeader = &cloud.Header{Name: "X-Origin-Verify", Value: "s3cret"}
+		r, err := c.CreateListenerRule(context.Background(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stub.only("ModifyRule").Form.Get("Conditions.member.2.HttpHeaderConfig.Values.member.1"); got != "s3cret" {
+			t.Errorf("the forwarding rule was not given the header condition: %q", got)
+		}
+		deny := stub.only("CreateRule").Form
+		if deny.Get("Priority") != "9" || deny.Get("Actions.member.1.Type") != "fixed-response" {
+			t.Errorf("403 rule at %s: %v", deny.Get("Priority"), deny)
+		}
+		if r.ID != ruleARN+","+denyARN {
+			t.Errorf("ID %q", r.ID)
+		}
+	})
+	t.Run("dropping a 403 rule no longer wanted", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN}, [4]string{"8", host, "fixed-response", ""})))
+		stub.on("DeleteRule", ok(""))
+		r, err := c.CreateListenerRule(context.Background(), ruleSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stub.only("DeleteRule").Form.Get("RuleArn"); got != denyARN || r.ID != ruleARN {
+			t.Errorf("deleted %q, ID %q", got, r.ID)
+		}
+	})
+}
+
+func TestListenerRuleCheckAndDelete(t *testing.T) {
+	ref := cloud.Ref{Kind: cloud.KindListenerRule, Name: ruleSpec.Name, ID: ruleARN + "," + denyARN}
+	c, stub := testCloud(t)
+	stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN}, [4]string{"8", host, "fixed-response", ""})),
+		awsErr("RuleNotFound", "One or more rules not found"))
+	stub.on("DeleteRule", ok(""), awsErr("RuleNotFound", "One or more rules not found"))
+	r, err := c.Check(context.Background(), ref)
+	if err != nil || r.State != cloud.StateAvailable || r.Outputs[cloud.OutHost] != host {
+		t.Fatalf("check %+v, %v", r, err)
+	}
+	form := stub.all("DescribeRules")[0].Form
+	if form.Get("RuleArns.member.1") != ruleARN || form.Get("RuleArns.member.2") != denyARN {
+		t.Errorf("described %v", form)
+	}
+	if _, err := c.Check(context.Background(), ref); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("check of missing rules: %v", err)
+	}
+	gone, err := c.Delete(context.Background(), ref, cloud.DeleteOptions{})
+	if err != nil || !gone {
+		t.Fatalf("gone %v, error %v", gone, err)
+	}
+	deletes := stub.all("DeleteRule")
+	if len(deletes) != 2 || deletes[0].Form.Get("RuleArn") != ruleARN || deletes[1].Form.Get("RuleArn") != denyARN {
+		t.Errorf("deleted %v", deletes)
+	}
+}

@@ -47,6 +47,8 @@ type Config struct {
 	RunWorkflows bool
 	// Sandbox is the cloud the workflows provision in; a Fast one when nil.
 	Sandbox *sandbox.Sandbox
+	// NoWaits makes the workflows' Wait states last 0 s (tests on the Instant sandbox).
+	NoWaits bool
 	// WorkflowLog receives local Step Functions' log; nil discards it.
 	WorkflowLog io.Writer
 	// RateLimit is each token's rate in requests a second, with bursts of
@@ -92,7 +94,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	var local *Workflows
 	if cfg.RunWorkflows {
 		// The step functions are their own Lambdas in AWS, with their own client.
-		local, err = StartWorkflows(ctx, WorkflowsConfig{Store: &store.Table{Client: ddb.Client(), Name: cfg.Table}, Sandbox: cfg.Sandbox, Log: cfg.WorkflowLog})
+		local, err = StartWorkflows(ctx, WorkflowsConfig{Store: &store.Table{Client: ddb.Client(), Name: cfg.Table}, Sandbox: cfg.Sandbox, Log: cfg.WorkflowLog, NoWaits: cfg.NoWaits})
 		if err != nil {
 			_ = ddb.Stop()
 			return nil, err

@@ -2,11 +2,13 @@ package localstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -53,6 +55,9 @@ type WorkflowsConfig struct {
 	Now func() time.Time
 	// Log receives the local Step Functions server's log.
 	Log io.Writer
+	// NoWaits makes every Wait state of every definition last 0 s, for
+	// tests on the Instant sandbox, where nothing takes time.
+	NoWaits bool
 }
 
 // StartWorkflows starts the local Lambda endpoint and local Step Functions
@@ -92,9 +97,15 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 	}
 	machines := map[string]localsfn.StateMachine{}
 	for _, wf := range apps.Workflows {
-		machines[string(wf)] = localsfn.StateMachine{
-			DefinitionPath: filepath.Join(root, "statemachines", string(wf)+".asl.json"), Substitutions: subs,
+		path := filepath.Join(root, "statemachines", string(wf)+".asl.json")
+		sm := localsfn.StateMachine{DefinitionPath: path, Substitutions: subs}
+		if cfg.NoWaits {
+			if sm.WaitTimeOverrides, err = zeroWaits(path); err != nil {
+				_ = w.Close()
+				return nil, err
+			}
 		}
+		machines[string(wf)] = sm
 	}
 	w.SFN, err = localsfn.Start(ctx, localsfn.Config{LambdaEndpoint: w.LambdaEndpoint, StateMachines: machines, Log: cfg.Log})
 	if err != nil {
@@ -108,6 +119,39 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	w.Starter = stepfunctions.New(awsCfg, arns, w.SFN.Endpoint)
 	return w, nil
+}
+
+// zeroWaits overrides every Wait state of a definition, Parallel branches
+// included, to 0 ms.
+func zeroWaits(path string) (map[string]int, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	type machine struct {
+		States map[string]struct {
+			Type     string    `json:"Type"`
+			Branches []machine `json:"Branches"`
+		} `json:"States"`
+	}
+	var def machine
+	if err := json.Unmarshal(raw, &def); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := map[string]int{}
+	var walk func(machine)
+	walk = func(m machine) {
+		for name, st := range m.States {
+			if st.Type == "Wait" {
+				out[name] = 0
+			}
+			for _, b := range st.Branches {
+				walk(b)
+			}
+		}
+	}
+	walk(def)
+	return out, nil
 }
 
 // Close stops local Step Functions and the Lambda endpoint.

@@ -1,0 +1,365 @@
+package localstack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/localstack"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// twin is a local stack that runs the real workflows on a sandbox.
+type twin struct {
+	t     *testing.T
+	stack *localstack.Stack
+	token string
+	org   string
+}
+
+func startTwin(t *testing.T, profile sandbox.Profile, noWaits bool) *twin {
+	t.Helper()
+	ctx := context.Background()
+	sfnLog := &bytes.Buffer{}
+	stack, err := localstack.Start(ctx, localstack.Config{
+		Table: "berth-workflows", RunWorkflows: true, Sandbox: sandbox.New(profile), NoWaits: noWaits,
+		Log: discardLogger(), WorkflowLog: sfnLog,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("local Step Functions log:\n%s", sfnLog.String())
+		}
+		_ = stack.Close()
+	})
+	tok, id, secret := auth.NewSecret()
+	rec := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}
+	if err := (&store.Table{Client: stack.Client, Name: stack.Table}).CreateToken(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	return &twin{t: t, stack: stack, token: tok, org: "acme"}
+}
+
+func (w *twin) call(method, path string, body any) (int, map[string]any) {
+	w.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, "/api/v3/organizations/"+w.org+path, rd)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	w.stack.Handler.ServeHTTP(rec, req)
+	if rec.Header().Get("X-Berth-Cloud") != "sandbox" {
+		w.t.Errorf("%s %s: response does not say it comes from the sandbox", method, path)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return rec.Code, out
+}
+
+// waitFor polls path until its status is one of want, or it is gone (404)
+// when want is "GONE".
+func (w *twin) waitFor(path string, want ...string) map[string]any {
+	w.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		code, body := w.call(http.MethodGet, path, nil)
+		status, _ := body["status"].(string)
+		for _, s := range want {
+			if (s == "GONE" && code == http.StatusNotFound) || (code == http.StatusOK && status == s) {
+				return body
+			}
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("GET %s: still %d %v, want %v", path, code, body["status"], want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+func seed(t *testing.T, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../../docs/examples/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+func appBody(t *testing.T, name string) map[string]any {
+	b := seed(t, "create-application.json")
+	b["appName"] = name
+	return b
+}
+
+func (w *twin) leftovers() []string {
+	var out []string
+	for _, r := range w.stack.Local.Sandbox.Resources() {
+		out = append(out, string(r.Kind)+" "+r.Name)
+	}
+	return out
+}
+
+func get(m map[string]any, path string) any {
+	var cur any = m
+	for _, k := range strings.Split(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = obj[k]
+	}
+	return cur
+}
+
+// history reads an execution's events from local Step Functions.
+func (w *twin) history(workflow, execution string) []sfntypes.HistoryEvent {
+	w.t.Helper()
+	arn := strings.Replace(w.stack.Local.SFN.ARN(workflow), ":stateMachine:", ":execution:", 1) + ":" + execution
+	c := w.stack.Local.SFN.Client()
+	var events []sfntypes.HistoryEvent
+	p := sfn.NewGetExecutionHistoryPaginator(c, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		events = append(events, page.Events...)
+	}
+	return events
+}
+
+// transitions counts the states entered, as Step Functions bills them.
+func transitions(events []sfntypes.HistoryEvent) int {
+	n := 0
+	for _, e := range events {
+		if strings.HasSuffix(string(e.Type), "StateEntered") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestApplicationLifecycle is the "done when": the seed with a
+// database and a filesystem reaches ACTIVE with every detail shown; a clone
+// environment reaches ACTIVE; deleting both leaves nothing in the sandbox.
+func TestApplicationLifecycle(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	code, _ := w.call(http.MethodPost, "/applications", appBody(t, "shop"))
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	app := w.waitFor("/applications/shop", "ACTIVE", "FAILED")
+	if app["status"] != "ACTIVE" {
+		t.Fatalf("application %v: %v", app["status"], app["statusReason"])
+	}
+	for path, want := range map[string]string{
+		"database.rdsInstanceEndpoint": ".sandbox.berth.local", "database.rdsInstanceStatus": "available",
+		"filesystem.filesystemId": "fs-sandbox", "repositoryUri": "dkr.ecr.sandbox", "cloud": "sandbox",
+		"progress.state": "SUCCEEDED",
+	} {
+		if got, _ := get(app, path).(string); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want it to contain %q", path, got, want)
+		}
+	}
+	if p := get(app, "progress.percent"); p != 100.0 {
+		t.Errorf("progress.percent = %v", p)
+	}
+	deps, _ := app["deploymentInformation"].([]any)
+	if len(deps) != 1 || !strings.Contains(get(deps[0].(map[string]any), "taskDefinitionArn").(string), ":task-definition:") ||
+		get(deps[0].(map[string]any), "status") != "COMPLETED" {
+		t.Errorf("deploymentInformation = %v", deps)
+	}
+	_, prod := w.call(http.MethodGet, "/applications/shop/environments/production", nil)
+	for path, want := range map[string]string{
+		"service.serviceArn": ":service:", "loadBalancer.host": "production-shop-acme.sandbox.berth.local",
+		"securityGroup.securityGroupId": "sg-", "vpc.vpcId": "vpc-", "taskDefinition.taskDefinitionArn": ":task-definition:",
+	} {
+		if got, _ := get(prod, path).(string); !strings.Contains(got, want) {
+			t.Errorf("production %s = %q, want it to contain %q", path, got, want)
+		}
+	}
+	if vols, _ := prod["volumes"].([]any); len(vols) != 1 || get(vols[0].(map[string]any), "rootDirectory") != "/production" {
+		t.Errorf("production volumes = %v", prod["volumes"])
+	}
+
+	clone := map[string]any{"envName": "staging", "cloneConfigurationFrom": "production"}
+	if code, body := w.call(http.MethodPost, "/applications/shop/environments", clone); code != http.StatusCreated {
+		t.Fatalf("clone: %d %v", code, body)
+	}
+	if env := w.waitFor("/applications/shop/environments/staging", "ACTIVE", "FAILED"); env["status"] != "ACTIVE" {
+		t.Fatalf("staging %v: %v", env["status"], env["statusReason"])
+	}
+	if code, _ := w.call(http.MethodDelete, "/applications/shop/environments/staging", nil); code != http.StatusAccepted {
+		t.Fatalf("delete staging: %d", code)
+	}
+	w.waitFor("/applications/shop/environments/staging", "GONE")
+	if code, _ := w.call(http.MethodDelete, "/applications/shop", nil); code != http.StatusAccepted {
+		t.Fatalf("delete: %d", code)
+	}
+	w.waitFor("/applications/shop", "GONE")
+	if left := w.leftovers(); len(left) != 0 {
+		t.Fatalf("the sandbox still holds %v", left)
+	}
+}
+
+// faults are every cloud operation a provisioning run makes.
+var faults = []string{
+	"CreateDatabase", "Check:database", "CreateFilesystem", "Check:filesystem", "CreateRepository",
+	"CreateLogGroup", "CreateSecret", "CreateSecurityGroup", "CreateTargetGroup", "CreateListenerRule",
+	"CreateAccessPoint", "RegisterTaskDefinition", "CreateService", "RegisterScaling", "Check:service",
+}
+
+// TestFailureAtEachStepCompensates injects a failure into each operation in
+// turn: the application ends FAILED with a reason naming the step and the
+// cloud's error, nothing it created is left, and the same request sent
+// again succeeds.
+func TestFailureAtEachStepCompensates(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	box := w.stack.Local.Sandbox
+	for _, op := range faults {
+		t.Run(op, func(t *testing.T) {
+			w.t = t
+			name := "app-" + strings.ToLower(strings.NewReplacer(":", "-").Replace(op))
+			box.Fault(op, errors.New("InternalFailure: injected"))
+			t.Cleanup(box.ClearFaults)
+			if code, body := w.call(http.MethodPost, "/applications", appBody(t, name)); code != http.StatusCreated {
+				t.Fatalf("create: %d %v", code, body)
+			}
+			app := w.waitFor("/applications/"+name, "FAILED", "ACTIVE")
+			reason, _ := app["statusReason"].(string)
+			if app["status"] != "FAILED" || !strings.Contains(reason, op) || !strings.Contains(reason, "injected") {
+				t.Fatalf("status %v, reason %q; want FAILED naming %s and the error", app["status"], reason, op)
+			}
+			if get(app, "progress.state") != "FAILED" {
+				t.Errorf("progress = %v", app["progress"])
+			}
+			if left := w.leftovers(); len(left) != 0 {
+				t.Fatalf("compensation left %v", left)
+			}
+			box.ClearFaults()
+			if code, body := w.call(http.MethodPost, "/applications", appBody(t, name)); code != http.StatusCreated {
+				t.Fatalf("re-create: %d %v", code, body)
+			}
+			if app := w.waitFor("/applications/"+name, "ACTIVE", "FAILED"); app["status"] != "ACTIVE" {
+				t.Fatalf("re-run: %v %v", app["status"], app["statusReason"])
+			}
+			w.call(http.MethodDelete, "/applications/"+name, nil)
+			w.waitFor("/applications/"+name, "GONE")
+			if left := w.leftovers(); len(left) != 0 {
+				t.Fatalf("teardown left %v", left)
+			}
+		})
+	}
+}
+
+// TestEnvironmentFailureLeavesApplication: a failed environment is
+// compensated alone; its application stays ACTIVE.
+func TestEnvironmentFailureLeavesApplication(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	w.call(http.MethodPost, "/applications", appBody(t, "blog"))
+	w.waitFor("/applications/blog", "ACTIVE")
+	before := len(w.leftovers())
+	w.stack.Local.Sandbox.Fault("CreateService", errors.New("ServiceUnavailable: injected"))
+	w.call(http.MethodPost, "/applications/blog/environments", map[string]any{"envName": "preview", "cloneConfigurationFrom": "production"})
+	env := w.waitFor("/applications/blog/environments/preview", "FAILED", "ACTIVE")
+	if env["status"] != "FAILED" || !strings.Contains(fmt.Sprint(env["statusReason"]), "create ECS service") {
+		t.Fatalf("preview %v: %v", env["status"], env["statusReason"])
+	}
+	if after := len(w.leftovers()); after != before {
+		t.Fatalf("the sandbox held %d resources before and %d after", before, after)
+	}
+	if _, app := w.call(http.MethodGet, "/applications/blog", nil); app["status"] != "ACTIVE" {
+		t.Fatalf("application %v", app["status"])
+	}
+	w.stack.Local.Sandbox.ClearFaults()
+	if code, body := w.call(http.MethodPost, "/applications/blog/environments", map[string]any{"envName": "preview", "cloneConfigurationFrom": "production"}); code != http.StatusCreated {
+		t.Fatalf("re-create: %d %v", code, body)
+	}
+	w.waitFor("/applications/blog/environments/preview", "ACTIVE")
+}
+
+// TestFailedTeardownCanBeRetried: a teardown that fails says why, and a
+// second DELETE runs it again.
+func TestFailedTeardownCanBeRetried(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	w.call(http.MethodPost, "/applications", appBody(t, "wiki"))
+	w.waitFor("/applications/wiki", "ACTIVE")
+	w.stack.Local.Sandbox.Fault("Delete:database", errors.New("InvalidDBInstanceState: injected"))
+	w.call(http.MethodDelete, "/applications/wiki", nil)
+	app := w.waitFor("/applications/wiki", "FAILED")
+	if !strings.Contains(fmt.Sprint(app["statusReason"]), "teardown") {
+		t.Fatalf("reason %v", app["statusReason"])
+	}
+	w.stack.Local.Sandbox.ClearFaults()
+	if code, _ := w.call(http.MethodDelete, "/applications/wiki", nil); code != http.StatusAccepted {
+		t.Fatalf("delete again: %d", code)
+	}
+	w.waitFor("/applications/wiki", "GONE")
+	if left := w.leftovers(); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+}
+
+// TestParallelTimingAndTransitions runs the seed on the realistic sandbox
+// profile with real waits: the happy path of application + RDS + EFS + ECS
+// stays within 30 state transitions, and time-to-ready is close to the
+// critical path (the database, then the service), not the sum of all
+// resources.
+func TestParallelTimingAndTransitions(t *testing.T) {
+	w := startTwin(t, sandbox.Realistic, false)
+	w.call(http.MethodPost, "/applications", appBody(t, "media"))
+	app := w.waitFor("/applications/media", "ACTIVE", "FAILED")
+	if app["status"] != "ACTIVE" {
+		t.Fatalf("%v: %v", app["status"], app["statusReason"])
+	}
+	events := w.history("provision-application", get(app, "progress.execution").(string))
+	if n := transitions(events); n > 30 {
+		t.Errorf("%d state transitions, want at most 30", n)
+	} else {
+		t.Logf("%d state transitions", n)
+	}
+	total := events[len(events)-1].Timestamp.Sub(*events[0].Timestamp)
+	p := sandbox.Realistic
+	critical := max(p.Create["database"], p.Create["filesystem"]+p.MountTargets) + p.Create["service"]
+	sum := p.Create["database"] + p.Create["filesystem"] + p.MountTargets + p.Create["service"]
+	ratio := total.Seconds() / critical.Seconds()
+	t.Logf("time to ready %s, critical path %s (ratio %.2f), sum of resources %s", total, critical, ratio, sum)
+	// Waits are whole seconds and steps take time; run one after another,
+	// the resources would take sum/critical = 1.18× or more.
+	if ratio > 1.1 {
+		t.Errorf("time to ready %s is %.2f× the critical path %s", total, ratio, critical)
+	}
+}

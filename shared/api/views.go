@@ -84,9 +84,9 @@ type environmentView struct {
 	Volumes                []volumeView        `json:"volumes"`
 	Progress               *progressView       `json:"progress,omitempty"`
 	Cloud                  string              `json:"cloud,omitempty"`
-	Cron                   []struct{}         `json:"cron"`
-	CreatedAt              time.Time          `json:"createdAt"`
-	UpdatedAt              time.Time          `json:"updatedAt"`
+	Cron                   []struct{}          `json:"cron"`
+	CreatedAt              time.Time           `json:"createdAt"`
+	UpdatedAt              time.Time           `json:"updatedAt"`
 }
 
 type applicationList struct {

@@ -90,9 +90,9 @@ type Environment struct {
 	CloneConfigurationFrom string
 	ImageSuffix            string
 	Provisioning
-	Version                int64
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Provisioning is what the workflows record on an application or an

@@ -65,8 +65,8 @@ type Stack struct {
 	// Local is the local twin of the workflows, with RunWorkflows.
 	Local    *Workflows
 	DynamoDB *dynamolocal.Server
-	Client    *dynamodb.Client
-	Table     string
+	Client   *dynamodb.Client
+	Table    string
 }
 
 // Start starts DynamoDB Local, creates the table and mounts the API.

@@ -1,0 +1,73 @@
+package awscloud
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/cloud"
+)
+
+const scalableTargetARN = "arn:aws:application-autoscaling:eu-west-1:123456789012:scalable-target/0ec5"
+
+func TestRegisterScalingRequests(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("RegisterScalableTarget", ok(`{"ScalableTargetARN":"`+scalableTargetARN+`"}`))
+	stub.on("PutScalingPolicy", ok(`{"PolicyARN":"arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:1"}`))
+	r, err := c.RegisterScaling(context.Background(), cloud.ScalingSpec{ServiceName: "berth-acme-my-app-production-0123456789", Min: 1, Max: 4, TargetCPUPercent: 70})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stub.ops(), []string{"RegisterScalableTarget", "PutScalingPolicy"}) {
+		t.Fatalf("calls %v", stub.ops())
+	}
+	checkJSON(t, stub.only("RegisterScalableTarget").JSON, `{
+		"ServiceNamespace":"ecs","ResourceId":"service/berth/berth-acme-my-app-production-0123456789",
+		"ScalableDimension":"ecs:service:DesiredCount","MinCapacity":1,"MaxCapacity":4
+	}`)
+	checkJSON(t, stub.only("PutScalingPolicy").JSON, `{
+		"PolicyName":"berth-acme-my-app-production-0123456789-cpu","PolicyType":"TargetTrackingScaling",
+		"ServiceNamespace":"ecs","ResourceId":"service/berth/berth-acme-my-app-production-0123456789",
+		"ScalableDimension":"ecs:service:DesiredCount",
+		"TargetTrackingScalingPolicyConfiguration":{"TargetValue":70,
+			"PredefinedMetricSpecification":{"PredefinedMetricType":"ECSServiceAverageCPUUtilization"},
+			"ScaleOutCooldown":60,"ScaleInCooldown":300}
+	}`)
+	want := cloud.Resource{
+		Ref:   cloud.Ref{Kind: cloud.KindScaling, Name: "berth-acme-my-app-production-0123456789", ID: "service/berth/berth-acme-my-app-production-0123456789"},
+		State: cloud.StateAvailable, Outputs: map[string]string{cloud.OutARN: scalableTargetARN},
+	}
+	if !reflect.DeepEqual(r, want) {
+		t.Errorf("resource %+v", r)
+	}
+}
+
+// TestScalingResourceIDFromClusterARN: the resource id names the cluster, not its ARN.
+func TestScalingResourceIDFromClusterARN(t *testing.T) {
+	c := &Cloud{Platform: Platform{Cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/berth"}}
+	if got := c.scalingResourceID("svc"); got != "service/berth/svc" {
+		t.Errorf("resource id %q", got)
+	}
+}
+
+func TestScalingCheckAndDelete(t *testing.T) {
+	ref := cloud.Ref{Kind: cloud.KindScaling, Name: "berth-acme-my-app-production-0123456789", ID: "service/berth/berth-acme-my-app-production-0123456789"}
+	c, stub := testCloud(t)
+	stub.on("DescribeScalableTargets", ok(`{"ScalableTargets":[{"ScalableTargetARN":"`+scalableTargetARN+`","ResourceId":"service/berth/berth-acme-my-app-production-0123456789"}]}`),
+		ok(`{"ScalableTargets":[]}`))
+	stub.on("DeregisterScalableTarget", ok(`{}`), awsErr("ObjectNotFoundException", "No scalable target registered for service namespace: ecs"))
+	if r, err := c.Check(context.Background(), ref); err != nil || r.State != cloud.StateAvailable || r.Outputs[cloud.OutARN] != scalableTargetARN {
+		t.Fatalf("check %+v, %v", r, err)
+	}
+	checkJSON(t, stub.all("DescribeScalableTargets")[0].JSON, `{"ServiceNamespace":"ecs","ResourceIds":["service/berth/berth-acme-my-app-production-0123456789"],"ScalableDimension":"ecs:service:DesiredCount"}`)
+	if _, err := c.Check(context.Background(), ref); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("check of a missing target: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		if gone, err := c.Delete(context.Background(), ref, cloud.DeleteOptions{}); err != nil || !gone {
+			t.Errorf("delete %d: gone %v, error %v", i, gone, err)
+		}
+	}
+	checkJSON(t, stub.all("DeregisterScalableTarget")[0].JSON, `{"ServiceNamespace":"ecs","ResourceId":"service/berth/berth-acme-my-app-production-0123456789","ScalableDimension":"ecs:service:DesiredCount"}`)
+}

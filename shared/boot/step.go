@@ -28,8 +28,8 @@ const (
 )
 
 // CloudPort builds the cloud adapter of the step functions from the
-// Lambda's AWS configuration and its environment.
-type CloudPort func(cfg aws.Config, getenv func(string) string) (cloud.Cloud, error)
+// Lambda's AWS configuration, the platform and its environment.
+type CloudPort func(cfg aws.Config, p provision.Platform, getenv func(string) string) (cloud.Cloud, error)
 
 // Step serves one workflow step in the Lambda runtime.
 func Step(name string, newCloud CloudPort) {
@@ -53,7 +53,7 @@ func StepHandler(name string, getenv func(string) string, newCloud CloudPort) (a
 		return nil, err
 	}
 	cfg := awsConfig(getenv)
-	c, err := newCloud(cfg, getenv)
+	c, err := newCloud(cfg, p, getenv)
 	if err != nil {
 		return nil, err
 	}

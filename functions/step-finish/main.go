@@ -1,0 +1,10 @@
+// Command step-finish is the workflows' step-finish Task (shared/provision).
+package main
+
+import (
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/provision"
+)
+
+func main() { boot.Step(provision.StepFinish, awscloud.FromEnv) }

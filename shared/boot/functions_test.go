@@ -7,13 +7,26 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/provision"
 )
 
 // TestEveryRouteHasAFunction: each route needs functions/<route>/main.go
-// calling boot.Lambda with its name, and every function folder is a route
-// or the authorizer.
+// calling boot.Lambda with its name, each workflow step a
+// functions/<step>/main.go calling boot.Step, and every function folder is
+// a route, a step or the authorizer.
 func TestEveryRouteHasAFunction(t *testing.T) {
 	names := map[string]bool{"authorizer": true}
+	for _, step := range provision.StepNames {
+		names[step] = true
+		src, err := os.ReadFile(filepath.Join("../../functions", step, "main.go"))
+		if err != nil {
+			t.Errorf("step %s has no function: %v", step, err)
+			continue
+		}
+		if !strings.Contains(string(src), "boot.Step(provision.") || !strings.Contains(string(src), "awscloud.FromEnv") {
+			t.Errorf("functions/%s/main.go does not serve its step on the AWS adapter", step)
+		}
+	}
 	for _, r := range api.Routes {
 		names[r.Name] = true
 		src, err := os.ReadFile(filepath.Join("../../functions", r.Name, "main.go"))

@@ -34,7 +34,11 @@ func clip(s string, max int) string {
 // Database is the RDS instance identifier: letters, digits and hyphens,
 // at most 63 characters, starting with a letter.
 func (n Names) Database() string {
-	return clip(Prefix+"-"+n.Application, 63-11) + "-" + n.short()
+	app := n.Application
+	for strings.Contains(app, "--") { // RDS refuses two hyphens in a row
+		app = strings.ReplaceAll(app, "--", "-")
+	}
+	return clip(Prefix+"-"+app, 63-11) + "-" + n.short()
 }
 
 // DatabaseName is the initial database in the instance.
@@ -75,9 +79,14 @@ func (n Names) Resource() string {
 	return clip(Prefix+"-"+n.Organisation+"-"+n.Application+"-"+n.Environment, 255-11) + "-" + n.short()
 }
 
-// TargetGroup is the ALB target group: at most 32 characters.
+// TargetGroup is the ALB target group: at most 32 characters, no two
+// hyphens in a row.
 func (n Names) TargetGroup() string {
-	return clip(Prefix+"-"+n.Environment, 32-11) + "-" + n.short()
+	env := n.Environment
+	for strings.Contains(env, "--") {
+		env = strings.ReplaceAll(env, "--", "-")
+	}
+	return clip(Prefix+"-"+env, 32-11) + "-" + n.short()
 }
 
 // Host is the environment's host name on the platform domain.

@@ -19,7 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/store"
@@ -361,5 +363,25 @@ func TestParallelTimingAndTransitions(t *testing.T) {
 	// the resources would take sum/critical = 1.18× or more.
 	if ratio > 1.1 {
 		t.Errorf("time to ready %s is %.2f× the critical path %s", total, ratio, critical)
+	}
+}
+
+// TestStaleWorkflowsCannotWrite: a workflow of a record that was replaced
+// (another uid) gets ErrConflict and changes nothing.
+func TestStaleWorkflowsCannotWrite(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	w.call(http.MethodPost, "/applications", appBody(t, "docs"))
+	before := w.waitFor("/applications/docs", "ACTIVE")
+	tbl := &store.Table{Client: w.stack.Client, Name: w.stack.Table}
+	stale := apps.Target{Organisation: "acme", Application: "docs", UID: "an-older-uid"}
+	err := tbl.Apply(context.Background(), stale, apps.Change{Status: apps.StatusFailed, Add: []cloud.Ref{{Kind: cloud.KindDatabase, Name: "x"}}})
+	if !errors.Is(err, apps.ErrConflict) {
+		t.Fatalf("stale write: %v, want ErrConflict", err)
+	}
+	if err := tbl.RemoveRecords(context.Background(), stale); !errors.Is(err, apps.ErrConflict) {
+		t.Fatalf("stale remove: %v, want ErrConflict", err)
+	}
+	if _, after := w.call(http.MethodGet, "/applications/docs", nil); after["status"] != "ACTIVE" || after["updatedAt"] != before["updatedAt"] {
+		t.Fatalf("the record changed: %v → %v", before["status"], after["status"])
 	}
 }

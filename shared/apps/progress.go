@@ -44,7 +44,8 @@ type StepProgress struct {
 	FinishedAt time.Time
 }
 
-// Percent is the share of the operation's steps that have finished.
+// Percent is the share of the operation's steps that succeeded (or had
+// nothing to do).
 func (p Progress) Percent() int {
 	if p.State == StepSucceeded {
 		return 100
@@ -54,7 +55,7 @@ func (p Progress) Percent() int {
 	}
 	done := 0
 	for _, s := range p.Steps {
-		if s.State.Done() {
+		if s.State == StepSucceeded || s.State == StepSkipped {
 			done++
 		}
 	}

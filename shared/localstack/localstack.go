@@ -116,11 +116,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
-	// Without RunWorkflows, this shows what would have started.
-	mux.HandleFunc("GET /_local/executions", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"executions": rec.Started()})
-	})
+	if local == nil {
+		// Without RunWorkflows, this shows what would have started.
+		mux.HandleFunc("GET /_local/executions", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"executions": rec.Started()})
+		})
+	}
 	var handler http.Handler = mux
 	if local != nil {
 		// What the sandbox holds, to check that teardown leaves nothing.

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,6 +158,15 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 		}
 		if pending > 0 {
 			break
+		}
+	}
+	if teardown && len(targets) > 0 {
+		state, detail := apps.StepRunning, strconv.Itoa(left)+" resources left"
+		if left == 0 {
+			state, detail = apps.StepSucceeded, ""
+		}
+		if err := s.step(ctx, targets, GroupCleanup, state, detail); err != nil {
+			return Loop{}, err
 		}
 	}
 	if left == 0 {

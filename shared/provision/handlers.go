@@ -1,6 +1,9 @@
 package provision
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Step function names: functions/<name>/main.go serves each in Lambda, and
 // the state machines name them as ${<Name in PascalCase>FunctionArn}.
@@ -30,4 +33,17 @@ func (s *Steps) Handler(name string) (any, error) {
 		return s.Finish, nil
 	}
 	return nil, fmt.Errorf("no step function %q; there are %v", name, StepNames)
+}
+
+// SubstitutionKey is the DefinitionSubstitutions key under which the state
+// machines name a step function's ARN: step-create → StepCreateFunctionArn.
+// The CDK stack derives the same key from the function's logical id.
+func SubstitutionKey(step string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(step, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String() + "FunctionArn"
 }

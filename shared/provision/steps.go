@@ -46,7 +46,11 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 			p.Steps = append(p.Steps, apps.StepProgress{Name: string(step.group), State: st})
 		}
 		empty := ""
-		if err := s.Store.Apply(ctx, t, apps.Change{Progress: &p, Reason: &empty, Now: now}); err != nil {
+		c := apps.Change{Progress: &p, Reason: &empty, Now: now}
+		if in.Workflow == apps.TeardownApplication && t.Environment != "" {
+			c.Status = apps.StatusDeleting // the application's environments go with it
+		}
+		if err := s.Store.Apply(ctx, t, c); err != nil {
 			return struct{}{}, cloudError("begin", err)
 		}
 	}

@@ -182,6 +182,8 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 		}
 		if s.Detail != "" {
 			u.set = append(u.set, path+".detail = "+u.value(s.Detail))
+		} else {
+			u.remove = append(u.remove, path+".detail")
 		}
 	}
 	if o := c.Operation; o != nil {

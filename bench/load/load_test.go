@@ -1,0 +1,65 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPercentileNearestRank(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for p, want := range map[float64]time.Duration{50: 50, 90: 90, 99: 99, 99.9: 100, 100: 100, 0.5: 1, 0: 1} {
+		if got := Percentile(d, p); got != want {
+			t.Errorf("p%v = %d, want %d", p, got, want)
+		}
+	}
+	// Nearest rank on a small set: p50 of 4 values is the 2nd, p90 the 4th.
+	four := []time.Duration{10, 20, 30, 40}
+	if Percentile(four, 50) != 20 || Percentile(four, 90) != 40 || Percentile(four, 75) != 30 {
+		t.Errorf("p50/p75/p90 of %v = %d/%d/%d", four, Percentile(four, 50), Percentile(four, 75), Percentile(four, 90))
+	}
+	if Percentile(nil, 50) != 0 {
+		t.Error("percentile of nothing should be 0")
+	}
+}
+
+// TestOpenLoopCountsQueueing: the server handles one request at a time in
+// 20 ms while requests are scheduled every 10 ms. A closed-loop client would
+// report 20 ms for each; measured from the schedule, the tenth waited about
+// 10×20 − 9×10 = 110 ms.
+func TestOpenLoopCountsQueueing(t *testing.T) {
+	var mu sync.Mutex
+	r := Run(context.Background(), 100, 100*time.Millisecond, func(context.Context, int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if len(r.Latencies) != 10 || r.Errors != 0 {
+		t.Fatalf("%d requests, %d errors", len(r.Latencies), r.Errors)
+	}
+	if worst := r.Latencies[9]; worst < 90*time.Millisecond {
+		t.Errorf("worst latency %s, want about 110 ms: the queueing is not counted", worst)
+	}
+	if best := r.Latencies[0]; best < 20*time.Millisecond {
+		t.Errorf("best latency %s, below the 20 ms service time", best)
+	}
+}
+
+func TestErrorsAreCounted(t *testing.T) {
+	r := Run(context.Background(), 1000, 20*time.Millisecond, func(_ context.Context, i int) error {
+		if i%2 == 0 {
+			return errors.New("boom")
+		}
+		return nil
+	})
+	s := r.Summarise()
+	if s.Requests != 20 || s.Errors != 10 || len(s.ErrorSeen) != 5 {
+		t.Fatalf("%+v", s)
+	}
+}

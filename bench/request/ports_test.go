@@ -1,0 +1,12 @@
+package request
+
+import (
+	"github.com/berth-dev/berth/shared/apikeys"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
+
+// The ports the functions' mains give boot.Lambda.
+var (
+	workflowsPort = stepfunctions.New
+	usageKeysPort = apikeys.New
+)

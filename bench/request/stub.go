@@ -1,0 +1,290 @@
+// Package request measures Berth's per-request work: raw API Gateway event
+// bytes to response bytes through aws-lambda-go's handler, the
+// aws-lambda-go-api-proxy adapter and a route's handler, with AWS answered
+// in-process by Stub (an http.RoundTripper), so the real SDK serialisation
+// runs but no network does.
+package request
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Stub answers DynamoDB, Step Functions StartExecution and the API Gateway
+// API key calls. For DynamoDB it is a tiny in-memory table: writes are
+// stored until Freeze, reads answer from what was stored; conditions are
+// never evaluated (every write succeeds). After Freeze writes are
+// acknowledged but not kept, so every benchmark iteration sees one state.
+type Stub struct {
+	mu     sync.Mutex
+	items  map[string]map[string]json.RawMessage // pk + "\x00" + sk
+	frozen bool
+	Counts Counts
+}
+
+// Counts are the calls a Stub answered.
+type Counts struct {
+	DynamoDB map[string]int // by operation
+	// ConditionalWrites counts writes (PutItem, UpdateItem, DeleteItem,
+	// TransactWriteItems) carrying a condition expression.
+	ConditionalWrites int
+	Writes            int
+	StepFunctions     int
+	APIGateway        int
+}
+
+// Total is every DynamoDB call.
+func (c Counts) Total() int {
+	n := 0
+	for _, v := range c.DynamoDB {
+		n += v
+	}
+	return n
+}
+
+// NewStub returns an empty Stub.
+func NewStub() *Stub {
+	return &Stub{items: map[string]map[string]json.RawMessage{}, Counts: Counts{DynamoDB: map[string]int{}}}
+}
+
+// Freeze stops keeping writes.
+func (s *Stub) Freeze() {
+	s.mu.Lock()
+	s.frozen = true
+	s.mu.Unlock()
+}
+
+// Reset zeroes the counts.
+func (s *Stub) Reset() {
+	s.mu.Lock()
+	s.Counts = Counts{DynamoDB: map[string]int{}}
+	s.mu.Unlock()
+}
+
+// Snapshot copies the counts.
+func (s *Stub) Snapshot() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.Counts
+	c.DynamoDB = map[string]int{}
+	for k, v := range s.Counts.DynamoDB {
+		c.DynamoDB[k] = v
+	}
+	return c
+}
+
+// Client is an http.Client whose every request the Stub answers.
+func (s *Stub) Client() *http.Client { return &http.Client{Transport: s} }
+
+// ServeHTTP lets the Stub also stand behind an httptest.Server, for
+// clients that cannot take an http.Client.
+func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	res, _ := s.RoundTrip(r)
+	for k, v := range res.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.StatusCode)
+	_, _ = io.Copy(w, res.Body)
+}
+
+// RoundTrip answers one AWS call.
+func (s *Stub) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		_ = r.Body.Close()
+	}
+	target := r.Header.Get("X-Amz-Target")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case strings.HasPrefix(target, "DynamoDB_20120810."):
+		op := strings.TrimPrefix(target, "DynamoDB_20120810.")
+		s.Counts.DynamoDB[op]++
+		return s.dynamoDB(op, body), nil
+	case target == "AWSStepFunctions.StartExecution":
+		s.Counts.StepFunctions++
+		var in map[string]string
+		_ = json.Unmarshal(body, &in)
+		return answer(200, "application/x-amz-json-1.0", `{"executionArn":"`+in["stateMachineArn"]+`:`+in["name"]+`","startDate":1.7636e9}`), nil
+	default: // API Gateway's REST API: usage plans and API keys
+		s.Counts.APIGateway++
+		switch {
+		case r.Method == http.MethodPost:
+			return answer(201, "application/json", `{"id":"key-1"}`), nil
+		case r.Method == http.MethodGet && r.URL.Path == "/usageplans":
+			return answer(200, "application/json", `{"item":[{"id":"plan-1","name":"berth-tokens"}]}`), nil
+		case r.Method == http.MethodGet:
+			return answer(200, "application/json", `{"item":[{"id":"key-1","name":"`+r.URL.Query().Get("name")+`"}]}`), nil
+		default:
+			return answer(202, "application/json", `{}`), nil
+		}
+	}
+}
+
+func answer(status int, contentType, body string) *http.Response {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", contentType)
+	rec.WriteHeader(status)
+	_, _ = rec.WriteString(body)
+	return rec.Result()
+}
+
+type attrs = map[string]json.RawMessage
+
+type ddbRequest struct {
+	Item                      attrs
+	Key                       attrs
+	IndexName                 string
+	KeyConditionExpression    string
+	ConditionExpression       string
+	ExpressionAttributeValues attrs
+	ReturnValues              string
+	Limit                     int
+	ScanIndexForward          *bool
+	TransactItems             []struct {
+		Put *struct {
+			Item                attrs
+			ConditionExpression string
+		}
+		Update *struct {
+			Key                 attrs
+			ConditionExpression string
+		}
+		Delete *struct {
+			Key                 attrs
+			ConditionExpression string
+		}
+		ConditionCheck *struct {
+			Key                 attrs
+			ConditionExpression string
+		}
+	}
+	RequestItems map[string]struct{ Keys []attrs }
+}
+
+func str(raw json.RawMessage) string {
+	var v struct{ S string }
+	_ = json.Unmarshal(raw, &v)
+	return v.S
+}
+
+func key(a attrs) string { return str(a["pk"]) + "\x00" + str(a["sk"]) }
+
+var (
+	eqCond     = regexp.MustCompile(`(\w+) = (:\w+)`)
+	prefixCond = regexp.MustCompile(`begins_with\((\w+), (:\w+)\)`)
+)
+
+func (s *Stub) dynamoDB(op string, body []byte) *http.Response {
+	var in ddbRequest
+	if err := json.Unmarshal(body, &in); err != nil {
+		return answer(400, "application/x-amz-json-1.0", `{"__type":"com.amazon.coral.validate#ValidationException","message":"bad JSON"}`)
+	}
+	out := map[string]any{}
+	write := func(cond string) {
+		s.Counts.Writes++
+		if cond != "" {
+			s.Counts.ConditionalWrites++
+		}
+	}
+	switch op {
+	case "GetItem":
+		if it, ok := s.items[key(in.Key)]; ok {
+			out["Item"] = it
+		}
+	case "PutItem":
+		write(in.ConditionExpression)
+		if !s.frozen {
+			s.items[key(in.Item)] = in.Item
+		}
+	case "UpdateItem":
+		write(in.ConditionExpression)
+		if it, ok := s.items[key(in.Key)]; ok && in.ReturnValues != "" && in.ReturnValues != "NONE" {
+			out["Attributes"] = it // what was stored: the update is not applied
+		}
+	case "DeleteItem":
+		write(in.ConditionExpression)
+		if !s.frozen {
+			delete(s.items, key(in.Key))
+		}
+	case "TransactWriteItems":
+		cond := ""
+		for _, t := range in.TransactItems {
+			switch {
+			case t.Put != nil:
+				cond += t.Put.ConditionExpression
+				if !s.frozen {
+					s.items[key(t.Put.Item)] = t.Put.Item
+				}
+			case t.Update != nil:
+				cond += t.Update.ConditionExpression
+			case t.Delete != nil:
+				cond += t.Delete.ConditionExpression
+				if !s.frozen {
+					delete(s.items, key(t.Delete.Key))
+				}
+			case t.ConditionCheck != nil:
+				cond += t.ConditionCheck.ConditionExpression
+			}
+		}
+		write(cond)
+	case "Query":
+		items := s.query(in)
+		out["Items"], out["Count"], out["ScannedCount"] = items, len(items), len(items)
+	case "BatchGetItem":
+		res := map[string][]attrs{}
+		for table, ks := range in.RequestItems {
+			res[table] = []attrs{}
+			for _, k := range ks.Keys {
+				if it, ok := s.items[key(k)]; ok {
+					res[table] = append(res[table], it)
+				}
+			}
+		}
+		out["Responses"] = res
+	default:
+		return answer(400, "application/x-amz-json-1.0", `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
+	}
+	raw, _ := json.Marshal(out)
+	return answer(200, "application/x-amz-json-1.0", string(raw))
+}
+
+func (s *Stub) query(in ddbRequest) []attrs {
+	hashAttr, sortAttr := "pk", "sk"
+	if in.IndexName != "" {
+		hashAttr, sortAttr = "gsi1pk", "gsi1sk"
+	}
+	var hash, prefix string
+	for _, m := range eqCond.FindAllStringSubmatch(in.KeyConditionExpression, -1) {
+		if m[1] == hashAttr {
+			hash = str(in.ExpressionAttributeValues[m[2]])
+		}
+	}
+	if m := prefixCond.FindStringSubmatch(in.KeyConditionExpression); m != nil {
+		prefix = str(in.ExpressionAttributeValues[m[2]])
+	}
+	var items []attrs
+	for _, it := range s.items {
+		if str(it[hashAttr]) == hash && strings.HasPrefix(str(it[sortAttr]), prefix) {
+			items = append(items, it)
+		}
+	}
+	slices.SortFunc(items, func(a, b attrs) int { return strings.Compare(str(a[sortAttr]), str(b[sortAttr])) })
+	if in.ScanIndexForward != nil && !*in.ScanIndexForward {
+		slices.Reverse(items)
+	}
+	if in.Limit > 0 && len(items) > in.Limit {
+		items = items[:in.Limit]
+	}
+	if items == nil {
+		items = []attrs{}
+	}
+	return items
+}

@@ -1,0 +1,153 @@
+package request
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apikeys"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/usage"
+)
+
+// Table is the table name the benchmarks use.
+const Table = "berth-bench"
+
+// Vars is the Lambda environment of every API function, for boot.Handler.
+func Vars() map[string]string {
+	v := map[string]string{
+		boot.EnvTableName: Table, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDBENCH",
+		"AWS_SECRET_ACCESS_KEY": "bench", boot.EnvUsagePlan: "berth-tokens",
+	}
+	for _, w := range apps.Workflows {
+		v[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
+	}
+	return v
+}
+
+// Config is the AWS configuration boot builds from Vars, with client as
+// every SDK client's HTTP client.
+func Config(client *http.Client) aws.Config {
+	v := Vars()
+	return aws.Config{
+		Region:      v["AWS_REGION"],
+		Credentials: credentials.NewStaticCredentialsProvider(v["AWS_ACCESS_KEY_ID"], v["AWS_SECRET_ACCESS_KEY"], ""),
+		HTTPClient:  client,
+	}
+}
+
+// Handler builds route's http.Handler as boot.Handler does, except that
+// the AWS clients send through client (boot.Handler cannot take one; its
+// clients dial the network). TestMatchesBoot checks the two agree.
+func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler, error) {
+	rt, err := api.FindRoute(route)
+	if err != nil {
+		return nil, err
+	}
+	cfg := Config(client)
+	var starter apps.WorkflowStarter
+	if len(rt.Starts) > 0 {
+		arns := map[apps.Workflow]string{}
+		for _, w := range rt.Starts {
+			arns[w] = Vars()[boot.StateMachineEnv(w)]
+		}
+		starter = stepfunctions.New(cfg, arns, "")
+	}
+	tbl := &store.Table{Client: dynamodb.NewFromConfig(cfg), Name: Table}
+	srv := &api.Server{
+		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Authenticate: api.FromGateway, UsageKeys: usage.None{},
+	}
+	if rt.UsageKeys {
+		srv.UsageKeys = apikeys.New(cfg, Vars()[boot.EnvUsagePlan], "")
+	}
+	mux := http.NewServeMux()
+	srv.Mount(mux, log, rt)
+	mux.Handle("/", api.NoRoute(log))
+	return mux, nil
+}
+
+// Invoker is what the Lambda runtime calls for an API function: event
+// bytes in, response bytes out, through aws-lambda-go's handler and the
+// aws-lambda-go-api-proxy adapter boot.Lambda uses.
+func Invoker(h http.Handler) lambda.Handler {
+	return lambda.NewHandler(httpadapter.New(h).ProxyWithContext)
+}
+
+// Event reads events/<name>.json from the repository.
+func Event(root, name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(root, "events", name+".json"))
+}
+
+// BenchEvent is the event a benchmark repeats: events/<name>.json, except
+// that create-environment names an environment the seed did not create
+// (the seed ran the file as it is), so that it is a 201 and not a 409.
+func BenchEvent(root, name string) ([]byte, error) {
+	ev, err := Event(root, name)
+	if name == "create-environment" {
+		ev = bytes.ReplaceAll(ev, []byte("pr-456"), []byte("pr-789"))
+	}
+	return ev, err
+}
+
+// TokenIDs are the tokens the events act as (the first) and revoke (the second).
+var TokenIDs = []string{"0123456789abcdef", "fedcba9876543210"}
+
+// SeedRoutes are run once, in order, before the stub is frozen, so every
+// route finds what it reads.
+var SeedRoutes = []string{"create-application", "create-environment", "create-token"}
+
+// Seed fills stub as the events expect, then freezes it.
+func Seed(ctx context.Context, root string, stub *Stub, log *slog.Logger) error {
+	tbl := &store.Table{Client: dynamodb.NewFromConfig(Config(stub.Client())), Name: Table}
+	for _, id := range TokenIDs {
+		tok := auth.Token{ID: id, SecretHash: auth.HashSecret("bench"), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now()}
+		if err := tbl.CreateToken(ctx, tok); err != nil {
+			return err
+		}
+	}
+	for _, route := range SeedRoutes {
+		h, err := Handler(route, stub.Client(), log)
+		if err != nil {
+			return err
+		}
+		ev, err := Event(root, route)
+		if err != nil {
+			return err
+		}
+		out, err := Invoker(h).Invoke(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if status := StatusOf(out); status >= 300 {
+			return fmt.Errorf("seed %s: %d %s", route, status, out)
+		}
+	}
+	stub.Freeze()
+	return nil
+}
+
+// StatusOf reads the statusCode of an API Gateway proxy response.
+func StatusOf(res []byte) int {
+	var r struct {
+		StatusCode int `json:"statusCode"`
+	}
+	_ = jsonUnmarshal(res, &r)
+	return r.StatusCode
+}

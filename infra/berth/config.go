@@ -41,6 +41,12 @@ const (
 	CtxCodeDir            = "berth:codeDir"
 	CtxStateMachinesDir   = "berth:stateMachinesDir"
 	CtxNag                = "berth:nag"
+	// IAM role names (in the stack's account) tenants may name as
+	// taskRoleArn; the step functions may pass only these and the task
+	// execution role to ECS. Default: <resourcePrefix>-task-*.
+	CtxTaskRoleNames = "berth:taskRoleNames"
+	// Retention of the log groups the workflows create for tenants.
+	CtxTenantLogRetentionDays = "berth:tenantLogRetentionDays"
 )
 
 // Config is the app's configuration, read from CDK context.
@@ -74,6 +80,20 @@ type Config struct {
 	StateMachinesDir string
 	// Nag runs cdk-nag's AwsSolutions checks during synthesis.
 	Nag bool
+	// TaskRoleNames is an IAM role name pattern (* allowed) for the task
+	// roles tenants may use; empty means TaskRoleNamePattern's default.
+	TaskRoleNames string
+	// TenantLogRetentionDays is the retention of tenants' log groups.
+	TenantLogRetentionDays int
+}
+
+// TaskRoleNamePattern is the name pattern of the roles the step functions
+// may pass to ECS as a task role: TaskRoleNames, or <prefix>-task-*.
+func (c Config) TaskRoleNamePattern() string {
+	if c.TaskRoleNames != "" {
+		return c.TaskRoleNames
+	}
+	return c.ResourcePrefix + "-task-*"
 }
 
 // DefaultConfig is the configuration when no context is given.
@@ -95,6 +115,8 @@ func DefaultConfig() Config {
 		CodeDir:            "bin",
 		StateMachinesDir:   "statemachines",
 		Nag:                true,
+		// Tenants' logs are kept as long as Berth's own by default.
+		TenantLogRetentionDays: 30,
 	}
 }
 
@@ -136,6 +158,8 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.str(CtxCodeDir, &c.CodeDir)
 	r.str(CtxStateMachinesDir, &c.StateMachinesDir)
 	r.boolean(CtxNag, &c.Nag)
+	r.str(CtxTaskRoleNames, &c.TaskRoleNames)
+	r.integer(CtxTenantLogRetentionDays, &c.TenantLogRetentionDays)
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("CDK context: %s", strings.Join(r.errs, "; "))
 	}
@@ -202,6 +226,13 @@ func (c Config) Validate() error {
 	}
 	if c.StateMachinesDir == "" {
 		bad(CtxStateMachinesDir, "must not be empty")
+	}
+	if c.TaskRoleNames != "" && !isRoleNamePattern(c.TaskRoleNames) {
+		bad(CtxTaskRoleNames, "must be an IAM role name pattern (1 to 64 characters of a-z, A-Z, 0-9, +=,.@_- and *), not \"*\" alone, got %q", c.TaskRoleNames)
+	}
+	if _, ok := retentions[c.TenantLogRetentionDays]; !ok {
+		days := slices.Sorted(maps.Keys(retentions))
+		bad(CtxTenantLogRetentionDays, "must be one of %v, got %d", days, c.TenantLogRetentionDays)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("CDK context: %s", strings.Join(errs, "; "))
@@ -309,6 +340,20 @@ func isDomain(s string) bool {
 	}
 	for _, l := range labels {
 		if !isDNSLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// isRoleNamePattern accepts an IAM role name with * wildcards, but not one
+// that matches every role.
+func isRoleNamePattern(s string) bool {
+	if s == "" || len(s) > 64 || strings.Trim(s, "*") == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("+=,.@_-*", c)) {
 			return false
 		}
 	}

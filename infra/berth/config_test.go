@@ -33,6 +33,10 @@ func TestConfigValidation(t *testing.T) {
 		"tiny functions":               {func(c *berth.Config) { c.FunctionMemoryMB = 64 }, berth.CtxFunctionMemoryMB},
 		"bad prefix":                   {func(c *berth.Config) { c.ResourcePrefix = "Berth" }, berth.CtxResourcePrefix},
 		"bad alarm topic":              {func(c *berth.Config) { c.AlarmTopicARN = "topic" }, berth.CtxAlarmTopicARN},
+		"every role as task role":      {func(c *berth.Config) { c.TaskRoleNames = "*" }, berth.CtxTaskRoleNames},
+		"task role path":               {func(c *berth.Config) { c.TaskRoleNames = "a/b" }, berth.CtxTaskRoleNames},
+		"task roles":                   {func(c *berth.Config) { c.TaskRoleNames = "acme-app-*" }, ""},
+		"tenant retention":             {func(c *berth.Config) { c.TenantLogRetentionDays = 2 }, berth.CtxTenantLogRetentionDays},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -76,6 +80,9 @@ func TestConfigFromContextNamesEveryBadValue(t *testing.T) {
 	}
 	if c.MaxAZs != 3 || c.Nag || c.LogRetentionDays != 90 || c.CertificateARN != "arn:aws:acm:eu-west-1:123456789012:certificate/abc" {
 		t.Errorf("config %+v", c)
+	}
+	if c.TaskRoleNamePattern() != "berth-task-*" || c.TenantLogRetentionDays != 30 {
+		t.Errorf("task roles %q, tenant log retention %d; want the defaults", c.TaskRoleNamePattern(), c.TenantLogRetentionDays)
 	}
 }
 

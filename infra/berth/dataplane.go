@@ -109,6 +109,17 @@ func NewDataPlane(scope constructs.Construct, id string, props *DataPlaneProps) 
 	d.DatabaseSecurityGroup.AddIngressRule(d.TaskSecurityGroup, awsec2.Port_Tcp(jsii.Number(3306)), jsii.String("MySQL from tenant tasks"), nil)
 	d.DatabaseSecurityGroup.AddIngressRule(d.TaskSecurityGroup, awsec2.Port_Tcp(jsii.Number(5432)), jsii.String("Postgres from tenant tasks"), nil)
 	d.FilesystemSecurityGroup.AddIngressRule(d.TaskSecurityGroup, awsec2.Port_Tcp(jsii.Number(2049)), jsii.String("NFS from tenant tasks"), nil)
+	// The workflows give each tenant service a security group of its own
+	// (shared/cloud/awscloud: only that group, admitting the ALB's), made at
+	// run time, so the ALB, databases and filesystems also reach, and admit,
+	// the task subnets by address.
+	for _, sn := range *d.TaskSubnets.Subnets {
+		peer := awsec2.Peer_Ipv4(sn.Ipv4CidrBlock())
+		d.LoadBalancerSecurityGroup.AddEgressRule(peer, awsec2.Port_AllTcp(), jsii.String("to tenant services in the task subnets"), nil)
+		d.DatabaseSecurityGroup.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(3306)), jsii.String("MySQL from the task subnets"), nil)
+		d.DatabaseSecurityGroup.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(5432)), jsii.String("Postgres from the task subnets"), nil)
+		d.FilesystemSecurityGroup.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(2049)), jsii.String("NFS from the task subnets"), nil)
+	}
 
 	d.DatabaseSubnetGroup = awsrds.NewSubnetGroup(c, jsii.String("DatabaseSubnets"), &awsrds.SubnetGroupProps{
 		Description:   jsii.String("Berth tenant databases"),

@@ -35,6 +35,8 @@ type FunctionProps struct {
 	// Environment is set on the function.
 	Environment map[string]*string
 	MemoryMB    int
+	// TimeoutSeconds bounds one invocation; 0 is FunctionTimeout.
+	TimeoutSeconds int
 	// LogRetentionDays is one of the values CloudWatch Logs accepts.
 	LogRetentionDays int
 	Description      string
@@ -74,6 +76,10 @@ func NewFunction(scope constructs.Construct, id string, props *FunctionProps) (*
 		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 		Resources: jsii.Strings(*f.LogGroup.LogGroupArn()),
 	}))
+	timeout := props.TimeoutSeconds
+	if timeout == 0 {
+		timeout = FunctionTimeout
+	}
 	f.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:           jsii.String(props.Description),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
@@ -81,7 +87,7 @@ func NewFunction(scope constructs.Construct, id string, props *FunctionProps) (*
 		Handler:               jsii.String("bootstrap"),
 		Code:                  awslambda.Code_FromAsset(jsii.String(dir), nil),
 		MemorySize:            jsii.Number(float64(props.MemoryMB)),
-		Timeout:               awscdk.Duration_Seconds(jsii.Number(FunctionTimeout)),
+		Timeout:               awscdk.Duration_Seconds(jsii.Number(float64(timeout))),
 		Environment:           &props.Environment,
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,

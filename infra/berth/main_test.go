@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-dev/berth/infra/berth"
 	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/provision"
 )
 
 // The infra tests synthesize the stack once per package (jsii runs the CDK
@@ -32,7 +33,7 @@ const (
 var (
 	repoRoot string
 	// functionNames are every function the stack deploys: one per route,
-	// and the authorizer.
+	// the authorizer, and the workflows' step functions.
 	functionNames []string
 )
 
@@ -57,6 +58,7 @@ func TestMain(m *testing.M) {
 		functionNames = append(functionNames, rt.Name)
 	}
 	functionNames = append(functionNames, berth.AuthorizerFunction)
+	functionNames = append(functionNames, provision.StepNames...)
 	if os.Getenv(childEnv) != "" {
 		code := m.Run()
 		if tmpRoot != "" {
@@ -225,7 +227,8 @@ func doSynth() (*synthesized, error) {
 	ctx["aws:cdk:enable-asset-metadata"] = true
 	ctx[berth.CtxStackName] = testStack
 	ctx[berth.CtxCodeDir] = codeDir
-	ctx[berth.CtxStateMachinesDir] = filepath.Join(repoRoot, "infra", "testdata", "statemachines")
+	// The repository's real definitions, as `make synth` uses them.
+	ctx[berth.CtxStateMachinesDir] = filepath.Join(repoRoot, "statemachines")
 	ctx[berth.CtxAPIThrottleRate] = "250"
 	ctx[berth.CtxAPIThrottleBurst] = "600"
 	ctx[berth.CtxTokenThrottleRate] = "25"

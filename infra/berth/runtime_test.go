@@ -31,6 +31,7 @@ import (
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -130,6 +131,42 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL,
 	}
 
+	for _, name := range provision.StepNames {
+		// The step functions read the records the workflow is for first;
+		// the events name an application that the harness's table does not
+		// hold, so each answers with the step error the state machine would
+		// see, before reaching any other AWS endpoint.
+		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
+		t.Run(name, func(t *testing.T) {
+			proc := startFunction(t, name, filepath.Join(hostDir, name, "bootstrap"), env)
+			defer proc.stop()
+			raw, err := os.ReadFile(filepath.Join(repoRoot, "events", name+".json"))
+			if err != nil {
+				t.Fatalf("every step function needs events/%s.json: %v", name, err)
+			}
+			var in provision.Input
+			if err := json.Unmarshal(raw, &in); err != nil || in.Execution.UID == "" || in.Workflow == "" || in.ExecutionName == "" {
+				t.Fatalf("events/%s.json is not a provision.Input: %v", name, err)
+			}
+			res := proc.invoke(t, raw)
+			if !res.failed {
+				if !json.Valid(res.body) {
+					t.Errorf("%s: answered %s, not JSON", name, res.body)
+				}
+				return
+			}
+			var e struct {
+				ErrorType    string `json:"errorType"`
+				ErrorMessage string `json:"errorMessage"`
+			}
+			if json.Unmarshal(res.body, &e) != nil || e.ErrorType == "" || e.ErrorMessage == "" {
+				t.Errorf("%s: error %s, want {errorType, errorMessage}", name, res.body)
+			}
+			t.Logf("%s: %s: %s", name, e.ErrorType, e.ErrorMessage)
+		})
+	}
+
 	for _, name := range invocationOrder() {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
@@ -196,10 +233,15 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 	t.Helper()
 	envProp, _ := fn.Properties["Environment"].(map[string]any)
 	vars, _ := envProp["Variables"].(map[string]any)
+	isStep := slices.ContainsFunc(provision.StepNames, func(n string) bool { return berth.FunctionLogicalID(n) == fn.ID })
 	var env []string
 	for k, v := range vars {
 		var value string
+		_, _, isAtt := getAtt(v)
+		intrinsic, _ := v.(map[string]any)
+		_, isJoin := intrinsic["Fn::Join"]
 		switch id, isRef := ref(v); {
+		case !isRef && (isAtt || isJoin) && isStep:
 		case !isRef:
 			str, ok := v.(string)
 			if !ok {
@@ -208,10 +250,20 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 			value = str
 		case id == tableID:
 			value = harnessTableName
+		case id == "AWS::AccountId":
+			value = testAccount
 		case resourceByID(t, s.Template, id).Type == "AWS::StepFunctions::StateMachine":
 			value = "arn:aws:states:" + testRegion + ":" + testAccount + ":stateMachine:" + id
+		case isStep:
+			value = "harness-" + id
 		default:
 			t.Fatalf("%s: cannot resolve %s=%v", fn.ID, k, v)
+		}
+		if isAtt && isStep {
+			// The data plane's ARNs and ids; the harness never calls them.
+			value = "harness-" + strings.NewReplacer(" ", "", "<", "", ">", "").Replace(flatten(v))
+		} else if isJoin && isStep {
+			value = strings.NewReplacer(" ", "", "<", "", ">", "").Replace(flatten(v))
 		}
 		env = append(env, k+"="+value)
 	}

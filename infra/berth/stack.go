@@ -132,6 +132,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		}))
 		s.Functions[AuthorizerFunction] = authFn
 	}
+	// The workflows' step functions, each with its own role.
+	steps, err := NewStepFunctions(s.Stack, &StepFunctionsProps{Config: cfg, Table: s.Table, DataPlane: s.DataPlane})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for name, fn := range steps {
+		s.Functions[name] = fn
+		fnByLogicalID[FunctionLogicalID(name)] = fn.Function
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

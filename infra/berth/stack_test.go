@@ -17,6 +17,8 @@ import (
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -89,7 +91,11 @@ func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 		if _, ok := ref(logging["LogGroup"]); !ok {
 			t.Errorf("%s: no log group of its own: %v", name, logging)
 		}
-		if fn.Properties["MemorySize"] != float64(berth.DefaultFunctionMemoryMB) || fn.Properties["Timeout"] != float64(berth.FunctionTimeout) {
+		memory, timeout := berth.DefaultFunctionMemoryMB, berth.FunctionTimeout
+		if slices.Contains(provision.StepNames, name) {
+			memory, timeout = berth.StepFunctionMemoryMB, berth.StepFunctionTimeout
+		}
+		if fn.Properties["MemorySize"] != float64(memory) || fn.Properties["Timeout"] != float64(timeout) {
 			t.Errorf("%s: memory %v, timeout %v", name, fn.Properties["MemorySize"], fn.Properties["Timeout"])
 		}
 	}
@@ -311,6 +317,16 @@ func TestSubstitutedDefinitionsAreValidAndNameOnlyExistingFunctions(t *testing.T
 		lambdas[fn.ID] = true
 	}
 	invokedAny := false
+	stepOfKey := map[string]string{}
+	var stepKeys []string
+	for _, step := range provision.StepNames {
+		key := berth.FunctionSubstitution(berth.FunctionLogicalID(step))
+		if key != provision.SubstitutionKey(step) {
+			t.Errorf("the stack names %s %s, the workflows %s", step, key, provision.SubstitutionKey(step))
+		}
+		stepOfKey[key] = step
+		stepKeys = append(stepKeys, key)
+	}
 	for _, w := range apps.Workflows {
 		sm := resourceByID(t, s.Template, berth.StateMachineLogicalID(w))
 		def, ok := sm.Properties["DefinitionString"].(string)
@@ -364,11 +380,23 @@ func TestSubstitutedDefinitionsAreValidAndNameOnlyExistingFunctions(t *testing.T
 				invokable[id] = true
 			}
 		}
-		for name, state := range asl.States {
+		for name, state := range allStates(asl.States) {
 			if state["Type"] != "Task" {
 				continue
 			}
 			resource, _ := state["Resource"].(string)
+			// Every Task of the real definitions names a step function
+			// directly, by its placeholder, and gives it longer than the
+			// function's own timeout.
+			raw := rawTaskResource(def, name)
+			if m := placeholderRE.FindStringSubmatch(raw); m == nil || m[0] != raw || !slices.Contains(stepKeys, m[1]) {
+				t.Errorf("%s: state %s has Resource %q, want ${<Step>FunctionArn} of a step function", w, name, raw)
+			} else if fnOf[m[1]] != berth.FunctionLogicalID(stepOfKey[m[1]]) {
+				t.Errorf("%s: state %s: %s resolves to %q, want %s", w, name, m[1], fnOf[m[1]], berth.FunctionLogicalID(stepOfKey[m[1]]))
+			}
+			if secs, _ := state["TimeoutSeconds"].(float64); secs <= berth.StepFunctionTimeout {
+				t.Errorf("%s: state %s has TimeoutSeconds %v, want more than the step functions' %d s", w, name, state["TimeoutSeconds"], berth.StepFunctionTimeout)
+			}
 			target := resource
 			if strings.HasPrefix(resource, "arn:aws:states:::lambda:invoke") {
 				params, _ := state["Parameters"].(map[string]any)
@@ -396,8 +424,51 @@ func TestSubstitutedDefinitionsAreValidAndNameOnlyExistingFunctions(t *testing.T
 		}
 	}
 	if !invokedAny {
-		t.Error("no fixture definition invokes a function: the check above ran on nothing")
+		t.Error("no definition invokes a function: the check above ran on nothing")
 	}
+}
+
+// allStates lists the states of a definition, those of Parallel branches
+// and Map iterators included.
+func allStates(states map[string]map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	var walk func(map[string]any)
+	walk = func(sts map[string]any) {
+		for name, v := range sts {
+			st, _ := v.(map[string]any)
+			out[name] = st
+			branches, _ := st["Branches"].([]any)
+			for _, key := range []string{"Iterator", "ItemProcessor"} {
+				if it, ok := st[key]; ok {
+					branches = append(branches, it)
+				}
+			}
+			for _, b := range branches {
+				bm, _ := b.(map[string]any)
+				inner, _ := bm["States"].(map[string]any)
+				walk(inner)
+			}
+		}
+	}
+	top := map[string]any{}
+	for k, v := range states {
+		top[k] = map[string]any(v)
+	}
+	walk(top)
+	return out
+}
+
+// rawTaskResource is the Resource of the named state in the definition as
+// stored, before substitution.
+func rawTaskResource(def, state string) string {
+	var asl struct {
+		States map[string]map[string]any `json:"States"`
+	}
+	if json.Unmarshal([]byte(def), &asl) != nil {
+		return ""
+	}
+	r, _ := allStates(asl.States)[state]["Resource"].(string)
+	return r
 }
 
 func mapValues(m map[string]string) []string {
@@ -580,6 +651,29 @@ func TestDataPlane(t *testing.T) {
 			})
 		})
 	}
+	// Tenant services have security groups of their own, made at run time:
+	// databases and filesystems admit, and the ALB reaches, the task subnets.
+	for _, sg := range resources(synth(t).Template, "AWS::EC2::SecurityGroup") {
+		rules, _ := sg.Properties["SecurityGroupIngress"].([]any)
+		if strings.Contains(sg.ID, "LoadBalancer") {
+			rules, _ = sg.Properties["SecurityGroupEgress"].([]any)
+		}
+		ports := map[float64]int{}
+		for _, r := range rules {
+			m, _ := r.(map[string]any)
+			if cidr, _ := m["CidrIp"].(string); strings.HasPrefix(cidr, "10.") {
+				ports[m["FromPort"].(float64)]++
+			}
+		}
+		want := map[string]map[float64]int{
+			"DatabaseSecurityGroup": {3306: 2, 5432: 2}, "FilesystemSecurityGroup": {2049: 2}, "LoadBalancerSecurityGroup": {0: 2},
+		}
+		for name, w := range want {
+			if strings.Contains(sg.ID, name) && fmt.Sprint(ports) != fmt.Sprint(w) {
+				t.Errorf("%s: rules for the task subnets by port %v, want %v", sg.ID, ports, w)
+			}
+		}
+	}
 	check(t, "task execution role", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), &map[string]any{
 			"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{
@@ -629,4 +723,199 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// flatten renders a template value as text: Fn::Join concatenated, other
+// intrinsics as <Ref X> or <X.Attr>.
+func flatten(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if id, ok := ref(x); ok {
+			return "<Ref:" + id + ">"
+		}
+		if id, attr, ok := getAtt(x); ok {
+			return "<" + id + "." + attr + ">"
+		}
+		if j, ok := x["Fn::Join"].([]any); ok && len(j) == 2 {
+			sep, _ := j[0].(string)
+			parts, _ := j[1].([]any)
+			var out []string
+			for _, p := range parts {
+				out = append(out, flatten(p))
+			}
+			return strings.Join(out, sep)
+		}
+	}
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}
+
+// Each step function has its own role: the table for every step; for
+// step-create, step-check and step-cleanup only the cloud actions that
+// step takes, on resources named with the prefix, tagged berth:managed, or
+// the platform's own; Describe-style actions on "*"; PassRole to ECS tasks
+// only, for the execution role and the task roles.
+func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
+	s := synth(t)
+	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
+	p := s.Config.ResourcePrefix
+	roles := map[string]string{}
+	wantVars := []string{boot.EnvTableName, boot.EnvPlatformDomain, boot.EnvExecutionRoleARN, boot.EnvVPC, boot.EnvSubnets,
+		boot.EnvCluster, boot.EnvLogRetentionDays, awscloud.EnvAccount, awscloud.EnvLoadBalancerSecurityGroup,
+		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup}
+	// Actions on "*": only those that accept nothing else.
+	star := []string{"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces",
+		"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "ecs:DescribeTaskDefinition",
+		"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "cloudwatch:DescribeAlarms",
+		"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
+		"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget",
+		"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+	for _, step := range provision.StepNames {
+		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(step))
+		roleID, _, _ := getAtt(fn.Properties["Role"])
+		if other, ok := roles[roleID]; ok {
+			t.Errorf("%s shares role %s with %s", step, roleID, other)
+		}
+		roles[roleID] = step
+		env, _ := fn.Properties["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		if !sameStrings(mapKeys(vars), wantVars) {
+			t.Errorf("%s: environment %v, want %v", step, mapKeys(vars), wantVars)
+		}
+		if id, ok := ref(vars[boot.EnvTableName]); !ok || id != table.ID {
+			t.Errorf("%s: %s is %v", step, boot.EnvTableName, vars[boot.EnvTableName])
+		}
+		if vars[boot.EnvPlatformDomain] != s.Config.PlatformDomain || vars[boot.EnvLogRetentionDays] != fmt.Sprint(s.Config.TenantLogRetentionDays) {
+			t.Errorf("%s: domain %v, tenant log retention %v", step, vars[boot.EnvPlatformDomain], vars[boot.EnvLogRetentionDays])
+		}
+		for k, want := range map[string]string{
+			boot.EnvCluster: "Cluster", boot.EnvExecutionRoleARN: "TaskExecutionRole", boot.EnvVPC: "Vpc",
+			awscloud.EnvListenerARN: "LoadBalancerHttp", awscloud.EnvDatabaseSubnetGroup: "DatabaseSubnets",
+			awscloud.EnvLoadBalancerSecurityGroup: "LoadBalancerSecurityGroup", awscloud.EnvDatabaseSecurityGroup: "DatabaseSecurityGroup",
+			awscloud.EnvFilesystemSecurityGroup: "FilesystemSecurityGroup", boot.EnvSubnets: "Subnet", awscloud.EnvAccount: testAccount,
+		} {
+			if got := flatten(vars[k]); !strings.Contains(got, want) {
+				t.Errorf("%s: %s is %s, want %s's", step, k, got, want)
+			}
+		}
+
+		var tableActions []string
+		cloudActions := map[string]bool{}
+		for _, st := range statements(s.Template, roleID) {
+			actions := strs(st["Action"])
+			resText := flatten(st["Resource"])
+			if list, ok := st["Resource"].([]any); ok {
+				var parts []string
+				for _, r := range list {
+					parts = append(parts, flatten(r))
+				}
+				resText = strings.Join(parts, " ")
+			}
+			cond, _ := json.Marshal(st["Condition"])
+			for _, a := range actions {
+				switch {
+				case strings.HasPrefix(a, "dynamodb:"):
+					tableActions = append(tableActions, a)
+					continue
+				case a == "logs:CreateLogStream" || a == "logs:PutLogEvents":
+					if !strings.Contains(resText, "<"+berth.FunctionLogicalID(step)) && !strings.Contains(resText, pascal(step)+"Logs") {
+						if !strings.Contains(resText, "/"+p+"/") {
+							t.Errorf("%s: %s on %s", step, a, resText)
+						}
+					}
+					continue
+				case strings.HasPrefix(a, "xray:"):
+					continue
+				}
+				cloudActions[a] = true
+				for _, r := range strings.Fields(resText) {
+					scoped := strings.Contains(r, ":"+p+"-") || strings.Contains(r, "/"+p+"-") || strings.Contains(r, "/"+p+"/") ||
+						strings.Contains(r, ":"+p+"/") || strings.Contains(r, "rds!db-") || strings.Contains(r, ":default") || strings.Contains(r, "aws-service-role/") ||
+						strings.Contains(r, "<") && !strings.HasSuffix(r, "*") || strings.Contains(r, "listener-rule/<")
+					tagged := strings.Contains(string(cond), "aws:ResourceTag/berth:managed") || strings.Contains(string(cond), "aws:RequestTag/berth:managed") ||
+						strings.Contains(string(cond), "ec2:Vpc") || strings.Contains(string(cond), "CreateAction")
+					switch {
+					case r == "*":
+						if !slices.Contains(star, a) {
+							t.Errorf("%s: %s on *", step, a)
+						}
+					// Read-only, and the creation-token lookup names no
+					// filesystem; DescribeLogGroups takes log-group:*.
+					case a == "logs:DescribeLogGroups" || a == "elasticfilesystem:DescribeFileSystems":
+					case !scoped && !tagged:
+						t.Errorf("%s: %s on %s with condition %s: neither prefixed nor tag-conditioned", step, a, r, cond)
+					}
+				}
+				if a == "iam:PassRole" && !strings.Contains(string(cond), `"iam:PassedToService":"ecs-tasks.amazonaws.com"`) {
+					t.Errorf("%s: iam:PassRole with condition %s", step, cond)
+				}
+				if a == "iam:PassRole" && !strings.Contains(resText, "TaskExecutionRole") {
+					t.Errorf("%s: iam:PassRole on %s, want the task execution role", step, resText)
+				}
+				if a == "iam:PassRole" && !strings.Contains(resText, ":role/"+s.Config.TaskRoleNamePattern()) {
+					t.Errorf("%s: iam:PassRole on %s, want the task roles %s", step, resText, s.Config.TaskRoleNamePattern())
+				}
+			}
+		}
+		write := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+		if !sameStrings(tableActions, write) {
+			t.Errorf("%s: table actions %v, want %v", step, tableActions, write)
+		}
+		verbs := func(allowed ...string) {
+			for a := range cloudActions {
+				op := a[strings.Index(a, ":")+1:]
+				if !slices.ContainsFunc(allowed, func(v string) bool { return strings.HasPrefix(op, v) }) {
+					t.Errorf("%s: %s is not one of its kinds of action %v", step, a, allowed)
+				}
+			}
+		}
+		switch step {
+		case provision.StepBegin, provision.StepFinish:
+			if len(cloudActions) > 0 {
+				t.Errorf("%s: cloud actions %v; it only uses the table", step, mapKeys(toAny(cloudActions)))
+			}
+		case provision.StepCreate:
+			// ModifyRule and DeleteRule: a rule's deny twin is replaced when
+			// a host moves; DeleteAlarms: target tracking replaces its alarms.
+			verbs("Create", "Register", "Put", "Tag", "AddTags", "Authorize", "Describe", "UpdateService", "PassRole", "ModifyRule", "DeleteRule", "DeleteAlarms")
+			for _, a := range []string{"rds:CreateDBInstance", "elasticfilesystem:CreateFileSystem", "ecr:CreateRepository", "logs:CreateLogGroup",
+				"secretsmanager:CreateSecret", "ec2:CreateSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
+				"ecs:RegisterTaskDefinition", "ecs:CreateService", "application-autoscaling:RegisterScalableTarget", "iam:PassRole"} {
+				if !cloudActions[a] {
+					t.Errorf("%s: no %s", step, a)
+				}
+			}
+		case provision.StepCheck:
+			verbs("Describe", "CreateMountTarget", "CreateNetworkInterface")
+		case provision.StepCleanup:
+			verbs("Delete", "Deregister", "Describe", "UpdateService", "CreateDBSnapshot", "AddTagsToResource")
+			for _, a := range []string{"rds:DeleteDBInstance", "elasticfilesystem:DeleteFileSystem", "ecr:DeleteRepository", "logs:DeleteLogGroup",
+				"secretsmanager:DeleteSecret", "ec2:DeleteSecurityGroup", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule",
+				"ecs:DeleteService", "ecs:UpdateService", "application-autoscaling:DeregisterScalableTarget"} {
+				if !cloudActions[a] {
+					t.Errorf("%s: no %s", step, a)
+				}
+			}
+		}
+	}
+}
+
+func toAny(m map[string]bool) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func pascal(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }

@@ -1,0 +1,304 @@
+package berth
+
+import (
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/provision"
+)
+
+// StepFunctionTimeout bounds one invocation of a step function. Every Task
+// state of statemachines/ gives its step TimeoutSeconds 120; the Lambda
+// timeout stays below it, so a stuck step ends as a Lambda timeout (which
+// the state machines see as Lambda's error) rather than a States.Timeout
+// with the invocation still running. A step makes at most a few dozen AWS
+// calls, each retried by the SDK's standard retryer; 90 s covers the worst
+// retry backoff of several of them.
+const StepFunctionTimeout = 90
+
+// StepFunctionMemoryMB is the step functions' memory. They are bound by
+// AWS API latency, not CPU: a step makes a handful of sequential calls
+// (DynamoDB, then RDS, EFS, ECS, ...). The binary links nine SDK clients and
+// uses 30 to 50 MB; 256 MB gives the cold start (one TLS handshake per
+// service it calls) the same CPU share as the API functions, and more
+// memory would not make the AWS APIs answer faster.
+const StepFunctionMemoryMB = 256
+
+// StepFunctionsProps configure the workflows' step functions.
+type StepFunctionsProps struct {
+	Config    Config
+	Table     awsdynamodb.Table
+	DataPlane *DataPlane
+}
+
+// NewStepFunctions defines one function per provision.StepNames entry,
+// each with its own role: the table for all, and for step-create,
+// step-check and step-cleanup the cloud actions that step makes, on
+// resources named with the resource prefix or tagged berth:managed=true.
+func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (map[string]*Function, error) {
+	cfg := props.Config
+	env := StepEnvironment(scope, props)
+	if cfg.PlatformDomain == "" {
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("berth:platformDomain"), jsii.String(
+			CtxPlatformDomain+" is not set: the step functions refuse to start without "+boot.EnvPlatformDomain+
+				", so every workflow fails until it is set (e.g. -c "+CtxPlatformDomain+"=apps.example.com)"))
+	}
+	fns := map[string]*Function{}
+	for _, step := range provision.StepNames {
+		fn, err := NewFunction(scope, pascal(step), &FunctionProps{
+			Name:             step,
+			CodeDir:          cfg.CodeDir,
+			Environment:      env,
+			MemoryMB:         StepFunctionMemoryMB,
+			TimeoutSeconds:   StepFunctionTimeout,
+			LogRetentionDays: cfg.LogRetentionDays,
+			Description:      "Berth workflow step " + step,
+		})
+		if err != nil {
+			return nil, err
+		}
+		grantTable(fn.Role, props.Table, false)
+		statements, reasons := StepPolicy(scope, step, &StepPolicyProps{
+			ResourcePrefix: cfg.ResourcePrefix, TaskRoleNames: cfg.TaskRoleNamePattern(), DataPlane: props.DataPlane,
+		})
+		for _, st := range statements {
+			fn.Role.AddToPolicy(st)
+		}
+		for _, r := range reasons {
+			suppress(fn.Role, "AwsSolutions-IAM5", r.reason, r.appliesTo...)
+		}
+		fns[step] = fn
+	}
+	return fns, nil
+}
+
+// StepEnvironment is what boot.Step and awscloud.FromEnv read.
+func StepEnvironment(scope constructs.Construct, props *StepFunctionsProps) map[string]*string {
+	cfg, d := props.Config, props.DataPlane
+	env := map[string]*string{
+		boot.EnvTableName:                     props.Table.TableName(),
+		boot.EnvExecutionRoleARN:              d.TaskExecutionRole.RoleArn(),
+		boot.EnvVPC:                           d.VPC.VpcId(),
+		boot.EnvSubnets:                       awscdk.Fn_Join(jsii.String(","), d.TaskSubnets.SubnetIds),
+		boot.EnvCluster:                       d.Cluster.ClusterArn(),
+		boot.EnvLogRetentionDays:              jsii.String(strconv.Itoa(cfg.TenantLogRetentionDays)),
+		awscloud.EnvAccount:                   awscdk.Stack_Of(scope).Account(),
+		awscloud.EnvLoadBalancerSecurityGroup: d.LoadBalancerSecurityGroup.SecurityGroupId(),
+		awscloud.EnvListenerARN:               d.Listener.ListenerArn(),
+		awscloud.EnvDatabaseSubnetGroup:       d.DatabaseSubnetGroup.SubnetGroupName(),
+		awscloud.EnvDatabaseSecurityGroup:     d.DatabaseSecurityGroup.SecurityGroupId(),
+		awscloud.EnvFilesystemSecurityGroup:   d.FilesystemSecurityGroup.SecurityGroupId(),
+	}
+	if cfg.PlatformDomain != "" {
+		env[boot.EnvPlatformDomain] = jsii.String(cfg.PlatformDomain)
+	}
+	return env
+}
+
+// StepPolicyProps scope the step functions' cloud permissions.
+type StepPolicyProps struct {
+	ResourcePrefix string
+	// TaskRoleNames is the name pattern of roles tenants may use as task role.
+	TaskRoleNames string
+	DataPlane     *DataPlane
+}
+
+// nagReason is a cdk-nag IAM5 suppression a step's statements need.
+type nagReason struct {
+	reason    string
+	appliesTo []any
+}
+
+// StepPolicy is the cloud half of a step function's policy: what the
+// AWS adapter (shared/cloud/awscloud) calls for that step, and nothing for
+// step-begin and step-finish, which only use the table. Resources are
+// those named with the prefix (<prefix>-*, <prefix>/*, /<prefix>/*) where
+// the ARN carries the name, else those tagged berth:managed=true
+// (aws:RequestTag when created, aws:ResourceTag after). The reasons are the
+// IAM5 suppressions the wildcards need.
+func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps) ([]awsiam.PolicyStatement, []nagReason) {
+	stack := awscdk.Stack_Of(scope)
+	p, d := props.ResourcePrefix, props.DataPlane
+	arn := func(service, resource string) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	}
+	iamRole := func(name string) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("iam"), Region: jsii.String(""),
+			Resource: jsii.String("role/" + name), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	}
+	cluster := *d.Cluster.ClusterName()
+	var (
+		db          = arn("rds", "db:"+p+"-*")
+		snapshot    = arn("rds", "snapshot:"+p+"-*")
+		filesystems = arn("elasticfilesystem", "file-system/*")
+		accessPts   = arn("elasticfilesystem", "access-point/*")
+		repos       = arn("ecr", "repository/"+p+"/*")
+		logGroups   = arn("logs", "log-group:/"+p+"/*")
+		secrets     = arn("secretsmanager", "secret:"+p+"/*")
+		sgs         = arn("ec2", "security-group/*")
+		enis        = arn("ec2", "network-interface/*")
+		subnets     = arn("ec2", "subnet/*")
+		vpc         = arn("ec2", "vpc/"+*d.VPC.VpcId())
+		targetGrps  = arn("elasticloadbalancing", "targetgroup/"+p+"-*/*")
+		rules       = arn("elasticloadbalancing", "listener-rule/"+*d.LoadBalancer.LoadBalancerFullName()+"/*")
+		services    = arn("ecs", "service/"+cluster+"/"+p+"-*")
+		taskDefs    = arn("ecs", "task-definition/"+p+"-*:*")
+		alarms      = arn("cloudwatch", "alarm:TargetTracking-service/"+cluster+"/"+p+"-*")
+	)
+	managed := map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + cloud.ManagedTag: "true"}}
+	requested := map[string]any{"StringEquals": map[string]any{"aws:RequestTag/" + cloud.ManagedTag: "true"}}
+	inVPC := map[string]any{"ArnEquals": map[string]any{"ec2:Vpc": vpc}}
+	var out []awsiam.PolicyStatement
+	allow := func(actions []string, resources []string, conditions map[string]any) {
+		props := &awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}
+		if conditions != nil {
+			props.Conditions = &conditions
+		}
+		out = append(out, awsiam.NewPolicyStatement(props))
+	}
+	merge := func(a, b map[string]any) map[string]any {
+		m := map[string]any{}
+		for _, c := range []map[string]any{a, b} {
+			for op, kv := range c {
+				if m[op] == nil {
+					m[op] = map[string]any{}
+				}
+				for k, v := range kv.(map[string]any) {
+					m[op].(map[string]any)[k] = v
+				}
+			}
+		}
+		return m
+	}
+
+	// Reasons for the wildcards, each naming the findings it covers.
+	var reasons []nagReason
+	why := func(reason string, applies ...any) { reasons = append(reasons, nagReason{reason, applies}) }
+	prefixed := "Tenant resources are created at run time with Berth's deterministic names, always under the " + p + " prefix (shared/cloud/names.go); the wildcard is the rest of the name."
+	tagged := "EFS filesystems and access points, EC2 security groups and network interfaces have ids the service assigns, so the ARN cannot carry the prefix: every statement on them is conditioned on aws:RequestTag or aws:ResourceTag " + cloud.ManagedTag + "=true, or on ec2:Vpc being Berth's VPC."
+	describe := "These Describe calls (ec2:DescribeSecurityGroups, elasticloadbalancing:DescribeTargetGroups/DescribeRules, ecs:DescribeTaskDefinition, application-autoscaling:DescribeScalableTargets, logs:DescribeLogGroups, cloudwatch:DescribeAlarms, ec2:DescribeSubnets/DescribeNetworkInterfaces) accept only Resource \"*\" (or log-group:*); they read, never change."
+
+	switch step {
+	case provision.StepCreate:
+		// RDS: the instance (the subnet group and default parameter and
+		// option groups are named in the request); RDS keeps the master
+		// password in a secret rds!db-... it creates in the caller's name.
+		allow([]string{"rds:CreateDBInstance"}, []string{db, arn("rds", "subgrp:"+*d.DatabaseSubnetGroup.SubnetGroupName()), arn("rds", "pg:default.*"), arn("rds", "og:default:*")}, requested)
+		allow([]string{"rds:AddTagsToResource", "rds:DescribeDBInstances"}, []string{db}, nil)
+		allow([]string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"}, []string{arn("secretsmanager", "secret:rds!db-*")}, nil)
+		// EFS: filesystems and access points, tagged when created.
+		allow([]string{"elasticfilesystem:CreateFileSystem"}, []string{filesystems}, requested)
+		allow([]string{"elasticfilesystem:TagResource"}, []string{filesystems, accessPts}, merge(requested,
+			map[string]any{"StringEquals": map[string]any{"elasticfilesystem:CreateAction": []string{"CreateFileSystem", "CreateAccessPoint"}}}))
+		allow([]string{"elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DescribeAccessPoints"}, []string{filesystems, accessPts}, managed)
+		// A retried create finds its filesystem by creation token, which
+		// names no filesystem in the request.
+		allow([]string{"elasticfilesystem:DescribeFileSystems"}, []string{filesystems}, nil)
+		// ECR, CloudWatch Logs, Secrets Manager: prefixed names.
+		allow([]string{"ecr:CreateRepository", "ecr:TagResource", "ecr:DescribeRepositories"}, []string{repos}, nil)
+		allow([]string{"logs:CreateLogGroup", "logs:TagResource", "logs:PutRetentionPolicy"}, []string{logGroups}, nil)
+		allow([]string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"}, []string{secrets}, requested)
+		allow([]string{"secretsmanager:DescribeSecret"}, []string{secrets}, nil)
+		// EC2: a service's security group in Berth's VPC, tagged when created.
+		allow([]string{"ec2:CreateSecurityGroup"}, []string{vpc}, nil)
+		allow([]string{"ec2:CreateSecurityGroup"}, []string{sgs}, requested)
+		allow([]string{"ec2:CreateTags"}, []string{sgs}, map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CreateSecurityGroup"}})
+		allow([]string{"ec2:AuthorizeSecurityGroupIngress"}, []string{sgs}, managed)
+		allow([]string{"ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
+		// ELBv2: target groups by name; rules on Berth's listener only.
+		allow([]string{"elasticloadbalancing:CreateTargetGroup"}, []string{targetGrps}, nil)
+		allow([]string{"elasticloadbalancing:CreateRule"}, []string{*d.Listener.ListenerArn()}, nil)
+		allow([]string{"elasticloadbalancing:AddTags"}, []string{targetGrps, rules}, map[string]any{
+			"StringEquals": map[string]any{"elasticloadbalancing:CreateAction": []string{"CreateTargetGroup", "CreateRule"}}})
+		allow([]string{"elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule"}, []string{rules}, managed)
+		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules"}, []string{"*"}, nil)
+		// ECS: task definitions (tagged) and services on Berth's cluster.
+		allow([]string{"ecs:RegisterTaskDefinition"}, []string{"*"}, requested)
+		allow([]string{"ecs:TagResource"}, []string{taskDefs, services}, map[string]any{
+			"StringEquals": map[string]any{"ecs:CreateAction": []string{"RegisterTaskDefinition", "CreateService"}}})
+		allow([]string{"ecs:CreateService"}, []string{services}, map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}})
+		// Registering a service with Application Auto Scaling checks the
+		// caller may describe and update it.
+		allow([]string{"ecs:DescribeServices", "ecs:UpdateService"}, []string{services}, nil)
+		allow([]string{"iam:PassRole"}, []string{*d.TaskExecutionRole.RoleArn(), iamRole(props.TaskRoleNames)},
+			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}})
+		// Application Auto Scaling: scalable targets have no name to scope
+		// by; target tracking makes CloudWatch alarms named after the service.
+		allow([]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy"}, []string{"*"}, nil)
+		allow([]string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
+		allow([]string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil)
+		// The first database, filesystem or scalable target of an account
+		// creates that service's linked role; no other.
+		slr := []string{"rds.amazonaws.com", "elasticfilesystem.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"}
+		var slrARNs []string
+		for _, s := range slr {
+			slrARNs = append(slrARNs, iamRole("aws-service-role/"+s+"/*"))
+		}
+		allow([]string{"iam:CreateServiceLinkedRole"}, slrARNs, map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": slr}})
+
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:(db|snapshot):`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|logs:.*:log-group:\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|elasticloadbalancing:.*:targetgroup\/`+p+`-\*\/\*|ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
+		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface|subnet)\/\*)$/`))
+		why("RDS names the default parameter and option groups of the engine (pg:default.<family>, og:default:<engine>-<version>) in CreateDBInstance; the engine and version come from the tenant's request.", appliesRegex(`/^Resource::arn:.*:rds:.*:(pg:default\.|og:default:)\*$/`))
+		why("RDS creates the master user secret (ManageMasterUserPassword) as rds!db-<id> in the caller's name; RDS chooses the id.", appliesRegex(`/^Resource::arn:.*:secretsmanager:.*:secret:rds!db-\*$/`))
+		why("Rules are created on Berth's listener; their ARNs end in an id ELB assigns, under Berth's load balancer, and changing or deleting them needs aws:ResourceTag "+cloud.ManagedTag+"=true.", appliesRegex(`/^Resource::arn:.*:elasticloadbalancing:.*:listener-rule\/.*\/\*$/`))
+		why("ecs:RegisterTaskDefinition accepts only Resource \"*\"; it is conditioned on aws:RequestTag "+cloud.ManagedTag+"=true. application-autoscaling:RegisterScalableTarget and PutScalingPolicy accept only \"*\" for a target not yet registered (targets are ECS services named under the prefix).", "Resource::*")
+		why("iam:PassRole to ECS tasks only, for the task execution role and the task roles tenants may name ("+props.TaskRoleNames+", "+CtxTaskRoleNames+").", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/.*\*.*$/`))
+		why("iam:CreateServiceLinkedRole only for the RDS, EFS and ECS Application Auto Scaling linked roles (iam:AWSServiceName), whose names AWS sets.", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/aws-service-role\/.*\/\*$/`))
+		why(describe, "Resource::*")
+
+	case provision.StepCheck:
+		allow([]string{"rds:DescribeDBInstances"}, []string{db}, nil)
+		allow([]string{"elasticfilesystem:DescribeFileSystems"}, []string{filesystems}, nil)
+		// Check creates a filesystem's mount targets once it is available;
+		// EFS makes their network interfaces in the caller's name.
+		allow([]string{"elasticfilesystem:DescribeMountTargets", "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DescribeAccessPoints"}, []string{filesystems, accessPts}, managed)
+		allow([]string{"ec2:CreateNetworkInterface"}, []string{enis, subnets, sgs}, inVPC)
+		allow([]string{"ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
+		allow([]string{"ecr:DescribeRepositories"}, []string{repos}, nil)
+		allow([]string{"logs:DescribeLogGroups"}, []string{arn("logs", "log-group:*")}, nil)
+		allow([]string{"secretsmanager:DescribeSecret"}, []string{secrets}, nil)
+		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules"}, []string{"*"}, nil)
+		allow([]string{"ecs:DescribeServices"}, []string{services}, nil)
+		allow([]string{"ecs:DescribeTaskDefinition", "application-autoscaling:DescribeScalableTargets"}, []string{"*"}, nil)
+
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:db:`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|ecs:.*:service\/.*\/`+p+`-\*)$/`))
+		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface|subnet)\/\*)$/`))
+		why(describe, "Resource::*", appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\*$/`))
+
+	case provision.StepCleanup:
+		// RDS: delete, with a final snapshot named <instance>-final on teardown.
+		allow([]string{"rds:DeleteDBInstance", "rds:CreateDBSnapshot"}, []string{db}, nil)
+		allow([]string{"rds:CreateDBSnapshot", "rds:AddTagsToResource"}, []string{snapshot}, nil)
+		allow([]string{"elasticfilesystem:DescribeFileSystems"}, []string{filesystems}, nil)
+		allow([]string{"elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:DeleteAccessPoint"}, []string{filesystems, accessPts}, managed)
+		allow([]string{"ec2:DeleteNetworkInterface"}, []string{enis}, inVPC)
+		allow([]string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
+		allow([]string{"ecr:DeleteRepository"}, []string{repos}, nil)
+		allow([]string{"logs:DeleteLogGroup"}, []string{logGroups}, nil)
+		allow([]string{"secretsmanager:DeleteSecret"}, []string{secrets}, nil)
+		allow([]string{"ec2:DeleteSecurityGroup"}, []string{sgs}, managed)
+		allow([]string{"elasticloadbalancing:DeleteRule"}, []string{rules}, managed)
+		allow([]string{"elasticloadbalancing:DeleteTargetGroup"}, []string{targetGrps}, nil)
+		allow([]string{"elasticloadbalancing:DescribeTargetGroups"}, []string{"*"}, nil)
+		// A service is scaled to 0, then deleted.
+		allow([]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService"}, []string{services}, nil)
+		allow([]string{"ecs:DeleteTaskDefinitions"}, []string{taskDefs}, nil)
+		allow([]string{"ecs:DeregisterTaskDefinition", "application-autoscaling:DeregisterScalableTarget"}, []string{"*"}, nil)
+		allow([]string{"cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
+		allow([]string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil)
+
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:(db|snapshot):`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|logs:.*:log-group:\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|elasticloadbalancing:.*:targetgroup\/`+p+`-\*\/\*|ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
+		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface)\/\*)$/`))
+		why("Rules on Berth's load balancer are deleted only with aws:ResourceTag "+cloud.ManagedTag+"=true; their ARNs end in ids ELB assigns.", appliesRegex(`/^Resource::arn:.*:elasticloadbalancing:.*:listener-rule\/.*\/\*$/`))
+		why("ecs:DeregisterTaskDefinition and application-autoscaling:DeregisterScalableTarget accept only Resource \"*\" (a deregistered revision stays readable; DeleteTaskDefinitions is limited to the prefix); "+describe, "Resource::*")
+	}
+	return out, reasons
+}

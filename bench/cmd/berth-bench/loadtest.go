@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/berth-dev/berth/bench/load"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/localstack"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// LoadReport is the open-loop load through the local stack.
+type LoadReport struct {
+	Setup string     `json:"setup"`
+	Steps []LoadStep `json:"steps"`
+}
+
+// LoadStep is one rate: the two API operations and the raw SDK GetItem.
+type LoadStep struct {
+	Rate              float64      `json:"rate"`
+	GetApplication    load.Summary `json:"getApplication"`
+	CreateEnvironment load.Summary `json:"createEnvironment"`
+	RawGetItem        load.Summary `json:"rawGetItem"`
+	GetRatioP99       float64      `json:"getApplicationP99ToRaw"`
+	CreateRatioP99    float64      `json:"createEnvironmentP99ToRaw"`
+	Meets             bool         `json:"meetsGoal"`
+}
+
+const loadOrg = "bench"
+
+func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
+	ctx := context.Background()
+	rates := []float64{200, 500}
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	stack, err := localstack.Start(ctx, localstack.Config{Table: "berth-bench", Log: quiet, RateLimit: 1e6})
+	if err != nil {
+		return nil, fmt.Errorf("local stack: %w", err)
+	}
+	defer stack.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String() + "/api/v3/organizations/" + loadOrg
+
+	tok, id, secret := auth.NewSecret()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	if err := tbl.CreateToken(ctx, auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{loadOrg},
+		Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}); err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}}
+	send := func(ctx context.Context, method, url string, body []byte, want int) error {
+		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		msg, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		if res.StatusCode != want {
+			return fmt.Errorf("%s %s: %d %s", method, url, res.StatusCode, bytes.TrimSpace(msg[:min(len(msg), 200)]))
+		}
+		return nil
+	}
+
+	// Applications to create environments in: at most apps.MaxEnvironments
+	// each (production counts), so the creates are spread over many.
+	perApp := apps.MaxEnvironments - 1
+	var creates float64
+	for _, r := range rates {
+		creates += r * step.Seconds()
+	}
+	nApps := int(math.Ceil(creates/float64(perApp))) + 1
+	seed, err := os.ReadFile("docs/examples/create-application.json")
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "berth-bench: creating %d applications for the environment creates\n", nApps)
+	var wg sync.WaitGroup
+	var setupErr atomic.Value
+	sem := make(chan struct{}, 8)
+	for i := range nApps {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			body := bytes.Replace(seed, []byte(`"my-app"`), []byte(`"app-`+strconv.Itoa(i)+`"`), 1)
+			if err := send(ctx, http.MethodPost, base+"/applications", body, http.StatusCreated); err != nil {
+				setupErr.Store(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := setupErr.Load().(error); ok {
+		return nil, fmt.Errorf("creating applications: %w", err)
+	}
+
+	getApp := func(ctx context.Context, _ int) error {
+		return send(ctx, http.MethodGet, base+"/applications/app-0", nil, http.StatusOK)
+	}
+	var envSeq atomic.Int64
+	createEnv := func(ctx context.Context, _ int) error {
+		n := int(envSeq.Add(1))
+		app := "app-" + strconv.Itoa(1+n/perApp)
+		name := "e" + strconv.Itoa(n)
+		body := []byte(`{"envName":"` + name + `","cloneConfigurationFrom":"production","imageSuffix":"` + name + `","minCapacity":1,"maxCapacity":1}`)
+		return send(ctx, http.MethodPost, base+"/applications/"+app+"/environments", body, http.StatusCreated)
+	}
+	key := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "ORG#" + loadOrg + "#APP#app-0"}, "sk": &types.AttributeValueMemberS{Value: "APP"},
+	}
+	rawGet := func(ctx context.Context, _ int) error {
+		out, err := stack.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(stack.Table), Key: key})
+		if err == nil && out.Item == nil {
+			err = fmt.Errorf("GetItem: no item")
+		}
+		return err
+	}
+
+	// Warm up DynamoDB Local's JVM, the connections and both paths; not counted.
+	warm := 3 * time.Second
+	if quick {
+		warm = time.Second
+	}
+	load.Run(ctx, 200, warm, getApp)
+	load.Run(ctx, 200, warm, rawGet)
+
+	rep := &LoadReport{Setup: "in-process localstack.Start (DynamoDB Local, recorded workflows: no Step Functions, no sandbox), " +
+		"the API served over loopback HTTP, one admin token with Config.RateLimit 1e6/s; " +
+		strconv.Itoa(nApps) + " applications pre-created for the environment creates"}
+	for _, rate := range rates {
+		fmt.Fprintf(os.Stderr, "berth-bench: %.0f rps\n", rate)
+		st := LoadStep{Rate: rate}
+		st.GetApplication = load.Run(ctx, rate, step, getApp).Summarise()
+		st.CreateEnvironment = load.Run(ctx, rate, step, createEnv).Summarise()
+		st.RawGetItem = load.Run(ctx, rate, step, rawGet).Summarise()
+		if raw := st.RawGetItem.P99ms; raw > 0 {
+			st.GetRatioP99 = round(st.GetApplication.P99ms/raw, 2)
+			st.CreateRatioP99 = round(st.CreateEnvironment.P99ms/raw, 2)
+		}
+		st.Meets = st.GetRatioP99 <= 1.5 && st.CreateRatioP99 <= 1.5 &&
+			st.GetApplication.Errors+st.CreateEnvironment.Errors+st.RawGetItem.Errors == 0
+		rep.Steps = append(rep.Steps, st)
+	}
+	return rep, nil
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/localstack"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// WorkflowReport is the provision-application happy path of the seed
+// application (RDS + EFS + ECS) in the local executor.
+type WorkflowReport struct {
+	Transitions     int     `json:"stateTransitions"`
+	HistoryEvents   int     `json:"historyEvents"`
+	TimeToReadySec  float64 `json:"timeToReadySeconds"`
+	CriticalPathSec float64 `json:"criticalPathSeconds"`
+	SumOfResources  float64 `json:"sumOfResourcesSeconds"`
+	Ratio           float64 `json:"timeToReadyToCriticalPath"`
+	Meets           bool    `json:"meetsGoal"`
+	How             string  `json:"how"`
+}
+
+func workflowEconomy() (*WorkflowReport, error) {
+	ctx := context.Background()
+	stack, err := localstack.Start(ctx, localstack.Config{Table: "berth-bench-workflows", RunWorkflows: true,
+		Sandbox: sandbox.New(sandbox.Realistic), Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	defer stack.Close()
+	tok, id, secret := auth.NewSecret()
+	if err := (&store.Table{Client: stack.Client, Name: stack.Table}).CreateToken(ctx, auth.Token{ID: id,
+		SecretHash: auth.HashSecret(secret), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}); err != nil {
+		return nil, err
+	}
+	call := func(method, path string, body []byte) (int, map[string]any) {
+		req := httptest.NewRequest(method, "/api/v3/organizations/acme"+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		stack.Handler.ServeHTTP(rec, req)
+		var out map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out
+	}
+	seed, err := os.ReadFile("docs/examples/create-application.json")
+	if err != nil {
+		return nil, err
+	}
+	if code, out := call(http.MethodPost, "/applications", seed); code != http.StatusCreated {
+		return nil, fmt.Errorf("create the seed application: %d %v", code, out)
+	}
+	var app map[string]any
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, app = call(http.MethodGet, "/applications/my-app", nil)
+		if s := app["status"]; s == "ACTIVE" || s == "FAILED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the seed application is still %v after 2 minutes", app["status"])
+		}
+	}
+	if app["status"] != "ACTIVE" {
+		return nil, fmt.Errorf("the seed application %v: %v", app["status"], app["statusReason"])
+	}
+	progress, _ := app["progress"].(map[string]any)
+	execution, _ := progress["execution"].(string)
+	arn := strings.Replace(stack.Local.SFN.ARN("provision-application"), ":stateMachine:", ":execution:", 1) + ":" + execution
+	var events []sfntypes.HistoryEvent
+	p := sfn.NewGetExecutionHistoryPaginator(stack.Local.SFN.Client(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, page.Events...)
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("no history for %s", arn)
+	}
+	r := &WorkflowReport{HistoryEvents: len(events), How: "localstack.Start with RunWorkflows and sandbox.Realistic; " +
+		"the seed docs/examples/create-application.json; transitions = *StateEntered events of GetExecutionHistory; " +
+		"time to ready = last history event − first; critical path = max(database, filesystem + mount targets) + service"}
+	for _, e := range events {
+		if strings.HasSuffix(string(e.Type), "StateEntered") {
+			r.Transitions++
+		}
+	}
+	pr := sandbox.Realistic
+	critical := max(pr.Create[cloud.KindDatabase], pr.Create[cloud.KindFilesystem]+pr.MountTargets) + pr.Create[cloud.KindService]
+	sum := pr.Create[cloud.KindDatabase] + pr.Create[cloud.KindFilesystem] + pr.MountTargets + pr.Create[cloud.KindService]
+	total := events[len(events)-1].Timestamp.Sub(*events[0].Timestamp)
+	r.TimeToReadySec, r.CriticalPathSec, r.SumOfResources = round(total.Seconds(), 3), critical.Seconds(), sum.Seconds()
+	r.Ratio = round(total.Seconds()/critical.Seconds(), 3)
+	r.Meets = r.Transitions <= 30 && r.Ratio <= 1.05
+	return r, nil
+}

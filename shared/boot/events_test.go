@@ -3,6 +3,7 @@ package boot_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/berth-dev/berth/shared/api"
@@ -23,7 +27,10 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 )
@@ -140,7 +147,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	files, _ := filepath.Glob("../../events/*.json")
 	for _, f := range files {
 		fn := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".json"), ".invalid")
-		if !slices.Contains(routeNames, fn) && fn != "authorizer" {
+		if !slices.Contains(routeNames, fn) && !slices.Contains(provision.StepNames, fn) && fn != "authorizer" {
 			t.Errorf("%s names no function", f)
 		}
 	}
@@ -300,5 +307,50 @@ func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
 				t.Fatalf("error %v, want one naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStepEvents runs each step function's event through its real handler,
+// as the Lambda runtime would (lambda.NewHandler), on the sandbox cloud:
+// the event decodes, and the step answers a result or one of its named
+// errors (the event's application is not in this table, so most say
+// Berth.Stale), never a decoding failure.
+func TestStepEvents(t *testing.T) {
+	ctx := context.Background()
+	ddb, err := dynamolocal.Start(ctx, dynamolocal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.Stop()
+	if err := store.EnsureTable(ctx, ddb.Client(), "berth-steps"); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		boot.EnvTableName: "berth-steps", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, boot.EnvPlatformDomain: "apps.example.com",
+		boot.EnvExecutionRoleARN: "arn:aws:iam::123456789012:role/berth-exec", boot.EnvVPC: "vpc-1",
+		boot.EnvSubnets: "subnet-a,subnet-b", boot.EnvCluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
+	}
+	box := sandbox.New(sandbox.Instant)
+	onSandbox := func(aws.Config, provision.Platform, func(string) string) (cloud.Cloud, error) { return box, nil }
+	for _, name := range provision.StepNames {
+		t.Run(name, func(t *testing.T) {
+			h, err := boot.StepHandler(name, env(vars), onSandbox)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile("../../events/" + name + ".json")
+			if err != nil {
+				t.Fatalf("every step needs events/%s.json: %v", name, err)
+			}
+			_, err = lambda.NewHandler(h).Invoke(ctx, raw)
+			var named messages.InvokeResponse_Error
+			if err != nil && (!errors.As(err, &named) || !strings.HasPrefix(named.Type, "Berth.")) {
+				t.Fatalf("%s answered %T %v; want a result or a Berth.* error", name, err, err)
+			}
+		})
+	}
+	if n := len(box.Resources()); n != 0 {
+		t.Fatalf("steps of an execution that owns nothing made %d resources", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/berth-dev/berth/bench/load"
 	"github.com/berth-dev/berth/shared/apps"
@@ -28,8 +30,10 @@ import (
 
 // LoadReport is the open-loop load through the local stack.
 type LoadReport struct {
-	Setup string     `json:"setup"`
-	Steps []LoadStep `json:"steps"`
+	Setup string `json:"setup"`
+	// ServiceTimes are one request at a time, unloaded.
+	ServiceTimes map[string]ServiceTime `json:"serviceTimes"`
+	Steps        []LoadStep             `json:"steps"`
 }
 
 // LoadStep is one rate: the two API operations and the raw SDK GetItem.
@@ -43,13 +47,37 @@ type LoadStep struct {
 	Meets             bool         `json:"meetsGoal"`
 }
 
+// ServiceTime is one operation's latency one request at a time, and its
+// DynamoDB calls on the API's client (the local authorizer's token lookup
+// uses a client of its own and is not counted).
+type ServiceTime struct {
+	P50ms         float64 `json:"p50Ms"`
+	P99ms         float64 `json:"p99Ms"`
+	DynamoDBCalls float64 `json:"dynamoDBCallsPerRequest"`
+}
+
 const loadOrg = "bench"
+
+// requestTimeout bounds a saturated step: a request not answered within
+// it is an error, so a step lasts at most its length plus this.
+const requestTimeout = 10 * time.Second
 
 func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	ctx := context.Background()
 	rates := []float64{200, 500}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	stack, err := localstack.Start(ctx, localstack.Config{Table: "berth-bench", Log: quiet, RateLimit: 1e6})
+	var calls atomic.Int64
+	count := func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("berth-bench-count",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					calls.Add(1)
+					return next.HandleInitialize(ctx, in)
+				}), middleware.After)
+		})
+	}
+	stack, err := localstack.Start(ctx, localstack.Config{Table: "berth-bench", Log: quiet, RateLimit: 1e6,
+		ClientOptions: []func(*dynamodb.Options){count}})
 	if err != nil {
 		return nil, fmt.Errorf("local stack: %w", err)
 	}
@@ -72,6 +100,8 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}}
 	send := func(ctx context.Context, method, url string, body []byte, want int) error {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -99,6 +129,7 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	for _, r := range rates {
 		creates += r * step.Seconds()
 	}
+	creates += 50 // the service time probe
 	nApps := int(math.Ceil(creates/float64(perApp))) + 1
 	seed, err := os.ReadFile("docs/examples/create-application.json")
 	if err != nil {
@@ -139,8 +170,11 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	key := map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "ORG#" + loadOrg + "#APP#app-0"}, "sk": &types.AttributeValueMemberS{Value: "APP"},
 	}
+	raw := stack.DynamoDB.Client() // a plain client, without the counter
 	rawGet := func(ctx context.Context, _ int) error {
-		out, err := stack.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(stack.Table), Key: key})
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		out, err := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(stack.Table), Key: key})
 		if err == nil && out.Item == nil {
 			err = fmt.Errorf("GetItem: no item")
 		}
@@ -155,15 +189,46 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	load.Run(ctx, 200, warm, getApp)
 	load.Run(ctx, 200, warm, rawGet)
 
-	rep := &LoadReport{Setup: "in-process localstack.Start (DynamoDB Local, recorded workflows: no Step Functions, no sandbox), " +
+	// Service times, one request at a time (closed loop), and the DynamoDB
+	// calls each makes on the API's client: what bounds the rate this
+	// machine can sustain.
+	probe := func(do func(context.Context, int) error) (ServiceTime, error) {
+		var lat []time.Duration
+		before := calls.Load()
+		for i := range 50 {
+			t := time.Now()
+			if err := do(ctx, i); err != nil {
+				return ServiceTime{}, err
+			}
+			lat = append(lat, time.Since(t))
+		}
+		slices.Sort(lat)
+		return ServiceTime{P50ms: round(float64(load.Percentile(lat, 50))/1e6, 3), P99ms: round(float64(load.Percentile(lat, 99))/1e6, 3),
+			DynamoDBCalls: round(float64(calls.Load()-before)/50, 2)}, nil
+	}
+	var probes = map[string]func(context.Context, int) error{"getApplication": getApp, "createEnvironment": createEnv, "rawGetItem": rawGet}
+	service := map[string]ServiceTime{}
+	for name, do := range probes {
+		if service[name], err = probe(do); err != nil {
+			return nil, fmt.Errorf("service time of %s: %w", name, err)
+		}
+	}
+
+	rep := &LoadReport{ServiceTimes: service, Setup: "in-process localstack.Start (DynamoDB Local, recorded workflows: no Step Functions, no sandbox), " +
 		"the API served over loopback HTTP, one admin token with Config.RateLimit 1e6/s; " +
 		strconv.Itoa(nApps) + " applications pre-created for the environment creates"}
 	for _, rate := range rates {
 		fmt.Fprintf(os.Stderr, "berth-bench: %.0f rps\n", rate)
 		st := LoadStep{Rate: rate}
-		st.GetApplication = load.Run(ctx, rate, step, getApp).Summarise()
-		st.CreateEnvironment = load.Run(ctx, rate, step, createEnv).Summarise()
+		// Raw first and creates last, with a pause between: a saturated
+		// step leaves work behind in DynamoDB Local after its clients
+		// gave up, which must not land on the next step.
 		st.RawGetItem = load.Run(ctx, rate, step, rawGet).Summarise()
+		time.Sleep(3 * time.Second)
+		st.GetApplication = load.Run(ctx, rate, step, getApp).Summarise()
+		time.Sleep(3 * time.Second)
+		st.CreateEnvironment = load.Run(ctx, rate, step, createEnv).Summarise()
+		time.Sleep(5 * time.Second)
 		if raw := st.RawGetItem.P99ms; raw > 0 {
 			st.GetRatioP99 = round(st.GetApplication.P99ms/raw, 2)
 			st.CreateRatioP99 = round(st.CreateEnvironment.P99ms/raw, 2)

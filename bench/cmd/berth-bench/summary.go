@@ -93,6 +93,10 @@ func summary(w io.Writer, r *Results) {
 	}
 	if l := r.Load; l != nil {
 		fmt.Fprintf(w, "\n4. Open-loop load (latency from the scheduled send time): %s\n", l.Setup)
+		for _, name := range []string{"getApplication", "createEnvironment", "rawGetItem"} {
+			st := l.ServiceTimes[name]
+			fmt.Fprintf(w, "   one at a time: %-18s p50 %.2f ms, p99 %.2f ms, %.2f DynamoDB calls on the API's client\n", name, st.P50ms, st.P99ms, st.DynamoDBCalls)
+		}
 		fmt.Fprintln(tw, "rps\toperation\trequests\terrors\tp50 ms\tp99 ms\tmax ms\tp99 × raw\t")
 		for _, s := range l.Steps {
 			fmt.Fprintf(tw, "%.0f\tGET application\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, s.GetApplication.Requests, s.GetApplication.Errors, s.GetApplication.P50ms, s.GetApplication.P99ms, s.GetApplication.MaxMs, s.GetRatioP99)

@@ -61,9 +61,14 @@ build: $(FUNCTIONS:%=bin/%/bootstrap)
 bin/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $@ ./functions/$*
 
-## bench: the Go benchmarks, with allocations
+# make bench: BENCH_QUICK=1 for fewer cold starts, 5 s load steps and short Go benchmarks.
+BENCH_GOFLAGS := $(if $(filter 1,$(BENCH_QUICK)),-benchtime=100x,)
+
+## bench: cold start, artifact size, per-request work, load and workflow economy, as ratios (see README, Performance); writes bench/results/latest.json. Not part of make test.
 bench: deps
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	@mkdir -p bench/results
+	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem $(BENCH_GOFLAGS) ./... | tee bench/results/gobench.txt
+	BENCH_QUICK=$(BENCH_QUICK) $(GO) run ./bench/cmd/berth-bench -gobench bench/results/gobench.txt -out bench/results/latest.json
 
 clean:
 	rm -rf bin .berth

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/pattern"
 )
 
 // Route is one endpoint. Name is also the folder of its Lambda under
@@ -165,7 +165,7 @@ func withEdge(log *slog.Logger, route string, h http.HandlerFunc) http.Handler {
 }
 
 // requestIDRE bounds a caller's X-Request-Id: it ends up in logs and audit keys.
-var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
+var requestIDRE = pattern.New(`^[A-Za-z0-9-]+$`, 1, 128)
 
 // incomingRequestID prefers API Gateway's request id, then the caller's
 // X-Request-Id, then a new one.

@@ -8,7 +8,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +22,6 @@ const (
 	idLen       = 16
 	secretLen   = 64
 )
-
-var tokenRE = regexp.MustCompile(`^berth_([0-9a-f]{16})_([0-9a-f]{64})$`)
 
 // Role is what a token may do.
 type Role string
@@ -99,11 +96,20 @@ func NewSecret() (token, id, secret string) {
 
 // Parse splits a token into its id and secret.
 func Parse(token string) (id, secret string, ok bool) {
-	m := tokenRE.FindStringSubmatch(token)
-	if m == nil {
+	rest, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok || len(rest) != idLen+1+secretLen || rest[idLen] != '_' || !isLowerHex(rest[:idLen]) || !isLowerHex(rest[idLen+1:]) {
 		return "", "", false
 	}
-	return m[1], m[2], true
+	return rest[:idLen], rest[idLen+1:], true
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // BearerToken reads the token of an Authorization header.

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/berth-dev/berth/shared/pattern"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
@@ -23,13 +24,20 @@ const (
 
 var (
 	containerNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-	imageTagRE      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	imageNameRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$`)
-	envNameRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
-	secretKeyRE     = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
-	volumeNameRE    = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
-	roleARNRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	imageTagRE      = pattern.New(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`, 1, 128)
+	imageNameRE     = pattern.New(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`, 1, 255)
+	envNameRE       = pattern.New(`^[A-Za-z_][A-Za-z0-9_]*$`, 1, 255)
+	secretKeyRE     = pattern.New(`^[A-Za-z0-9_.-]+$`, 1, 128)
+	volumeNameRE    = pattern.New(`^[a-zA-Z0-9_-]+$`, 1, 255)
+	roleARNRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_/-]+)$`)
 )
+
+// isRoleARN accepts an IAM role ARN whose role name (with its path) is at
+// most 512 characters, as IAM allows.
+func isRoleARN(s string) bool {
+	m := roleARNRE.FindStringSubmatch(s)
+	return m != nil && len(m[1]) <= 512
+}
 
 // Context is what the rules need to know about the application around the
 // definition.
@@ -59,7 +67,7 @@ func (d *Definition) Normalize(ctx Context, errs validation.Errors, p string) {
 	} else if *d.Architecture != ArchX86 && *d.Architecture != ArchARM {
 		errs.Addf(validation.Join(p, "architecture"), "must be one of %s, %s", ArchX86, ArchARM)
 	}
-	if d.TaskRoleARN != nil && !roleARNRE.MatchString(*d.TaskRoleARN) {
+	if d.TaskRoleARN != nil && !isRoleARN(*d.TaskRoleARN) {
 		errs.Add(validation.Join(p, "taskRoleArn"), "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
 	}
 	CheckCapacity(d.MinCapacity, d.MaxCapacity, errs, p)

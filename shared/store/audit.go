@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/berth-dev/berth/shared/audit"
+	"github.com/berth-dev/berth/shared/pattern"
 )
 
 const auditPrefix = "AUDIT#"
@@ -20,7 +20,7 @@ const auditPrefix = "AUDIT#"
 const auditTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // AuditID is the form of an event id: its sort key without the prefix.
-var AuditID = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{18}Z#[A-Za-z0-9-]{1,128}$`)
+var AuditID = pattern.New(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{18}Z#[A-Za-z0-9-]+$`, 32, 31+128) // a 31-byte time and "#", then 1 to 128
 
 type auditItem struct {
 	PK           string    `dynamodbav:"pk"`

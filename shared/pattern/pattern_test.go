@@ -1,0 +1,33 @@
+package pattern_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/pattern"
+)
+
+// TestBoundedMatchesTheCountedExpression: a Bounded pattern accepts exactly
+// what the counted regular expression it replaces accepts.
+func TestBoundedMatchesTheCountedExpression(t *testing.T) {
+	counted := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	bounded := pattern.New(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`, 1, 128)
+	for _, s := range []string{"", "a", "v1.2", ".hidden", "a" + strings.Repeat("b", 127), "a" + strings.Repeat("b", 128), "tag with space", "é"} {
+		if got, want := bounded.MatchString(s), counted.MatchString(s); got != want {
+			t.Errorf("%q: bounded %v, counted %v", s, got, want)
+		}
+	}
+}
+
+func BenchmarkCompileCounted(b *testing.B) {
+	for b.Loop() {
+		regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$`)
+	}
+}
+
+func BenchmarkCompileBounded(b *testing.B) {
+	for b.Loop() {
+		pattern.New(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`, 1, 255)
+	}
+}

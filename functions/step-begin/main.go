@@ -1,10 +1,10 @@
-// Command step-begin is the workflows' step-begin Task (shared/provision).
+// Command step-begin is the workflows' step-begin Task (shared/provision). It
+// only touches the table, so it links no cloud adapter.
 package main
 
 import (
-	"github.com/berth-dev/berth/shared/boot"
-	"github.com/berth-dev/berth/shared/cloud/awscloud"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { boot.Step(provision.StepBegin, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.StepBegin, nil) }

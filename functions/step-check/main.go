@@ -2,9 +2,9 @@
 package main
 
 import (
-	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/cloud/awscloud"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { boot.Step(provision.StepCheck, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.StepCheck, awscloud.FromEnv) }

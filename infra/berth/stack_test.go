@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/cloud/awscloud"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/stepboot"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -762,8 +763,8 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	p := s.Config.ResourcePrefix
 	roles := map[string]string{}
-	wantVars := []string{boot.EnvTableName, boot.EnvPlatformDomain, boot.EnvExecutionRoleARN, boot.EnvVPC, boot.EnvSubnets,
-		boot.EnvCluster, boot.EnvLogRetentionDays, awscloud.EnvAccount, awscloud.EnvLoadBalancerSecurityGroup,
+	wantVars := []string{boot.EnvTableName, stepboot.EnvPlatformDomain, stepboot.EnvExecutionRoleARN, stepboot.EnvVPC, stepboot.EnvSubnets,
+		stepboot.EnvCluster, stepboot.EnvLogRetentionDays, awscloud.EnvAccount, awscloud.EnvLoadBalancerSecurityGroup,
 		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup}
 	// Actions on "*": only those that accept nothing else.
 	star := []string{"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces",
@@ -787,14 +788,14 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		if id, ok := ref(vars[boot.EnvTableName]); !ok || id != table.ID {
 			t.Errorf("%s: %s is %v", step, boot.EnvTableName, vars[boot.EnvTableName])
 		}
-		if vars[boot.EnvPlatformDomain] != s.Config.PlatformDomain || vars[boot.EnvLogRetentionDays] != fmt.Sprint(s.Config.TenantLogRetentionDays) {
-			t.Errorf("%s: domain %v, tenant log retention %v", step, vars[boot.EnvPlatformDomain], vars[boot.EnvLogRetentionDays])
+		if vars[stepboot.EnvPlatformDomain] != s.Config.PlatformDomain || vars[stepboot.EnvLogRetentionDays] != fmt.Sprint(s.Config.TenantLogRetentionDays) {
+			t.Errorf("%s: domain %v, tenant log retention %v", step, vars[stepboot.EnvPlatformDomain], vars[stepboot.EnvLogRetentionDays])
 		}
 		for k, want := range map[string]string{
-			boot.EnvCluster: "Cluster", boot.EnvExecutionRoleARN: "TaskExecutionRole", boot.EnvVPC: "Vpc",
+			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvVPC: "Vpc",
 			awscloud.EnvListenerARN: "LoadBalancerHttp", awscloud.EnvDatabaseSubnetGroup: "DatabaseSubnets",
 			awscloud.EnvLoadBalancerSecurityGroup: "LoadBalancerSecurityGroup", awscloud.EnvDatabaseSecurityGroup: "DatabaseSecurityGroup",
-			awscloud.EnvFilesystemSecurityGroup: "FilesystemSecurityGroup", boot.EnvSubnets: "Subnet", awscloud.EnvAccount: testAccount,
+			awscloud.EnvFilesystemSecurityGroup: "FilesystemSecurityGroup", stepboot.EnvSubnets: "Subnet", awscloud.EnvAccount: testAccount,
 		} {
 			if got := flatten(vars[k]); !strings.Contains(got, want) {
 				t.Errorf("%s: %s is %s, want %s's", step, k, got, want)

@@ -13,6 +13,7 @@ import (
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/awscloud"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/stepboot"
 )
 
 // StepFunctionTimeout bounds one invocation of a step function. Every Task
@@ -48,7 +49,7 @@ func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (ma
 	env := StepEnvironment(scope, props)
 	if cfg.PlatformDomain == "" {
 		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("berth:platformDomain"), jsii.String(
-			CtxPlatformDomain+" is not set: the step functions refuse to start without "+boot.EnvPlatformDomain+
+			CtxPlatformDomain+" is not set: the step functions refuse to start without "+stepboot.EnvPlatformDomain+
 				", so every workflow fails until it is set (e.g. -c "+CtxPlatformDomain+"=apps.example.com)"))
 	}
 	fns := map[string]*Function{}
@@ -85,11 +86,11 @@ func StepEnvironment(scope constructs.Construct, props *StepFunctionsProps) map[
 	cfg, d := props.Config, props.DataPlane
 	env := map[string]*string{
 		boot.EnvTableName:                     props.Table.TableName(),
-		boot.EnvExecutionRoleARN:              d.TaskExecutionRole.RoleArn(),
-		boot.EnvVPC:                           d.VPC.VpcId(),
-		boot.EnvSubnets:                       awscdk.Fn_Join(jsii.String(","), d.TaskSubnets.SubnetIds),
-		boot.EnvCluster:                       d.Cluster.ClusterArn(),
-		boot.EnvLogRetentionDays:              jsii.String(strconv.Itoa(cfg.TenantLogRetentionDays)),
+		stepboot.EnvExecutionRoleARN:          d.TaskExecutionRole.RoleArn(),
+		stepboot.EnvVPC:                       d.VPC.VpcId(),
+		stepboot.EnvSubnets:                   awscdk.Fn_Join(jsii.String(","), d.TaskSubnets.SubnetIds),
+		stepboot.EnvCluster:                   d.Cluster.ClusterArn(),
+		stepboot.EnvLogRetentionDays:          jsii.String(strconv.Itoa(cfg.TenantLogRetentionDays)),
 		awscloud.EnvAccount:                   awscdk.Stack_Of(scope).Account(),
 		awscloud.EnvLoadBalancerSecurityGroup: d.LoadBalancerSecurityGroup.SecurityGroupId(),
 		awscloud.EnvListenerARN:               d.Listener.ListenerArn(),
@@ -98,7 +99,7 @@ func StepEnvironment(scope constructs.Construct, props *StepFunctionsProps) map[
 		awscloud.EnvFilesystemSecurityGroup:   d.FilesystemSecurityGroup.SecurityGroupId(),
 	}
 	if cfg.PlatformDomain != "" {
-		env[boot.EnvPlatformDomain] = jsii.String(cfg.PlatformDomain)
+		env[stepboot.EnvPlatformDomain] = jsii.String(cfg.PlatformDomain)
 	}
 	return env
 }

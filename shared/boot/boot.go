@@ -15,14 +15,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/authorizer"
+	"github.com/berth-dev/berth/shared/awsenv"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
 )
@@ -79,16 +78,8 @@ func NewAuthorizer(getenv func(string) string, log *slog.Logger) (*authorizer.Au
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", EnvTableName)
 	}
-	tbl := &store.Table{Client: dynamoDB(getenv), Name: table}
+	tbl := &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}
 	return &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: tbl, Now: time.Now}, Touch: tbl, Log: log}, nil
-}
-
-func dynamoDB(getenv func(string) string) *dynamodb.Client {
-	return dynamodb.NewFromConfig(awsConfig(getenv), func(o *dynamodb.Options) {
-		if ep := getenv("AWS_ENDPOINT_URL_DYNAMODB"); ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-	})
 }
 
 // Ports are the adapters a route needs beyond the table, each built from
@@ -112,8 +103,8 @@ func Handler(route string, getenv func(string) string, log *slog.Logger, ports P
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", EnvTableName)
 	}
-	cfg := awsConfig(getenv)
-	db := dynamoDB(getenv)
+	cfg := awsenv.Config(getenv)
+	db := awsenv.DynamoDB(getenv)
 	var starter apps.WorkflowStarter = noWorkflows{}
 	if len(rt.Starts) > 0 {
 		if ports.Workflows == nil {
@@ -153,15 +144,4 @@ type noWorkflows struct{}
 
 func (noWorkflows) Start(_ context.Context, e apps.Execution) error {
 	return fmt.Errorf("start %s: this function starts no workflows", e.Workflow)
-}
-
-// awsConfig reads the region and credentials Lambda puts in the
-// environment. It avoids the SDK's config package, whose shared-profile,
-// SSO and STS support a Lambda never uses and which slows every cold start.
-func awsConfig(getenv func(string) string) aws.Config {
-	return aws.Config{
-		Region: getenv("AWS_REGION"),
-		Credentials: credentials.NewStaticCredentialsProvider(
-			getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")),
-	}
 }

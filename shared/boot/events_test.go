@@ -31,6 +31,7 @@ import (
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/stepboot"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 )
@@ -327,15 +328,19 @@ func TestStepEvents(t *testing.T) {
 	}
 	vars := map[string]string{
 		boot.EnvTableName: "berth-steps", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
-		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, boot.EnvPlatformDomain: "apps.example.com",
-		boot.EnvExecutionRoleARN: "arn:aws:iam::123456789012:role/berth-exec", boot.EnvVPC: "vpc-1",
-		boot.EnvSubnets: "subnet-a,subnet-b", boot.EnvCluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
+		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, stepboot.EnvPlatformDomain: "apps.example.com",
+		stepboot.EnvExecutionRoleARN: "arn:aws:iam::123456789012:role/berth-exec", stepboot.EnvVPC: "vpc-1",
+		stepboot.EnvSubnets: "subnet-a,subnet-b", stepboot.EnvCluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
 	}
 	box := sandbox.New(sandbox.Instant)
 	onSandbox := func(aws.Config, provision.Platform, func(string) string) (cloud.Cloud, error) { return box, nil }
 	for _, name := range provision.StepNames {
 		t.Run(name, func(t *testing.T) {
-			h, err := boot.StepHandler(name, env(vars), onSandbox)
+			port := onSandbox
+			if !provision.NeedsCloud(name) {
+				port = nil // as functions/<step>/main.go builds it
+			}
+			h, err := stepboot.Handler(name, env(vars), port)
 			if err != nil {
 				t.Fatal(err)
 			}

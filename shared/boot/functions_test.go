@@ -12,7 +12,8 @@ import (
 
 // TestEveryRouteHasAFunction: each route needs functions/<route>/main.go
 // calling boot.Lambda with its name, each workflow step a
-// functions/<step>/main.go calling boot.Step, and every function folder is
+// functions/<step>/main.go calling stepboot.Lambda (with the AWS cloud
+// adapter only when the step needs the cloud), and every function folder is
 // a route, a step or the authorizer.
 func TestEveryRouteHasAFunction(t *testing.T) {
 	names := map[string]bool{"authorizer": true}
@@ -23,8 +24,11 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 			t.Errorf("step %s has no function: %v", step, err)
 			continue
 		}
-		if !strings.Contains(string(src), "boot.Step(provision.") || !strings.Contains(string(src), "awscloud.FromEnv") {
-			t.Errorf("functions/%s/main.go does not serve its step on the AWS adapter", step)
+		if !strings.Contains(string(src), "stepboot.Lambda(provision.") {
+			t.Errorf("functions/%s/main.go does not serve its step", step)
+		}
+		if want, got := provision.NeedsCloud(step), strings.Contains(string(src), "awscloud.FromEnv"); want != got {
+			t.Errorf("functions/%s/main.go: needs the cloud %v, links the AWS adapter %v", step, want, got)
 		}
 	}
 	for _, r := range api.Routes {

@@ -18,6 +18,12 @@ const (
 // StepNames lists every step function.
 var StepNames = []string{StepBegin, StepCreate, StepCheck, StepCleanup, StepFinish}
 
+// NeedsCloud reports whether a step asks anything of the cloud; begin and
+// finish only read and write the records.
+func NeedsCloud(step string) bool {
+	return step == StepCreate || step == StepCheck || step == StepCleanup
+}
+
 // Handler is the step function's handler, for lambda.NewHandler.
 func (s *Steps) Handler(name string) (any, error) {
 	switch name {

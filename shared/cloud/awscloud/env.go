@@ -31,7 +31,7 @@ var endpointEnv = map[string]string{
 }
 
 // FromEnv builds the adapter for a step function; it is the step
-// functions' boot.CloudPort.
+// functions' stepboot.CloudPort.
 func FromEnv(cfg aws.Config, p provision.Platform, getenv func(string) string) (cloud.Cloud, error) {
 	plat := Platform{
 		Region: p.Region, Account: getenv(EnvAccount), Cluster: p.Cluster, VPC: p.VPC, Subnets: p.Subnets,

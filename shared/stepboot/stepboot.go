@@ -1,4 +1,8 @@
-package boot
+// Package stepboot wires the workflows' step functions: it reads the
+// platform from the environment, builds the table and cloud adapters once
+// per cold start and hands one step to the Lambda runtime. It is apart
+// from boot so that step binaries do not link the API.
+package stepboot
 
 import (
 	"fmt"
@@ -12,13 +16,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/berth-dev/berth/shared/awsenv"
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/store"
 )
 
-// Platform variables the CDK stack sets on the step functions.
+// Variables the CDK stack sets on the step functions.
 const (
+	// EnvTableName is the table, as for the API functions.
+	EnvTableName        = "BERTH_TABLE_NAME"
 	EnvPlatformDomain   = "BERTH_PLATFORM_DOMAIN"
 	EnvExecutionRoleARN = "BERTH_TASK_EXECUTION_ROLE_ARN"
 	EnvVPC              = "BERTH_VPC_ID"
@@ -31,10 +38,11 @@ const (
 // Lambda's AWS configuration, the platform and its environment.
 type CloudPort func(cfg aws.Config, p provision.Platform, getenv func(string) string) (cloud.Cloud, error)
 
-// Step serves one workflow step in the Lambda runtime.
-func Step(name string, newCloud CloudPort) {
+// Lambda serves one workflow step in the Lambda runtime. newCloud is nil
+// for the steps that ask nothing of the cloud, so they do not link its clients.
+func Lambda(name string, newCloud CloudPort) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := StepHandler(name, os.Getenv, newCloud)
+	h, err := Handler(name, os.Getenv, newCloud)
 	if err != nil {
 		log.Error("cannot start", slog.String("step", name), slog.String("error", err.Error()))
 		os.Exit(1)
@@ -42,22 +50,26 @@ func Step(name string, newCloud CloudPort) {
 	lambda.Start(h)
 }
 
-// StepHandler builds a step's handler from configuration read through getenv.
-func StepHandler(name string, getenv func(string) string, newCloud CloudPort) (any, error) {
+// Handler builds a step's handler from configuration read through getenv.
+func Handler(name string, getenv func(string) string, newCloud CloudPort) (any, error) {
 	table := getenv(EnvTableName)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", EnvTableName)
 	}
+	var c cloud.Cloud
 	p, err := PlatformFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg := awsConfig(getenv)
-	c, err := newCloud(cfg, p, getenv)
-	if err != nil {
-		return nil, err
+	if provision.NeedsCloud(name) && newCloud == nil {
+		return nil, fmt.Errorf("step %s needs the cloud, but its function was built without a cloud adapter", name)
 	}
-	steps := &provision.Steps{Store: &store.Table{Client: dynamoDB(getenv), Name: table}, Cloud: c, Platform: p, Now: time.Now}
+	if newCloud != nil {
+		if c, err = newCloud(awsenv.Config(getenv), p, getenv); err != nil {
+			return nil, err
+		}
+	}
+	steps := &provision.Steps{Store: &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}, Cloud: c, Platform: p, Now: time.Now}
 	return steps.Handler(name)
 }
 

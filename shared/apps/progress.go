@@ -98,7 +98,10 @@ type Change struct {
 	Reason *string
 	// Deployment appends an entry to the application's deploymentInformation.
 	Deployment *Deployment
-	Now        time.Time
+	// IfStatus, when set, makes the change conditional on the record's
+	// status too, so a workflow never overwrites a status another set.
+	IfStatus Status
+	Now      time.Time
 }
 
 // Output keys kept on application and environment records.

@@ -55,8 +55,9 @@ type WorkflowsConfig struct {
 	Now func() time.Time
 	// Log receives the local Step Functions server's log.
 	Log io.Writer
-	// NoWaits makes every Wait state of every definition last 0 s, for
-	// tests on the Instant sandbox, where nothing takes time.
+	// NoWaits makes every Wait state of every definition last 0 s, and
+	// Begin's retries 0.2 s, for tests on the Instant sandbox, where
+	// nothing takes time.
 	NoWaits bool
 }
 
@@ -104,6 +105,8 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 				_ = w.Close()
 				return nil, err
 			}
+			// Begin retries while another run must finish first; 0.2 s stands for AWS's seconds.
+			sm.RetryIntervalOverrides = map[string]int{"Begin": 200}
 		}
 		machines[string(wf)] = sm
 	}

@@ -391,3 +391,53 @@ func TestStaleWorkflowsCannotWrite(t *testing.T) {
 		t.Fatalf("the record changed: %v → %v", before["status"], after["status"])
 	}
 }
+
+// TestDeleteDuringProvisioning: a DELETE while the application is still
+// being provisioned stops provisioning (it compensates), teardown waits for
+// that, and nothing is left.
+func TestDeleteDuringProvisioning(t *testing.T) {
+	w := startTwin(t, sandbox.Fast, false)
+	w.call(http.MethodPost, "/applications", appBody(t, "hasty"))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, app := w.call(http.MethodGet, "/applications/hasty", nil)
+		steps, _ := get(app, "progress.steps").([]any)
+		if len(steps) > 0 && get(steps[0].(map[string]any), "state") == "RUNNING" {
+			break // the database is being created
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("provisioning never started: %v", app["progress"])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _ := w.call(http.MethodDelete, "/applications/hasty", nil); code != http.StatusAccepted {
+		t.Fatalf("delete: %d", code)
+	}
+	w.waitFor("/applications/hasty", "GONE")
+	if left := w.leftovers(); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+	if calls := strings.Join(w.stack.Local.Sandbox.Calls(), " "); strings.Contains(calls, "CreateService") {
+		t.Errorf("provisioning went on to create the service after the DELETE: %s", calls)
+	}
+}
+
+// TestEnvironmentOfAFailingApplicationFails: an environment created while
+// its application is CREATING waits for it; when the application fails,
+// the environment ends FAILED with the reason, not CREATING for ever.
+func TestEnvironmentOfAFailingApplicationFails(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	w.stack.Local.Sandbox.Fault("Check:database", errors.New("InsufficientDBInstanceCapacity: injected"))
+	w.call(http.MethodPost, "/applications", appBody(t, "shaky"))
+	if code, body := w.call(http.MethodPost, "/applications/shaky/environments", map[string]any{"envName": "staging", "cloneConfigurationFrom": "production"}); code != http.StatusCreated {
+		t.Fatalf("create staging while the application is CREATING: %d %v", code, body)
+	}
+	w.waitFor("/applications/shaky", "FAILED")
+	env := w.waitFor("/applications/shaky/environments/staging", "FAILED", "ACTIVE")
+	if env["status"] != "FAILED" || !strings.Contains(fmt.Sprint(env["statusReason"]), "Berth.ApplicationFailed") {
+		t.Fatalf("staging %v: %v", env["status"], env["statusReason"])
+	}
+	if get(env, "progress.state") != "FAILED" {
+		t.Errorf("staging progress %v", env["progress"])
+	}
+}

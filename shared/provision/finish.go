@@ -204,7 +204,10 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 		return struct{}{}, cloudError("remove records", s.Store.RemoveRecords(ctx, targets[0]))
 	case OutcomeActive:
 		for _, t := range targets {
-			c := apps.Change{Status: apps.StatusActive, Operation: &apps.StepProgress{State: apps.StepSucceeded, FinishedAt: now}, Now: now}
+			c := apps.Change{Status: apps.StatusActive, IfStatus: apps.StatusCreating, Operation: &apps.StepProgress{State: apps.StepSucceeded, FinishedAt: now}, Now: now}
+			if status(r, t) == apps.StatusDeleting {
+				c.Status, c.IfStatus = "", "" // a DELETE came in: leave its status
+			}
 			if err := s.Store.Apply(ctx, t, c); err != nil {
 				return struct{}{}, cloudError("finish", err)
 			}
@@ -220,10 +223,25 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 		}
 		for _, t := range targets {
 			c := apps.Change{Status: apps.StatusFailed, Reason: &why, Operation: &apps.StepProgress{State: apps.StepFailed, FinishedAt: now}, Now: now}
+			p := progressOf(r, t)
+			ours := p != nil && p.Execution == in.ExecutionName
+			if !in.teardown() && status(r, t) == apps.StatusDeleting {
+				// Cancelled by a DELETE: teardown owns the status, and its
+				// progress once it has begun.
+				if !ours {
+					continue
+				}
+				c.Status, c.Reason = "", nil
+			}
+			if !ours {
+				// It failed before Begin wrote its plan: record the operation whole.
+				c.Operation = nil
+				c.Progress = &apps.Progress{Operation: in.Workflow, Execution: in.ExecutionName, State: apps.StepFailed, StartedAt: now, FinishedAt: now}
+			}
 			if err := s.Store.Apply(ctx, t, c); err != nil {
 				return struct{}{}, cloudError("finish", err)
 			}
-			if err := s.failRunningSteps(ctx, r, t, why, now); err != nil {
+			if err := s.failRunningSteps(ctx, in, r, t, why, now); err != nil {
 				return struct{}{}, err
 			}
 		}
@@ -234,14 +252,9 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 
 // failRunningSteps marks the steps that had not finished as FAILED, the
 // first of them with the reason.
-func (s *Steps) failRunningSteps(ctx context.Context, r records, t apps.Target, why string, now time.Time) error {
-	var p *apps.Progress
-	if t.Environment == "" {
-		p = r.app.Progress
-	} else if e, ok := r.env(t.Environment); ok {
-		p = e.Progress
-	}
-	if p == nil {
+func (s *Steps) failRunningSteps(ctx context.Context, in Input, r records, t apps.Target, why string, now time.Time) error {
+	p := progressOf(r, t)
+	if p == nil || p.Execution != in.ExecutionName {
 		return nil
 	}
 	detail := why

@@ -116,6 +116,10 @@ const (
 	ErrApplicationNotReady = "Berth.ApplicationNotReady"
 	ErrApplicationFailed   = "Berth.ApplicationFailed"
 	ErrInvalid             = "Berth.Invalid"
+	// ErrCancelled: a DELETE arrived while provisioning ran; it stops, compensates, and teardown takes over.
+	ErrCancelled = "Berth.Cancelled"
+	// ErrProvisioningRunning: teardown waits (by retrying) until a provisioning run has stopped.
+	ErrProvisioningRunning = "Berth.ProvisioningRunning"
 	ErrCloud               = "Berth.CloudError"
 )
 

@@ -27,6 +27,17 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 	if len(targets) == 0 {
 		return struct{}{}, fail(ErrStale, "the records of %s were replaced or removed", in.ExecutionName)
 	}
+	if in.teardown() {
+		// A provisioning run still going would create what teardown has
+		// already looked for; it sees DELETING at its next step, stops and
+		// compensates, and then teardown goes on.
+		for _, t := range targets {
+			if p := progressOf(r, t); p != nil && p.State == apps.StepRunning &&
+				(p.Operation == apps.ProvisionApplication || p.Operation == apps.ProvisionEnvironment) {
+				return struct{}{}, fail(ErrProvisioningRunning, "%s is still running; teardown waits for it to stop", p.Execution)
+			}
+		}
+	}
 	if in.Workflow == apps.ProvisionEnvironment {
 		switch r.app.Status {
 		case apps.StatusCreating:
@@ -34,6 +45,9 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 		case apps.StatusFailed, apps.StatusDeleting:
 			return struct{}{}, fail(ErrApplicationFailed, "application %q is %s", r.app.Name, r.app.Status)
 		}
+	}
+	if !in.teardown() && status(r, targets[0]) != apps.StatusCreating {
+		return struct{}{}, fail(ErrCancelled, "%s is %s, not CREATING: nothing to provision", describeTarget(targets[0]), status(r, targets[0]))
 	}
 	now := s.now()
 	for _, t := range targets {
@@ -47,8 +61,13 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 		}
 		empty := ""
 		c := apps.Change{Progress: &p, Reason: &empty, Now: now}
-		if in.Workflow == apps.TeardownApplication && t.Environment != "" {
+		switch {
+		case in.Workflow == apps.TeardownApplication && t.Environment != "":
 			c.Status = apps.StatusDeleting // the application's environments go with it
+		case in.teardown():
+			c.IfStatus = apps.StatusDeleting
+		default:
+			c.IfStatus = apps.StatusCreating // a DELETE since the check above wins
 		}
 		if err := s.Store.Apply(ctx, t, c); err != nil {
 			return struct{}{}, cloudError("begin", err)
@@ -129,7 +148,39 @@ func (s *Steps) owned(ctx context.Context, in Input) (records, []apps.Target, er
 	if len(targets) == 0 {
 		return records{}, nil, fail(ErrStale, "the records of %s were replaced or removed", in.ExecutionName)
 	}
+	if status(r, targets[0]) == apps.StatusDeleting && !in.teardown() {
+		return records{}, nil, fail(ErrCancelled, "a DELETE arrived while provisioning ran; teardown takes over")
+	}
 	return r, targets, nil
+}
+
+func describeTarget(t apps.Target) string {
+	if t.Environment != "" {
+		return "environment " + t.Environment
+	}
+	return "application " + t.Application
+}
+
+func (in Input) teardown() bool {
+	return in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment
+}
+
+// status is the target record's status as loaded.
+func status(r records, t apps.Target) apps.Status {
+	if t.Environment == "" {
+		return r.app.Status
+	}
+	e, _ := r.env(t.Environment)
+	return e.Status
+}
+
+// progressOf is the target record's progress as loaded.
+func progressOf(r records, t apps.Target) *apps.Progress {
+	if t.Environment == "" {
+		return r.app.Progress
+	}
+	e, _ := r.env(t.Environment)
+	return e.Progress
 }
 
 // stepTargets are the records whose progress shows group's step.

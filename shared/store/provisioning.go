@@ -229,7 +229,10 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 		now = time.Now().UTC()
 	}
 	u.set = append(u.set, "updatedAt = "+u.value(now), "version = version + "+u.value(1))
-	uid := u.value(target.UID)
+	condition := "uid = " + u.value(target.UID)
+	if c.IfStatus != "" {
+		condition += " AND " + u.name("status") + " = " + u.value(string(c.IfStatus))
+	}
 	if u.err != nil {
 		return fmt.Errorf("apply change: %w", u.err)
 	}
@@ -237,13 +240,13 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 		TableName:                 aws.String(t.Name),
 		Key:                       targetKey(target),
 		UpdateExpression:          aws.String(u.expression()),
-		ConditionExpression:       aws.String("uid = " + uid),
+		ConditionExpression:       aws.String(condition),
 		ExpressionAttributeNames:  u.names,
 		ExpressionAttributeValues: u.values,
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return apps.Conflict("%s is not the record this workflow runs for (uid %s)", describe(target), target.UID)
+		return apps.Conflict("%s is not the record this workflow runs for (uid %s), or its status is not %s", describe(target), target.UID, c.IfStatus)
 	}
 	if err != nil {
 		return fmt.Errorf("update %s: %w", describe(target), err)

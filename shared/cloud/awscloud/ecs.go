@@ -43,10 +43,13 @@ func (c *Cloud) RegisterTaskDefinition(ctx context.Context, spec cloud.TaskSpec)
 	return taskDefinitionResource(spec.Family, out.TaskDefinition), nil
 }
 
+// taskDefinitionResource names a revision family:revision, as the sandbox
+// does: records key resources by kind and name, so each registration keeps
+// its own entry and teardown deregisters every one.
 func taskDefinitionResource(family string, td *types.TaskDefinition) cloud.Resource {
 	arn := aws.ToString(td.TaskDefinitionArn)
 	r := cloud.Resource{
-		Ref:     cloud.Ref{Kind: cloud.KindTaskDefinition, Name: family, ID: arn},
+		Ref:     cloud.Ref{Kind: cloud.KindTaskDefinition, Name: family + ":" + strconv.Itoa(int(td.Revision)), ID: arn},
 		State:   cloud.StateAvailable,
 		Outputs: map[string]string{cloud.OutARN: arn, cloud.OutRevision: strconv.Itoa(int(td.Revision))},
 	}

@@ -36,7 +36,7 @@ func TestRegisterTaskDefinitionThroughTheCloud(t *testing.T) {
 		t.Errorf("log region %v", logs["awslogs-region"])
 	}
 	want := cloud.Resource{
-		Ref:   cloud.Ref{Kind: cloud.KindTaskDefinition, Name: spec.Family, ID: taskDefARN},
+		Ref:   cloud.Ref{Kind: cloud.KindTaskDefinition, Name: spec.Family + ":1", ID: taskDefARN},
 		State: cloud.StateAvailable, Outputs: map[string]string{cloud.OutARN: taskDefARN, cloud.OutRevision: "1"},
 	}
 	if !reflect.DeepEqual(r, want) {

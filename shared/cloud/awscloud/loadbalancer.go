@@ -176,6 +176,13 @@ func (c *Cloud) CreateListenerRule(ctx context.Context, spec cloud.ListenerRuleS
 	case spec.OriginHeader != nil:
 		arn, _, err := c.createRule(ctx, used, forwardPriority+1, forwardPriority, maxListenerPriority+1, hostCondition(spec.Host), denyActions(), tags)
 		if err != nil {
+			if forward == nil {
+				// The step records nothing when this fails, so compensation
+				// would never find the forward rule made above: remove it.
+				if _, derr := c.ELB.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: aws.String(forwardARN)}); derr != nil && code(derr) != "RuleNotFound" {
+					return cloud.Resource{}, errors.Join(err, fail(derr))
+				}
+			}
 			return cloud.Resource{}, err
 		}
 		r.ID += "," + arn

@@ -309,3 +309,22 @@ func TestListenerRuleCheckAndDelete(t *testing.T) {
 		t.Errorf("deleted %v", deletes)
 	}
 }
+
+// TestListenerRuleDenyFailureRemovesTheForwardRule: when the 403 rule of
+// an origin-protected host cannot be made, the forward rule made just
+// before is deleted, since the failed step records neither.
+func TestListenerRuleDenyFailureRemovesTheForwardRule(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("DescribeRules", ok(rulesXML()))
+	stub.on("CreateRule", createdRule(ruleARN), awsErr("TooManyRules", "too many rules"))
+	stub.on("DeleteRule", ok(`<DeleteRuleResponse><DeleteRuleResult/></DeleteRuleResponse>`))
+	spec := ruleSpec
+	spec.OriginHeader = &cloud.Header{Name: "X-Origin-Verify", Value: "s3cret"}
+	if _, err := c.CreateListenerRule(context.Background(), spec); !errors.Is(err, cloud.ErrQuota) {
+		t.Fatalf("error %v, want ErrQuota", err)
+	}
+	deletes := stub.all("DeleteRule")
+	if len(deletes) != 1 || deletes[0].Form.Get("RuleArn") != ruleARN {
+		t.Fatalf("deleted %v, want the forward rule %s", deletes, ruleARN)
+	}
+}

@@ -71,6 +71,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	dir      string
 	done     chan struct{}
+	drained  chan struct{}
 	waitErr  error
 	stderr   *tailBuffer
 }
@@ -113,11 +114,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &Server{region: cfg.Region, account: cfg.Account, cmd: cmd, dir: dir, done: make(chan struct{}), stderr: &tailBuffer{max: 16 << 10}}
-	var logw io.Writer = s.stderr
-	if cfg.Log != nil {
-		logw = io.MultiWriter(s.stderr, cfg.Log)
-	}
+	// stderr and the drained stdout are written from two goroutines; the
+	// tail buffer's lock serialises both into cfg.Log.
+	s := &Server{region: cfg.Region, account: cfg.Account, cmd: cmd, dir: dir, done: make(chan struct{}), drained: make(chan struct{}),
+		stderr: &tailBuffer{max: 16 << 10, copy: cfg.Log}}
+	logw := s.stderr
 	cmd.Stderr = logw
 	setProcAttrs(cmd)
 	if err := cmd.Start(); err != nil {
@@ -127,6 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	ready := make(chan string, 1)
 	go func() {
+		defer close(s.drained)
 		lines := bufio.NewScanner(stdout)
 		if lines.Scan() {
 			ready <- lines.Text()
@@ -176,7 +178,8 @@ func (s *Server) Client(optFns ...func(*sfn.Options)) *sfn.Client {
 	}, optFns...)
 }
 
-// Close stops the server and removes its configuration.
+// Close stops the server and removes its configuration. Once it returns,
+// nothing more is written to Config.Log.
 func (s *Server) Close() error {
 	select {
 	case <-s.done:
@@ -184,6 +187,7 @@ func (s *Server) Close() error {
 		killGroup(s.cmd)
 		<-s.done
 	}
+	<-s.drained
 	return os.RemoveAll(s.dir)
 }
 
@@ -250,16 +254,21 @@ func writeConfig(dir string, cfg Config) (string, error) {
 	return path, os.WriteFile(path, body, 0o600)
 }
 
-// tailBuffer keeps the last max bytes written, for error messages.
+// tailBuffer keeps the last max bytes written, for error messages, and
+// passes every write on to copy, if set.
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	max  int
+	copy io.Writer
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.copy != nil {
+		_, _ = t.copy.Write(p)
+	}
 	t.buf.Write(p)
 	if over := t.buf.Len() - t.max; over > 0 {
 		t.buf.Next(over)

@@ -47,10 +47,10 @@ func startTwin(t *testing.T, profile sandbox.Profile, noWaits bool) *twin {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		_ = stack.Close() // after Close, nothing more writes to sfnLog
 		if t.Failed() {
 			t.Logf("local Step Functions log:\n%s", sfnLog.String())
 		}
-		_ = stack.Close()
 	})
 	tok, id, secret := auth.NewSecret()
 	rec := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}

@@ -100,6 +100,13 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
+		// The store writes this event with the request's change when it
+		// can; audit writes it otherwise, or again with another outcome.
+		pending := &audit.Pending{Event: audit.Event{
+			Organisation: r.PathValue("organisation"), TokenID: p.TokenID, Action: rt.Name,
+			Target: r.URL.Path, Outcome: rt.Success, RequestID: requestID(r.Context()), Time: s.now(),
+		}}
+		r = r.WithContext(audit.WithPending(r.Context(), pending))
 		rec := &recorder{header: http.Header{}}
 		if key, ok := r.Header["Idempotency-Key"]; ok {
 			s.idempotent(rec, r, rt, p, key[0], h)
@@ -130,14 +137,17 @@ func afterResponse(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 }
 
+// audit writes the request's event with its outcome, unless the store
+// already wrote it, with that outcome, in the request's transaction.
 func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, status int) {
-	e := audit.Event{
-		Organisation: r.PathValue("organisation"), TokenID: p.TokenID, Action: rt.Name,
-		Target: r.URL.Path, Outcome: status, RequestID: requestID(r.Context()), Time: s.now(),
+	e := audit.PendingFrom(r.Context())
+	if e.Written && e.Event.Outcome == status {
+		return
 	}
+	e.Event.Outcome = status
 	ctx, cancel := afterResponse(r)
 	defer cancel()
-	if err := s.Audit.AppendAudit(ctx, e); err != nil {
+	if err := s.Audit.AppendAudit(ctx, e.Event); err != nil {
 		noteError(r.Context(), fmt.Errorf("audit event not written: %w", err))
 	}
 }

@@ -390,10 +390,26 @@ func TestReadEndpointsMakeOneDynamoDBCall(t *testing.T) {
 		"appName": "other", "composeDefinition": map[string]any{"containers": []any{map[string]any{
 			"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx"}}}},
 	}), http.StatusCreated)
-	// One conditional write for the records, and the audit event.
-	if ops := calls.list(); !slices.Equal(ops, []string{"TransactWriteItems", "PutItem"}) {
-		t.Fatalf("create application made %v, want TransactWriteItems then the audit PutItem", ops)
+	// One conditional write for the records, with the audit event in it.
+	if ops := calls.list(); !slices.Equal(ops, []string{"TransactWriteItems"}) {
+		t.Fatalf("create application made %v, want one TransactWriteItems", ops)
 	}
+	if got := auditOutcomes(t, org); !slices.Equal(got, []string{"create-application 201", "create-environment 201", "create-application 201"}) {
+		t.Fatalf("audit events %v", got)
+	}
+}
+
+// auditOutcomes lists an organisation's audit events, newest first, as
+// "action outcome".
+func auditOutcomes(t *testing.T, org string) []string {
+	t.Helper()
+	res := call(t, http.MethodGet, orgPath(org)+"/audit-events?limit=100", nil)
+	mustStatus(t, res, http.StatusOK)
+	var got []string
+	for _, e := range res.json(t)["auditEvents"].([]any) {
+		got = append(got, fmt.Sprintf("%s %v", obj(e)["action"], obj(e)["outcome"]))
+	}
+	return got
 }
 
 // TestFailedWorkflowStartLeavesNothing makes the workflow starter fail and
@@ -420,6 +436,11 @@ func TestFailedWorkflowStartLeavesNothing(t *testing.T) {
 	// The message of a 5xx carries no internals.
 	if msg := res.json(t)["message"].(string); strings.Contains(msg, "step functions") {
 		t.Fatalf("message leaks the cause: %q", msg)
+	}
+
+	// The events written with the records were rewritten with the outcome.
+	if got := auditOutcomes(t, org); !slices.Equal(got, []string{"create-environment 503", "create-application 503", "create-application 201"}) {
+		t.Fatalf("audit events %v", got)
 	}
 
 	stack.Workflows.Fail = nil

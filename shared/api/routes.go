@@ -36,6 +36,9 @@ type Route struct {
 	Secret bool
 	// UsageKeys routes issue or withdraw tokens' API Gateway usage plan keys.
 	UsageKeys bool
+	// Success is the status a mutating route answers when it succeeds: the
+	// outcome its audit event carries when written with the change itself.
+	Success int
 	handler   func(*Server, http.ResponseWriter, *http.Request)
 }
 
@@ -43,17 +46,17 @@ const orgPath = "/api/v3/organizations/{organisation}"
 
 // Routes is every endpoint of the API.
 var Routes = []Route{
-	{Name: "create-application", Method: http.MethodPost, Pattern: orgPath + "/applications", Starts: []apps.Workflow{apps.ProvisionApplication}, handler: (*Server).createApplication},
+	{Name: "create-application", Method: http.MethodPost, Pattern: orgPath + "/applications", Starts: []apps.Workflow{apps.ProvisionApplication}, Success: http.StatusCreated, handler: (*Server).createApplication},
 	{Name: "list-applications", Method: http.MethodGet, Pattern: orgPath + "/applications", handler: (*Server).listApplications},
 	{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication},
-	{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, handler: (*Server).deleteApplication},
-	{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, handler: (*Server).createEnvironment},
+	{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication},
+	{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment},
 	{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments},
 	{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment},
-	{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, handler: (*Server).deleteEnvironment},
-	{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, handler: (*Server).createToken},
+	{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment},
+	{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken},
 	{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens},
-	{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, handler: (*Server).revokeToken},
+	{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken},
 	{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents},
 }
 

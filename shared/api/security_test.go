@@ -423,6 +423,39 @@ func TestKeysBelongToTheirToken(t *testing.T) {
 	}
 }
 
+// TestConcurrentRevokesOneWins: the revoke is a conditional write, so of
+// revokes racing on one token exactly one answers 204, the others 404, and
+// the audit log says so.
+func TestConcurrentRevokesOneWins(t *testing.T) {
+	org := uniqueOrg(t)
+	res := call(t, http.MethodPost, orgPath(org)+"/tokens", map[string]any{"role": "read"})
+	mustStatus(t, res, http.StatusCreated)
+	id := res.json(t)["tokenId"].(string)
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- call(t, http.MethodDelete, orgPath(org)+"/tokens/"+id, nil).Status
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[http.StatusNoContent] != 1 || count[http.StatusNotFound] != n-1 {
+		t.Fatalf("statuses %v, want one 204 and %d 404s", count, n-1)
+	}
+	events := auditOutcomes(t, org)
+	if slices.Index(events, "revoke-token 204") < 0 || len(events) != n+1 {
+		t.Fatalf("audit events %v, want the create and %d revokes, one of them 204", events, n)
+	}
+}
+
 // TestTokensAcrossOrganisations: a caller sees and revokes only within
 // the organisations it may act on.
 func TestTokensAcrossOrganisations(t *testing.T) {

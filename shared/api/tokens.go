@@ -136,7 +136,11 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, &apps.Error{Kind: apps.ErrUnavailable, Message: "the token could not be revoked; it still works; retry the request", Cause: err})
 		return
 	}
-	if err := s.Tokens.RevokeToken(r.Context(), tok); err != nil {
+	err = s.Tokens.RevokeToken(r.Context(), tok)
+	if errors.Is(err, auth.ErrNoToken) { // a concurrent revoke won
+		err = apps.NotFound("token %q does not exist", id)
+	}
+	if err != nil {
 		fail(w, r, err)
 		return
 	}

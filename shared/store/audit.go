@@ -36,14 +36,10 @@ type auditItem struct {
 	TTL          int64     `dynamodbav:"ttl"`
 }
 
-// AppendAudit stores one event.
+// AppendAudit stores one event. Its key is its time and request id, so
+// writing an event again replaces it.
 func (t *Table) AppendAudit(ctx context.Context, e audit.Event) error {
-	id := e.Time.UTC().Format(auditTimeLayout) + "#" + e.RequestID
-	av, err := attributevalue.MarshalMap(auditItem{
-		PK: orgKey(e.Organisation), SK: auditPrefix + id, Kind: "audit", Organisation: e.Organisation,
-		TokenID: e.TokenID, Action: e.Action, Target: e.Target, Outcome: e.Outcome, RequestID: e.RequestID,
-		Time: e.Time.UTC(), TTL: e.Time.Add(audit.Retention).Unix(),
-	})
+	av, err := auditAttributes(e)
 	if err != nil {
 		return err
 	}
@@ -51,6 +47,30 @@ func (t *Table) AppendAudit(ctx context.Context, e audit.Event) error {
 		return fmt.Errorf("append audit event: %w", err)
 	}
 	return nil
+}
+
+func auditAttributes(e audit.Event) (map[string]types.AttributeValue, error) {
+	id := e.Time.UTC().Format(auditTimeLayout) + "#" + e.RequestID
+	return attributevalue.MarshalMap(auditItem{
+		PK: orgKey(e.Organisation), SK: auditPrefix + id, Kind: "audit", Organisation: e.Organisation,
+		TokenID: e.TokenID, Action: e.Action, Target: e.Target, Outcome: e.Outcome, RequestID: e.RequestID,
+		Time: e.Time.UTC(), TTL: e.Time.Add(audit.Retention).Unix(),
+	})
+}
+
+// withPendingAudit adds the request's pending audit event, if any, to a
+// write transaction; settled marks it written once the transaction is.
+func (t *Table) withPendingAudit(ctx context.Context, items []types.TransactWriteItem) ([]types.TransactWriteItem, func(), error) {
+	p := audit.PendingFrom(ctx)
+	if p == nil || p.Written {
+		return items, func() {}, nil
+	}
+	av, err := auditAttributes(p.Event)
+	if err != nil {
+		return nil, nil, err
+	}
+	items = append(items[:len(items):len(items)], types.TransactWriteItem{Put: &types.Put{TableName: aws.String(t.Name), Item: av}})
+	return items, func() { p.Written = true }, nil
 }
 
 // ListAudit reads a page of events, newest first, with one Query.

@@ -100,12 +100,22 @@ func num(n int64) types.AttributeValue {
 const maxTransactAttempts = 6
 
 // transact runs a write transaction, retrying pure transaction conflicts.
-// It returns the cancellation reasons when a condition failed.
+// It returns the cancellation reasons when a condition failed. The
+// request's pending audit event, if any, goes last in the transaction.
 func (t *Table) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) ([]types.CancellationReason, error) {
+	items, settled, err := t.withPendingAudit(ctx, in.TransactItems)
+	if err != nil {
+		return nil, err
+	}
+	in.TransactItems = items
 	for attempt := 1; ; attempt++ {
 		_, err := t.Client.TransactWriteItems(ctx, in)
+		if err == nil {
+			settled()
+			return nil, nil
+		}
 		var cancelled *types.TransactionCanceledException
-		if err == nil || !errors.As(err, &cancelled) {
+		if !errors.As(err, &cancelled) {
 			return nil, err
 		}
 		if !onlyConflicts(cancelled.CancellationReasons) {

@@ -203,12 +203,21 @@ func (t *Table) fillLastUsed(ctx context.Context, toks []auth.Token) error {
 // RevokeToken deletes a token with its memberships. The caller checks
 // that it may: the token reaches org, and no organisation beyond the
 // caller's.
+// The delete is conditional on the token existing, so that of two
+// concurrent revokes one succeeds and the other finds none
+// (auth.ErrNoToken).
 func (t *Table) RevokeToken(ctx context.Context, tok auth.Token) error {
-	writes := []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(tokenPK(tok.ID), tokenSK)}}}
+	writes := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName: aws.String(t.Name), Key: key(tokenPK(tok.ID), tokenSK), ConditionExpression: aws.String("attribute_exists(pk)"),
+	}}}
 	for _, o := range tok.Organisations {
 		writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(t.Name), Key: key(orgKey(o), tokenPrefix+tok.ID)}})
 	}
-	if _, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+	reasons, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if conditionFailed(reasons, 0) {
+		return auth.ErrNoToken
+	}
+	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", tok.ID, err)
 	}
 	return nil

@@ -39,7 +39,7 @@ type Route struct {
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
-	handler   func(*Server, http.ResponseWriter, *http.Request)
+	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
 const orgPath = "/api/v3/organizations/{organisation}"

@@ -40,5 +40,5 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 	case !SecretMatches(secret, t.SecretHash), t.Expired(a.Now()), !t.Role.Valid():
 		return Principal{}, ErrUnauthenticated
 	}
-	return Principal{TokenID: t.ID, Organisations: t.Organisations, Role: t.Role, ExpiresAt: t.ExpiresAt}, nil
+	return Principal{TokenID: t.ID, Organisations: t.Organisations, Role: t.Role, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}, nil
 }

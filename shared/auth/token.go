@@ -81,6 +81,19 @@ type Principal struct {
 	// ExpiresAt is when the token expires; nil if never. Tokens it creates
 	// expire no later.
 	ExpiresAt *time.Time
+	// LastUsedAt is the token's last-used time as stored when it was read.
+	LastUsedAt *time.Time
+}
+
+// TouchEvery is how fresh a token's last-used time is kept: it is
+// recorded at most once per period, so busy tokens do not cost a write
+// per request.
+const TouchEvery = time.Minute
+
+// TouchDue reports whether the last-used time is older than TouchEvery at
+// now, so that recording it is worth a write.
+func (p Principal) TouchDue(now time.Time) bool {
+	return p.LastUsedAt == nil || !now.Before(p.LastUsedAt.Add(TouchEvery))
 }
 
 // Member reports whether the principal may act on org.

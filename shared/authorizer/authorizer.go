@@ -61,9 +61,11 @@ func (a *Authorizer) Authorize(ctx context.Context, req events.APIGatewayCustomA
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
-	if err := a.Touch.TouchToken(ctx, p.TokenID, a.Auth.Now()); err != nil {
-		// Last-used times are advisory; a failed update must not lock clients out.
-		a.Log.WarnContext(ctx, "token last-used time not recorded", slog.String("tokenId", p.TokenID), slog.String("error", err.Error()))
+	if now := a.Auth.Now(); p.TouchDue(now) {
+		if err := a.Touch.TouchToken(ctx, p.TokenID, now); err != nil {
+			// Last-used times are advisory; a failed update must not lock clients out.
+			a.Log.WarnContext(ctx, "token last-used time not recorded", slog.String("tokenId", p.TokenID), slog.String("error", err.Error()))
+		}
 	}
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: p.TokenID,

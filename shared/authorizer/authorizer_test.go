@@ -1,9 +1,14 @@
 package authorizer
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/berth-dev/berth/shared/auth"
 )
@@ -37,3 +42,49 @@ func TestStageWildcard(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+type oneToken struct{ tok auth.Token }
+
+func (o oneToken) GetToken(_ context.Context, id string) (auth.Token, error) {
+	if id != o.tok.ID {
+		return auth.Token{}, auth.ErrNoToken
+	}
+	return o.tok, nil
+}
+
+type touches struct{ n int }
+
+func (c *touches) TouchToken(context.Context, string, time.Time) error { c.n++; return nil }
+
+// TestTouchOnlyWhenDue: the authorizer records a token's use only when the
+// stored time is older than auth.TouchEvery, so a busy token costs one
+// read per authorisation, not a read and a write.
+func TestTouchOnlyWhenDue(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	token, id, secret := auth.NewSecret()
+	for name, c := range map[string]struct {
+		lastUsed *time.Time
+		touched  int
+	}{
+		"never used":           {nil, 1},
+		"used 10 s ago":        {ptr(now.Add(-10 * time.Second)), 0},
+		"used exactly 1 m ago": {ptr(now.Add(-auth.TouchEvery)), 1},
+		"used 2 m ago":         {ptr(now.Add(-2 * time.Minute)), 1},
+	} {
+		tok := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme"}, Role: auth.RoleRead, LastUsedAt: c.lastUsed}
+		count := &touches{}
+		a := &Authorizer{Auth: &auth.Authenticator{Tokens: oneToken{tok}, Now: func() time.Time { return now }}, Touch: count,
+			Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		res, err := a.Authorize(context.Background(), events.APIGatewayCustomAuthorizerRequest{
+			AuthorizationToken: "Bearer " + token, MethodArn: "arn:aws:execute-api:eu-west-1:123456789012:abc/v3/GET/x",
+		})
+		if err != nil || res.PrincipalID != id {
+			t.Fatalf("%s: %+v, %v", name, res, err)
+		}
+		if count.n != c.touched {
+			t.Errorf("%s: %d touches, want %d", name, count.n, c.touched)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

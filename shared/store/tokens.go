@@ -27,9 +27,8 @@ import (
 // id alone; that is the one key the organisation does not lead. Each
 // organisation lists its tokens through membership items.
 const (
-	tokenSK          = "TOKEN"
-	tokenPrefix      = "TOKEN#"
-	touchGranularity = time.Minute
+	tokenSK     = "TOKEN"
+	tokenPrefix = "TOKEN#"
 )
 
 func tokenPK(id string) string { return "TOKEN#" + id }
@@ -114,7 +113,7 @@ func (t *Table) TouchToken(ctx context.Context, id string, now time.Time) error 
 		UpdateExpression:    aws.String("SET lastUsedAt = :now, lastUsedUnix = :unix"),
 		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedUnix) OR lastUsedUnix < :before)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": ts, ":unix": num(now.Unix()), ":before": num(now.Add(-touchGranularity).Unix()),
+			":now": ts, ":unix": num(now.Unix()), ":before": num(now.Add(-auth.TouchEvery).Unix()),
 		},
 	})
 	var failed *types.ConditionalCheckFailedException

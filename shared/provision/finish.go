@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,11 +200,15 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 		return struct{}{}, nil // the records are someone else's now
 	}
 	now := s.now()
+	// The application's record goes last: once a client reads its final
+	// status, its environments have theirs, and a create sent again on
+	// FAILED finds every record replaceable.
+	last := append(slices.Clone(targets[1:]), targets[0])
 	switch in.Outcome {
 	case OutcomeDeleted:
 		return struct{}{}, cloudError("remove records", s.Store.RemoveRecords(ctx, targets[0]))
 	case OutcomeActive:
-		for _, t := range targets {
+		for _, t := range last {
 			c := apps.Change{Status: apps.StatusActive, IfStatus: apps.StatusCreating, Operation: &apps.StepProgress{State: apps.StepSucceeded, FinishedAt: now}, Now: now}
 			if status(r, t) == apps.StatusDeleting {
 				c.Status, c.IfStatus = "", "" // a DELETE came in: leave its status
@@ -221,7 +226,7 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 		if in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment {
 			why = "teardown: " + why
 		}
-		for _, t := range targets {
+		for _, t := range last {
 			c := apps.Change{Status: apps.StatusFailed, Reason: &why, Operation: &apps.StepProgress{State: apps.StepFailed, FinishedAt: now}, Now: now}
 			p := progressOf(r, t)
 			ours := p != nil && p.Execution == in.ExecutionName

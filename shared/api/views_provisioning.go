@@ -64,6 +64,13 @@ type loadBalancerView struct {
 	URL             string `json:"url"`
 	TargetGroupARN  string `json:"targetGroupArn,omitempty"`
 	ListenerRuleARN string `json:"listenerRuleArn,omitempty"`
+	// OriginHeader is what a CDN in front must send, with originProtection.
+	OriginHeader *headerView `json:"originHeader,omitempty"`
+}
+
+type headerView struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 type securityGroupView struct {
@@ -98,6 +105,9 @@ func (v *environmentView) fillResources(e apps.Environment) {
 	}
 	if host := out[apps.OutHost]; host != "" {
 		v.LoadBalancer = &loadBalancerView{Host: host, URL: "https://" + host, TargetGroupARN: out[apps.OutTargetGroupARN], ListenerRuleARN: out[apps.OutListenerRuleARN]}
+		if secret := out[apps.OutOriginHeaderValue]; secret != "" {
+			v.LoadBalancer.OriginHeader = &headerView{Name: apps.OriginHeader, Value: secret}
+		}
 	}
 	if id := out[apps.OutSecurityGroupID]; id != "" {
 		v.SecurityGroup = &securityGroupView{SecurityGroupID: id}

@@ -104,6 +104,10 @@ type Change struct {
 	Now      time.Time
 }
 
+// OriginHeader is the header a CDN must send, with the environment's
+// OutOriginHeaderValue, when a container has originProtection.
+const OriginHeader = "X-Berth-Origin"
+
 // Output keys kept on application and environment records.
 const (
 	OutDatabaseIdentifier = "databaseIdentifier"
@@ -121,6 +125,9 @@ const (
 	OutHost              = "host"
 	OutTargetGroupARN    = "targetGroupArn"
 	OutListenerRuleARN   = "listenerRuleArn"
+	// OutOriginHeaderValue is the secret a CDN sends in the origin header
+	// when a container has originProtection; random, one per environment.
+	OutOriginHeaderValue = "originHeaderValue"
 	OutSecurityGroupID   = "securityGroupId"
 	OutSubnets           = "subnets" // comma-separated
 	OutVPC               = "vpcId"

@@ -385,6 +385,49 @@ func TestParallelTimingAndTransitions(t *testing.T) {
 	t.Logf("%d state transitions; last create at event %d, first check at %d; time to ready %s", transitions(events), lastCreate, firstCheck, events[len(events)-1].Timestamp.Sub(*events[0].Timestamp))
 }
 
+// TestOriginProtection: a container with originProtection gets a listener
+// rule that forwards only requests with the origin header, and the
+// environment shows the header a CDN must send: a random value per
+// environment, the same one the rule requires.
+func TestOriginProtection(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	values := map[string]bool{}
+	for _, name := range []string{"guarded", "guarded-too"} {
+		body := appBody(t, name)
+		get(body, "composeDefinition").(map[string]any)["containers"].([]any)[0].(map[string]any)["originProtection"] = true
+		if code, res := w.call(http.MethodPost, "/applications", body); code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, res)
+		}
+		w.waitFor("/applications/"+name, "ACTIVE")
+		_, env := w.call(http.MethodGet, "/applications/"+name+"/environments/production", nil)
+		host, _ := get(env, "loadBalancer.host").(string)
+		header, _ := get(env, "loadBalancer.originHeader").(map[string]any)
+		value, _ := header["value"].(string)
+		if header["name"] != apps.OriginHeader || len(value) != 32 || strings.Trim(value, "0123456789abcdef") != "" {
+			t.Fatalf("loadBalancer %v: want originHeader %s with 32 hex digits", env["loadBalancer"], apps.OriginHeader)
+		}
+		var rule *cloud.ListenerRuleSpec
+		for _, r := range w.stack.Local.Sandbox.Resources() {
+			if spec, ok := w.stack.Local.Sandbox.Spec(r.Kind, r.Name).(cloud.ListenerRuleSpec); ok && spec.Host == host {
+				rule = &spec
+			}
+		}
+		if rule == nil || rule.OriginHeader == nil || rule.OriginHeader.Name != apps.OriginHeader || rule.OriginHeader.Value != value {
+			t.Fatalf("the listener rule for %s requires %+v, want %s: %s", host, rule, apps.OriginHeader, value)
+		}
+		values[value] = true
+	}
+	if len(values) != 2 {
+		t.Fatal("two environments share an origin header value")
+	}
+	// Without originProtection there is no header, on the rule or shown.
+	w.call(http.MethodPost, "/applications", appBody(t, "open"))
+	w.waitFor("/applications/open", "ACTIVE")
+	if _, env := w.call(http.MethodGet, "/applications/open/environments/production", nil); get(env, "loadBalancer.host") == nil || get(env, "loadBalancer.originHeader") != nil {
+		t.Fatalf("an unprotected environment shows loadBalancer %v", env["loadBalancer"])
+	}
+}
+
 // TestStaleWorkflowsCannotWrite: a workflow of a record that was replaced
 // (another uid) gets ErrConflict and changes nothing.
 func TestStaleWorkflowsCannotWrite(t *testing.T) {

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -295,9 +296,6 @@ func entrance(d compose.Definition) (compose.Container, int, bool) {
 	return compose.Container{}, 0, false
 }
 
-// OriginHeader is the header a CDN must send when originProtection is on.
-const OriginHeader = "X-Berth-Origin"
-
 func (s *Steps) createNetwork(ctx context.Context, r records, env apps.Environment) error {
 	t := envTarget(env)
 	names := t.Names()
@@ -352,7 +350,16 @@ func (s *Steps) createNetwork(ctx context.Context, r records, env apps.Environme
 	if env.Outputs[apps.OutListenerRuleARN] == "" {
 		spec := cloud.ListenerRuleSpec{Name: names.Resource(), Host: names.Host(s.Platform.Domain), TargetGroupARN: tgARN, Tags: tags}
 		if c.OriginProtection != nil && *c.OriginProtection {
-			spec.OriginHeader = &cloud.Header{Name: OriginHeader, Value: originSecret(env.UID)}
+			// The secret is recorded before the rule is made, so a retried
+			// step makes the same rule.
+			secret := env.Outputs[apps.OutOriginHeaderValue]
+			if secret == "" {
+				secret = originSecret()
+				if err := s.Store.Apply(ctx, t, apps.Change{Outputs: map[string]string{apps.OutOriginHeaderValue: secret}, Now: s.now()}); err != nil {
+					return cloudError("record origin header", err)
+				}
+			}
+			spec.OriginHeader = &cloud.Header{Name: apps.OriginHeader, Value: secret}
 		}
 		res, err := s.Cloud.CreateListenerRule(ctx, spec)
 		if err != nil {
@@ -365,11 +372,12 @@ func (s *Steps) createNetwork(ctx context.Context, r records, env apps.Environme
 	return nil
 }
 
-// originSecret is the origin header's value: fixed per environment, so a
-// retried step writes the same rule.
-func originSecret(uid string) string {
-	sum := sha256.Sum256([]byte("berth-origin:" + uid))
-	return hex.EncodeToString(sum[:16])
+// originSecret is a new origin header value: 128 random bits, so that it
+// cannot be derived from anything else the API or AWS shows.
+func originSecret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
 }
 
 // token is a deterministic client token of at most 32 characters.

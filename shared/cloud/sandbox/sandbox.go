@@ -129,6 +129,20 @@ func (s *Sandbox) Resources() []cloud.Resource {
 	return out
 }
 
+// Spec is the spec a resource was created with (a cloud.ListenerRuleSpec
+// for a listener rule, and so on), so that tests can see what was asked
+// for; nil if there is no such resource.
+func (s *Sandbox) Spec(kind cloud.Kind, name string) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.resources {
+		if r.Kind == kind && r.Name == name {
+			return r.spec
+		}
+	}
+	return nil
+}
+
 // Calls lists the operations called so far, in order.
 func (s *Sandbox) Calls() []string {
 	s.mu.Lock()

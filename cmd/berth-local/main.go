@@ -54,7 +54,7 @@ func run(log *slog.Logger) error {
 
 	stack, err := localstack.Start(ctx, localstack.Config{
 		DataDir: os.Getenv("BERTH_DATA_DIR"), DynamoDBPort: ddbPort, Log: log, DynamoDBLog: ddbLog,
-		RunWorkflows: true, Sandbox: sandbox.New(profile), WorkflowLog: sfnLog,
+		RunWorkflows: true, Sandbox: sandbox.New(profile), WorkflowLog: sfnLog, CacheDecisions: true,
 	})
 	if err != nil {
 		return err

@@ -54,6 +54,10 @@ type Config struct {
 	// RateLimit is each token's rate in requests a second, with bursts of
 	// twice that; ratelimit.TokenRate, as in the CDK stack's usage plan, when zero.
 	RateLimit float64
+	// CacheDecisions keeps the authorizer's allow decisions for
+	// authorizer.CacheTTL, as API Gateway does: a revoked token then works
+	// for up to that long. Off, every request runs the authorizer.
+	CacheDecisions bool
 }
 
 // Stack is a running local Berth.
@@ -105,9 +109,14 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// The authorizer is its own Lambda in AWS, with its own client.
 	authTable := &store.Table{Client: ddb.Client(), Name: cfg.Table}
 	authz := &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: authTable, Now: time.Now}, Touch: authTable, Log: cfg.Log}
+	authenticate := api.ThroughAuthorizer(authz)
+	if cfg.CacheDecisions {
+		cache := &decisionCache{next: authenticate, ttl: authorizer.CacheTTL, now: time.Now, entries: map[string]decision{}}
+		authenticate = cache.authenticate
+	}
 	srv := &api.Server{
 		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
-		Authenticate: api.ThroughAuthorizer(authz), UsageKeys: usage.None{},
+		Authenticate: authenticate, UsageKeys: usage.None{},
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()

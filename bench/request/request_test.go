@@ -39,7 +39,7 @@ func event(tb testing.TB, route string) []byte {
 // response bytes, with the DynamoDB calls it makes.
 func BenchmarkRoute(b *testing.B) {
 	ctx := context.Background()
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		b.Run(rt.Name, func(b *testing.B) {
 			stub := seeded(b)
 			h, err := Handler(rt.Name, stub.Client(), quiet())
@@ -70,7 +70,7 @@ func BenchmarkRoute(b *testing.B) {
 // what Berth's layers cost.
 func BenchmarkPlain(b *testing.B) {
 	ctx := context.Background()
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		b.Run(rt.Name, func(b *testing.B) {
 			stub := seeded(b)
 			fn, ev := Plain(stub.Client()), event(b, rt.Name)
@@ -101,7 +101,7 @@ func TestMatchesBoot(t *testing.T) {
 	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_API_GATEWAY"} {
 		vars[k] = srv.URL
 	}
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		ev := event(t, rt.Name)
 		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort})
 		if err != nil {

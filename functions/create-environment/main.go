@@ -2,8 +2,9 @@
 package main
 
 import (
+	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 )
 
-func main() { boot.Lambda("create-environment", boot.Ports{Workflows: stepfunctions.New}) }
+func main() { boot.Lambda(api.CreateEnvironmentRoute, boot.Ports{Workflows: stepfunctions.New}) }

@@ -2,8 +2,9 @@
 package main
 
 import (
+	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apikeys"
 	"github.com/berth-dev/berth/shared/boot"
 )
 
-func main() { boot.Lambda("create-token", boot.Ports{UsageKeys: apikeys.New}) }
+func main() { boot.Lambda(api.CreateTokenRoute, boot.Ports{UsageKeys: apikeys.New}) }

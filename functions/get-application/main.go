@@ -1,6 +1,9 @@
 // Command get-application is the Lambda function behind one API route.
 package main
 
-import "github.com/berth-dev/berth/shared/boot"
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+)
 
-func main() { boot.Lambda("get-application", boot.Ports{}) }
+func main() { boot.Lambda(api.GetApplicationRoute, boot.Ports{}) }

@@ -1,6 +1,9 @@
 // Command get-environment is the Lambda function behind one API route.
 package main
 
-import "github.com/berth-dev/berth/shared/boot"
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+)
 
-func main() { boot.Lambda("get-environment", boot.Ports{}) }
+func main() { boot.Lambda(api.GetEnvironmentRoute, boot.Ports{}) }

@@ -1,6 +1,9 @@
 // Command list-audit-events is the Lambda function behind one API route.
 package main
 
-import "github.com/berth-dev/berth/shared/boot"
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+)
 
-func main() { boot.Lambda("list-audit-events", boot.Ports{}) }
+func main() { boot.Lambda(api.ListAuditEventsRoute, boot.Ports{}) }

@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	repoRoot = root
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		functionNames = append(functionNames, rt.Name)
 	}
 	functionNames = append(functionNames, berth.AuthorizerFunction)

@@ -190,7 +190,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 
 	// Each route that starts a workflow started one, through the real SDK.
 	var starts int
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		starts += min(len(rt.Starts), 1)
 	}
 	// The token functions found the stack's usage plan by name and added a key to it.
@@ -208,7 +208,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 // with more first (the environment before its application).
 func invocationOrder() []string {
 	phase := map[string]int{http.MethodPost: 0, http.MethodPut: 0, http.MethodPatch: 1, http.MethodGet: 1, http.MethodDelete: 2}
-	routes := slices.Clone(api.Routes)
+	routes := slices.Clone(api.Routes())
 	slices.SortStableFunc(routes, func(a, b api.Route) int {
 		if phase[a.Method] != phase[b.Method] {
 			return phase[a.Method] - phase[b.Method]

@@ -24,7 +24,7 @@ import (
 type StackProps struct {
 	awscdk.StackProps
 	Config Config
-	// Routes defaults to api.Routes; Workflows to apps.Workflows.
+	// Routes defaults to api.Routes(); Workflows to apps.Workflows.
 	Routes    []api.Route
 	Workflows []apps.Workflow
 }
@@ -66,7 +66,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	}
 	routes := props.Routes
 	if routes == nil {
-		routes = api.Routes
+		routes = api.Routes()
 	}
 	workflows := props.Workflows
 	if workflows == nil {

@@ -41,7 +41,7 @@ func assertionsTemplate(t *testing.T) assertions.Template {
 
 func TestResourceCounts(t *testing.T) {
 	tpl := assertionsTemplate(t)
-	routes, workflows, functions := len(api.Routes), len(apps.Workflows), len(functionNames)
+	routes, workflows, functions := len(api.Routes()), len(apps.Workflows), len(functionNames)
 	for typ, want := range map[string]int{
 		// Berth's functions, and CDK's provider that empties the VPC's
 		// default security group.
@@ -161,7 +161,7 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 		}
 	}
 	want := map[string]string{}
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		want[rt.Method+" "+rt.Pattern] = berth.FunctionLogicalID(rt.Name)
 	}
 	for k, w := range want {
@@ -205,8 +205,8 @@ func TestStageThrottlingAccessLogsAndTracing(t *testing.T) {
 			"ApiStages": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Stage": assertions.Match_AnyValue()})}),
 		})
 		methods := tpl.FindResources(jsii.String("AWS::ApiGateway::Method"), nil)
-		if len(*methods) != len(api.Routes) {
-			t.Errorf("%d methods, want %d", len(*methods), len(api.Routes))
+		if len(*methods) != len(api.Routes()) {
+			t.Errorf("%d methods, want %d", len(*methods), len(api.Routes()))
 		}
 		for id, m := range *methods {
 			props, _ := (*m)["Properties"].(map[string]any)
@@ -602,7 +602,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	}
 	read := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 	write := append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
-	for _, rt := range api.Routes {
+	for _, rt := range api.Routes() {
 		want := write
 		if rt.Method == http.MethodGet {
 			want = read

@@ -35,7 +35,7 @@ func fuzzServer(t testing.TB) (http.Handler, *appstest.Memory) {
 		Authenticate: func(*http.Request) (auth.Principal, error) { return admin, nil },
 	}
 	mux := http.NewServeMux()
-	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes...)
+	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes()...)
 	return mux, mem
 }
 

@@ -99,7 +99,7 @@ func guardServer(t *testing.T, rec *workflow.Recorder) (*Server, http.Handler, *
 		IdempotencyWait: 100 * time.Millisecond,
 	}
 	mux := http.NewServeMux()
-	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes...)
+	srv.Mount(mux, slog.New(slog.NewJSONHandler(io.Discard, nil)), Routes()...)
 	return srv, mux, keys, log
 }
 

@@ -44,29 +44,50 @@ type Route struct {
 
 const orgPath = "/api/v3/organizations/{organisation}"
 
-// Routes is every endpoint of the API.
-var Routes = []Route{
-	{Name: "create-application", Method: http.MethodPost, Pattern: orgPath + "/applications", Starts: []apps.Workflow{apps.ProvisionApplication}, Success: http.StatusCreated, handler: (*Server).createApplication},
-	{Name: "list-applications", Method: http.MethodGet, Pattern: orgPath + "/applications", handler: (*Server).listApplications},
-	{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication},
-	{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication},
-	{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment},
-	{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments},
-	{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment},
-	{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment},
-	{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken},
-	{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens},
-	{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken},
-	{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents},
+// The endpoints, one variable each, so that a function's main.go names
+// its route at compile time and links only that route's handler.
+var (
+	CreateApplicationRoute = Route{Name: "create-application", Method: http.MethodPost, Pattern: orgPath + "/applications", Starts: []apps.Workflow{apps.ProvisionApplication}, Success: http.StatusCreated, handler: (*Server).createApplication}
+	ListApplicationsRoute  = Route{Name: "list-applications", Method: http.MethodGet, Pattern: orgPath + "/applications", handler: (*Server).listApplications}
+	GetApplicationRoute    = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
+	DeleteApplicationRoute = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}
+	CreateEnvironmentRoute = Route{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment}
+	ListEnvironmentsRoute  = Route{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments}
+	GetEnvironmentRoute    = Route{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment}
+	DeleteEnvironmentRoute = Route{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment}
+	CreateTokenRoute       = Route{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken}
+	ListTokensRoute        = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
+	RevokeTokenRoute       = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
+	ListAuditEventsRoute   = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
+)
+
+// Routes is every endpoint of the API. It is a function, not a variable,
+// so that a binary that never calls it links no handler it does not name.
+func Routes() []Route {
+	return []Route{
+		CreateApplicationRoute,
+		ListApplicationsRoute,
+		GetApplicationRoute,
+		DeleteApplicationRoute,
+		CreateEnvironmentRoute,
+		ListEnvironmentsRoute,
+		GetEnvironmentRoute,
+		DeleteEnvironmentRoute,
+		CreateTokenRoute,
+		ListTokensRoute,
+		RevokeTokenRoute,
+		ListAuditEventsRoute,
+	}
 }
 
 // FindRoute returns the route with the given name.
 func FindRoute(name string) (Route, error) {
-	i := slices.IndexFunc(Routes, func(r Route) bool { return r.Name == name })
+	routes := Routes()
+	i := slices.IndexFunc(routes, func(r Route) bool { return r.Name == name })
 	if i < 0 {
 		return Route{}, fmt.Errorf("no route named %q", name)
 	}
-	return Routes[i], nil
+	return routes[i], nil
 }
 
 // Mount registers routes on mux, each behind the logging and recovery

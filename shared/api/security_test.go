@@ -71,7 +71,7 @@ func seedOrg(t *testing.T, org string) {
 
 // readsFirst orders routes so that deletes come last.
 func readsFirst() []api.Route {
-	routes := slices.Clone(api.Routes)
+	routes := slices.Clone(api.Routes())
 	slices.SortStableFunc(routes, func(a, b api.Route) int {
 		rank := func(r api.Route) int {
 			switch r.Method {
@@ -159,7 +159,7 @@ func TestUnauthenticated(t *testing.T) {
 	}
 	for name, authorization := range cases {
 		t.Run(name, func(t *testing.T) {
-			for _, r := range api.Routes {
+			for _, r := range api.Routes() {
 				path, body := routeRequest(t, r, org, 0)
 				before := tableDump(t)
 				res := callAs(t, authorization, r.Method, path, body, "Idempotency-Key", "unauth-"+r.Name)

@@ -15,7 +15,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 	ensureStack(t)
 	type op struct{ method, path, id string }
 	var fromRoutes, fromSpec []op
-	for _, r := range api.Routes {
+	for _, r := range api.Routes() {
 		fromRoutes = append(fromRoutes, op{r.Method, r.Pattern, r.Name})
 	}
 	for path, item := range spec.Paths.Map() {
@@ -42,7 +42,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 // problems every handler can answer with.
 func TestSpecListsEveryErrorStatus(t *testing.T) {
 	ensureStack(t)
-	for _, r := range api.Routes {
+	for _, r := range api.Routes() {
 		item := spec.Paths.Find(r.Pattern)
 		if item == nil || item.GetOperation(r.Method) == nil {
 			continue // reported by TestRoutesMatchSpec

@@ -48,14 +48,14 @@ func StateMachineEnv(w apps.Workflow) string {
 	return "BERTH_STATE_MACHINE_" + string(name)
 }
 
-// Lambda serves the named route in the Lambda runtime. It exits at init
-// when the configuration is incomplete, so a bad deploy fails loudly
-// before any request.
-func Lambda(route string, ports Ports) {
+// Lambda serves rt in the Lambda runtime. It exits at init when the
+// configuration is incomplete, so a bad deploy fails loudly before any
+// request.
+func Lambda(rt api.Route, ports Ports) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := Handler(route, os.Getenv, log, ports)
+	h, err := RouteHandler(rt, os.Getenv, log, ports)
 	if err != nil {
-		log.Error("cannot start", slog.String("route", route), slog.String("error", err.Error()))
+		log.Error("cannot start", slog.String("route", rt.Name), slog.String("error", err.Error()))
 		os.Exit(1)
 	}
 	lambda.Start(httpadapter.New(h).ProxyWithContext)
@@ -92,13 +92,21 @@ type Ports struct {
 	UsageKeys func(cfg aws.Config, plan, endpoint string) usage.Keys
 }
 
-// Handler builds the http.Handler for one route from configuration read
-// through getenv.
+// Handler builds the http.Handler for the named route from configuration
+// read through getenv.
 func Handler(route string, getenv func(string) string, log *slog.Logger, ports Ports) (http.Handler, error) {
 	rt, err := api.FindRoute(route)
 	if err != nil {
 		return nil, err
 	}
+	return RouteHandler(rt, getenv, log, ports)
+}
+
+// RouteHandler is Handler for a route the caller holds. A function's
+// main.go goes this way, never through api.Routes, so that its binary
+// links no other route's handler.
+func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, ports Ports) (http.Handler, error) {
+	route := rt.Name
 	table := getenv(EnvTableName)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", EnvTableName)

@@ -139,7 +139,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"list-environments", "get-environment", "list-tokens", "list-audit-events",
 		"delete-environment", "delete-application", "revoke-token"}
 	var routeNames []string
-	for _, r := range api.Routes {
+	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)
 	}
 	if !sameSet(order, routeNames) {

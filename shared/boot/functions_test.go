@@ -11,7 +11,7 @@ import (
 )
 
 // TestEveryRouteHasAFunction: each route needs functions/<route>/main.go
-// calling boot.Lambda with its name, each workflow step a
+// calling boot.Lambda with its route variable (api.<Name>Route), each workflow step a
 // functions/<step>/main.go calling stepboot.Lambda (with the AWS cloud
 // adapter only when the step needs the cloud), and every function folder is
 // a route, a step or the authorizer.
@@ -31,14 +31,14 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 			t.Errorf("functions/%s/main.go: needs the cloud %v, links the AWS adapter %v", step, want, got)
 		}
 	}
-	for _, r := range api.Routes {
+	for _, r := range api.Routes() {
 		names[r.Name] = true
 		src, err := os.ReadFile(filepath.Join("../../functions", r.Name, "main.go"))
 		if err != nil {
 			t.Errorf("route %s has no function: %v", r.Name, err)
 			continue
 		}
-		if !strings.Contains(string(src), `boot.Lambda("`+r.Name+`",`) {
+		if !strings.Contains(string(src), "boot.Lambda(api."+routeVar(r.Name)+",") {
 			t.Errorf("functions/%s/main.go does not serve route %s", r.Name, r.Name)
 		}
 		// Each function names the adapters its route needs, and only those,
@@ -59,4 +59,14 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 			t.Errorf("functions/%s serves no route", d.Name())
 		}
 	}
+}
+
+// routeVar is the api package's variable for a route: get-application is
+// GetApplicationRoute.
+func routeVar(name string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(name, "-") {
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String() + "Route"
 }

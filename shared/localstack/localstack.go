@@ -120,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()
-	srv.Mount(mux, cfg.Log, api.Routes...)
+	srv.Mount(mux, cfg.Log, api.Routes()...)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))

@@ -7,4 +7,4 @@ import (
 	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { stepboot.Lambda(provision.StepBegin, nil) }
+func main() { stepboot.Lambda(provision.BeginStep, nil) }

@@ -7,4 +7,4 @@ import (
 	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { stepboot.Lambda(provision.StepCleanup, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.CleanupStep, awscloud.FromEnv) }

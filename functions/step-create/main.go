@@ -7,4 +7,4 @@ import (
 	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { stepboot.Lambda(provision.StepCreate, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.CreateStep, awscloud.FromEnv) }

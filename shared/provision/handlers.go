@@ -24,21 +24,42 @@ func NeedsCloud(step string) bool {
 	return step == StepCreate || step == StepCheck || step == StepCleanup
 }
 
-// Handler is the step function's handler, for lambda.NewHandler.
-func (s *Steps) Handler(name string) (any, error) {
-	switch name {
-	case StepBegin:
-		return s.Begin, nil
-	case StepCreate:
-		return s.Create, nil
-	case StepCheck:
-		return s.Check, nil
-	case StepCleanup:
-		return s.Cleanup, nil
-	case StepFinish:
-		return s.Finish, nil
+// Step is one step function: its name and the method of Steps it serves.
+type Step struct {
+	Name    string
+	handler func(*Steps) any
+}
+
+// The steps, one variable each, so that a step's main.go names its step at
+// compile time and links no other step's code.
+var (
+	BeginStep   = Step{Name: StepBegin, handler: func(s *Steps) any { return s.Begin }}
+	CreateStep  = Step{Name: StepCreate, handler: func(s *Steps) any { return s.Create }}
+	CheckStep   = Step{Name: StepCheck, handler: func(s *Steps) any { return s.Check }}
+	CleanupStep = Step{Name: StepCleanup, handler: func(s *Steps) any { return s.Cleanup }}
+	FinishStep  = Step{Name: StepFinish, handler: func(s *Steps) any { return s.Finish }}
+)
+
+// FindStep returns the step with the given name.
+func FindStep(name string) (Step, error) {
+	for _, st := range []Step{BeginStep, CreateStep, CheckStep, CleanupStep, FinishStep} {
+		if st.Name == name {
+			return st, nil
+		}
 	}
-	return nil, fmt.Errorf("no step function %q; there are %v", name, StepNames)
+	return Step{}, fmt.Errorf("no step function %q; there are %v", name, StepNames)
+}
+
+// Handler is the step's handler on s, for lambda.NewHandler.
+func (st Step) Handler(s *Steps) any { return st.handler(s) }
+
+// Handler is the named step function's handler, for lambda.NewHandler.
+func (s *Steps) Handler(name string) (any, error) {
+	st, err := FindStep(name)
+	if err != nil {
+		return nil, err
+	}
+	return st.Handler(s), nil
 }
 
 // SubstitutionKey is the DefinitionSubstitutions key under which the state

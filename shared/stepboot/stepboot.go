@@ -5,10 +5,9 @@
 package stepboot
 
 import (
+	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,19 +38,30 @@ const (
 type CloudPort func(cfg aws.Config, p provision.Platform, getenv func(string) string) (cloud.Cloud, error)
 
 // Lambda serves one workflow step in the Lambda runtime. newCloud is nil
-// for the steps that ask nothing of the cloud, so they do not link its clients.
-func Lambda(name string, newCloud CloudPort) {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := Handler(name, os.Getenv, newCloud)
+// for the steps that ask nothing of the cloud, so they do not link its
+// clients. A failure to start is one JSON log line, as Lambda's JSON log
+// format expects, without linking log/slog into every step.
+func Lambda(step provision.Step, newCloud CloudPort) {
+	h, err := StepHandler(step, os.Getenv, newCloud)
 	if err != nil {
-		log.Error("cannot start", slog.String("step", name), slog.String("error", err.Error()))
+		_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"level": "ERROR", "msg": "cannot start", "step": step.Name, "error": err.Error()})
 		os.Exit(1)
 	}
 	lambda.Start(h)
 }
 
-// Handler builds a step's handler from configuration read through getenv.
+// Handler builds the named step's handler from configuration read through getenv.
 func Handler(name string, getenv func(string) string, newCloud CloudPort) (any, error) {
+	step, err := provision.FindStep(name)
+	if err != nil {
+		return nil, err
+	}
+	return StepHandler(step, getenv, newCloud)
+}
+
+// StepHandler is Handler for a step the caller holds: a step's main.go goes
+// this way, so that its binary links no other step's code.
+func StepHandler(step provision.Step, getenv func(string) string, newCloud CloudPort) (any, error) {
 	table := getenv(EnvTableName)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", EnvTableName)
@@ -61,8 +71,8 @@ func Handler(name string, getenv func(string) string, newCloud CloudPort) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if provision.NeedsCloud(name) && newCloud == nil {
-		return nil, fmt.Errorf("step %s needs the cloud, but its function was built without a cloud adapter", name)
+	if provision.NeedsCloud(step.Name) && newCloud == nil {
+		return nil, fmt.Errorf("step %s needs the cloud, but its function was built without a cloud adapter", step.Name)
 	}
 	if newCloud != nil {
 		if c, err = newCloud(awsenv.Config(getenv), p, getenv); err != nil {
@@ -70,7 +80,7 @@ func Handler(name string, getenv func(string) string, newCloud CloudPort) (any, 
 		}
 	}
 	steps := &provision.Steps{Store: &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}, Cloud: c, Platform: p, Now: time.Now}
-	return steps.Handler(name)
+	return step.Handler(steps), nil
 }
 
 // PlatformFromEnv reads what the steps need to know of the platform.
@@ -91,13 +101,12 @@ func PlatformFromEnv(getenv func(string) string) (provision.Platform, error) {
 		p.LogRetentionDays = n
 	}
 	var missing []string
-	for name, v := range map[string]string{EnvPlatformDomain: p.Domain, EnvExecutionRoleARN: p.ExecutionRoleARN, EnvVPC: p.VPC, EnvCluster: p.Cluster, EnvSubnets: getenv(EnvSubnets)} {
-		if v == "" {
+	for _, name := range []string{EnvCluster, EnvPlatformDomain, EnvExecutionRoleARN, EnvSubnets, EnvVPC} { // sorted, as reported
+		if getenv(name) == "" {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
-		sort.Strings(missing)
 		return provision.Platform{}, fmt.Errorf("not set: %s", strings.Join(missing, ", "))
 	}
 	return p, nil

@@ -12,10 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/store"
@@ -424,41 +420,6 @@ func TestKeysBelongToTheirToken(t *testing.T) {
 	mustStatus(t, other, http.StatusConflict) // its own attempt: the name is taken
 	if other.Header.Get("Idempotent-Replayed") != "" {
 		t.Fatal("another token's response was replayed")
-	}
-}
-
-// TestExpiringTokensAreRemovedByTTL: an expiring token's record and its
-// membership carry the table's TTL attribute, auth.ExpiredRetention after
-// the expiry, so DynamoDB deletes them; a token without expiry has none.
-func TestExpiringTokensAreRemovedByTTL(t *testing.T) {
-	org := uniqueOrg(t)
-	expires := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
-	ttlOf := func(body map[string]any) []string {
-		res := call(t, http.MethodPost, orgPath(org)+"/tokens", body)
-		mustStatus(t, res, http.StatusCreated)
-		id := res.json(t)["tokenId"].(string)
-		var got []string
-		for _, k := range [][2]string{{"TOKEN#" + id, "TOKEN"}, {"ORG#" + org, "TOKEN#" + id}} {
-			out, err := stack.Client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(stack.Table), ConsistentRead: aws.Bool(true),
-				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: k[0]}, "sk": &types.AttributeValueMemberS{Value: k[1]}}})
-			if err != nil || out.Item == nil {
-				t.Fatalf("item %v: %v", k, err)
-			}
-			n, _ := out.Item["ttl"].(*types.AttributeValueMemberN)
-			if n == nil {
-				got = append(got, "none")
-			} else {
-				got = append(got, n.Value)
-			}
-		}
-		return got
-	}
-	want := fmt.Sprint(expires.Add(auth.ExpiredRetention).Unix())
-	if got := ttlOf(map[string]any{"role": "read", "expiresAt": expires.Format(time.RFC3339)}); !slices.Equal(got, []string{want, want}) {
-		t.Fatalf("expiring token ttl %v, want %s on both items", got, want)
-	}
-	if got := ttlOf(map[string]any{"role": "read"}); !slices.Equal(got, []string{"none", "none"}) {
-		t.Fatalf("token without expiry has ttl %v", got)
 	}
 }
 

@@ -85,11 +85,6 @@ type Principal struct {
 	LastUsedAt *time.Time
 }
 
-// ExpiredRetention is how long an expired token's records are kept, so
-// that its owners can still see it listed as expired; DynamoDB's TTL
-// deletes them after.
-const ExpiredRetention = 30 * 24 * time.Hour
-
 // TouchEvery is how fresh a token's last-used time is kept: it is
 // recorded at most once per period, so busy tokens do not cost a write
 // per request.

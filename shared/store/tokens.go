@@ -48,9 +48,6 @@ type tokenItem struct {
 	// LastUsedUnix is LastUsedAt in epoch seconds, for the condition that
 	// limits updates: RFC 3339 strings of varying precision do not compare.
 	LastUsedUnix int64 `dynamodbav:"lastUsedUnix,omitempty"`
-	// TTL is when DynamoDB deletes the records of an expiring token
-	// (auth.ExpiredRetention after it expires), in epoch seconds.
-	TTL int64 `dynamodbav:"ttl,omitempty"`
 }
 
 func (it tokenItem) token() auth.Token {
@@ -63,9 +60,6 @@ func (t *Table) CreateToken(ctx context.Context, tok auth.Token) error {
 	it := tokenItem{PK: tokenPK(tok.ID), SK: tokenSK, Kind: "token", ID: tok.ID, SecretHash: tok.SecretHash,
 		Organisations: tok.Organisations, Role: string(tok.Role), Description: tok.Description,
 		ExpiresAt: tok.ExpiresAt, CreatedAt: tok.CreatedAt}
-	if tok.ExpiresAt != nil {
-		it.TTL = tok.ExpiresAt.Add(auth.ExpiredRetention).Unix()
-	}
 	main, err := put(it, "attribute_not_exists(pk)")
 	if err != nil {
 		return err

@@ -111,7 +111,7 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 		if key, ok := r.Header["Idempotency-Key"]; ok {
 			s.idempotent(rec, r, rt, p, key[0], h)
 		} else {
-			s.audited(rec, r, rt, p, h)
+			s.audited(rec, r, rt, h)
 		}
 		rec.copyTo(w)
 	}
@@ -119,14 +119,14 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 
 // audited runs h and writes the audit event, also when h panics (the
 // panic goes on to the edge, which answers 500).
-func (s *Server) audited(w *recorder, r *http.Request, rt Route, p auth.Principal, h http.HandlerFunc) {
+func (s *Server) audited(w *recorder, r *http.Request, rt Route, h http.HandlerFunc) {
 	defer func() {
 		status := w.status
 		if v := recover(); v != nil {
 			defer panic(v)
 			status = http.StatusInternalServerError
 		}
-		s.audit(r, rt, p, status)
+		s.audit(r, rt, status)
 	}()
 	h(w, r)
 }
@@ -138,8 +138,11 @@ func afterResponse(r *http.Request) (context.Context, context.CancelFunc) {
 }
 
 // audit writes the request's event with its outcome, unless the store
-// already wrote it, with that outcome, in the request's transaction.
-func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, status int) {
+// already wrote it, with that outcome, in the request's transaction. A
+// write is retried: when the transaction wrote the route's success and the
+// request then failed (its change undone), the event must not go on
+// saying it succeeded.
+func (s *Server) audit(r *http.Request, rt Route, status int) {
 	e := audit.PendingFrom(r.Context())
 	if e.Written && e.Event.Outcome == status {
 		return
@@ -147,8 +150,8 @@ func (s *Server) audit(r *http.Request, rt Route, p auth.Principal, status int) 
 	e.Event.Outcome = status
 	ctx, cancel := afterResponse(r)
 	defer cancel()
-	if err := s.Audit.AppendAudit(ctx, e.Event); err != nil {
-		noteError(r.Context(), fmt.Errorf("audit event not written: %w", err))
+	if err := retry(ctx, func() error { return s.Audit.AppendAudit(ctx, e.Event) }); err != nil {
+		noteError(r.Context(), fmt.Errorf("audit event of %s %s (outcome %d) not written: %w", rt.Name, r.URL.Path, status, err))
 	}
 }
 
@@ -165,14 +168,14 @@ func (s *Server) now() time.Time {
 func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Principal, clientKey string, h http.HandlerFunc) {
 	if !idempotency.ValidKey(clientKey) {
 		fail(w, r, invalidField("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
-		s.audit(r, rt, p, w.status)
+		s.audit(r, rt, w.status)
 		return
 	}
 	key := idempotency.Scope(p.TokenID, clientKey)
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	if err != nil {
 		fail(w, r, bodyReadError(err))
-		s.audit(r, rt, p, w.status)
+		s.audit(r, rt, w.status)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -203,17 +206,17 @@ func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Princ
 		w.WriteHeader(prev.Response.Status)
 		_, _ = w.Write(prev.Response.Body)
 	default:
-		s.runClaimed(w, r, rt, p, org, key, lock, h)
+		s.runClaimed(w, r, rt, org, key, lock, h)
 		return
 	}
-	s.audit(r, rt, p, w.status)
+	s.audit(r, rt, w.status)
 }
 
 // runClaimed runs h under a claimed key and settles the key: it stores a
 // response below 500, and frees the key after a 5xx or a panic, so that a
 // retry may run. Settling outlives the request's context, and is retried:
 // a claim left in flight would let the request run again once its lock lapses.
-func (s *Server) runClaimed(w *recorder, r *http.Request, rt Route, p auth.Principal, org, key, lock string, h http.HandlerFunc) {
+func (s *Server) runClaimed(w *recorder, r *http.Request, rt Route, org, key, lock string, h http.HandlerFunc) {
 	defer func() {
 		panicked := recover()
 		ctx, cancel := afterResponse(r)
@@ -224,10 +227,10 @@ func (s *Server) runClaimed(w *recorder, r *http.Request, rt Route, p auth.Princ
 				noteError(r.Context(), err)
 			}
 			if panicked != nil {
-				s.audit(r, rt, p, http.StatusInternalServerError)
+				s.audit(r, rt, http.StatusInternalServerError)
 				panic(panicked)
 			}
-			s.audit(r, rt, p, w.status)
+			s.audit(r, rt, w.status)
 			return
 		}
 		res := idempotency.Response{Status: w.status, Body: w.body.Bytes(), Headers: map[string]string{}}
@@ -242,7 +245,7 @@ func (s *Server) runClaimed(w *recorder, r *http.Request, rt Route, p auth.Princ
 		if err := retry(ctx, func() error { return s.Idempotency.CompleteIdempotent(ctx, org, key, lock, res) }); err != nil {
 			noteError(r.Context(), err)
 		}
-		s.audit(r, rt, p, w.status)
+		s.audit(r, rt, w.status)
 	}()
 	h(w, r)
 }

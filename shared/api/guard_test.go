@@ -72,11 +72,17 @@ func (m *memoryKeys) AbandonIdempotent(_ context.Context, org, key, lock string)
 type countingAudit struct {
 	mu     sync.Mutex
 	events []audit.Event
+	// failures is how many writes fail before they succeed.
+	failures int
 }
 
 func (c *countingAudit) AppendAudit(_ context.Context, e audit.Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failures > 0 {
+		c.failures--
+		return errors.New("ProvisionedThroughputExceededException: throttled")
+	}
 	c.events = append(c.events, e)
 	return nil
 }
@@ -201,5 +207,19 @@ func TestGuardOrder(t *testing.T) {
 	}
 	if len(log.events) != 0 {
 		t.Fatalf("%d refused requests were audited", len(log.events))
+	}
+}
+
+// TestAuditWriteIsRetried: an audit write that is throttled is tried
+// again, so the event (here a 503 whose change was undone) is recorded with
+// the request's real outcome.
+func TestAuditWriteIsRetried(t *testing.T) {
+	_, h, _, log := guardServer(t, &workflow.Recorder{Fail: errors.New("down")})
+	log.failures = 2
+	if res := send(h, ""); res.Code != http.StatusServiceUnavailable {
+		t.Fatalf("%d %s", res.Code, res.Body)
+	}
+	if len(log.events) != 1 || log.events[0].Outcome != http.StatusServiceUnavailable || log.events[0].Action != "create-application" {
+		t.Fatalf("events %+v, want one create-application 503", log.events)
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/pattern"
 )
 
 // TokenStore keeps tokens for the token management routes.
@@ -22,7 +22,7 @@ type TokenStore interface {
 	RevokeToken(ctx context.Context, t auth.Token) error
 }
 
-var tokenIDRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+var tokenIDRE = pattern.Compile(`^[0-9a-f]{16}$`)
 
 type tokenView struct {
 	TokenID       string     `json:"tokenId"`

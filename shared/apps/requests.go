@@ -1,9 +1,8 @@
 package apps
 
 import (
-	"regexp"
-
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/pattern"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
@@ -26,8 +25,8 @@ const (
 )
 
 var (
-	dnsLabelRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-	instanceClassRE = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
+	dnsLabelRE      = pattern.Compile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	instanceClassRE = pattern.Compile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
 )
 
 // ValidName reports whether s is a valid application or environment name.

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"regexp"
 	"time"
 
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/pattern"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
@@ -63,7 +63,7 @@ func randomUID() string {
 	return hex.EncodeToString(b)
 }
 
-var imageSuffixRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+var imageSuffixRE = pattern.Compile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // CreateApplication validates req, stores the application and its
 // production environment, and starts provisioning.

@@ -3,7 +3,6 @@ package compose
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 
 	"github.com/berth-dev/berth/shared/pattern"
@@ -23,13 +22,13 @@ const (
 )
 
 var (
-	containerNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+	containerNameRE = pattern.Compile(`^[a-zA-Z0-9_-]+$`)
 	imageTagRE      = pattern.New(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`, 1, 128)
 	imageNameRE     = pattern.New(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`, 1, 255)
 	envNameRE       = pattern.New(`^[A-Za-z_][A-Za-z0-9_]*$`, 1, 255)
 	secretKeyRE     = pattern.New(`^[A-Za-z0-9_.-]+$`, 1, 128)
 	volumeNameRE    = pattern.New(`^[a-zA-Z0-9_-]+$`, 1, 255)
-	roleARNRE       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_/-]+)$`)
+	roleARNRE       = pattern.Compile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_/-]+)$`)
 )
 
 // isRoleARN accepts an IAM role ARN whose role name (with its path) is at

@@ -6,6 +6,10 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/shared/pattern"
+
+	// Imported for the patterns they register.
+	_ "github.com/berth-dev/berth/shared/api"
+	_ "github.com/berth-dev/berth/shared/store"
 )
 
 // TestBoundedMatchesTheCountedExpression: a Bounded pattern accepts exactly
@@ -29,5 +33,19 @@ func BenchmarkCompileCounted(b *testing.B) {
 func BenchmarkCompileBounded(b *testing.B) {
 	for b.Loop() {
 		pattern.New(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`, 1, 255)
+	}
+}
+
+// TestEveryPatternCompiles: patterns compile on first use, so a bad
+// expression would otherwise surface as a panic in some request.
+func TestEveryPatternCompiles(t *testing.T) {
+	exprs := pattern.Registered()
+	if len(exprs) < 10 {
+		t.Fatalf("%d patterns registered; the packages below make at least 10", len(exprs))
+	}
+	for _, expr := range exprs {
+		if _, err := regexp.Compile(expr); err != nil {
+			t.Errorf("%q: %v", expr, err)
+		}
 	}
 }

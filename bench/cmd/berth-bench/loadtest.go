@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -36,15 +37,21 @@ type LoadReport struct {
 	Steps        []LoadStep             `json:"steps"`
 }
 
-// LoadStep is one rate: the two API operations and the raw SDK GetItem.
+// LoadStep is one rate: the two API operations, the raw SDK GetItem the
+// goal compares both with, and the raw SDK calls a create makes, which
+// tells Berth's share of a create's latency from DynamoDB Local's.
 type LoadStep struct {
 	Rate              float64      `json:"rate"`
 	GetApplication    load.Summary `json:"getApplication"`
 	CreateEnvironment load.Summary `json:"createEnvironment"`
 	RawGetItem        load.Summary `json:"rawGetItem"`
+	RawCreateCalls    load.Summary `json:"rawCreateCalls"`
 	GetRatioP99       float64      `json:"getApplicationP99ToRaw"`
 	CreateRatioP99    float64      `json:"createEnvironmentP99ToRaw"`
-	Meets             bool         `json:"meetsGoal"`
+	// CreateToRawCallsP99 is the create's p99 over the raw Query and
+	// TransactWriteItems p99 at the same rate (not a goal; an attribution).
+	CreateToRawCallsP99 float64 `json:"createEnvironmentP99ToRawCreateCalls"`
+	Meets               bool    `json:"meetsGoal"`
 }
 
 // ServiceTime is one operation's latency one request at a time, and its
@@ -136,17 +143,22 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "berth-bench: creating %d applications for the environment creates\n", nApps)
+	// As many again, named raw-<i>, for the raw calls of a create.
+	fmt.Fprintf(os.Stderr, "berth-bench: creating 2×%d applications for the environment creates\n", nApps)
 	var wg sync.WaitGroup
 	var setupErr atomic.Value
 	sem := make(chan struct{}, 8)
-	for i := range nApps {
+	for i := range 2 * nApps {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			body := bytes.Replace(seed, []byte(`"my-app"`), []byte(`"app-`+strconv.Itoa(i)+`"`), 1)
+			name := "app-" + strconv.Itoa(i)
+			if i >= nApps {
+				name = "raw-" + strconv.Itoa(i-nApps)
+			}
+			body := bytes.Replace(seed, []byte(`"my-app"`), []byte(`"`+name+`"`), 1)
 			if err := send(ctx, http.MethodPost, base+"/applications", body, http.StatusCreated); err != nil {
 				setupErr.Store(err)
 			}
@@ -182,6 +194,43 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 		return err
 	}
 
+	// The DynamoDB work of one environment create, on the raw client: the
+	// Query of the application's partition, then one transaction that
+	// checks the application, puts the environment (a copy of production)
+	// and puts an audit event. Each goes to an application of its own.
+	var rawSeq atomic.Int64
+	rawCreate := func(ctx context.Context, _ int) error {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		n := int(rawSeq.Add(1))
+		pk := &types.AttributeValueMemberS{Value: "ORG#" + loadOrg + "#APP#raw-" + strconv.Itoa(n/perApp)}
+		q, err := raw.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(stack.Table), ConsistentRead: aws.Bool(true),
+			KeyConditionExpression: aws.String("pk = :pk"), ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk}})
+		if err != nil {
+			return err
+		}
+		var env map[string]types.AttributeValue
+		for _, it := range q.Items {
+			if sk, _ := it["sk"].(*types.AttributeValueMemberS); sk != nil && sk.Value == "ENV#production" {
+				env = maps.Clone(it)
+			}
+		}
+		if env == nil {
+			return fmt.Errorf("Query: no production environment in %s", pk.Value)
+		}
+		env["sk"] = &types.AttributeValueMemberS{Value: "ENV#r" + strconv.Itoa(n)}
+		audit := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ORG#" + loadOrg},
+			"sk": &types.AttributeValueMemberS{Value: "AUDIT#raw#" + strconv.Itoa(n)}, "status": &types.AttributeValueMemberN{Value: "201"}}
+		_, err = raw.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(stack.Table),
+				Key:                 map[string]types.AttributeValue{"pk": pk, "sk": &types.AttributeValueMemberS{Value: "APP"}},
+				ConditionExpression: aws.String("attribute_exists(pk)")}},
+			{Put: &types.Put{TableName: aws.String(stack.Table), Item: env, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			{Put: &types.Put{TableName: aws.String(stack.Table), Item: audit}},
+		}})
+		return err
+	}
+
 	// Warm up DynamoDB Local's JVM, the connections and both paths; not counted.
 	warm := 3 * time.Second
 	if quick {
@@ -207,7 +256,7 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 		return ServiceTime{P50ms: round(float64(load.Percentile(lat, 50))/1e6, 3), P99ms: round(float64(load.Percentile(lat, 99))/1e6, 3),
 			DynamoDBCalls: round(float64(calls.Load()-before)/50, 2)}, nil
 	}
-	var probes = map[string]func(context.Context, int) error{"getApplication": getApp, "createEnvironment": createEnv, "rawGetItem": rawGet}
+	var probes = map[string]func(context.Context, int) error{"getApplication": getApp, "createEnvironment": createEnv, "rawGetItem": rawGet, "rawCreateCalls": rawCreate}
 	service := map[string]ServiceTime{}
 	for name, do := range probes {
 		if service[name], err = probe(do); err != nil {
@@ -217,7 +266,7 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 
 	rep := &LoadReport{ServiceTimes: service, Setup: "in-process localstack.Start (DynamoDB Local, recorded workflows: no Step Functions, no sandbox), " +
 		"the API served over loopback HTTP, one admin token with Config.RateLimit 1e6/s, authorizer decisions cached for 60 s (CacheDecisions, as make run and API Gateway); " +
-		strconv.Itoa(nApps) + " applications pre-created for the environment creates"}
+		strconv.Itoa(nApps) + " applications pre-created for the environment creates and as many for the raw calls of a create (Query, then TransactWriteItems of a ConditionCheck and two Puts)"}
 	for _, rate := range rates {
 		fmt.Fprintf(os.Stderr, "berth-bench: %.0f rps\n", rate)
 		st := LoadStep{Rate: rate}
@@ -230,9 +279,14 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 		time.Sleep(3 * time.Second)
 		st.CreateEnvironment = load.Run(ctx, rate, step, createEnv).Summarise()
 		time.Sleep(5 * time.Second)
+		st.RawCreateCalls = load.Run(ctx, rate, step, rawCreate).Summarise()
+		time.Sleep(5 * time.Second)
 		if raw := st.RawGetItem.P99ms; raw > 0 {
 			st.GetRatioP99 = round(st.GetApplication.P99ms/raw, 2)
 			st.CreateRatioP99 = round(st.CreateEnvironment.P99ms/raw, 2)
+		}
+		if raw := st.RawCreateCalls.P99ms; raw > 0 {
+			st.CreateToRawCallsP99 = round(st.CreateEnvironment.P99ms/raw, 2)
 		}
 		st.Meets = st.GetRatioP99 <= 1.5 && st.CreateRatioP99 <= 1.5 &&
 			st.GetApplication.Errors+st.CreateEnvironment.Errors+st.RawGetItem.Errors == 0

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -18,7 +19,7 @@ func shortfalls(r *Results) []string {
 		}
 	}
 	for _, s := range r.Sizes {
-		if !s.Meets {
+		if !s.Meets && !s.Reference {
 			out = append(out, fmt.Sprintf("size: %s is %.2f MiB raw / %.2f MiB zipped, goal ≤ 7.0 / 3.0", s.Function, s.RawMiB, s.ZippedMiB))
 		}
 	}
@@ -31,8 +32,10 @@ func shortfalls(r *Results) []string {
 	if l := r.Load; l != nil {
 		for _, s := range l.Steps {
 			if !s.Meets {
-				out = append(out, fmt.Sprintf("load at %.0f rps: API p99 %.2f× (get) / %.2f× (create) the raw GetItem p99, errors %d/%d/%d; goal ≤ 1.5×, 0 errors",
-					s.Rate, s.GetRatioP99, s.CreateRatioP99, s.GetApplication.Errors, s.CreateEnvironment.Errors, s.RawGetItem.Errors))
+				out = append(out, fmt.Sprintf("load at %.0f rps: API p99 %.2f× (get) / %.2f× (create) the raw GetItem p99, errors %d/%d/%d; goal ≤ 1.5×, 0 errors "+
+					"(the create's own raw calls: p99 %.2f ms, %d errors; the create is %.2f× them)",
+					s.Rate, s.GetRatioP99, s.CreateRatioP99, s.GetApplication.Errors, s.CreateEnvironment.Errors, s.RawGetItem.Errors,
+					s.RawCreateCalls.P99ms, s.RawCreateCalls.Errors, s.CreateToRawCallsP99))
 			}
 		}
 	}
@@ -78,7 +81,14 @@ func summary(w io.Writer, r *Results) {
 		fmt.Fprintln(w, "\n2. Artifact size: linux/arm64 bootstrap, release flags")
 		fmt.Fprintln(tw, "function\traw MiB\tzipped MiB\t≤7.0/3.0\t")
 		for _, s := range r.Sizes {
-			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t\n", s.Function, s.RawMiB, s.ZippedMiB, yes(s.Meets))
+			switch {
+			case s.Function == hello:
+				fmt.Fprintf(tw, "(hello-world)\t%.2f\t%.2f\t\t\n", s.RawMiB, s.ZippedMiB)
+			case s.Function == floor:
+				fmt.Fprintf(tw, "(hello-world + one DynamoDB GetItem)\t%.2f\t%.2f\t\t\n", s.RawMiB, s.ZippedMiB)
+			default:
+				fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t\n", s.Function, s.RawMiB, s.ZippedMiB, yes(s.Meets))
+			}
 		}
 		_ = tw.Flush()
 	}
@@ -93,7 +103,7 @@ func summary(w io.Writer, r *Results) {
 	}
 	if l := r.Load; l != nil {
 		fmt.Fprintf(w, "\n4. Open-loop load (latency from the scheduled send time): %s\n", l.Setup)
-		for _, name := range []string{"getApplication", "createEnvironment", "rawGetItem"} {
+		for _, name := range []string{"getApplication", "createEnvironment", "rawGetItem", "rawCreateCalls"} {
 			st := l.ServiceTimes[name]
 			fmt.Fprintf(w, "   one at a time: %-18s p50 %.2f ms, p99 %.2f ms, %.2f DynamoDB calls on the API's client\n", name, st.P50ms, st.P99ms, st.DynamoDBCalls)
 		}
@@ -102,10 +112,11 @@ func summary(w io.Writer, r *Results) {
 			fmt.Fprintf(tw, "%.0f\tGET application\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, s.GetApplication.Requests, s.GetApplication.Errors, s.GetApplication.P50ms, s.GetApplication.P99ms, s.GetApplication.MaxMs, s.GetRatioP99)
 			fmt.Fprintf(tw, "%.0f\tcreate environment\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, s.CreateEnvironment.Requests, s.CreateEnvironment.Errors, s.CreateEnvironment.P50ms, s.CreateEnvironment.P99ms, s.CreateEnvironment.MaxMs, s.CreateRatioP99)
 			fmt.Fprintf(tw, "%.0f\traw SDK GetItem\t%d\t%d\t%.2f\t%.2f\t%.2f\t1.00\t\n", s.Rate, s.RawGetItem.Requests, s.RawGetItem.Errors, s.RawGetItem.P50ms, s.RawGetItem.P99ms, s.RawGetItem.MaxMs)
+			fmt.Fprintf(tw, "%.0f\traw calls of a create\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, s.RawCreateCalls.Requests, s.RawCreateCalls.Errors, s.RawCreateCalls.P50ms, s.RawCreateCalls.P99ms, s.RawCreateCalls.MaxMs, s.RawCreateCalls.P99ms/max(s.RawGetItem.P99ms, 1e-9))
 		}
 		_ = tw.Flush()
 		for _, s := range l.Steps {
-			for _, e := range append(append(s.GetApplication.ErrorSeen, s.CreateEnvironment.ErrorSeen...), s.RawGetItem.ErrorSeen...) {
+			for _, e := range slices.Concat(s.GetApplication.ErrorSeen, s.CreateEnvironment.ErrorSeen, s.RawGetItem.ErrorSeen, s.RawCreateCalls.ErrorSeen) {
 				fmt.Fprintf(w, "  error at %.0f rps: %s\n", s.Rate, e)
 			}
 		}

@@ -166,7 +166,6 @@ type ddbRequest struct {
 			ConditionExpression string
 		}
 	}
-	RequestItems map[string]struct{ Keys []attrs }
 }
 
 func str(raw json.RawMessage) string {
@@ -238,17 +237,6 @@ func (s *Stub) dynamoDB(op string, body []byte) *http.Response {
 	case "Query":
 		items := s.query(in)
 		out["Items"], out["Count"], out["ScannedCount"] = items, len(items), len(items)
-	case "BatchGetItem":
-		res := map[string][]attrs{}
-		for table, ks := range in.RequestItems {
-			res[table] = []attrs{}
-			for _, k := range ks.Keys {
-				if it, ok := s.items[key(k)]; ok {
-					res[table] = append(res[table], it)
-				}
-			}
-		}
-		out["Responses"] = res
 	default:
 		return answer(400, "application/x-amz-json-1.0", `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
 	}

@@ -43,11 +43,11 @@ type Stack struct {
 // authorizer.
 const AuthorizerFunction = "authorizer"
 
-// Table permissions by kind of route. Reads use GetItem, BatchGetItem and
-// Query; writes add what TransactWriteItems, UpdateItem and DeleteItem
-// need, item by item. No route scans, describes or changes the table.
+// Table permissions by kind of route. Reads use GetItem and Query; writes
+// add what TransactWriteItems, UpdateItem and DeleteItem need, item by
+// item. No route scans, describes or changes the table.
 var (
-	readActions  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	readActions  = []string{"dynamodb:GetItem", "dynamodb:Query"}
 	writeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
 )
 

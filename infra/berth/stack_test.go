@@ -600,7 +600,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	read := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+	read := []string{"dynamodb:GetItem", "dynamodb:Query"}
 	write := append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 	for _, rt := range api.Routes() {
 		want := write
@@ -860,7 +860,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 				}
 			}
 		}
-		write := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+		write := []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
 		if !sameStrings(tableActions, write) {
 			t.Errorf("%s: table actions %v, want %v", step, tableActions, write)
 		}

@@ -375,6 +375,8 @@ func TestReadEndpointsMakeOneDynamoDBCall(t *testing.T) {
 		"list-applications": orgPath(org) + "/applications",
 		"get-environment":   orgPath(org) + "/applications/my-app/environments/pr-456",
 		"list-environments": orgPath(org) + "/applications/my-app/environments",
+		"list-tokens":       orgPath(org) + "/tokens",
+		"list-audit-events": orgPath(org) + "/audit-events",
 	}
 	for name, path := range reads {
 		t.Run(name, func(t *testing.T) {

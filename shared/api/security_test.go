@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/store"
 )
@@ -473,6 +474,52 @@ func TestTokensAcrossOrganisations(t *testing.T) {
 	mustStatus(t, call(t, http.MethodDelete, orgPath(orgA)+"/tokens/"+id, nil), http.StatusForbidden)
 	if _, err := tbl.GetToken(context.Background(), id); err != nil {
 		t.Fatalf("a refused revoke removed the token: %v", err)
+	}
+}
+
+// TestTouchReachesEveryMembership: a token's last use shows in the token
+// list of each of its organisations (one Query, no read of the token),
+// and a touch that races a revoke brings no membership item back.
+func TestTouchReachesEveryMembership(t *testing.T) {
+	ctx := context.Background()
+	orgA, orgB := uniqueOrg(t)+"-a", uniqueOrg(t)+"-b"
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	_, id, secret := auth.NewSecret()
+	both := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{orgA, orgB}, Role: auth.RoleRead, CreatedAt: time.Now()}
+	if err := tbl.CreateToken(ctx, both); err != nil {
+		t.Fatal(err)
+	}
+	used := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+	if err := tbl.TouchToken(ctx, both, used); err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range []string{orgA, orgB} {
+		page, err := tbl.ListTokens(ctx, org, apps.PageRequest{Limit: 10})
+		if err != nil || len(page.Items) != 1 || page.Items[0].LastUsedAt == nil || !page.Items[0].LastUsedAt.Equal(used) {
+			t.Fatalf("%s lists %+v (%v), want token %s last used at %s", org, page.Items, err, id, used)
+		}
+	}
+	// Within the minute a second touch changes nothing.
+	if err := tbl.TouchToken(ctx, both, used.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := tbl.ListTokens(ctx, orgA, apps.PageRequest{Limit: 10}); len(page.Items) != 1 || !page.Items[0].LastUsedAt.Equal(used) {
+		t.Fatalf("a touch within the minute moved the time: %+v", page.Items)
+	}
+
+	if err := tbl.RevokeToken(ctx, both); err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.TouchToken(ctx, both, used.Add(2*time.Minute)); err != nil {
+		t.Fatalf("a touch of a revoked token: %v, want nil (advisory)", err)
+	}
+	if _, err := tbl.GetToken(ctx, id); !errors.Is(err, auth.ErrNoToken) {
+		t.Fatalf("after revoke and touch, GetToken: %v, want auth.ErrNoToken", err)
+	}
+	for _, org := range []string{orgA, orgB} {
+		if page, err := tbl.ListTokens(ctx, org, apps.PageRequest{Limit: 10}); err != nil || len(page.Items) != 0 {
+			t.Fatalf("after revoke and touch, %s lists %+v (%v): the touch brought a membership back", org, page.Items, err)
+		}
 	}
 }
 

@@ -36,7 +36,7 @@ var ErrUnauthorized = errors.New("Unauthorized")
 
 // TokenToucher records when a token was last used.
 type TokenToucher interface {
-	TouchToken(ctx context.Context, id string, now time.Time) error
+	TouchToken(ctx context.Context, tok auth.Token, now time.Time) error
 }
 
 // Authorizer answers API Gateway TOKEN authorizer requests.
@@ -62,7 +62,7 @@ func (a *Authorizer) Authorize(ctx context.Context, req events.APIGatewayCustomA
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
 	if now := a.Auth.Now(); p.TouchDue(now) {
-		if err := a.Touch.TouchToken(ctx, p.TokenID, now); err != nil {
+		if err := a.Touch.TouchToken(ctx, auth.Token{ID: p.TokenID, Organisations: p.Organisations}, now); err != nil {
 			// Last-used times are advisory; a failed update must not lock clients out.
 			a.Log.WarnContext(ctx, "token last-used time not recorded", slog.String("tokenId", p.TokenID), slog.String("error", err.Error()))
 		}

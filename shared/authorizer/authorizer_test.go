@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,9 +53,16 @@ func (o oneToken) GetToken(_ context.Context, id string) (auth.Token, error) {
 	return o.tok, nil
 }
 
-type touches struct{ n int }
+type touches struct {
+	n    int
+	last auth.Token
+}
 
-func (c *touches) TouchToken(context.Context, string, time.Time) error { c.n++; return nil }
+func (c *touches) TouchToken(_ context.Context, tok auth.Token, _ time.Time) error {
+	c.n++
+	c.last = tok
+	return nil
+}
 
 // TestTouchOnlyWhenDue: the authorizer records a token's use only when the
 // stored time is older than auth.TouchEvery, so a busy token costs one
@@ -71,7 +79,7 @@ func TestTouchOnlyWhenDue(t *testing.T) {
 		"used exactly 1 m ago": {ptr(now.Add(-auth.TouchEvery)), 1},
 		"used 2 m ago":         {ptr(now.Add(-2 * time.Minute)), 1},
 	} {
-		tok := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme"}, Role: auth.RoleRead, LastUsedAt: c.lastUsed}
+		tok := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme", "beta"}, Role: auth.RoleRead, LastUsedAt: c.lastUsed}
 		count := &touches{}
 		a := &Authorizer{Auth: &auth.Authenticator{Tokens: oneToken{tok}, Now: func() time.Time { return now }}, Touch: count,
 			Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
@@ -83,6 +91,10 @@ func TestTouchOnlyWhenDue(t *testing.T) {
 		}
 		if count.n != c.touched {
 			t.Errorf("%s: %d touches, want %d", name, count.n, c.touched)
+		}
+		// The store records the time on each membership item as well.
+		if c.touched > 0 && (count.last.ID != id || !slices.Equal(count.last.Organisations, tok.Organisations)) {
+			t.Errorf("%s: touched %+v, want token %s of %v", name, count.last, id, tok.Organisations)
 		}
 	}
 }

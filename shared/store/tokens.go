@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,33 +102,49 @@ func (t *Table) GetToken(ctx context.Context, id string) (auth.Token, error) {
 }
 
 // TouchToken records that the token was used, at most once a minute so
-// that busy tokens do not cost a write per request.
-func (t *Table) TouchToken(ctx context.Context, id string, now time.Time) error {
+// that busy tokens do not cost a write per request. The time goes on the
+// token and on its membership items too, in one transaction, so that
+// listing an organisation's tokens is one Query.
+func (t *Table) TouchToken(ctx context.Context, tok auth.Token, now time.Time) error {
 	ts, err := attributevalue.Marshal(now.UTC())
 	if err != nil {
 		return err
 	}
-	_, err = t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	writes := []types.TransactWriteItem{{Update: &types.Update{
 		TableName:           aws.String(t.Name),
-		Key:                 key(tokenPK(id), tokenSK),
+		Key:                 key(tokenPK(tok.ID), tokenSK),
 		UpdateExpression:    aws.String("SET lastUsedAt = :now, lastUsedUnix = :unix"),
 		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedUnix) OR lastUsedUnix < :before)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": ts, ":unix": num(now.Unix()), ":before": num(now.Add(-auth.TouchEvery).Unix()),
 		},
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	}}}
+	for _, org := range tok.Organisations {
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(t.Name),
+			Key:                       key(orgKey(org), tokenPrefix+tok.ID),
+			UpdateExpression:          aws.String("SET lastUsedAt = :now"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": ts},
+		}})
+	}
+	// Not t.transact: a touch is advisory, so it neither retries a
+	// conflict nor carries a request's audit event.
+	_, err = t.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) && slices.ContainsFunc(cancelled.CancellationReasons, func(r types.CancellationReason) bool {
+		return aws.ToString(r.Code) == "ConditionalCheckFailed"
+	}) {
 		return nil // used within the last minute already, or revoked meanwhile
 	}
 	if err != nil {
-		return fmt.Errorf("touch token %s: %w", id, err)
+		return fmt.Errorf("touch token %s: %w", tok.ID, err)
 	}
 	return nil
 }
 
-// ListTokens reads a page of an organisation's tokens: a Query of the
-// membership items, then one BatchGetItem for their last-used times.
+// ListTokens reads a page of an organisation's tokens with one Query of
+// its membership items, which carry the last-used time (TouchToken).
 func (t *Table) ListTokens(ctx context.Context, org string, page apps.PageRequest) (apps.Page[auth.Token], error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(t.Name),
@@ -153,50 +170,7 @@ func (t *Table) ListTokens(ctx context.Context, org string, page apps.PageReques
 		res.Items = append(res.Items, it.token())
 	}
 	res.Items, res.Next = trimPage(res.Items, page.Limit, out.LastEvaluatedKey != nil, func(tok auth.Token) string { return tok.ID })
-	if len(res.Items) == 0 {
-		return res, nil
-	}
-	return res, t.fillLastUsed(ctx, res.Items)
-}
-
-func (t *Table) fillLastUsed(ctx context.Context, toks []auth.Token) error {
-	keys := make([]map[string]types.AttributeValue, len(toks))
-	for i, tok := range toks {
-		keys[i] = key(tokenPK(tok.ID), tokenSK)
-	}
-	req := map[string]types.KeysAndAttributes{t.Name: {
-		Keys: keys, ProjectionExpression: aws.String("id, lastUsedAt"),
-	}}
-	lastUsed := map[string]*time.Time{}
-	for attempt := 0; len(req) > 0 && attempt < 5; attempt++ {
-		out, err := t.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return fmt.Errorf("read token last-used times: %w", err)
-		}
-		for _, item := range out.Responses[t.Name] {
-			var it tokenItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return fmt.Errorf("unmarshal token: %w", err)
-			}
-			lastUsed[it.ID] = it.LastUsedAt
-		}
-		req = out.UnprocessedKeys
-		if len(req) > 0 {
-			// DynamoDB asks for a backoff before a retry of unprocessed keys.
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
-			}
-		}
-	}
-	if len(req) > 0 {
-		return fmt.Errorf("read token last-used times: %d keys still unprocessed", len(req[t.Name].Keys))
-	}
-	for i := range toks {
-		toks[i].LastUsedAt = lastUsed[toks[i].ID]
-	}
-	return nil
+	return res, nil
 }
 
 // RevokeToken deletes a token with its memberships. The caller checks

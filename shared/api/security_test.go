@@ -479,7 +479,7 @@ func TestTokensAcrossOrganisations(t *testing.T) {
 
 // TestTouchReachesEveryMembership: a token's last use shows in the token
 // list of each of its organisations (one Query, no read of the token),
-// and a touch that races a revoke brings no membership item back.
+// and a touch that comes after a revoke brings nothing back.
 func TestTouchReachesEveryMembership(t *testing.T) {
 	ctx := context.Background()
 	orgA, orgB := uniqueOrg(t)+"-a", uniqueOrg(t)+"-b"

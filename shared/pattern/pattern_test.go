@@ -30,9 +30,11 @@ func BenchmarkCompileCounted(b *testing.B) {
 	}
 }
 
+// BenchmarkCompileBounded compiles what a Bounded pattern compiles (on
+// first use): the expression without the counted repeat.
 func BenchmarkCompileBounded(b *testing.B) {
 	for b.Loop() {
-		pattern.New(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`, 1, 255)
+		regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/:@-]*$`)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,10 +131,13 @@ func (t *Table) TouchToken(ctx context.Context, tok auth.Token, now time.Time) e
 	// conflict nor carries a request's audit event.
 	_, err = t.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	var cancelled *types.TransactionCanceledException
-	if errors.As(err, &cancelled) && slices.ContainsFunc(cancelled.CancellationReasons, func(r types.CancellationReason) bool {
-		return aws.ToString(r.Code) == "ConditionalCheckFailed"
-	}) {
-		return nil // used within the last minute already, or revoked meanwhile
+	if errors.As(err, &cancelled) {
+		switch reasons := cancelled.CancellationReasons; {
+		case conditionFailed(reasons, 0):
+			return nil // used within the last minute already, or revoked meanwhile
+		case onlyConflicts(reasons):
+			return nil // another touch of the same token is under way
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("touch token %s: %w", tok.ID, err)

@@ -82,9 +82,9 @@ type Size struct {
 	Function  string  `json:"function"`
 	RawMiB    float64 `json:"rawMiB"`
 	ZippedMiB float64 `json:"zippedMiB"`
-	Meets     bool    `json:"meetsGoal"`
-	// Reference marks a baseline, which has no goal.
-	Reference bool `json:"reference,omitempty"`
+	// Meets is nil for a reference, which has no goal.
+	Meets     *bool `json:"meetsGoal,omitempty"`
+	Reference bool  `json:"reference,omitempty"`
 }
 
 const mib = 1 << 20
@@ -113,8 +113,10 @@ func measureSizes(b *Builds) ([]Size, error) {
 			return out, err
 		}
 		s := Size{Function: fn, RawMiB: round(float64(len(raw))/mib, 2), ZippedMiB: round(float64(zbuf.Len())/mib, 2)}
-		s.Meets = float64(len(raw)) <= 7*mib && float64(zbuf.Len()) <= 3*mib
-		s.Reference = fn == hello || fn == floor
+		if s.Reference = fn == hello || fn == floor; !s.Reference {
+			meets := float64(len(raw)) <= 7*mib && float64(zbuf.Len()) <= 3*mib
+			s.Meets = &meets
+		}
 		out = append(out, s)
 	}
 	return out, nil

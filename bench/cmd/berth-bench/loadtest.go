@@ -138,7 +138,8 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 		creates += r * step.Seconds()
 	}
 	creates += 50 // the service time probe
-	nApps := int(math.Ceil(creates/float64(perApp))) + 1
+	// n/perApp+1 for the n-th create: one more when creates is a multiple of perApp.
+	nApps := int(math.Ceil(creates/float64(perApp))) + 2
 	seed, err := os.ReadFile("docs/examples/create-application.json")
 	if err != nil {
 		return nil, err

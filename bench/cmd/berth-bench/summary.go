@@ -19,7 +19,7 @@ func shortfalls(r *Results) []string {
 		}
 	}
 	for _, s := range r.Sizes {
-		if !s.Meets && !s.Reference {
+		if s.Meets != nil && !*s.Meets {
 			out = append(out, fmt.Sprintf("size: %s is %.2f MiB raw / %.2f MiB zipped, goal ≤ 7.0 / 3.0", s.Function, s.RawMiB, s.ZippedMiB))
 		}
 	}
@@ -87,7 +87,7 @@ func summary(w io.Writer, r *Results) {
 			case s.Function == floor:
 				fmt.Fprintf(tw, "(hello-world + one DynamoDB GetItem)\t%.2f\t%.2f\t\t\n", s.RawMiB, s.ZippedMiB)
 			default:
-				fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t\n", s.Function, s.RawMiB, s.ZippedMiB, yes(s.Meets))
+				fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t\n", s.Function, s.RawMiB, s.ZippedMiB, yes(s.Meets != nil && *s.Meets))
 			}
 		}
 		_ = tw.Flush()

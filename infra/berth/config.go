@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/ratelimit"
 )
 
@@ -194,7 +195,7 @@ func (c Config) Validate() error {
 		bad(CtxCertificateARN, "must be an ACM certificate ARN, got %q", c.CertificateARN)
 	}
 	if c.PlatformDomain != "" && !isDomain(c.PlatformDomain) {
-		bad(CtxPlatformDomain, "must be a domain name such as apps.example.com, got %q", c.PlatformDomain)
+		bad(CtxPlatformDomain, "must be a domain name such as apps.example.com, at most %d characters so that hosts under it fit DNS's 253, got %q", cloud.MaxDomainLength, c.PlatformDomain)
 	}
 	if !isStageName(c.APIStageName) {
 		bad(CtxAPIStageName, "must be 1 to 128 characters of a-z, A-Z, 0-9, - and _, got %q", c.APIStageName)
@@ -335,7 +336,7 @@ func isDNSLabel(s string) bool {
 
 func isDomain(s string) bool {
 	labels := strings.Split(s, ".")
-	if len(s) > 253 || len(labels) < 2 {
+	if len(s) > cloud.MaxDomainLength || len(labels) < 2 {
 		return false
 	}
 	for _, l := range labels {

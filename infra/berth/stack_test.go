@@ -768,7 +768,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup}
 	// Actions on "*": only those that accept nothing else.
 	star := []string{"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces",
-		"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "ecs:DescribeTaskDefinition",
+		"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags", "ecs:DescribeTaskDefinition",
 		"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "cloudwatch:DescribeAlarms",
 		"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
 		"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget",

@@ -185,7 +185,7 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 	why := func(reason string, applies ...any) { reasons = append(reasons, nagReason{reason, applies}) }
 	prefixed := "Tenant resources are created at run time with Berth's deterministic names, always under the " + p + " prefix (shared/cloud/names.go); the wildcard is the rest of the name."
 	tagged := "EFS filesystems and access points, EC2 security groups and network interfaces have ids the service assigns, so the ARN cannot carry the prefix: every statement on them is conditioned on aws:RequestTag or aws:ResourceTag " + cloud.ManagedTag + "=true, or on ec2:Vpc being Berth's VPC."
-	describe := "These Describe calls (ec2:DescribeSecurityGroups, elasticloadbalancing:DescribeTargetGroups/DescribeRules, ecs:DescribeTaskDefinition, application-autoscaling:DescribeScalableTargets, logs:DescribeLogGroups, cloudwatch:DescribeAlarms, ec2:DescribeSubnets/DescribeNetworkInterfaces) accept only Resource \"*\" (or log-group:*); they read, never change."
+	describe := "These Describe calls (ec2:DescribeSecurityGroups, elasticloadbalancing:DescribeTargetGroups/DescribeRules/DescribeTags, ecs:DescribeTaskDefinition, application-autoscaling:DescribeScalableTargets, logs:DescribeLogGroups, cloudwatch:DescribeAlarms, ec2:DescribeSubnets/DescribeNetworkInterfaces) accept only Resource \"*\" (or log-group:*); they read, never change."
 
 	switch step {
 	case provision.StepCreate:
@@ -220,7 +220,8 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		allow([]string{"elasticloadbalancing:AddTags"}, []string{targetGrps, rules}, map[string]any{
 			"StringEquals": map[string]any{"elasticloadbalancing:CreateAction": []string{"CreateTargetGroup", "CreateRule"}}})
 		allow([]string{"elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule"}, []string{rules}, managed)
-		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules"}, []string{"*"}, nil)
+		// DescribeTags tells a rule of this environment from another's.
+		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"}, []string{"*"}, nil)
 		// ECS: task definitions (tagged) and services on Berth's cluster.
 		allow([]string{"ecs:RegisterTaskDefinition"}, []string{"*"}, requested)
 		allow([]string{"ecs:TagResource"}, []string{taskDefs, services}, map[string]any{

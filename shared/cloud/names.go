@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"strings"
 )
@@ -89,9 +90,36 @@ func (n Names) TargetGroup() string {
 	return clip(Prefix+"-"+env, 32-11) + "-" + n.short()
 }
 
-// Host is the environment's host name on the platform domain.
+// Host name limits (RFC 1035): a label of at most 63 characters, a name of
+// at most 253. A host is one label on the platform domain, so the domain
+// may be at most MaxDomainLength long.
+const (
+	MaxLabelLength  = 63
+	MaxHostLength   = 253
+	MaxDomainLength = MaxHostLength - MaxLabelLength - 1
+	hostDigestLen   = 10
+)
+
+var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Host is the environment's host name on the platform domain: one DNS
+// label, "<env>-<app>-<org>-<digest>", then the domain.
+//
+// The readable part is only a hint. Names may contain hyphens, so env "c"
+// of app "a-b" and env "c-a" of app "b" read alike; the digest of the
+// three names joined by "/", which no name contains, keeps every
+// (organisation, application, environment) apart. The readable part is
+// clipped so the label fits 63 characters, and runs of hyphens are folded
+// to one, so no label has the "xn--" form browsers show as Unicode. The
+// UID is left out: an environment created again keeps its host.
 func (n Names) Host(domain string) string {
-	return n.Environment + "-" + n.Application + "-" + n.Organisation + "." + domain
+	sum := sha256.Sum256([]byte(n.Organisation + "/" + n.Application + "/" + n.Environment))
+	digest := lowerBase32.EncodeToString(sum[:])[:hostDigestLen]
+	readable := n.Environment + "-" + n.Application + "-" + n.Organisation
+	for strings.Contains(readable, "--") {
+		readable = strings.ReplaceAll(readable, "--", "-")
+	}
+	return clip(readable, MaxLabelLength-1-hostDigestLen) + "-" + digest + "." + domain
 }
 
 // Tags are the tags every resource of the record carries.

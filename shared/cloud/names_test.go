@@ -1,6 +1,7 @@
 package cloud_test
 
 import (
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -51,6 +52,115 @@ func TestNamesAreDeterministicPerRecord(t *testing.T) {
 	for _, pair := range [][2]string{{a.Database(), b.Database()}, {a.Filesystem(), b.Filesystem()}, {a.TargetGroup(), b.TargetGroup()}, {a.Secret(), b.Secret()}} {
 		if pair[0] == pair[1] {
 			t.Errorf("%q is shared by two records of the same name", pair[0])
+		}
+	}
+}
+
+// dnsLabel is RFC 1123's host label, without the IDNA "xx--" form.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// validName is the API's name rule (apps.ValidName), bounds apart.
+var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// The longest domain an operator may configure (infra checks it).
+var longestDomain = strings.Repeat("d", 62) + "." + strings.Repeat("e", 62) + "." + strings.Repeat("f", cloud.MaxDomainLength-126)
+
+func checkHost(t *testing.T, n cloud.Names, domain string) string {
+	t.Helper()
+	h := n.Host(domain)
+	if len(h) > cloud.MaxHostLength {
+		t.Errorf("%+v: host %q is %d characters, over %d", n, h, len(h), cloud.MaxHostLength)
+	}
+	label, rest, _ := strings.Cut(h, ".")
+	if rest != domain {
+		t.Errorf("%+v: host %q is not one label on %q", n, h, domain)
+	}
+	if len(label) > cloud.MaxLabelLength || !dnsLabel.MatchString(label) || strings.Contains(label, "--") {
+		t.Errorf("%+v: label %q (%d characters) is not a DNS label of at most 63 without \"--\"", n, label, len(label))
+	}
+	return h
+}
+
+// TestHostsOfDifferentTenantsDiffer: the probe's two cases, across
+// organisations and within one, read alike but get different hosts.
+func TestHostsOfDifferentTenantsDiffer(t *testing.T) {
+	for name, pair := range map[string][2]cloud.Names{
+		"across organisations": {
+			{Organisation: "acme", Application: "p-x", Environment: "production"},
+			{Organisation: "x-acme", Application: "p", Environment: "production"},
+		},
+		"within an organisation": {
+			{Organisation: "acme", Application: "a-b", Environment: "c"},
+			{Organisation: "acme", Application: "b", Environment: "c-a"},
+		},
+	} {
+		a, b := checkHost(t, pair[0], "apps.example.com"), checkHost(t, pair[1], "apps.example.com")
+		if a == b {
+			t.Errorf("%s: %+v and %+v share the host %q", name, pair[0], pair[1], a)
+		}
+	}
+}
+
+func TestHostIsStableAndReadable(t *testing.T) {
+	n := cloud.Names{Organisation: "acme", Application: "shop", Environment: "production", UID: "one"}
+	h := n.Host("apps.example.com")
+	if !strings.HasPrefix(h, "production-shop-acme-") {
+		t.Errorf("host %q does not start with the names", h)
+	}
+	again := n
+	again.UID = "two" // created again after a delete: same host
+	if again.Host("apps.example.com") != h {
+		t.Errorf("the host changed with the uid")
+	}
+}
+
+// TestHostsPropertyOverRandomNames: names drawn within the documented
+// bounds (organisation 1-63, application and environment 1-40, a-z 0-9
+// and inner hyphens), biased towards hyphens and towards pairs that read
+// alike, never share a host and always fit DNS.
+func TestHostsPropertyOverRandomNames(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 2026))
+	name := func(max int) string {
+		n := 1 + rng.IntN(max)
+		if rng.IntN(4) == 0 {
+			n = max // the longest names are where clipping happens
+		}
+		b := make([]byte, n)
+		for i := range b {
+			switch {
+			case i > 0 && i < n-1 && rng.IntN(3) == 0:
+				b[i] = '-'
+			default:
+				b[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rng.IntN(36)]
+			}
+		}
+		return string(b)
+	}
+	seen := map[string]cloud.Names{}
+	add := func(n cloud.Names) {
+		for _, domain := range []string{"apps.example.com", longestDomain} {
+			h := checkHost(t, n, domain)
+			if prev, ok := seen[h]; ok && prev != n {
+				t.Fatalf("%+v and %+v share the host %q", prev, n, h)
+			}
+			seen[h] = n
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		n := cloud.Names{Organisation: name(63), Application: name(40), Environment: name(40)}
+		add(n)
+		// The same characters split differently: moves a hyphen-joined
+		// part from one name to its neighbour.
+		joined := n.Environment + "-" + n.Application + "-" + n.Organisation
+		parts := strings.Split(joined, "-")
+		if len(parts) >= 3 {
+			i, j := 1+rng.IntN(len(parts)-2), 0
+			j = i + 1 + rng.IntN(len(parts)-i-1)
+			shifted := cloud.Names{Environment: strings.Join(parts[:i], "-"), Application: strings.Join(parts[i:j], "-"), Organisation: strings.Join(parts[j:], "-")}
+			if len(shifted.Environment) <= 40 && len(shifted.Application) <= 40 && len(shifted.Organisation) <= 63 &&
+				validName.MatchString(shifted.Environment) && validName.MatchString(shifted.Application) && validName.MatchString(shifted.Organisation) {
+				add(shifted)
+			}
 		}
 	}
 }

@@ -95,6 +95,9 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrQuota: an account quota or limit was hit.
 	ErrQuota = errors.New("quota exceeded")
+	// ErrConflict: the name or host belongs to another owner's resource,
+	// which Berth never takes over; retrying cannot help.
+	ErrConflict = errors.New("conflict")
 )
 
 // Cloud is what the provisioning steps ask of a cloud. Every Create is

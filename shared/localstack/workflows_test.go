@@ -53,7 +53,7 @@ func startTwin(t *testing.T, profile sandbox.Profile, noWaits bool) *twin {
 		}
 	})
 	tok, id, secret := auth.NewSecret()
-	rec := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}
+	rec := auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{"acme", "x-acme"}, Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}
 	if err := (&store.Table{Client: stack.Client, Name: stack.Table}).CreateToken(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -317,6 +317,52 @@ func TestEnvironmentFailureLeavesApplication(t *testing.T) {
 		t.Fatalf("re-create: %d %v", code, body)
 	}
 	w.waitFor("/applications/blog/environments/preview", "ACTIVE")
+}
+
+// TestHostsAreNotShared is the security probe: acme's app p-x and
+// x-acme's app p used to share production-p-x-acme. Both now come up on
+// hosts of their own; and a host that another environment's rule already
+// routes fails the environment with the reason, leaving that rule alone.
+func TestHostsAreNotShared(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	hosts := map[string]string{}
+	for _, tenant := range [][2]string{{"acme", "p-x"}, {"x-acme", "p"}} {
+		w.org = tenant[0]
+		if code, body := w.call(http.MethodPost, "/applications", appBody(t, tenant[1])); code != http.StatusCreated {
+			t.Fatalf("%s: create: %d %v", tenant, code, body)
+		}
+		w.waitFor("/applications/"+tenant[1], "ACTIVE")
+		_, env := w.call(http.MethodGet, "/applications/"+tenant[1]+"/environments/production", nil)
+		host, _ := get(env, "loadBalancer.host").(string)
+		if host == "" {
+			t.Fatalf("%s: no host: %v", tenant, env["loadBalancer"])
+		}
+		if other, ok := hosts[host]; ok {
+			t.Fatalf("%s and %s share the host %s", other, tenant, host)
+		}
+		hosts[host] = tenant[0] + "/" + tenant[1]
+	}
+
+	// A rule someone else made for the host the next environment will get.
+	w.org = "acme"
+	box := w.stack.Local.Sandbox
+	host := cloud.Names{Organisation: "acme", Application: "p-x", Environment: "preview"}.Host(sandbox.Domain)
+	tg, err := box.CreateTargetGroup(context.Background(), cloud.TargetGroupSpec{Name: "foreign-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := box.CreateListenerRule(context.Background(), cloud.ListenerRuleSpec{Name: "foreign", Host: host, TargetGroupARN: tg.ID}); err != nil {
+		t.Fatal(err)
+	}
+	w.call(http.MethodPost, "/applications/p-x/environments", map[string]any{"envName": "preview", "cloneConfigurationFrom": "production"})
+	env := w.waitFor("/applications/p-x/environments/preview", "FAILED", "ACTIVE")
+	reason := fmt.Sprint(env["statusReason"])
+	if env["status"] != "FAILED" || !strings.Contains(reason, host) || !strings.Contains(reason, "another environment") {
+		t.Fatalf("preview %v: %q, want FAILED naming %s", env["status"], reason, host)
+	}
+	if got := box.Spec(cloud.KindListenerRule, "foreign").(cloud.ListenerRuleSpec).TargetGroupARN; got != tg.ID {
+		t.Fatalf("the foreign rule now forwards to %s", got)
+	}
 }
 
 // TestFailedTeardownCanBeRetried: a teardown that fails says why, and a

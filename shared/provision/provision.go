@@ -29,7 +29,7 @@ type Platform struct {
 	// Cloud is "aws" or "sandbox"; records say which made their resources.
 	Cloud            string
 	Region           string
-	Domain           string // environments answer at <env>-<app>-<org>.<Domain>
+	Domain           string // environments answer at hosts under it (cloud.Names.Host)
 	ExecutionRoleARN string
 	VPC              string
 	Subnets          []string
@@ -142,7 +142,7 @@ func cloudError(step string, err error) error {
 		return fail(ErrStale, "%s: %v", step, err)
 	}
 	name := ErrCloud
-	if errors.Is(err, cloud.ErrInvalid) {
+	if errors.Is(err, cloud.ErrInvalid) || errors.Is(err, cloud.ErrConflict) {
 		name = ErrInvalid
 	}
 	return fail(name, "%s: %v", step, err)

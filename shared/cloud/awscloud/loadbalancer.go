@@ -114,7 +114,9 @@ func (c *Cloud) deleteTargetGroup(ctx context.Context, ref cloud.Ref) (bool, err
 // target group. With an origin header, the forwarding rule also requires
 // the header and a second rule, evaluated after it, answers the host's
 // other requests with 403. Rules that already route the host are reused
-// (and corrected); new ones take a priority derived from the host,
+// (and corrected) only when their berth:uid tag is spec's: a rule of
+// another environment, or of no environment, is a cloud.ErrConflict and
+// is left as it is. New ones take a priority derived from the host,
 // probing onwards when it is taken. The Ref's ID lists the rule ARNs,
 // comma-separated, forwarding rule first.
 func (c *Cloud) CreateListenerRule(ctx context.Context, spec cloud.ListenerRuleSpec) (cloud.Resource, error) {
@@ -139,6 +141,9 @@ func (c *Cloud) CreateListenerRule(ctx context.Context, spec cloud.ListenerRuleS
 		case types.ActionTypeEnumFixedResponse:
 			deny = &rules[i]
 		}
+	}
+	if err := c.ownRules(ctx, spec, forward, deny); err != nil {
+		return cloud.Resource{}, err
 	}
 	conditions, actions := forwardRule(spec)
 	tags := elbTags(spec.Tags)
@@ -193,6 +198,40 @@ func (c *Cloud) CreateListenerRule(ctx context.Context, spec cloud.ListenerRuleS
 		}
 	}
 	return r, nil
+}
+
+// ownRules checks that the rules found routing spec.Host belong to spec's
+// environment, by their berth:uid tag. Repointing another's rule would
+// hand its traffic to this environment. The error names no other tenant.
+func (c *Cloud) ownRules(ctx context.Context, spec cloud.ListenerRuleSpec, rules ...*types.Rule) error {
+	var arns []string
+	for _, r := range rules {
+		if r != nil {
+			arns = append(arns, aws.ToString(r.RuleArn))
+		}
+	}
+	if len(arns) == 0 {
+		return nil
+	}
+	out, err := c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: arns})
+	if err != nil {
+		return fail(err)
+	}
+	owner := map[string]string{}
+	for _, d := range out.TagDescriptions {
+		for _, t := range d.Tags {
+			if aws.ToString(t.Key) == cloud.TagUID {
+				owner[aws.ToString(d.ResourceArn)] = aws.ToString(t.Value)
+			}
+		}
+	}
+	want := spec.Tags[cloud.TagUID]
+	for _, arn := range arns {
+		if want == "" || owner[arn] != want {
+			return fmt.Errorf("%w: host %s is already routed by a listener rule that belongs to another environment; Berth never takes over another environment's rule", cloud.ErrConflict, spec.Host)
+		}
+	}
+	return nil
 }
 
 // createRule creates a rule at the first free priority from start

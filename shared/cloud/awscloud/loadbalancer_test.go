@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/shared/cloud"
@@ -104,7 +105,23 @@ func createdRule(arn string) reply {
 	return ok(`<Rules><member><RuleArn>` + arn + `</RuleArn></member></Rules>`)
 }
 
-var ruleSpec = cloud.ListenerRuleSpec{Name: "berth-acme-my-app-production-0123456789", Host: host, TargetGroupARN: tgARN, Tags: testTags}
+const ruleUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+var ruleSpec = cloud.ListenerRuleSpec{Name: "berth-acme-my-app-production-0123456789", Host: host, TargetGroupARN: tgARN,
+	Tags: cloud.Tags{"berth:managed": "true", "berth:application": "my-app", "berth:uid": ruleUID}}
+
+// ruleTags answers DescribeTags: each rule ARN with the berth:uid given.
+func ruleTags(arnUID ...string) reply {
+	xml := `<TagDescriptions>`
+	for i := 0; i+1 < len(arnUID); i += 2 {
+		xml += `<member><ResourceArn>` + arnUID[i] + `</ResourceArn><Tags><member><Key>berth:managed</Key><Value>true</Value></member>`
+		if arnUID[i+1] != "" {
+			xml += `<member><Key>berth:uid</Key><Value>` + arnUID[i+1] + `</Value></member>`
+		}
+		xml += `</Tags></member>`
+	}
+	return ok(xml + `</TagDescriptions>`)
+}
 
 // TestCreateListenerRuleRequest: a host-header rule forwarding to the
 // target group, at the priority the host hashes to.
@@ -128,6 +145,7 @@ func TestCreateListenerRuleRequest(t *testing.T) {
 		"Actions.member.1.TargetGroupArn":                      tgARN,
 		"Tags.member.1.Key":                                    "berth:application", "Tags.member.1.Value": "my-app",
 		"Tags.member.2.Key": "berth:managed", "Tags.member.2.Value": "true",
+		"Tags.member.3.Key": "berth:uid", "Tags.member.3.Value": ruleUID,
 	})
 	if r.ID != ruleARN || r.Outputs[cloud.OutHost] != host || r.Outputs[cloud.OutARN] != ruleARN {
 		t.Errorf("resource %+v", r)
@@ -203,17 +221,22 @@ func TestListenerRuleThatRoutesTheHostIsReused(t *testing.T) {
 	t.Run("as it is", func(t *testing.T) {
 		c, stub := testCloud(t)
 		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN})))
+		stub.on("DescribeTags", ruleTags(ruleARN, ruleUID))
 		r, err := c.CreateListenerRule(context.Background(), ruleSpec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.ID != ruleARN || !reflect.DeepEqual(stub.ops(), []string{"DescribeRules"}) {
+		if got := stub.only("DescribeTags").Form.Get("ResourceArns.member.1"); got != ruleARN {
+			t.Errorf("asked for the tags of %q", got)
+		}
+		if r.ID != ruleARN || !reflect.DeepEqual(stub.ops(), []string{"DescribeRules", "DescribeTags"}) {
 			t.Errorf("ID %q after %v", r.ID, stub.ops())
 		}
 	})
 	t.Run("pointed at the target group", func(t *testing.T) {
 		c, stub := testCloud(t)
 		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", otherTGARN})))
+		stub.on("DescribeTags", ruleTags(ruleARN, ruleUID))
 		stub.on("ModifyRule", createdRule(ruleARN))
 		r, err := c.CreateListenerRule(context.Background(), ruleSpec)
 		if err != nil {
@@ -237,19 +260,21 @@ func TestListenerRuleThatRoutesTheHostIsReused(t *testing.T) {
 			`<member><RuleArn>`+denyARN+`</RuleArn><Priority>8</Priority>`+
 			`<Conditions><member><Field>host-header</Field><HostHeaderConfig><Values><member>`+host+`</member></Values></HostHeaderConfig></member></Conditions>`+
 			`<Actions><member><Type>fixed-response</Type></member></Actions></member></Rules>`))
+		stub.on("DescribeTags", ruleTags(ruleARN, ruleUID, denyARN, ruleUID))
 		spec := ruleSpec
 		spec.OriginHeader = &cloud.Header{Name: "X-Origin-Verify", Value: "s3cret"}
 		r, err := c.CreateListenerRule(context.Background(), spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.ID != ruleARN+","+denyARN || !reflect.DeepEqual(stub.ops(), []string{"DescribeRules"}) {
+		if r.ID != ruleARN+","+denyARN || !reflect.DeepEqual(stub.ops(), []string{"DescribeRules", "DescribeTags"}) {
 			t.Errorf("ID %q after %v", r.ID, stub.ops())
 		}
 	})
 	t.Run("adding the 403 rule after it", func(t *testing.T) {
 		c, stub := testCloud(t)
 		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN}, [4]string{"8", "other.berth.example", "forward", otherTGARN})))
+		stub.on("DescribeTags", ruleTags(ruleARN, ruleUID))
 		stub.on("ModifyRule", createdRule(ruleARN))
 		stub.on("CreateRule", createdRule(denyARN))
 		spec := ruleSpec
@@ -272,6 +297,7 @@ func TestListenerRuleThatRoutesTheHostIsReused(t *testing.T) {
 	t.Run("dropping a 403 rule no longer wanted", func(t *testing.T) {
 		c, stub := testCloud(t)
 		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN}, [4]string{"8", host, "fixed-response", ""})))
+		stub.on("DescribeTags", ruleTags(ruleARN, ruleUID, denyARN, ruleUID))
 		stub.on("DeleteRule", ok(""))
 		r, err := c.CreateListenerRule(context.Background(), ruleSpec)
 		if err != nil {
@@ -279,6 +305,48 @@ func TestListenerRuleThatRoutesTheHostIsReused(t *testing.T) {
 		}
 		if got := stub.only("DeleteRule").Form.Get("RuleArn"); got != denyARN || r.ID != ruleARN {
 			t.Errorf("deleted %q, ID %q", got, r.ID)
+		}
+	})
+}
+
+// TestListenerRuleOfAnotherEnvironmentIsNeverTakenOver: a rule routing
+// the host whose berth:uid is another environment's, or that has none,
+// fails the create with cloud.ErrConflict; nothing is modified, deleted
+// or created, and the message names no other tenant.
+func TestListenerRuleOfAnotherEnvironmentIsNeverTakenOver(t *testing.T) {
+	for name, tc := range map[string]struct {
+		rules string
+		tags  reply
+	}{
+		"forwarding to another target group": {rulesXML([4]string{"7", host, "forward", otherTGARN}), ruleTags(ruleARN, "uid-of-another-tenant")},
+		"forwarding to this target group":    {rulesXML([4]string{"7", host, "forward", tgARN}), ruleTags(ruleARN, "uid-of-another-tenant")},
+		"untagged, made by hand":             {rulesXML([4]string{"7", host, "forward", otherTGARN}), ruleTags(ruleARN, "")},
+		"its 403 rule another's":             {rulesXML([4]string{"7", host, "forward", tgARN}, [4]string{"8", host, "fixed-response", ""}), ruleTags(ruleARN, ruleUID, denyARN, "uid-of-another-tenant")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, stub := testCloud(t)
+			stub.on("DescribeRules", ok(tc.rules))
+			stub.on("DescribeTags", tc.tags)
+			_, err := c.CreateListenerRule(context.Background(), ruleSpec)
+			if !errors.Is(err, cloud.ErrConflict) {
+				t.Fatalf("error %v, want a conflict", err)
+			}
+			if strings.Contains(err.Error(), "another-tenant") || !strings.Contains(err.Error(), host) {
+				t.Errorf("message %q should name the host and nothing of the other tenant", err)
+			}
+			if ops := stub.ops(); !reflect.DeepEqual(ops, []string{"DescribeRules", "DescribeTags"}) {
+				t.Errorf("calls %v: only reads were allowed", ops)
+			}
+		})
+	}
+	t.Run("a spec with no uid owns nothing", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN})))
+		stub.on("DescribeTags", ruleTags(ruleARN, ""))
+		spec := ruleSpec
+		spec.Tags = testTags
+		if _, err := c.CreateListenerRule(context.Background(), spec); !errors.Is(err, cloud.ErrConflict) {
+			t.Fatalf("error %v, want a conflict", err)
 		}
 	})
 }

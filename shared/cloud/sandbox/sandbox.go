@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,12 +211,31 @@ func (s *Sandbox) create(op string, kind cloud.Kind, name string, spec any, id s
 		}
 		return s.view(r), nil
 	}
+	if err := s.taken(op, name, spec); err != nil {
+		return cloud.Resource{}, err
+	}
 	now := s.Now()
 	r := &resource{Resource: cloud.Resource{Ref: cloud.Ref{Kind: kind, Name: name, ID: id}, Outputs: outputs},
 		spec: spec, readyAt: now.Add(s.Profile.Create[kind])}
 	r.Outputs[cloud.OutARN] = arn(kind, name)
 	s.resources[k] = r
 	return s.view(r), nil
+}
+
+// taken refuses, as the AWS adapter does, a listener rule for a host that
+// another environment's rule routes: taking it over would hand that
+// environment's traffic to this one. Callers hold mu.
+func (s *Sandbox) taken(op, name string, spec any) error {
+	rule, ok := spec.(cloud.ListenerRuleSpec)
+	if !ok {
+		return nil
+	}
+	for _, r := range s.resources {
+		if other, ok := r.spec.(cloud.ListenerRuleSpec); ok && !r.deleting && r.Name != name && strings.EqualFold(other.Host, rule.Host) {
+			return fmt.Errorf("sandbox %s: %w: host %s is already routed by a listener rule that belongs to another environment; Berth never takes over another environment's rule", op, cloud.ErrConflict, rule.Host)
+		}
+	}
+	return nil
 }
 
 func arn(kind cloud.Kind, name string) string {

@@ -139,3 +139,29 @@ func TestFaultsFailTheChosenOperationOnly(t *testing.T) {
 		t.Fatalf("after clearing: %v", err)
 	}
 }
+
+// TestAHostRoutedByAnotherRuleIsNotTaken: a second rule for a host fails
+// with cloud.ErrConflict and the first keeps its target group; the same
+// rule asked for again (a retried step) is returned.
+func TestAHostRoutedByAnotherRuleIsNotTaken(t *testing.T) {
+	s, _ := newBox(sandbox.Instant)
+	tgA, _ := s.CreateTargetGroup(ctx, cloud.TargetGroupSpec{Name: "berth-a-0123456789"})
+	tgB, _ := s.CreateTargetGroup(ctx, cloud.TargetGroupSpec{Name: "berth-b-0123456789"})
+	first := cloud.ListenerRuleSpec{Name: "berth-acme-a", Host: "shop.sandbox.berth.local", TargetGroupARN: tgA.ID}
+	if _, err := s.CreateListenerRule(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateListenerRule(ctx, first); err != nil {
+		t.Fatalf("retried create: %v", err)
+	}
+	_, err := s.CreateListenerRule(ctx, cloud.ListenerRuleSpec{Name: "berth-other-b", Host: "SHOP.sandbox.berth.local", TargetGroupARN: tgB.ID})
+	if !errors.Is(err, cloud.ErrConflict) {
+		t.Fatalf("error %v, want a conflict", err)
+	}
+	if got := s.Spec(cloud.KindListenerRule, "berth-acme-a").(cloud.ListenerRuleSpec).TargetGroupARN; got != tgA.ID {
+		t.Errorf("the first rule now forwards to %q", got)
+	}
+	if s.Spec(cloud.KindListenerRule, "berth-other-b") != nil {
+		t.Error("the second rule was made")
+	}
+}

@@ -19,15 +19,17 @@ func TestConfigValidation(t *testing.T) {
 		change func(*berth.Config)
 		want   string
 	}{
-		"defaults":                     {func(*berth.Config) {}, ""},
-		"one zone":                     {func(c *berth.Config) { c.MaxAZs = 1 }, berth.CtxMaxAZs},
-		"no NAT for a new VPC":         {func(c *berth.Config) { c.NATGateways = 0 }, berth.CtxNATGateways},
-		"no NAT, imported VPC":         {func(c *berth.Config) { c.NATGateways = 0; c.VPCID = "vpc-0123" }, ""},
-		"bad VPC id":                   {func(c *berth.Config) { c.VPCID = "0123" }, berth.CtxVPCID},
-		"bad certificate":              {func(c *berth.Config) { c.CertificateARN = "cert" }, berth.CtxCertificateARN},
-		"bad domain":                   {func(c *berth.Config) { c.PlatformDomain = "Apps_Example" }, berth.CtxPlatformDomain},
-		"good domain":                  {func(c *berth.Config) { c.PlatformDomain = "apps.example.com" }, ""},
-		"domain leaving no room for a host": {func(c *berth.Config) { c.PlatformDomain = strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + ".example" }, berth.CtxPlatformDomain},
+		"defaults":             {func(*berth.Config) {}, ""},
+		"one zone":             {func(c *berth.Config) { c.MaxAZs = 1 }, berth.CtxMaxAZs},
+		"no NAT for a new VPC": {func(c *berth.Config) { c.NATGateways = 0 }, berth.CtxNATGateways},
+		"no NAT, imported VPC": {func(c *berth.Config) { c.NATGateways = 0; c.VPCID = "vpc-0123" }, ""},
+		"bad VPC id":           {func(c *berth.Config) { c.VPCID = "0123" }, berth.CtxVPCID},
+		"bad certificate":      {func(c *berth.Config) { c.CertificateARN = "cert" }, berth.CtxCertificateARN},
+		"bad domain":           {func(c *berth.Config) { c.PlatformDomain = "Apps_Example" }, berth.CtxPlatformDomain},
+		"good domain":          {func(c *berth.Config) { c.PlatformDomain = "apps.example.com" }, ""},
+		"domain leaving no room for a host": {func(c *berth.Config) {
+			c.PlatformDomain = strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + ".example"
+		}, berth.CtxPlatformDomain},
 		"bad stage":                    {func(c *berth.Config) { c.APIStageName = "v 3" }, berth.CtxAPIStageName},
 		"no throttle":                  {func(c *berth.Config) { c.APIThrottleRate = 0 }, berth.CtxAPIThrottleRate},
 		"retention CloudWatch refuses": {func(c *berth.Config) { c.LogRetentionDays = 31 }, berth.CtxLogRetentionDays},

@@ -84,15 +84,15 @@ func decodeJSON(body []byte, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	errs := validation.Errors{}
+	doc, err := readValue(dec, "", errs)
+	if err != nil {
 		return malformed(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return &requestError{kind: kindMalformed, message: "The body must hold exactly one JSON value.",
 			errors: validation.Errors{"body": {"must hold exactly one JSON value"}}}
 	}
-	errs := validation.Errors{}
 	if _, ok := doc.(map[string]any); !ok {
 		errs.Add("body", "must be a JSON object")
 		return invalid(errs)
@@ -107,6 +107,70 @@ func decodeJSON(body []byte, v any) error {
 		return malformed(err)
 	}
 	return nil
+}
+
+// readValue reads the JSON value at dec's position as Decode would (numbers
+// as json.Number) and records every key an object repeats, by path:
+// encoding/json would keep the last one silently, so {"appName":"a",
+// "appName":"b"} could pass a proxy's check with one name and act on the
+// other.
+func readValue(dec *json.Decoder, path string, errs validation.Errors) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF && path != "" {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil // string, json.Number, bool or nil
+	}
+	at := path
+	if at == "" {
+		at = "body"
+	}
+	switch delim {
+	case '{':
+		obj := map[string]any{}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			name, _ := key.(string) // the decoder allows only strings here
+			p := validation.Join(path, name)
+			v, err := readValue(dec, p, errs)
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := obj[name]; dup {
+				errs.Add(p, "appears more than once; send each field once")
+			}
+			obj[name] = v
+		}
+		_, err = dec.Token() // '}'
+		return obj, endErr(err)
+	default: // '['
+		arr := []any{}
+		for i := 0; dec.More(); i++ {
+			v, err := readValue(dec, validation.Index(at, i), errs)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+		}
+		_, err = dec.Token() // ']'
+		return arr, endErr(err)
+	}
+}
+
+// endErr: a document that stops before closing what it opened ends too early.
+func endErr(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func malformed(err error) *requestError {

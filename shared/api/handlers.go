@@ -94,12 +94,12 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	app, err := s.Apps.DeleteApplication(r.Context(), names[0], names[1])
+	app, envs, err := s.Apps.DeleteApplication(r.Context(), names[0], names[1])
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, newApplicationView(app, nil))
+	writeJSON(w, http.StatusAccepted, newApplicationView(app, envs))
 }
 
 func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request) {

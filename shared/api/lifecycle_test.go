@@ -455,10 +455,13 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	if allow := res.Header.Get("Allow"); allow != "GET, DELETE" {
 		t.Fatalf("Allow %q", allow)
 	}
-	res = call(t, http.MethodGet, "/api/v3/nowhere", nil)
-	mustStatus(t, res, http.StatusNotFound)
-	if res.Header.Get("Content-Type") != "application/problem+json" {
-		t.Fatal("404 is not a problem document")
+	for _, p := range []string{"/api/v3/nowhere", "/api/v3/organizations/acme//applications", "/api/v3/organizations/acme/applications/x/../../applications",
+		"/api/v3/organizations/acme/./applications", "//api/v3/organizations/acme/applications", "/api/v3/organizations/acme/applications/my-app/.."} {
+		res = call(t, http.MethodGet, p, nil)
+		mustStatus(t, res, http.StatusNotFound)
+		if res.Header.Get("Content-Type") != "application/problem+json" || res.Header.Get("Location") != "" {
+			t.Fatalf("%s: 404 is not a problem document, or redirects to %q", p, res.Header.Get("Location"))
+		}
 	}
 }
 

@@ -32,7 +32,7 @@ var validAfter = map[string]func(string) bool{
 	applicationsList: apps.ValidName,
 	environmentsList: apps.ValidName,
 	tokensList:       tokenIDRE.MatchString,
-	auditList:        store.AuditID.MatchString,
+	auditList:        store.ValidAuditID,
 }
 
 func encodeToken(list, after string) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -121,6 +122,26 @@ func localAuthorizerRequest(r *http.Request) events.APIGatewayCustomAuthorizerRe
 func NoRoute(log *slog.Logger) http.Handler {
 	return withEdge(log, "no-route", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, kindNoRoute, fmt.Sprintf("No route matches %s %s.", r.Method, r.URL.Path), nil)
+	})
+}
+
+// CanonicalPaths answers a path with "//", "." or ".." segments as
+// NoRoute does, where http.ServeMux would redirect it with an HTML 307:
+// no route has such a path, and a client following the redirect would
+// reach a route it did not name.
+func CanonicalPaths(log *slog.Logger, next http.Handler) http.Handler {
+	noRoute := NoRoute(log)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if p == "" || clean != p {
+			noRoute.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

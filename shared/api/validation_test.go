@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -204,6 +205,8 @@ func TestMalformedBodies(t *testing.T) {
 		{"over the cap", big, "application/json", 413, "body"},
 		{"nested too deep", `{"appName":` + strings.Repeat("[", 17) + strings.Repeat("]", 17) + `}`, "application/json", 400, "body"},
 		{"not JSON content", `appName=x`, "application/x-www-form-urlencoded", 415, ""},
+		{"a key twice", `{"appName":"dup-a","appName":"dup-b"}`, "application/json", 400, "appName"},
+		{"a nested key twice", `{"appName":"dup-c","composeDefinition":{"containers":[{"name":"web","name":"api","imageReference":{"type":"external","identifier":"nginx"}}]}}`, "application/json", 400, "composeDefinition.containers[0].name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,6 +275,11 @@ func TestCreateEnvironmentRejectsEachRule(t *testing.T) {
 	}
 }
 
+// auditToken is a nextToken of the audit list naming the event id given.
+func auditToken(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("v1:u:" + id))
+}
+
 func TestInvalidPathAndQueryParameters(t *testing.T) {
 	cases := []struct{ method, path, field string }{
 		{http.MethodGet, "/api/v3/organizations/Acme/applications", "organisation"},
@@ -283,6 +291,10 @@ func TestInvalidPathAndQueryParameters(t *testing.T) {
 		{http.MethodGet, "/api/v3/organizations/acme/applications?limit=ten", "limit"},
 		{http.MethodGet, "/api/v3/organizations/acme/applications?nextToken=forged", "nextToken"},
 		{http.MethodGet, "/api/v3/organizations/acme/applications/my-app/environments?limit=-1", "limit"},
+		// Audit tokens: the event id's form, and a time that exists.
+		{http.MethodGet, "/api/v3/organizations/acme/audit-events?nextToken=" + auditToken("2026-13-45T99:99:99.999999999Z#req-1"), "nextToken"},
+		{http.MethodGet, "/api/v3/organizations/acme/audit-events?nextToken=" + auditToken("2026-12-04T10:00:00.000000000Z#"), "nextToken"},
+		{http.MethodGet, "/api/v3/organizations/acme/audit-events?nextToken=" + auditToken("not-an-event-id"), "nextToken"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

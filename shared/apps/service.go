@@ -132,10 +132,16 @@ func (s *Service) ListApplications(ctx context.Context, org string, page PageReq
 
 // DeleteApplication marks the application DELETING and starts its
 // teardown. Repeating it is safe: the teardown execution name is fixed.
-func (s *Service) DeleteApplication(ctx context.Context, org, name string) (Application, error) {
+func (s *Service) DeleteApplication(ctx context.Context, org, name string) (Application, []Environment, error) {
+	// The environments are read first so the answer shows what a GET does
+	// (their deployment status, their summaries); marking does not change them.
+	_, envs, err := s.Store.GetApplication(ctx, org, name)
+	if err != nil {
+		return Application{}, nil, err
+	}
 	app, err := s.Store.MarkApplicationDeleting(ctx, org, name, s.Now().UTC())
 	if err != nil {
-		return Application{}, err
+		return Application{}, nil, err
 	}
 	start := Execution{
 		Workflow: TeardownApplication,
@@ -143,9 +149,9 @@ func (s *Service) DeleteApplication(ctx context.Context, org, name string) (Appl
 		Input:    ExecutionInput{Organisation: org, Application: name, UID: app.UID},
 	}
 	if err := s.Workflows.Start(ctx, start); err != nil {
-		return Application{}, unavailable(err, "the application is marked DELETING but its teardown could not be started; repeat the DELETE")
+		return Application{}, nil, unavailable(err, "the application is marked DELETING but its teardown could not be started; repeat the DELETE")
 	}
-	return app, nil
+	return app, envs, nil
 }
 
 // CreateEnvironment validates req against the application, stores the

@@ -80,7 +80,7 @@ func TestExecutionNamesAreDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := svc.DeleteApplication(ctx, "acme", "my-app"); err != nil {
+		if _, _, err := svc.DeleteApplication(ctx, "acme", "my-app"); err != nil {
 			t.Fatal(err)
 		}
 	}

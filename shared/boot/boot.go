@@ -144,7 +144,7 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
-	return mux, nil
+	return api.CanonicalPaths(log, mux), nil
 }
 
 // noWorkflows is the starter of routes that start none; using it is a bug.

@@ -132,14 +132,14 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			_ = json.NewEncoder(w).Encode(map[string]any{"executions": rec.Started()})
 		})
 	}
-	var handler http.Handler = mux
+	handler := api.CanonicalPaths(cfg.Log, mux)
 	if local != nil {
 		// What the sandbox holds, to check that teardown leaves nothing.
 		mux.HandleFunc("GET /_local/sandbox", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "resources": local.Sandbox.Resources()})
 		})
-		handler = sandboxHeader(mux)
+		handler = sandboxHeader(handler)
 	}
 	mux.Handle("/", api.NoRoute(cfg.Log))
 	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil

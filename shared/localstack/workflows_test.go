@@ -365,6 +365,28 @@ func TestHostsAreNotShared(t *testing.T) {
 	}
 }
 
+// TestDeleteAnswersWhatGetShowed: the 202 of a DELETE shows the same
+// deploymentInformation and environments as the GET just before it, with
+// only the status (and its time) moved on.
+func TestDeleteAnswersWhatGetShowed(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	w.call(http.MethodPost, "/applications", appBody(t, "shown"))
+	before := w.waitFor("/applications/shown", "ACTIVE")
+	deps, _ := before["deploymentInformation"].([]any)
+	if len(deps) == 0 || get(deps[0].(map[string]any), "status") != "COMPLETED" {
+		t.Fatalf("GET deploymentInformation %v, want one COMPLETED", before["deploymentInformation"])
+	}
+	code, after := w.call(http.MethodDelete, "/applications/shown", nil)
+	if code != http.StatusAccepted || after["status"] != "DELETING" {
+		t.Fatalf("DELETE: %d %v", code, after["status"])
+	}
+	for _, field := range []string{"deploymentInformation", "environments", "desiredCount", "runningCount", "composeDefinition", "database", "filesystem"} {
+		if a, b := fmt.Sprint(before[field]), fmt.Sprint(after[field]); a != b {
+			t.Errorf("%s: GET showed %s, DELETE answered %s", field, a, b)
+		}
+	}
+}
+
 // TestFailedTeardownCanBeRetried: a teardown that fails says why, and a
 // second DELETE runs it again.
 func TestFailedTeardownCanBeRetried(t *testing.T) {
@@ -483,11 +505,22 @@ func TestStaleWorkflowsCannotWrite(t *testing.T) {
 	tbl := &store.Table{Client: w.stack.Client, Name: w.stack.Table}
 	stale := apps.Target{Organisation: "acme", Application: "docs", UID: "an-older-uid"}
 	err := tbl.Apply(context.Background(), stale, apps.Change{Status: apps.StatusFailed, Add: []cloud.Ref{{Kind: cloud.KindDatabase, Name: "x"}}})
-	if !errors.Is(err, apps.ErrConflict) {
-		t.Fatalf("stale write: %v, want ErrConflict", err)
+	const replaced = `application "docs" was deleted or created again since this workflow started; the workflow leaves it alone`
+	if !errors.Is(err, apps.ErrConflict) || err.Error() != replaced {
+		t.Fatalf("stale write: %v, want ErrConflict saying %q", err, replaced)
 	}
-	if err := tbl.RemoveRecords(context.Background(), stale); !errors.Is(err, apps.ErrConflict) {
-		t.Fatalf("stale remove: %v, want ErrConflict", err)
+	if err := tbl.RemoveRecords(context.Background(), stale); !errors.Is(err, apps.ErrConflict) || err.Error() != replaced {
+		t.Fatalf("stale remove: %v, want ErrConflict saying %q", err, replaced)
+	}
+	// The right record in another status: the reason names both statuses.
+	app, _, err := tbl.GetApplication(context.Background(), "acme", "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := apps.Target{Organisation: "acme", Application: "docs", UID: app.UID}
+	err = tbl.Apply(context.Background(), current, apps.Change{Status: apps.StatusFailed, IfStatus: apps.StatusCreating})
+	if want := `application "docs" is ACTIVE where this workflow expected CREATING; the workflow leaves it alone`; !errors.Is(err, apps.ErrConflict) || err.Error() != want {
+		t.Fatalf("write in the wrong status: %v, want %q", err, want)
 	}
 	if _, after := w.call(http.MethodGet, "/applications/docs", nil); after["status"] != "ACTIVE" || after["updatedAt"] != before["updatedAt"] {
 		t.Fatalf("the record changed: %v → %v", before["status"], after["status"])

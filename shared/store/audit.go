@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,8 +20,19 @@ const auditPrefix = "AUDIT#"
 // auditTimeLayout sorts as text in time order: fixed width, UTC.
 const auditTimeLayout = "2006-01-02T15:04:05.000000000Z"
 
-// AuditID is the form of an event id: its sort key without the prefix.
-var AuditID = pattern.New(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{18}Z#[A-Za-z0-9-]+$`, 32, 31+128) // a 31-byte time and "#", then 1 to 128
+// auditID is the form of an event id: its sort key without the prefix.
+var auditID = pattern.New(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{18}Z#[A-Za-z0-9-]+$`, 32, 31+128) // a 31-byte time and "#", then 1 to 128
+
+// ValidAuditID reports whether s is an id AppendAudit could have written:
+// the form, and a real time in auditTimeLayout (not 2026-13-45T99:...).
+func ValidAuditID(s string) bool {
+	if !auditID.MatchString(s) {
+		return false
+	}
+	stamp, _, _ := strings.Cut(s, "#")
+	t, err := time.Parse(auditTimeLayout, stamp)
+	return err == nil && t.Format(auditTimeLayout) == stamp
+}
 
 type auditItem struct {
 	PK           string    `dynamodbav:"pk"`

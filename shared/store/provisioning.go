@@ -243,15 +243,33 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 		ConditionExpression:       aws.String(condition),
 		ExpressionAttributeNames:  u.names,
 		ExpressionAttributeValues: u.values,
+		// The old item says which condition failed, for the reason.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return apps.Conflict("%s is not the record this workflow runs for (uid %s), or its status is not %s", describe(target), target.UID, c.IfStatus)
+		return apps.Conflict("%s", staleReason(target, c.IfStatus, failed.Item))
 	}
 	if err != nil {
 		return fmt.Errorf("update %s: %w", describe(target), err)
 	}
 	return nil
+}
+
+// staleReason says, in a user's words, why a workflow's write was refused:
+// the record went or was replaced, or its status moved on. Uids stay out:
+// users never see them.
+func staleReason(target apps.Target, want apps.Status, old map[string]types.AttributeValue) string {
+	uid, _ := old["uid"].(*types.AttributeValueMemberS)
+	if uid == nil || uid.Value != target.UID {
+		return describe(target) + " was deleted or created again since this workflow started; the workflow leaves it alone"
+	}
+	status, _ := old["status"].(*types.AttributeValueMemberS)
+	now := "without a status"
+	if status != nil {
+		now = status.Value
+	}
+	return fmt.Sprintf("%s is %s where this workflow expected %s; the workflow leaves it alone", describe(target), now, want)
 }
 
 func describe(t apps.Target) string {
@@ -292,7 +310,7 @@ func (t *Table) RemoveRecords(ctx context.Context, target apps.Target) error {
 		return nil // removed by an earlier attempt
 	}
 	if conditionFailed(reasons, 0) {
-		return apps.Conflict("%s is not the record this workflow runs for (uid %s)", describe(target), target.UID)
+		return apps.Conflict("%s", staleReason(target, "", reasons[0].Item))
 	}
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", describe(target), err)

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,10 +48,32 @@ func depth(b []byte) int {
 	return deepest
 }
 
+// FieldValidation says what a body's unknown fields do, as Kubernetes'
+// ?fieldValidation= does: Ignore drops them, Warn drops them and names each
+// in a Warning header, Strict refuses the request (400).
+type FieldValidation string
+
+// Field validation modes.
+const (
+	FieldsIgnore FieldValidation = "Ignore"
+	FieldsWarn   FieldValidation = "Warn"
+	FieldsStrict FieldValidation = "Strict"
+)
+
+// fieldValidationParam is the query parameter that overrides a route's mode.
+const fieldValidationParam = "fieldValidation"
+
 // decodeBody reads a JSON object from r into v. Before v sees the body, it
 // checks the whole document against v's shape, so that every unknown field
 // and wrong type is reported with its full path, not just the first.
-func decodeBody(r *http.Request, v any) error {
+// Unknown fields follow mode, or the request's ?fieldValidation=.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, mode FieldValidation) error {
+	if q := r.URL.Query(); q.Has(fieldValidationParam) {
+		mode = FieldValidation(q.Get(fieldValidationParam))
+		if mode != FieldsIgnore && mode != FieldsWarn && mode != FieldsStrict {
+			return invalid(validation.Errors{fieldValidationParam: {"must be one of Ignore, Warn, Strict"}})
+		}
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -61,7 +84,17 @@ func decodeBody(r *http.Request, v any) error {
 	if err != nil {
 		return bodyReadError(err)
 	}
-	return decodeJSON(body, v)
+	unknown, err := decodeJSON(body, v, mode == FieldsStrict)
+	if err != nil {
+		return err
+	}
+	if mode == FieldsWarn {
+		for _, f := range unknown {
+			// RFC 9110 section 5.5 quoted-string: escape \ and ".
+			w.Header().Add("Warning", `299 - "unknown field `+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(f)+`"`)
+		}
+	}
+	return nil
 }
 
 func bodyReadError(err error) *requestError {
@@ -74,12 +107,14 @@ func bodyReadError(err error) *requestError {
 }
 
 // decodeJSON is decodeBody after the body is read; the fuzz tests drive it.
-func decodeJSON(body []byte, v any) error {
+// Unknown fields are errors when strict; otherwise they are left out of v
+// (encoding/json would match "appname" to appName) and returned, sorted.
+func decodeJSON(body []byte, v any, strict bool) ([]string, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return &requestError{kind: kindValidation, message: "The body is required.", errors: validation.Errors{"body": {"is required"}}}
+		return nil, &requestError{kind: kindValidation, message: "The body is required.", errors: validation.Errors{"body": {"is required"}}}
 	}
 	if depth(body) > MaxDepth {
-		return &requestError{kind: kindMalformed, message: fmt.Sprintf("The body nests deeper than %d levels.", MaxDepth),
+		return nil, &requestError{kind: kindMalformed, message: fmt.Sprintf("The body nests deeper than %d levels.", MaxDepth),
 			errors: validation.Errors{"body": {fmt.Sprintf("must not nest objects and arrays deeper than %d levels", MaxDepth)}}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -87,26 +122,34 @@ func decodeJSON(body []byte, v any) error {
 	errs := validation.Errors{}
 	doc, err := readValue(dec, "", errs)
 	if err != nil {
-		return malformed(err)
+		return nil, malformed(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return &requestError{kind: kindMalformed, message: "The body must hold exactly one JSON value.",
+		return nil, &requestError{kind: kindMalformed, message: "The body must hold exactly one JSON value.",
 			errors: validation.Errors{"body": {"must hold exactly one JSON value"}}}
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		errs.Add("body", "must be a JSON object")
-		return invalid(errs)
+		return nil, invalid(errs)
 	}
-	checkShape(doc, reflect.TypeOf(v), "", errs)
+	shape := &shapeCheck{errs: errs, strict: strict}
+	shape.check(doc, reflect.TypeOf(v), "")
 	if len(errs) > 0 {
-		return invalid(errs)
+		return nil, invalid(errs)
+	}
+	if len(shape.unknown) > 0 {
+		// The unknown keys were removed from doc: decode what is left.
+		if body, err = json.Marshal(doc); err != nil {
+			return nil, malformed(err)
+		}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		// checkShape accepts only what Unmarshal does; reaching here is a bug
-		// in checkShape, but still the client's input, so still a 400.
-		return malformed(err)
+		// check accepts only what Unmarshal does; reaching here is a bug
+		// in check, but still the client's input, so still a 400.
+		return nil, malformed(err)
 	}
-	return nil
+	slices.Sort(shape.unknown)
+	return shape.unknown, nil
 }
 
 // readValue reads the JSON value at dec's position as Decode would (numbers
@@ -184,10 +227,18 @@ func malformed(err error) *requestError {
 	return &requestError{kind: kindMalformed, message: "The body " + rule + ".", errors: validation.Errors{"body": {rule}}}
 }
 
-// checkShape compares a decoded JSON document with the Go type it will be
-// decoded into, recording unknown fields and wrong types by path. Field
-// names must match exactly; encoding/json alone would accept any case.
-func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
+// shapeCheck compares a decoded JSON document with the Go type it will be
+// decoded into, recording wrong types by path, and unknown fields as
+// errors when strict, else in unknown (removing them from the document).
+// Field names must match exactly; encoding/json alone would accept any case.
+type shapeCheck struct {
+	errs    validation.Errors
+	strict  bool
+	unknown []string
+}
+
+func (c *shapeCheck) check(doc any, t reflect.Type, path string) {
+	errs := c.errs
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -215,11 +266,16 @@ func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
 		fields := jsonFields(t)
 		for name, val := range obj {
 			f, ok := fields[name]
-			if !ok {
+			switch {
+			case !ok && c.strict:
 				errs.Add(validation.Join(path, name), "is not a known field")
 				continue
+			case !ok:
+				c.unknown = append(c.unknown, validation.Join(path, name))
+				delete(obj, name)
+				continue
 			}
-			checkShape(val, f, validation.Join(path, name), errs)
+			c.check(val, f, validation.Join(path, name))
 		}
 	case reflect.Slice:
 		arr, ok := doc.([]any)
@@ -232,7 +288,7 @@ func checkShape(doc any, t reflect.Type, path string, errs validation.Errors) {
 				errs.Add(validation.Index(at, i), "must not be null")
 				continue
 			}
-			checkShape(el, t.Elem(), validation.Index(at, i), errs)
+			c.check(el, t.Elem(), validation.Index(at, i))
 		}
 	case reflect.String:
 		if _, ok := doc.(string); !ok {

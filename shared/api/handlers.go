@@ -38,7 +38,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req apps.CreateApplicationRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, FieldsWarn); err != nil {
 		fail(w, r, err)
 		return
 	}
@@ -67,10 +67,11 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	body := applicationList{Applications: []applicationView{}, NextToken: encodeToken(applicationsList, res.Next)}
+	body := []applicationView{}
 	for _, a := range res.Items {
-		body.Applications = append(body.Applications, newApplicationView(a, nil))
+		body = append(body, newApplicationView(a, nil))
 	}
+	setNextLink(w, r, page, encodeToken(applicationsList, res.Next))
 	writeJSON(w, http.StatusOK, body)
 }
 
@@ -109,7 +110,7 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req apps.CreateEnvironmentRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, FieldsWarn); err != nil {
 		fail(w, r, err)
 		return
 	}
@@ -138,10 +139,11 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	body := environmentList{Environments: []environmentSummary{}, NextToken: encodeToken(environmentsList, res.Next)}
+	body := []environmentSummary{}
 	for _, e := range res.Items {
-		body.Environments = append(body.Environments, newEnvironmentSummary(e))
+		body = append(body, newEnvironmentSummary(e))
 	}
+	setNextLink(w, r, page, encodeToken(environmentsList, res.Next))
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -136,7 +136,7 @@ func TestConcurrentCreatesHaveOneWinner(t *testing.T) {
 	if created != 1 || conflicts != n-1 {
 		t.Fatalf("statuses %v: want one 201 and %d 409", statuses, n-1)
 	}
-	envs := call(t, http.MethodGet, orgPath(org)+"/applications/my-app/environments", nil).json(t)["environments"].([]any)
+	envs := call(t, http.MethodGet, orgPath(org)+"/applications/my-app/environments", nil).array(t)
 	if len(envs) != 1 {
 		t.Fatalf("%d environments, want 1", len(envs))
 	}
@@ -305,32 +305,31 @@ func TestListApplicationsPages(t *testing.T) {
 	}
 	mustStatus(t, call(t, http.MethodPost, orgPath(org+"-other")+"/applications", seed(t, "create-application.json")), http.StatusCreated)
 
+	// Pages follow the Link rel="next" header; the body is a bare array.
 	var got []string
-	token, pages := "", 0
-	for {
-		q := url.Values{"limit": {"3"}}
-		if token != "" {
-			q.Set("nextToken", token)
-		}
-		res := call(t, http.MethodGet, orgPath(org)+"/applications?"+q.Encode(), nil)
+	var token string
+	pages, path := 0, orgPath(org)+"/applications?limit=3"
+	for path != "" {
+		res := call(t, http.MethodGet, path, nil)
 		mustStatus(t, res, http.StatusOK)
-		body := res.json(t)
 		pages++
-		for _, a := range body["applications"].([]any) {
+		for _, a := range res.array(t) {
 			got = append(got, obj(a)["appName"].(string))
 		}
-		next, _ := body["nextToken"].(string)
-		if next == "" {
-			break
+		if path = res.next(t); path != "" {
+			u, err := url.Parse(path)
+			if err != nil || u.Path != orgPath(org)+"/applications" || u.Query().Get("limit") != "3" {
+				t.Fatalf("next link %q does not keep the path and limit", path)
+			}
+			token = u.Query().Get("nextToken")
 		}
-		token = next
 	}
 	if !slices.Equal(got, want) || pages != 3 {
 		t.Fatalf("pages %d with %v, want 3 pages with %v", pages, got, want)
 	}
-	all := call(t, http.MethodGet, orgPath(org)+"/applications", nil).json(t)
-	if n := len(all["applications"].([]any)); n != 7 || all["nextToken"] != nil {
-		t.Fatalf("default page has %d applications and nextToken %v", n, all["nextToken"])
+	all := call(t, http.MethodGet, orgPath(org)+"/applications", nil)
+	if n := len(all.array(t)); n != 7 || all.next(t) != "" {
+		t.Fatalf("default page has %d applications and next %q", n, all.next(t))
 	}
 	// A token of one list is refused by another.
 	res := call(t, http.MethodGet, orgPath(org)+"/applications/app-00/environments?nextToken="+token, nil)
@@ -346,19 +345,12 @@ func TestListEnvironmentsPages(t *testing.T) {
 		mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", body), http.StatusCreated)
 	}
 	var got []string
-	token := ""
-	for {
-		path := orgPath(org) + "/applications/my-app/environments?limit=2"
-		if token != "" {
-			path += "&nextToken=" + url.QueryEscape(token)
-		}
-		body := call(t, http.MethodGet, path, nil).json(t)
-		for _, e := range body["environments"].([]any) {
+	for path := orgPath(org) + "/applications/my-app/environments?limit=2"; path != ""; {
+		res := call(t, http.MethodGet, path, nil)
+		for _, e := range res.array(t) {
 			got = append(got, obj(e)["envName"].(string))
 		}
-		if token, _ = body["nextToken"].(string); token == "" {
-			break
-		}
+		path = res.next(t)
 	}
 	if want := []string{"a-env", "b-env", "c-env", "production"}; !slices.Equal(got, want) {
 		t.Fatalf("environments %v, want %v", got, want)

@@ -159,6 +159,33 @@ func (r response) json(t *testing.T) map[string]any {
 	return v
 }
 
+// array decodes a list: Quant's lists are bare JSON arrays.
+func (r response) array(t *testing.T) []any {
+	t.Helper()
+	var v []any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("response is not a JSON array: %v\n%s", err, r.Body)
+	}
+	return v
+}
+
+// next is the target of the response's Link rel="next" (RFC 8288), or "".
+func (r response) next(t *testing.T) string {
+	t.Helper()
+	links := r.Header.Values("Link")
+	if len(links) > 1 {
+		t.Fatalf("%d Link headers", len(links))
+	}
+	for _, l := range links {
+		target, params, ok := strings.Cut(l, ">;")
+		if !ok || !strings.HasPrefix(target, "<") || strings.TrimSpace(params) != `rel="next"` {
+			t.Fatalf("Link %q is not <target>; rel=\"next\"", l)
+		}
+		return target[1:]
+	}
+	return ""
+}
+
 // fieldErrors returns the problem's errors, keyed by field path.
 func (r response) fieldErrors(t *testing.T) map[string]any {
 	t.Helper()

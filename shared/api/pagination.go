@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -77,4 +78,17 @@ func pageRequest(r *http.Request, list string) (apps.PageRequest, error) {
 		return apps.PageRequest{}, invalid(errs)
 	}
 	return page, nil
+}
+
+// setNextLink points to the next page, when there is one, in an RFC 8288
+// Link header: Quant's lists are bare JSON arrays, with no room for a
+// token in the body. The link repeats the request's other parameters.
+func setNextLink(w http.ResponseWriter, r *http.Request, page apps.PageRequest, next string) {
+	if next == "" {
+		return
+	}
+	q := r.URL.Query()
+	q.Set("limit", strconv.Itoa(page.Limit))
+	q.Set("nextToken", next)
+	w.Header().Add("Link", "<"+(&url.URL{Path: r.URL.Path, RawQuery: q.Encode()}).String()+`>; rel="next"`)
 }

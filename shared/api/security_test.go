@@ -287,8 +287,8 @@ func TestConcurrentRequestsWithOneKey(t *testing.T) {
 			t.Fatalf("response %d: %d %s\nwant: %d %s", i, r.Status, r.Body, results[0].Status, results[0].Body)
 		}
 	}
-	list := call(t, http.MethodGet, orgPath(org)+"/applications", nil).json(t)
-	if n := len(list["applications"].([]any)); n != 1 {
+	list := call(t, http.MethodGet, orgPath(org)+"/applications", nil).array(t)
+	if n := len(list); n != 1 {
 		t.Fatalf("%d applications, want 1", n)
 	}
 }

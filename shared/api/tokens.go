@@ -56,7 +56,7 @@ func newTokenView(t auth.Token, viewer auth.Principal) tokenView {
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	org := r.PathValue("organisation")
 	var req auth.CreateTokenRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(w, r, &req, FieldsStrict); err != nil {
 		fail(w, r, err)
 		return
 	}

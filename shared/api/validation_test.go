@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,9 +149,6 @@ var applicationCases = []invalidCase{
 	{"database instanceClass invalid", func(b map[string]any) { obj(b["database"])["instanceClass"] = "t4g.micro" }, "database.instanceClass"},
 	{"database storageGb below 20", func(b map[string]any) { obj(b["database"])["storageGb"] = 10 }, "database.storageGb"},
 	{"filesystem mountPath relative", func(b map[string]any) { obj(b["filesystem"])["mountPath"] = "data" }, "filesystem.mountPath"},
-	{"unknown top-level field", func(b map[string]any) { b["region"] = "eu-west-1" }, "region"},
-	{"unknown nested field", func(b map[string]any) { container(b, 0)["privileged"] = true }, "composeDefinition.containers[0].privileged"},
-	{"field name in the wrong case", func(b map[string]any) { b["AppName"] = b["appName"] }, "AppName"},
 	{"cpu of the wrong type", func(b map[string]any) { container(b, 0)["cpu"] = "256" }, "composeDefinition.containers[0].cpu"},
 	{"cpu not an integer", func(b map[string]any) { container(b, 0)["cpu"] = 0.5 }, "composeDefinition.containers[0].cpu"},
 	{"essential of the wrong type", func(b map[string]any) { container(b, 0)["essential"] = "yes" }, "composeDefinition.containers[0].essential"},
@@ -245,14 +243,12 @@ var environmentCases = []invalidCase{
 		b["imageSuffix"] = strings.Repeat("s", 30)
 	}, "imageSuffix"},
 	{"cloneConfigurationFrom invalid", func(b map[string]any) { b["cloneConfigurationFrom"] = "Prod" }, "cloneConfigurationFrom"},
-	{"neither compose nor clone", func(b map[string]any) { delete(b, "cloneConfigurationFrom") }, "composeDefinition"},
 	{"minCapacity above maxCapacity", func(b map[string]any) { b["minCapacity"] = 2 }, "minCapacity"},
 	{"maxCapacity above 100", func(b map[string]any) { b["maxCapacity"] = 500 }, "maxCapacity"},
 	{"override with a bad container", func(b map[string]any) {
 		b["composeDefinition"] = map[string]any{"containers": []any{map[string]any{"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx"}, "exposedPorts": []any{0}}}}
 	}, "composeDefinition.containers[0].exposedPorts[0]"},
 	{"override breaks the task size", func(b map[string]any) { b["composeDefinition"] = map[string]any{"taskMemory": 8192} }, "composeDefinition.taskMemory"},
-	{"unknown field", func(b map[string]any) { b["mergeEnvironment"] = true }, "mergeEnvironment"},
 }
 
 func TestCreateEnvironmentRejectsEachRule(t *testing.T) {
@@ -305,4 +301,75 @@ func TestInvalidPathAndQueryParameters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnknownFields: by default an unknown field is dropped and named in a
+// Warning header (RFC 9110, 299), so clients generated from a newer
+// document keep working; it is never applied, even where encoding/json
+// would match it without regard to case. ?fieldValidation=Strict refuses
+// it, naming each, and stores nothing.
+func TestUnknownFields(t *testing.T) {
+	org := uniqueOrg(t)
+	unknown := func(b map[string]any) {
+		b["region"] = "eu-west-1"
+		container(b, 0)["privileged"] = true
+		obj(b["composeDefinition"])["foo"] = "bar"
+	}
+	t.Run("warned and dropped", func(t *testing.T) {
+		body := seed(t, "create-application.json")
+		unknown(body)
+		res := call(t, http.MethodPost, orgPath(org)+"/applications", body)
+		mustStatus(t, res, http.StatusCreated)
+		want := []string{`299 - "unknown field composeDefinition.containers[0].privileged"`, `299 - "unknown field composeDefinition.foo"`, `299 - "unknown field region"`}
+		if got := res.Header.Values("Warning"); !slices.Equal(got, want) {
+			t.Fatalf("Warning %q, want %q", got, want)
+		}
+		if strings.Contains(string(res.Body), "privileged") || strings.Contains(string(res.Body), "eu-west-1") {
+			t.Fatalf("an unknown field was kept: %s", res.Body)
+		}
+	})
+	t.Run("never applied in another case", func(t *testing.T) {
+		body := seed(t, "create-application.json")
+		body["AppName"] = "cased"
+		delete(body, "appName")
+		before := itemCount(t)
+		res := call(t, http.MethodPost, orgPath(org)+"/applications", body)
+		mustStatus(t, res, http.StatusBadRequest)
+		if _, ok := res.fieldErrors(t)["appName"]; !ok || itemCount(t) != before {
+			t.Fatalf("AppName was read as appName: %s", res.Body)
+		}
+	})
+	for _, path := range []string{"/applications", "/applications/my-app/environments"} {
+		t.Run("strict "+path, func(t *testing.T) {
+			body := seed(t, "create-application.json")
+			if path != "/applications" {
+				body = seed(t, "create-environment.json")
+				body["composeDefinition"] = obj(seed(t, "create-application.json")["composeDefinition"])
+			}
+			unknown(body)
+			body["appName"] = "strict"
+			if path != "/applications" {
+				delete(body, "appName")
+			}
+			before, started := itemCount(t), len(stack.Workflows.Started())
+			res := call(t, http.MethodPost, orgPath(org)+path+"?fieldValidation=Strict", body)
+			mustStatus(t, res, http.StatusBadRequest)
+			errs := res.fieldErrors(t)
+			for _, f := range []string{"region", "composeDefinition.foo", "composeDefinition.containers[0].privileged"} {
+				if _, ok := errs[f]; !ok {
+					t.Errorf("errors do not name %s: %s", f, res.Body)
+				}
+			}
+			if itemCount(t) != before || len(stack.Workflows.Started()) != started {
+				t.Fatal("a strict refusal changed the table or started a workflow")
+			}
+		})
+	}
+	t.Run("an unknown mode", func(t *testing.T) {
+		res := call(t, http.MethodPost, orgPath(org)+"/applications?fieldValidation=Lenient", seed(t, "create-application.json"))
+		mustStatus(t, res, http.StatusBadRequest)
+		if _, ok := res.fieldErrors(t)["fieldValidation"]; !ok {
+			t.Fatalf("errors do not name fieldValidation: %s", res.Body)
+		}
+	})
 }

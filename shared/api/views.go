@@ -24,6 +24,9 @@ type applicationView struct {
 	Filesystem            *filesystemView      `json:"filesystem,omitempty"`
 	DeploymentInformation []deploymentView     `json:"deploymentInformation"`
 	Environments          []environmentSummary `json:"environments,omitempty"`
+	EnvironmentNames      []string             `json:"environmentNames,omitempty"`
+	ContainerNames        []string             `json:"containerNames"`
+	Environment           []compose.EnvVar     `json:"environment"`
 	RepositoryURI         string               `json:"repositoryUri,omitempty"`
 	StatusReason          string               `json:"statusReason,omitempty"`
 	Progress              *progressView        `json:"progress,omitempty"`
@@ -75,6 +78,9 @@ type environmentView struct {
 	CloneConfigurationFrom string              `json:"cloneConfigurationFrom,omitempty"`
 	ImageSuffix            string              `json:"imageSuffix,omitempty"`
 	ComposeDefinition      compose.Definition  `json:"composeDefinition"`
+	ContainerNames         []string            `json:"containerNames"`
+	Environment            []compose.EnvVar    `json:"environment"`
+	MergeEnvironment       bool                `json:"mergeEnvironment"`
 	TaskDefinition         *taskDefinitionView `json:"taskDefinition,omitempty"`
 	Service                *serviceView        `json:"service,omitempty"`
 	LoadBalancer           *loadBalancerView   `json:"loadBalancer,omitempty"`
@@ -89,21 +95,13 @@ type environmentView struct {
 	UpdatedAt              time.Time           `json:"updatedAt"`
 }
 
-type applicationList struct {
-	Applications []applicationView `json:"applications"`
-	NextToken    string            `json:"nextToken,omitempty"`
-}
-
-type environmentList struct {
-	Environments []environmentSummary `json:"environments"`
-	NextToken    string               `json:"nextToken,omitempty"`
-}
 
 func newApplicationView(a apps.Application, envs []apps.Environment) applicationView {
 	v := applicationView{
 		AppName: a.Name, Organisation: a.Organisation, Status: string(a.Status),
 		ComposeDefinition: a.Compose, MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity,
 		DesiredCount: a.MinCapacity, DeploymentInformation: []deploymentView{},
+		ContainerNames: containerNames(a.Compose), Environment: variables(a.Variables),
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 	if d := a.Database; d != nil {
@@ -134,6 +132,7 @@ func newApplicationView(a apps.Application, envs []apps.Environment) application
 			v.DesiredCount, v.RunningCount = e.DesiredCount, runningCount(e)
 		}
 		v.Environments = append(v.Environments, newEnvironmentSummary(e))
+		v.EnvironmentNames = append(v.EnvironmentNames, e.Name)
 	}
 	v.RepositoryURI, v.StatusReason, v.Progress, v.Cloud = a.Outputs[apps.OutRepositoryURI], a.Reason, newProgressView(a.Progress), cloudOf(a.Outputs)
 	return v
@@ -152,9 +151,26 @@ func newEnvironmentView(e apps.Environment) environmentView {
 		environmentSummary:     newEnvironmentSummary(e),
 		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
 		ComposeDefinition: e.Compose, Volumes: []volumeView{}, Cron: []struct{}{},
+		ContainerNames: containerNames(e.Compose), Environment: variables(e.Variables), MergeEnvironment: e.MergeEnvironment,
 		Progress: newProgressView(e.Progress), Cloud: cloudOf(e.Outputs),
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 	v.fillResources(e)
 	return v
+}
+
+func containerNames(d compose.Definition) []string {
+	names := []string{}
+	for _, c := range d.Containers {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// variables shows a record's initial variables; none is an empty list.
+func variables(vs []compose.EnvVar) []compose.EnvVar {
+	if vs == nil {
+		return []compose.EnvVar{}
+	}
+	return vs
 }

@@ -38,6 +38,9 @@ type Application struct {
 	MaxCapacity int
 	Database    *Database
 	Filesystem  *Filesystem
+	// Variables are the initial environment[] of the create: kept and
+	// shown, not yet given to containers (README, "no effect yet").
+	Variables   []compose.EnvVar
 	Deployments []Deployment
 	Provisioning
 	// Version increments on every update, for optimistic locking.
@@ -89,6 +92,10 @@ type Environment struct {
 	RunningCount           int
 	CloneConfigurationFrom string
 	ImageSuffix            string
+	// Variables are the environment's initial variables: the create's
+	// environment[], over the clone source's when MergeEnvironment.
+	Variables        []compose.EnvVar
+	MergeEnvironment bool
 	Provisioning
 	Version   int64
 	CreatedAt time.Time

@@ -59,6 +59,8 @@ type CreateApplicationRequest struct {
 	MaxCapacity       *int                `json:"maxCapacity"`
 	Database          *DatabaseRequest    `json:"database"`
 	Filesystem        *FilesystemRequest  `json:"filesystem"`
+	// Environment holds the initial variables.
+	Environment []compose.EnvVar `json:"environment"`
 }
 
 // DatabaseRequest asks for an RDS instance.
@@ -83,6 +85,12 @@ type CreateEnvironmentRequest struct {
 	CloneConfigurationFrom *string             `json:"cloneConfigurationFrom"`
 	ComposeDefinition      *compose.Definition `json:"composeDefinition"`
 	ImageSuffix            *string             `json:"imageSuffix"`
+	// SpotConfiguration, when sent, is the environment's, over the compose definition's.
+	SpotConfiguration *compose.SpotConfiguration `json:"spotConfiguration"`
+	// Environment holds the initial variables; MergeEnvironment lays them
+	// over the clone source's instead of replacing them.
+	Environment      []compose.EnvVar `json:"environment"`
+	MergeEnvironment *bool            `json:"mergeEnvironment"`
 }
 
 func (r *DatabaseRequest) database(errs validation.Errors) *Database {

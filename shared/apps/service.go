@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/berth-dev/berth/shared/compose"
@@ -73,12 +74,16 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 	db := req.Database.database(errs)
 	fs := req.Filesystem.filesystem(errs)
 	compose.CheckCapacity(req.MinCapacity, req.MaxCapacity, errs, "")
-	app := Application{Organisation: org, Name: req.AppName, Database: db, Filesystem: fs}
+	compose.CheckVariables(req.Environment, errs, "environment")
+	app := Application{Organisation: org, Name: req.AppName, Database: db, Filesystem: fs, Variables: withValues(req.Environment)}
 	if req.ComposeDefinition == nil {
 		errs.Add("composeDefinition", "is required")
 	} else {
 		app.Compose = *req.ComposeDefinition
 		app.Compose.Normalize(app.composeContext(), errs, "composeDefinition")
+		if app.Compose.UsesSpot() {
+			errs.Add("composeDefinition.spotConfiguration.strategy", "must be off for production, which this definition is: Spot capacity is for other environments")
+		}
 	}
 	app.MinCapacity = capacity(req.MinCapacity, app.Compose.MinCapacity)
 	app.MaxCapacity = capacity(req.MaxCapacity, app.Compose.MaxCapacity)
@@ -92,7 +97,7 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 	app.UID, app.Status, app.Version, app.CreatedAt, app.UpdatedAt = s.NewUID(), StatusCreating, 1, now, now
 	prod := Environment{
 		Organisation: org, Application: app.Name, Name: ProductionEnvironment,
-		UID: s.NewUID(), Status: StatusCreating, Compose: app.Compose,
+		UID: s.NewUID(), Status: StatusCreating, Compose: app.Compose, Variables: app.Variables,
 		MinCapacity: app.MinCapacity, MaxCapacity: app.MaxCapacity, DesiredCount: app.MinCapacity,
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
@@ -161,8 +166,13 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	CheckName(errs, "envName", req.EnvName)
 	if req.CloneConfigurationFrom != nil {
 		CheckName(errs, "cloneConfigurationFrom", *req.CloneConfigurationFrom)
-	} else if req.ComposeDefinition == nil {
-		errs.Add("composeDefinition", "is required unless cloneConfigurationFrom is given")
+	}
+	if req.SpotConfiguration != nil {
+		(&compose.Definition{SpotConfiguration: req.SpotConfiguration}).CheckSpot(errs, "")
+	}
+	compose.CheckVariables(req.Environment, errs, "environment")
+	if req.MergeEnvironment != nil && *req.MergeEnvironment && req.CloneConfigurationFrom == nil {
+		errs.Add("mergeEnvironment", "needs cloneConfigurationFrom: it merges environment[] into the clone source's variables")
 	}
 	if req.ImageSuffix != nil && (len(*req.ImageSuffix) > 63 || !imageSuffixRE.MatchString(*req.ImageSuffix)) {
 		errs.Add("imageSuffix", "must match ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ and be at most 63 characters")
@@ -193,7 +203,8 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	}
 
 	var baseMin, baseMax *int
-	if req.CloneConfigurationFrom != nil {
+	switch {
+	case req.CloneConfigurationFrom != nil:
 		src, ok := findEnvironment(envs, *req.CloneConfigurationFrom)
 		if !ok {
 			return Environment{}, NotFound("environment %q to clone from does not exist", *req.CloneConfigurationFrom)
@@ -204,8 +215,24 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 		if req.ComposeDefinition != nil {
 			overrideCompose(&env.Compose, *req.ComposeDefinition)
 		}
-	} else {
+		env.Variables = initialVariables(src.Variables, withValues(req.Environment), req.Environment != nil, req.MergeEnvironment != nil && *req.MergeEnvironment)
+		env.MergeEnvironment = req.MergeEnvironment != nil && *req.MergeEnvironment
+	case req.ComposeDefinition != nil:
 		env.Compose = *req.ComposeDefinition
+		env.Variables = withValues(req.Environment)
+	default:
+		// Neither: start from production's definition, as Quant does.
+		// Its capacity is not inherited.
+		prod, ok := findEnvironment(envs, ProductionEnvironment)
+		if !ok {
+			prod.Compose = app.Compose
+		}
+		env.Compose = prod.Compose.Clone()
+		env.Compose.MinCapacity, env.Compose.MaxCapacity = nil, nil
+		env.Variables = withValues(req.Environment)
+	}
+	if req.SpotConfiguration != nil {
+		env.Compose.SpotConfiguration = req.SpotConfiguration
 	}
 	if req.ComposeDefinition != nil {
 		baseMin, baseMax = firstSet(req.ComposeDefinition.MinCapacity, baseMin), firstSet(req.ComposeDefinition.MaxCapacity, baseMax)
@@ -225,6 +252,9 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	}
 	env.Compose.Normalize(app.composeContext(), errs, "composeDefinition")
 	checkEffectiveCapacity(errs, env.MinCapacity, env.MaxCapacity)
+	if env.Compose.MixedSpot() && env.MinCapacity < 2 && len(errs) == 0 {
+		errs.Add("spotConfiguration.strategy", "mixes Spot and On-Demand tasks, which needs at least two: set minCapacity to 2 or more, or use spot-only")
+	}
 	if err := errs.Err(); err != nil {
 		return Environment{}, err
 	}
@@ -274,6 +304,48 @@ func overrideCompose(d *compose.Definition, o compose.Definition) {
 	if o.MaxCapacity != nil {
 		d.MaxCapacity = o.MaxCapacity
 	}
+	if o.SpotConfiguration != nil {
+		d.SpotConfiguration = o.SpotConfiguration
+	}
+	if o.EnableCrossEnvNetworking != nil {
+		d.EnableCrossEnvNetworking = o.EnableCrossEnvNetworking
+	}
+	if o.EnableCrossAppNetworking != nil {
+		d.EnableCrossAppNetworking = o.EnableCrossAppNetworking
+	}
+}
+
+// withValues gives every variable a value: a missing one is empty.
+func withValues(vs []compose.EnvVar) []compose.EnvVar {
+	var out []compose.EnvVar
+	for _, v := range vs {
+		if v.Value == nil {
+			v.Value = new(string)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// initialVariables: the request's environment[] replaces the clone
+// source's variables, or with merge is laid over them by name; without
+// one, the source's are kept.
+func initialVariables(source, sent []compose.EnvVar, wasSent, merge bool) []compose.EnvVar {
+	if !wasSent {
+		return slices.Clone(source)
+	}
+	if !merge {
+		return sent
+	}
+	out := slices.Clone(source)
+	for _, v := range sent {
+		if i := slices.IndexFunc(out, func(o compose.EnvVar) bool { return o.Name == v.Name }); i >= 0 {
+			out[i] = v
+		} else {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func firstSet(a, b *int) *int {

@@ -13,6 +13,35 @@ type Definition struct {
 	TaskRoleARN  *string     `json:"taskRoleArn,omitempty"`
 	MinCapacity  *int        `json:"minCapacity,omitempty"`
 	MaxCapacity  *int        `json:"maxCapacity,omitempty"`
+	// SpotConfiguration asks for Fargate Spot; it is kept and shown but
+	// not acted on yet (README, "Fields with no effect yet").
+	SpotConfiguration *SpotConfiguration `json:"spotConfiguration,omitempty"`
+	// The networking tiers: false, the default, isolates the environment,
+	// which is what Berth does. true is kept and shown but not acted on yet.
+	EnableCrossEnvNetworking *bool `json:"enableCrossEnvNetworking,omitempty"`
+	EnableCrossAppNetworking *bool `json:"enableCrossAppNetworking,omitempty"`
+}
+
+// Spot strategies, as Quant names them.
+const (
+	SpotOff             = "off"
+	SpotOnly            = "spot-only"
+	SpotMixedSafe       = "mixed-safe"
+	SpotMixedAggressive = "mixed-aggressive"
+)
+
+// SpotConfiguration is the share of Fargate Spot capacity wanted.
+type SpotConfiguration struct {
+	Strategy string `json:"strategy"`
+}
+
+// OriginProtectionConfig is originProtection's long form. Enabled, true
+// when the object is sent, turns origin protection on; IPAllow and
+// RedirectHost are kept and shown but not acted on yet.
+type OriginProtectionConfig struct {
+	Enabled      *bool    `json:"enabled,omitempty"`
+	IPAllow      []string `json:"ipAllow,omitempty"`
+	RedirectHost *string  `json:"redirectHost,omitempty"`
 }
 
 // Container is one container of the task.
@@ -35,6 +64,8 @@ type Container struct {
 	ReadonlyRootFilesystem *bool           `json:"readonlyRootFilesystem,omitempty"`
 	User                   *string         `json:"user,omitempty"`
 	OriginProtection       *bool           `json:"originProtection,omitempty"`
+	// OriginProtectionConfig, when sent, decides OriginProtection.
+	OriginProtectionConfig *OriginProtectionConfig `json:"originProtectionConfig,omitempty"`
 }
 
 // Image types.

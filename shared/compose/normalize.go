@@ -70,6 +70,7 @@ func (d *Definition) Normalize(ctx Context, errs validation.Errors, p string) {
 		errs.Add(validation.Join(p, "taskRoleArn"), "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
 	}
 	CheckCapacity(d.MinCapacity, d.MaxCapacity, errs, p)
+	d.normalizeTiers(errs, p)
 
 	names := map[string]int{}
 	for i := range d.Containers {
@@ -149,6 +150,7 @@ func (c *Container) normalize(ctx Context, errs validation.Errors, p string) {
 	if c.Essential == nil {
 		c.Essential = ptr(true)
 	}
+	c.normalizeOriginProtection(errs, p)
 	for i := range c.DependsOn {
 		if c.DependsOn[i].Condition == nil {
 			c.DependsOn[i].Condition = ptr(ConditionStart)
@@ -271,6 +273,32 @@ func (h *HealthCheck) normalize(errs validation.Errors, p string) {
 	bound(&h.Timeout, "timeout", 2, 60, DefaultTimeout)
 	bound(&h.Retries, "retries", 1, 10, DefaultRetries)
 	bound(&h.StartPeriod, "startPeriod", 0, 300, -1)
+}
+
+// CheckVariables checks a list of plain variables (an application's or
+// environment's initial environment[]): names as for containers, unique,
+// at most maxListItems. A missing value is an empty one.
+func CheckVariables(vars []EnvVar, errs validation.Errors, p string) {
+	if len(vars) > maxListItems {
+		errs.Addf(p, "must hold at most %d items", maxListItems)
+	}
+	seen := map[string]int{}
+	for i, v := range vars {
+		np := validation.Index(p, i) + ".name"
+		switch j, dup := seen[v.Name]; {
+		case v.Name == "":
+			errs.Add(np, "is required")
+		case !envNameRE.MatchString(v.Name):
+			errs.Add(np, "must match ^[A-Za-z_][A-Za-z0-9_]*$ and be at most 255 characters")
+		case dup:
+			errs.Addf(np, "must be unique: [%d] has it already", j)
+		default:
+			seen[v.Name] = i
+		}
+		if v.Value != nil && len(*v.Value) > maxStringLen {
+			errs.Addf(validation.Index(p, i)+".value", "must be at most %d bytes", maxStringLen)
+		}
+	}
 }
 
 func checkStrings(xs []string, errs validation.Errors, p string) {

@@ -28,6 +28,8 @@ func (d Definition) Clone() Definition {
 	out := d
 	out.Architecture, out.TaskCPU, out.TaskMemory = clonePtr(d.Architecture), clonePtr(d.TaskCPU), clonePtr(d.TaskMemory)
 	out.TaskRoleARN, out.MinCapacity, out.MaxCapacity = clonePtr(d.TaskRoleARN), clonePtr(d.MinCapacity), clonePtr(d.MaxCapacity)
+	out.SpotConfiguration = clonePtr(d.SpotConfiguration)
+	out.EnableCrossEnvNetworking, out.EnableCrossAppNetworking = clonePtr(d.EnableCrossEnvNetworking), clonePtr(d.EnableCrossAppNetworking)
 	if d.Containers != nil {
 		out.Containers = make([]Container, len(d.Containers))
 		for i, c := range d.Containers {
@@ -46,6 +48,9 @@ func (c Container) clone() Container {
 	out.ExposedPorts = slices.Clone(c.ExposedPorts)
 	out.Command, out.EntryPoint = slices.Clone(c.Command), slices.Clone(c.EntryPoint)
 	out.Secrets = slices.Clone(c.Secrets)
+	if o := c.OriginProtectionConfig; o != nil {
+		out.OriginProtectionConfig = &OriginProtectionConfig{Enabled: clonePtr(o.Enabled), IPAllow: slices.Clone(o.IPAllow), RedirectHost: clonePtr(o.RedirectHost)}
+	}
 	if c.MountPoints != nil {
 		out.MountPoints = make([]MountPoint, len(c.MountPoints))
 		for i, m := range c.MountPoints {

@@ -206,7 +206,7 @@ func TestApplicationLifecycle(t *testing.T) {
 	}
 	_, prod := w.call(http.MethodGet, "/applications/shop/environments/production", nil)
 	for path, want := range map[string]string{
-		"service.serviceArn": ":service:", "loadBalancer.host": "production-shop-acme.sandbox.berth.local",
+		"service.serviceArn": ":service:", "loadBalancer.host": cloud.Names{Organisation: "acme", Application: "shop", Environment: "production"}.Host(sandbox.Domain),
 		"securityGroup.securityGroupId": "sg-", "vpc.vpcId": "vpc-", "taskDefinition.taskDefinitionArn": ":task-definition:",
 	} {
 		if got, _ := get(prod, path).(string); !strings.Contains(got, want) {

@@ -52,6 +52,7 @@ type applicationItem struct {
 	MaxCapacity  int              `dynamodbav:"maxCapacity"`
 	Database     *databaseItem    `dynamodbav:"database,omitempty"`
 	Filesystem   *filesystemItem  `dynamodbav:"filesystem,omitempty"`
+	Variables    []variableItem   `dynamodbav:"variables,omitempty"`
 	Deployments  []deploymentItem `dynamodbav:"deployments,omitempty"`
 	provisioningItem
 	Version   int64     `dynamodbav:"version"`
@@ -98,12 +99,43 @@ type environmentItem struct {
 	MaxCapacity            int    `dynamodbav:"maxCapacity"`
 	DesiredCount           int    `dynamodbav:"desiredCount"`
 	RunningCount           int    `dynamodbav:"runningCount"`
-	CloneConfigurationFrom string `dynamodbav:"cloneConfigurationFrom,omitempty"`
-	ImageSuffix            string `dynamodbav:"imageSuffix,omitempty"`
+	CloneConfigurationFrom string         `dynamodbav:"cloneConfigurationFrom,omitempty"`
+	ImageSuffix            string         `dynamodbav:"imageSuffix,omitempty"`
+	Variables              []variableItem `dynamodbav:"variables,omitempty"`
+	MergeEnvironment       bool           `dynamodbav:"mergeEnvironment,omitempty"`
 	provisioningItem
 	Version   int64     `dynamodbav:"version"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+}
+
+// variableItem is one initial variable; an empty value is stored empty.
+type variableItem struct {
+	Name  string `dynamodbav:"name"`
+	Value string `dynamodbav:"value"`
+}
+
+func toVariableItems(vs []compose.EnvVar) []variableItem {
+	var out []variableItem
+	for _, v := range vs {
+		out = append(out, variableItem{Name: v.Name, Value: derefString(v.Value)})
+	}
+	return out
+}
+
+func variableRecords(vs []variableItem) []compose.EnvVar {
+	var out []compose.EnvVar
+	for _, v := range vs {
+		out = append(out, compose.EnvVar{Name: v.Name, Value: &v.Value})
+	}
+	return out
+}
+
+func derefString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 func toApplicationItem(a apps.Application) (applicationItem, error) {
@@ -116,7 +148,7 @@ func toApplicationItem(a apps.Application) (applicationItem, error) {
 		GSI1PK: orgKey(a.Organisation), GSI1SK: applicationGSI1SK(a.Name),
 		Kind: "application", Organisation: a.Organisation, Name: a.Name, UID: a.UID,
 		Status: string(a.Status), Compose: string(doc),
-		MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity,
+		MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity, Variables: toVariableItems(a.Variables),
 		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		provisioningItem: toProvisioningItem(a.Provisioning),
 	}
@@ -135,7 +167,7 @@ func toApplicationItem(a apps.Application) (applicationItem, error) {
 func (it applicationItem) record() (apps.Application, error) {
 	a := apps.Application{
 		Organisation: it.Organisation, Name: it.Name, UID: it.UID, Status: apps.Status(it.Status),
-		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity,
+		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity, Variables: variableRecords(it.Variables),
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		Provisioning: it.provisioningItem.record(),
 	}
@@ -167,6 +199,7 @@ func toEnvironmentItem(e apps.Environment) (environmentItem, error) {
 		UID: e.UID, Status: string(e.Status), DeploymentStatus: e.DeploymentStatus, Compose: string(doc),
 		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, DesiredCount: e.DesiredCount, RunningCount: e.RunningCount,
 		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
+		Variables: toVariableItems(e.Variables), MergeEnvironment: e.MergeEnvironment,
 		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		provisioningItem: toProvisioningItem(e.Provisioning),
 	}, nil
@@ -178,6 +211,7 @@ func (it environmentItem) record() (apps.Environment, error) {
 		Status: apps.Status(it.Status), DeploymentStatus: it.DeploymentStatus,
 		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity, DesiredCount: it.DesiredCount, RunningCount: it.RunningCount,
 		CloneConfigurationFrom: it.CloneConfigurationFrom, ImageSuffix: it.ImageSuffix,
+		Variables: variableRecords(it.Variables), MergeEnvironment: it.MergeEnvironment,
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		Provisioning: it.provisioningItem.record(),
 	}

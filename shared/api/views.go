@@ -95,7 +95,6 @@ type environmentView struct {
 	UpdatedAt              time.Time           `json:"updatedAt"`
 }
 
-
 func newApplicationView(a apps.Application, envs []apps.Environment) applicationView {
 	v := applicationView{
 		AppName: a.Name, Organisation: a.Organisation, Status: string(a.Status),

@@ -85,20 +85,20 @@ type deploymentItem struct {
 }
 
 type environmentItem struct {
-	PK                     string `dynamodbav:"pk"`
-	SK                     string `dynamodbav:"sk"`
-	Kind                   string `dynamodbav:"kind"`
-	Organisation           string `dynamodbav:"organisation"`
-	Application            string `dynamodbav:"application"`
-	Name                   string `dynamodbav:"name"`
-	UID                    string `dynamodbav:"uid"`
-	Status                 string `dynamodbav:"status"`
-	DeploymentStatus       string `dynamodbav:"deploymentStatus,omitempty"`
-	Compose                string `dynamodbav:"compose"`
-	MinCapacity            int    `dynamodbav:"minCapacity"`
-	MaxCapacity            int    `dynamodbav:"maxCapacity"`
-	DesiredCount           int    `dynamodbav:"desiredCount"`
-	RunningCount           int    `dynamodbav:"runningCount"`
+	PK                     string         `dynamodbav:"pk"`
+	SK                     string         `dynamodbav:"sk"`
+	Kind                   string         `dynamodbav:"kind"`
+	Organisation           string         `dynamodbav:"organisation"`
+	Application            string         `dynamodbav:"application"`
+	Name                   string         `dynamodbav:"name"`
+	UID                    string         `dynamodbav:"uid"`
+	Status                 string         `dynamodbav:"status"`
+	DeploymentStatus       string         `dynamodbav:"deploymentStatus,omitempty"`
+	Compose                string         `dynamodbav:"compose"`
+	MinCapacity            int            `dynamodbav:"minCapacity"`
+	MaxCapacity            int            `dynamodbav:"maxCapacity"`
+	DesiredCount           int            `dynamodbav:"desiredCount"`
+	RunningCount           int            `dynamodbav:"runningCount"`
 	CloneConfigurationFrom string         `dynamodbav:"cloneConfigurationFrom,omitempty"`
 	ImageSuffix            string         `dynamodbav:"imageSuffix,omitempty"`
 	Variables              []variableItem `dynamodbav:"variables,omitempty"`

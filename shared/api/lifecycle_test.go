@@ -457,6 +457,80 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	}
 }
 
+// TestQuantFieldsAreKeptAndShown: every request field of Quant's document
+// that Berth does not act on yet is stored and shown back as sent, and the
+// ones with a default show it.
+func TestQuantFieldsAreKeptAndShown(t *testing.T) {
+	org := uniqueOrg(t)
+	body := seed(t, "create-application.json")
+	body["environment"] = []any{map[string]any{"name": "LOG_LEVEL", "value": "debug"}, map[string]any{"name": "EMPTY"}}
+	compose(body)["enableCrossAppNetworking"] = true
+	compose(body)["spotConfiguration"] = map[string]any{"strategy": "off"}
+	container(body, 0)["originProtectionConfig"] = map[string]any{"ipAllow": []any{"203.0.113.0/24", "2001:db8::1"}, "redirectHost": "www.example.com"}
+	res := call(t, http.MethodPost, orgPath(org)+"/applications", body)
+	mustStatus(t, res, http.StatusCreated)
+	app := call(t, http.MethodGet, orgPath(org)+"/applications/my-app", nil).json(t)
+	c := compose(app)
+	if c["enableCrossAppNetworking"] != true || c["enableCrossEnvNetworking"] != false || obj(c["spotConfiguration"])["strategy"] != "off" {
+		t.Errorf("compose tiers %v %v %v", c["enableCrossAppNetworking"], c["enableCrossEnvNetworking"], c["spotConfiguration"])
+	}
+	web := obj(c["containers"].([]any)[0])
+	opc := obj(web["originProtectionConfig"])
+	if web["originProtection"] != true || opc["enabled"] != true || opc["redirectHost"] != "www.example.com" || len(opc["ipAllow"].([]any)) != 2 {
+		t.Errorf("origin protection %v %v", web["originProtection"], opc)
+	}
+	wantVars := []any{map[string]any{"name": "LOG_LEVEL", "value": "debug"}, map[string]any{"name": "EMPTY", "value": ""}}
+	if !reflect.DeepEqual(app["environment"], wantVars) {
+		t.Errorf("application environment %v, want %v", app["environment"], wantVars)
+	}
+	if names := app["containerNames"]; !reflect.DeepEqual(names, []any{"web", "cache"}) {
+		t.Errorf("containerNames %v", names)
+	}
+	prod := call(t, http.MethodGet, orgPath(org)+"/applications/my-app/environments/production", nil).json(t)
+	if !reflect.DeepEqual(prod["environment"], wantVars) {
+		t.Errorf("production environment %v, want the application's", prod["environment"])
+	}
+
+	// A clone merges its environment[] into the source's, and takes a spot strategy.
+	clone := map[string]any{"envName": "preview", "cloneConfigurationFrom": "production", "minCapacity": 2, "maxCapacity": 2,
+		"spotConfiguration": map[string]any{"strategy": "mixed-safe"}, "mergeEnvironment": true,
+		"environment": []any{map[string]any{"name": "LOG_LEVEL", "value": "info"}, map[string]any{"name": "PREVIEW", "value": "1"}}}
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", clone), http.StatusCreated)
+	env := call(t, http.MethodGet, orgPath(org)+"/applications/my-app/environments/preview", nil).json(t)
+	merged := []any{map[string]any{"name": "LOG_LEVEL", "value": "info"}, map[string]any{"name": "EMPTY", "value": ""}, map[string]any{"name": "PREVIEW", "value": "1"}}
+	if !reflect.DeepEqual(env["environment"], merged) || env["mergeEnvironment"] != true || obj(compose(env)["spotConfiguration"])["strategy"] != "mixed-safe" {
+		t.Errorf("preview environment %v merge %v spot %v", env["environment"], env["mergeEnvironment"], compose(env)["spotConfiguration"])
+	}
+	// Without merge, the sent variables replace the source's.
+	clone = map[string]any{"envName": "replaced", "cloneConfigurationFrom": "production", "environment": []any{map[string]any{"name": "ONLY", "value": "x"}}}
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", clone), http.StatusCreated)
+	env = call(t, http.MethodGet, orgPath(org)+"/applications/my-app/environments/replaced", nil).json(t)
+	if want := []any{map[string]any{"name": "ONLY", "value": "x"}}; !reflect.DeepEqual(env["environment"], want) {
+		t.Errorf("replaced environment %v, want %v", env["environment"], want)
+	}
+}
+
+// TestEnvironmentWithOnlyAName starts from production's compose definition
+// (not its task counts), as Quant does; of a missing application, 404; of
+// one being deleted, 409.
+func TestEnvironmentWithOnlyAName(t *testing.T) {
+	org := uniqueOrg(t)
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")), http.StatusCreated)
+	res := call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", map[string]any{"envName": "staging"})
+	mustStatus(t, res, http.StatusCreated)
+	env := res.json(t)
+	prod := call(t, http.MethodGet, orgPath(org)+"/applications/my-app/environments/production", nil).json(t)
+	if !reflect.DeepEqual(compose(env)["containers"], compose(prod)["containers"]) {
+		t.Fatalf("staging containers %v, want production's %v", compose(env)["containers"], compose(prod)["containers"])
+	}
+	if env["minCapacity"] != 1.0 || env["maxCapacity"] != 1.0 {
+		t.Errorf("capacity %v-%v, want the defaults 1-1, not production's", env["minCapacity"], env["maxCapacity"])
+	}
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/nothing/environments", map[string]any{"envName": "staging"}), http.StatusNotFound)
+	mustStatus(t, call(t, http.MethodDelete, orgPath(org)+"/applications/my-app", nil), http.StatusAccepted)
+	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", map[string]any{"envName": "late"}), http.StatusConflict)
+}
+
 // TestEnvironmentLimit: an application holds at most 50 environments,
 // production included, since its GET returns them all.
 func TestEnvironmentLimit(t *testing.T) {

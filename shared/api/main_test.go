@@ -30,6 +30,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/localstack"
+	"github.com/berth-dev/berth/shared/quant"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -41,6 +42,9 @@ var (
 	spec     *openapi3.T
 	router   routers.Router
 	specPath = "../../docs/openapi.yaml"
+	// quantRouter routes Quant's published document, which every response
+	// of an operation it has must also satisfy.
+	quantRouter routers.Router
 	calls    = &callLog{}
 )
 
@@ -130,6 +134,13 @@ func setup() error {
 	}
 	if router, err = gorillamux.NewRouter(spec); err != nil {
 		return fmt.Errorf("route OpenAPI document: %w", err)
+	}
+	quantDoc, err := openapi3.NewLoader().LoadFromFile("../../" + quant.DocumentPath)
+	if err != nil {
+		return fmt.Errorf("load Quant's OpenAPI document: %w", err)
+	}
+	if quantRouter, err = gorillamux.NewRouter(quantDoc); err != nil {
+		return fmt.Errorf("route Quant's OpenAPI document: %w", err)
 	}
 	openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
 	stack, err = localstack.Start(ctx, localstack.Config{
@@ -289,6 +300,39 @@ func checkAgainstSpec(t *testing.T, method, path string, body []byte, res respon
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Fatalf("%s %s answered %d, which the OpenAPI document does not allow: %v\nbody: %s", method, path, res.Status, err, res.Body)
 	}
+	checkAgainstQuant(t, method, path, body, res)
+}
+
+// checkAgainstQuant validates a response against Quant's published
+// document, for the operations it has and the statuses it documents: a
+// client generated from it must decode every answer it expects. A problem
+// document is checked as the JSON body Quant's error schemas describe.
+func checkAgainstQuant(t *testing.T, method, path string, body []byte, res response) {
+	t.Helper()
+	if err := quantViolation(method, path, body, res); err != nil {
+		t.Fatalf("%s %s answered %d, which Quant's published document does not allow: %v\nbody: %s", method, path, res.Status, err, res.Body)
+	}
+}
+
+func quantViolation(method, path string, body []byte, res response) error {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	route, params, err := quantRouter.FindRoute(req)
+	if err != nil {
+		return nil // not an operation of Quant's: tokens, audit events
+	}
+	header := res.Header.Clone()
+	if header.Get("Content-Type") == "application/problem+json" {
+		header.Set("Content-Type", "application/json")
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status:  res.Status,
+		Header:  header,
+		Body:    io.NopCloser(bytes.NewReader(res.Body)),
+		Options: &openapi3filter.Options{MultiError: true},
+	}
+	return openapi3filter.ValidateResponse(context.Background(), in)
 }
 
 // itemCount counts the application and environment records in the table.

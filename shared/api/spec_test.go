@@ -68,3 +68,27 @@ func TestSpecListsEveryErrorStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantValidationCatchesTheOldShapes: the check every response goes
+// through refuses what Berth answered before it spoke Quant's document, so
+// a regression to either shape fails the tests that make the call.
+func TestQuantValidationCatchesTheOldShapes(t *testing.T) {
+	ensureStack(t)
+	json := http.Header{"Content-Type": {"application/json"}}
+	for _, tc := range []struct {
+		method, path, body string
+	}{
+		{http.MethodGet, "/api/v3/organizations/acme/applications", `{"applications":[]}`},
+		{http.MethodGet, "/api/v3/organizations/acme/applications/a/environments", `{"environments":[]}`},
+		{http.MethodGet, "/api/v3/organizations/acme/applications/a", `{"appName":"a"}`}, // organisation is required
+		{http.MethodGet, "/api/v3/organizations/acme/applications/a/environments/e", `{"envName":"e","deploymentStatus":"PAUSED"}`},
+	} {
+		if err := quantViolation(tc.method, tc.path, nil, response{Status: http.StatusOK, Header: json, Body: []byte(tc.body)}); err == nil {
+			t.Errorf("%s %s: %s passed Quant's document", tc.method, tc.path, tc.body)
+		}
+	}
+	ok := response{Status: http.StatusOK, Header: json, Body: []byte(`[{"appName":"a","organisation":"acme"}]`)}
+	if err := quantViolation(http.MethodGet, "/api/v3/organizations/acme/applications", nil, ok); err != nil {
+		t.Errorf("a valid list was refused: %v", err)
+	}
+}

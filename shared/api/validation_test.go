@@ -154,6 +154,26 @@ var applicationCases = []invalidCase{
 	{"essential of the wrong type", func(b map[string]any) { container(b, 0)["essential"] = "yes" }, "composeDefinition.containers[0].essential"},
 	{"exposedPorts not an array", func(b map[string]any) { container(b, 0)["exposedPorts"] = 80 }, "composeDefinition.containers[0].exposedPorts"},
 	{"appName of the wrong type", func(b map[string]any) { b["appName"] = 7 }, "appName"},
+	// Quant's document: compose tiers, origin protection config, initial variables.
+	{"spot on production", func(b map[string]any) { compose(b)["spotConfiguration"] = map[string]any{"strategy": "spot-only"} }, "composeDefinition.spotConfiguration.strategy"},
+	{"spot strategy unknown", func(b map[string]any) { compose(b)["spotConfiguration"] = map[string]any{"strategy": "cheap"} }, "composeDefinition.spotConfiguration.strategy"},
+	{"spot strategy missing", func(b map[string]any) { compose(b)["spotConfiguration"] = map[string]any{} }, "composeDefinition.spotConfiguration.strategy"},
+	{"cross networking not a boolean", func(b map[string]any) { compose(b)["enableCrossEnvNetworking"] = "yes" }, "composeDefinition.enableCrossEnvNetworking"},
+	{"ipAllow not an address", func(b map[string]any) {
+		container(b, 0)["originProtectionConfig"] = map[string]any{"ipAllow": []any{"203.0.113.0/24", "vpn.example.com"}}
+	}, "composeDefinition.containers[0].originProtectionConfig.ipAllow[1]"},
+	{"redirectHost with a scheme", func(b map[string]any) {
+		container(b, 0)["originProtectionConfig"] = map[string]any{"redirectHost": "https://www.example.com"}
+	}, "composeDefinition.containers[0].originProtectionConfig.redirectHost"},
+	{"originProtection against its config", func(b map[string]any) {
+		container(b, 0)["originProtection"] = false
+		container(b, 0)["originProtectionConfig"] = map[string]any{"enabled": true}
+	}, "composeDefinition.containers[0].originProtection"},
+	{"initial variable named twice", func(b map[string]any) {
+		b["environment"] = []any{map[string]any{"name": "A", "value": "1"}, map[string]any{"name": "A", "value": "2"}}
+	}, "environment[1].name"},
+	{"initial variable badly named", func(b map[string]any) { b["environment"] = []any{map[string]any{"name": "1A", "value": "1"}} }, "environment[0].name"},
+	{"initial variable without a name", func(b map[string]any) { b["environment"] = []any{map[string]any{"value": "1"}} }, "environment[0].name"},
 }
 
 // TestCreateApplicationRejectsEachRule sends the seed body with one rule
@@ -249,6 +269,13 @@ var environmentCases = []invalidCase{
 		b["composeDefinition"] = map[string]any{"containers": []any{map[string]any{"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx"}, "exposedPorts": []any{0}}}}
 	}, "composeDefinition.containers[0].exposedPorts[0]"},
 	{"override breaks the task size", func(b map[string]any) { b["composeDefinition"] = map[string]any{"taskMemory": 8192} }, "composeDefinition.taskMemory"},
+	{"spot strategy unknown", func(b map[string]any) { b["spotConfiguration"] = map[string]any{"strategy": "half"} }, "spotConfiguration.strategy"},
+	{"mixed spot with one task", func(b map[string]any) { b["spotConfiguration"] = map[string]any{"strategy": "mixed-safe"} }, "spotConfiguration.strategy"},
+	{"mergeEnvironment without a clone", func(b map[string]any) {
+		delete(b, "cloneConfigurationFrom")
+		b["mergeEnvironment"] = true
+	}, "mergeEnvironment"},
+	{"initial variable badly named", func(b map[string]any) { b["environment"] = []any{map[string]any{"name": "a-b", "value": "1"}} }, "environment[0].name"},
 }
 
 func TestCreateEnvironmentRejectsEachRule(t *testing.T) {

@@ -1,0 +1,91 @@
+// Package quant says where Berth stands against Quant Cloud's published
+// API (docs/quant/openapi-apps.yaml): the operations, and the response
+// fields of served operations, that Berth does not serve yet. It is the
+// one list of them; the README shows it, and later issues empty it.
+package quant
+
+// DocumentPath is the Quant document, from the repository's root.
+const DocumentPath = "docs/quant/openapi-apps.yaml"
+
+// Unserved maps each Quant operationId Berth does not serve yet to the
+// issue that brings it.
+var Unserved = map[string]string{
+	"getEcrLoginCredentials":  "11: ECR login",
+	"validateCompose":         "11: compose validation",
+	"updateEnvironment":       "12: deployments",
+	"updateEnvironmentState":  "12: deployments",
+	"getEnvironmentCompose":   "12: deployments",
+	"patchEnvironmentCompose": "12: deployments",
+	"listContainers":          "12: deployments",
+	"updateContainer":         "12: deployments",
+	"listScalingPolicies":     "12: deployments",
+	"upsertScalingPolicy":     "12: deployments",
+	"deleteScalingPolicy":     "12: deployments",
+	"listCommands":            "13: jobs",
+	"createCommand":           "13: jobs",
+	"getCommand":              "13: jobs",
+	"listCronJobs":            "13: jobs",
+	"createCronJob":           "13: jobs",
+	"getCronJob":              "13: jobs",
+	"updateCronJob":           "13: jobs",
+	"deleteCronJob":           "13: jobs",
+	"listCronJobRuns":         "13: jobs",
+	"getCronRun":              "13: jobs",
+	"getEnvironmentLogs":      "14: logs and configuration",
+	"getEnvironmentMetrics":   "14: logs and configuration",
+	"getSshAccessCredentials": "14: logs and configuration",
+	"listVolumes":             "15: data",
+	"createVolume":            "15: data",
+	"getVolume":               "15: data",
+	"deleteVolume":            "15: data",
+	"listBackups":             "15: data",
+	"createBackup":            "15: data",
+	"deleteBackup":            "15: data",
+	"downloadBackup":          "15: data",
+	"restoreDatabase":         "15: data",
+	"restoreFilesystem":       "15: data",
+	"getRestoreStatus":        "15: data",
+	"listSyncOperations":      "15: data",
+	"syncToEnvironment":       "15: data",
+}
+
+// UnservedFields maps response fields of served operations that Berth
+// leaves out yet, as "<operationId> <path in the body>", to the issue that
+// brings each. A request field is never listed: every one is accepted.
+var UnservedFields = map[string]string{
+	"getEnvironment deploymentFailureType":        "12: deployments",
+	"getEnvironment deploymentFailureReason":      "12: deployments",
+	"getEnvironment albRouting":                   "12: deployments",
+	"getEnvironment publicIpAddress":              "14: Berth's tasks have no public IP; always absent",
+	"createEnvironment deploymentFailureType":     "12: deployments",
+	"createEnvironment deploymentFailureReason":   "12: deployments",
+	"createEnvironment albRouting":                "12: deployments",
+	"createEnvironment publicIpAddress":           "14: Berth's tasks have no public IP; always absent",
+	"getApplication imageReference":               "12: deployments (the image of the latest release)",
+	"createApplication imageReference":            "12: deployments (the image of the latest release)",
+	"listApplications []imageReference":           "12: deployments (the image of the latest release)",
+	"getEnvironment cron[]command":                "13: jobs (cron is empty until then)",
+	"getEnvironment cron[]description":            "13: jobs (cron is empty until then)",
+	"getEnvironment cron[]isEnabled":              "13: jobs (cron is empty until then)",
+	"getEnvironment cron[]name":                   "13: jobs (cron is empty until then)",
+	"getEnvironment cron[]scheduleExpression":     "13: jobs (cron is empty until then)",
+	"getEnvironment cron[]targetContainerName":    "13: jobs (cron is empty until then)",
+	"getEnvironment volumes[]volumeId":            "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"getEnvironment volumes[]volumeName":          "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"getEnvironment volumes[]description":         "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"getEnvironment volumes[]environmentEfsId":    "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"getEnvironment volumes[]createdAt":           "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"getEnvironment volumes[]accessPointArn":      "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"createEnvironment cron[]command":             "13: jobs (cron is empty until then)",
+	"createEnvironment cron[]description":         "13: jobs (cron is empty until then)",
+	"createEnvironment cron[]isEnabled":           "13: jobs (cron is empty until then)",
+	"createEnvironment cron[]name":                "13: jobs (cron is empty until then)",
+	"createEnvironment cron[]scheduleExpression":  "13: jobs (cron is empty until then)",
+	"createEnvironment cron[]targetContainerName": "13: jobs (cron is empty until then)",
+	"createEnvironment volumes[]volumeId":         "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"createEnvironment volumes[]volumeName":       "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"createEnvironment volumes[]description":      "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"createEnvironment volumes[]environmentEfsId": "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"createEnvironment volumes[]createdAt":        "15: data (volumes show the shared filesystem in Berth's own fields)",
+	"createEnvironment volumes[]accessPointArn":   "15: data (volumes show the shared filesystem in Berth's own fields)",
+}

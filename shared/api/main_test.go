@@ -45,7 +45,7 @@ var (
 	// quantRouter routes Quant's published document, which every response
 	// of an operation it has must also satisfy.
 	quantRouter routers.Router
-	calls    = &callLog{}
+	calls       = &callLog{}
 )
 
 // callLog records the DynamoDB operations the API makes, counted once per

@@ -97,10 +97,16 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	fnByLogicalID := map[string]awslambda.IFunction{}
 	apiFunctions := map[string]awslambda.IFunction{}
 	for _, rt := range routes {
+		// A stateless route (validate-compose) reads no table: it gets
+		// neither its name nor a grant, only its log group.
+		env := map[string]*string{}
+		if !rt.Stateless {
+			env[boot.EnvTableName] = s.Table.TableName()
+		}
 		fn, err := NewFunction(s.Stack, pascal(rt.Name), &FunctionProps{
 			Name:             rt.Name,
 			CodeDir:          cfg.CodeDir,
-			Environment:      map[string]*string{boot.EnvTableName: s.Table.TableName()},
+			Environment:      env,
 			MemoryMB:         cfg.FunctionMemoryMB,
 			LogRetentionDays: cfg.LogRetentionDays,
 			Description:      "Berth " + rt.Method + " " + rt.Pattern,
@@ -109,7 +115,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 			errs = append(errs, err)
 			continue
 		}
-		grantTable(fn.Role, s.Table, IsReadOnly(rt))
+		if !rt.Stateless {
+			grantTable(fn.Role, s.Table, IsReadOnly(rt))
+		}
 		s.Functions[rt.Name] = fn
 		fnByLogicalID[FunctionLogicalID(rt.Name)] = fn.Function
 		apiFunctions[rt.Name] = fn.Function

@@ -13,14 +13,17 @@ import (
 // plus Quant's own keys (message, and errors keyed by field path), so that
 // clients built for either shape can read it.
 type Problem struct {
-	Type      string            `json:"type"`
-	Title     string            `json:"title"`
-	Status    int               `json:"status"`
-	Detail    string            `json:"detail"`
-	Instance  string            `json:"instance,omitempty"`
-	Message   string            `json:"message"`
-	Errors    validation.Errors `json:"errors,omitempty"`
-	RequestID string            `json:"requestId,omitempty"`
+	Type     string            `json:"type"`
+	Title    string            `json:"title"`
+	Status   int               `json:"status"`
+	Detail   string            `json:"detail"`
+	Instance string            `json:"instance,omitempty"`
+	Message  string            `json:"message"`
+	Errors   validation.Errors `json:"errors,omitempty"`
+	// Error repeats message on compose-invalid problems, under the key
+	// Quant's validateCompose answers 422 with.
+	Error     string `json:"error,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
 }
 
 // ProblemBase prefixes every problem type; docs/errors.md describes each.
@@ -43,6 +46,7 @@ var (
 	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
 	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "Service unavailable"}
 	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
+	kindCompose     = problemKind{http.StatusUnprocessableEntity, "compose-invalid", "The compose file cannot be translated"}
 
 	kindUnauthenticated = problemKind{http.StatusUnauthorized, "unauthenticated", "Authentication required"}
 	kindForbidden       = problemKind{http.StatusForbidden, "forbidden", "Forbidden"}
@@ -76,6 +80,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, kind problemKind, mess
 		Type: ProblemBase + kind.slug, Title: kind.title, Status: kind.status,
 		Detail: message, Message: message, Errors: errs,
 		Instance: r.URL.Path, RequestID: requestID(r.Context()),
+	}
+	if kind == kindCompose {
+		p.Error = message
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -18,6 +18,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/pattern"
 )
 
@@ -37,6 +38,11 @@ type Route struct {
 	Secret bool
 	// UsageKeys routes issue or withdraw tokens' API Gateway usage plan keys.
 	UsageKeys bool
+	// Stateless routes store nothing and start nothing, whatever their
+	// method: the read role is enough, they write no audit event, an
+	// Idempotency-Key is not needed (a repeat gives the same answer), and
+	// their function gets no table.
+	Stateless bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -60,6 +66,7 @@ var (
 	ListTokensRoute        = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
 	RevokeTokenRoute       = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
 	ListAuditEventsRoute   = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
+	ValidateComposeRoute   = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
 // Routes is every endpoint of the API. It is a function, not a variable,
@@ -78,7 +85,16 @@ func Routes() []Route {
 		ListTokensRoute,
 		RevokeTokenRoute,
 		ListAuditEventsRoute,
+		ValidateComposeRoute,
 	}
+}
+
+// Needs is the role a token needs for the route.
+func (rt Route) Needs() auth.Role {
+	if rt.Stateless && !rt.Admin {
+		return auth.RoleRead
+	}
+	return auth.Needs(rt.Method, rt.Admin)
 }
 
 // FindRoute returns the route with the given name.

@@ -107,6 +107,14 @@ func Handler(route string, getenv func(string) string, log *slog.Logger, ports P
 // links no other route's handler.
 func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, ports Ports) (http.Handler, error) {
 	route := rt.Name
+	if rt.Stateless {
+		// It reads no table and calls no AWS service: its function gets neither.
+		srv := &api.Server{Authenticate: api.FromGateway}
+		mux := http.NewServeMux()
+		srv.Mount(mux, log, rt)
+		mux.Handle("/", api.NoRoute(log))
+		return api.CanonicalPaths(log, mux), nil
+	}
 	table := getenv(EnvTableName)
 	if table == "" {
 		return nil, fmt.Errorf("%s is not set", EnvTableName)

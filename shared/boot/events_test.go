@@ -136,7 +136,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 
 	// Creates first, deletes last, so each valid event finds what it needs.
 	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application",
-		"list-environments", "get-environment", "list-tokens", "list-audit-events",
+		"list-environments", "get-environment", "list-tokens", "list-audit-events", "validate-compose",
 		"delete-environment", "delete-application", "revoke-token"}
 	var routeNames []string
 	for _, r := range api.Routes() {

@@ -11,7 +11,6 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 // issue that brings it.
 var Unserved = map[string]string{
 	"getEcrLoginCredentials":  "11: ECR login",
-	"validateCompose":         "11: compose validation",
 	"updateEnvironment":       "12: deployments",
 	"updateEnvironmentState":  "12: deployments",
 	"getEnvironmentCompose":   "12: deployments",

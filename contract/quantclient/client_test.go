@@ -3,11 +3,11 @@ package quantclient_test
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
 

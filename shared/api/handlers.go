@@ -100,6 +100,8 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	// Teardown goes on in the background: poll the record until it is gone (404).
+	w.Header().Set("Location", applicationPath(app.Organisation, app.Name))
 	writeJSON(w, http.StatusAccepted, newApplicationView(app, envs))
 }
 
@@ -172,6 +174,8 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	// Teardown goes on in the background: poll the record until it is gone (404).
+	w.Header().Set("Location", applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name)
 	writeJSON(w, http.StatusAccepted, newEnvironmentView(env))
 }
 

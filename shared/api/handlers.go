@@ -5,21 +5,26 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/idempotency"
+	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
 // Server holds what the handlers need.
 type Server struct {
-	Apps         *apps.Service
-	Tokens       TokenStore
-	UsageKeys    usage.Keys
+	Apps      *apps.Service
+	Tokens    TokenStore
+	UsageKeys usage.Keys
+	// Registry issues container registry logins; nil but for the routes
+	// that do (Route.Registry).
+	Registry     registry.Credentials
 	Audit        audit.Log
 	Idempotency  idempotency.Store
 	Authenticate Authenticate
@@ -86,6 +91,25 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, newApplicationView(app, envs))
+}
+
+// getEcrLogin answers a login for Berth's container registry, where the
+// organisation pushes its internal images.
+func (s *Server) getEcrLogin(w http.ResponseWriter, r *http.Request) {
+	if _, err := pathNames(r, "organisation"); err != nil {
+		fail(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		fail(w, r, errors.New("get-ecr-login: the server has no registry"))
+		return
+	}
+	login, err := s.Registry.Credentials(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newEcrLoginView(login))
 }
 
 func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {

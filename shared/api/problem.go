@@ -109,7 +109,7 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, registry.ErrUnavailable):
 		noteError(r.Context(), err)
 		w.Header().Set("Retry-After", "5")
-		writeProblem(w, r, kindUnavailable, "The container registry did not answer; retry shortly.", nil)
+		writeProblem(w, r, kindUnavailable, "the container registry did not answer; retry the request", nil)
 	default:
 		noteError(r.Context(), err)
 		writeProblem(w, r, kindInternal, "Something went wrong on our side. Retry later, quoting the requestId if it persists.", nil)

@@ -19,15 +19,15 @@ import (
 
 // Server holds what the handlers need.
 type Server struct {
-	Apps      *apps.Service
-	Tokens    TokenStore
-	UsageKeys usage.Keys
-	// Registry issues container registry logins; nil but for the routes
-	// that do (Route.Registry).
-	Registry     registry.Credentials
+	Apps         *apps.Service
+	Tokens       TokenStore
+	UsageKeys    usage.Keys
 	Audit        audit.Log
 	Idempotency  idempotency.Store
 	Authenticate Authenticate
+	// Registry issues container registry logins; nil but for the routes
+	// that do (Route.Registry).
+	Registry registry.Credentials
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time

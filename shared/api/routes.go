@@ -54,7 +54,7 @@ var (
 	ListApplicationsRoute  = Route{Name: "list-applications", Method: http.MethodGet, Pattern: orgPath + "/applications", handler: (*Server).listApplications}
 	// GetEcrLoginRoute's literal segment wins over GetApplicationRoute's
 	// {application} (ServeMux and API Gateway both prefer the more specific
-	// path), so apps.ReservedNames keeps ecr-login from naming an application.
+	// path), so apps.Reserved keeps ecr-login from naming an application.
 	GetEcrLoginRoute       = Route{Name: "get-ecr-login", Method: http.MethodGet, Pattern: orgPath + "/applications/" + apps.EcrLoginSegment, Registry: true, handler: (*Server).getEcrLogin}
 	GetApplicationRoute    = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
 	DeleteApplicationRoute = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}

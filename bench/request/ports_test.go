@@ -2,6 +2,7 @@ package request
 
 import (
 	"github.com/berth-dev/berth/shared/apikeys"
+	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 )
 
@@ -9,4 +10,5 @@ import (
 var (
 	workflowsPort = stepfunctions.New
 	usageKeysPort = apikeys.New
+	registryPort  = ecrlogin.New
 )

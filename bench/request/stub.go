@@ -37,6 +37,7 @@ type Counts struct {
 	Writes            int
 	StepFunctions     int
 	APIGateway        int
+	ECR               int
 }
 
 // Total is every DynamoDB call.
@@ -113,6 +114,9 @@ func (s *Stub) RoundTrip(r *http.Request) (*http.Response, error) {
 		var in map[string]string
 		_ = json.Unmarshal(body, &in)
 		return answer(200, "application/x-amz-json-1.0", `{"executionArn":"`+in["stateMachineArn"]+`:`+in["name"]+`","startDate":1.7636e9}`), nil
+	case target == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken":
+		s.Counts.ECR++
+		return answer(200, "application/x-amz-json-1.1", `{"authorizationData":[{"authorizationToken":"QVdTOmJlbmNo","expiresAt":1.7636e9,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}`), nil
 	default: // API Gateway's REST API: usage plans and API keys
 		s.Counts.APIGateway++
 		switch {

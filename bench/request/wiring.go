@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
@@ -76,6 +77,9 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	}
 	if rt.UsageKeys {
 		srv.UsageKeys = apikeys.New(cfg, Vars()[boot.EnvUsagePlan], "")
+	}
+	if rt.Registry {
+		srv.Registry = ecrlogin.New(cfg, "")
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)

@@ -123,12 +123,15 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	gwStub := &apiGatewayStub{}
 	gwServer := httptest.NewServer(gwStub)
 	defer gwServer.Close()
+	ecr := &ecrStub{}
+	ecrServer := httptest.NewServer(ecr)
+	defer ecrServer.Close()
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
 		"AWS_ACCESS_KEY_ID=AKIDHARNESS", "AWS_SECRET_ACCESS_KEY=harness", "AWS_SESSION_TOKEN=",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint, "AWS_ENDPOINT_URL_SFN=" + sfnServer.URL,
-		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL,
+		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL, "AWS_ENDPOINT_URL_ECR=" + ecrServer.URL,
 	}
 
 	for _, name := range provision.StepNames {
@@ -196,6 +199,16 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	// The token functions found the stack's usage plan by name and added a key to it.
 	if !slices.Contains(gwStub.calls, "POST /usageplans/plan-1/keys") || !slices.Contains(gwStub.calls, "DELETE /apikeys/key-1") {
 		t.Errorf("API Gateway calls %v: want a key added to plan-1 and one deleted", gwStub.calls)
+	}
+	// get-ecr-login asked ECR for its valid event, through the real SDK.
+	var logins int
+	for _, rt := range api.Routes() {
+		if rt.Registry {
+			logins++
+		}
+	}
+	if ecr.calls != logins {
+		t.Errorf("%d GetAuthorizationToken calls, want %d", ecr.calls, logins)
 	}
 	if got := sfnStub.count(); got != starts {
 		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
@@ -547,6 +560,24 @@ func (s *apiGatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusAccepted)
 	}
+}
+
+// ecrStub answers GetAuthorizationToken as ECR does, and counts the calls.
+type ecrStub struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *ecrStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Header.Get("X-Amz-Target") != "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" {
+		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
+		return
+	}
+	s.calls++
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_, _ = io.WriteString(w, `{"authorizationData":[{"authorizationToken":"QVdTOmVjci1wYXNzd29yZA==","expiresAt":1.7636e9,"proxyEndpoint":"https://`+testAccount+`.dkr.ecr.`+testRegion+`.amazonaws.com"}]}`)
 }
 
 // stepFunctionsStub answers StartExecution as Step Functions does, so the

@@ -206,10 +206,14 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	if err != nil {
 		return nil, err
 	}
-	// Token routes give each token its API key in the usage plan.
+	// Token routes give each token its API key in the usage plan; registry
+	// routes get registry logins from ECR.
 	for _, rt := range routes {
 		if rt.UsageKeys {
 			grantUsageKeys(s.Stack, s.Functions[rt.Name], UsagePlanName(cfg.StackName))
+		}
+		if rt.Registry {
+			grantRegistryLogin(s.Functions[rt.Name])
 		}
 	}
 	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
@@ -266,6 +270,16 @@ func grantUsageKeys(stack awscdk.Stack, fn *Function, planName string) {
 	}))
 	suppress(fn.Role, "AwsSolutions-IAM5", "API key ids are made by API Gateway when a token is created, and the usage plan's id cannot be named without a dependency cycle (plan -> stage -> methods -> this function), so key deletes and plan keys take a wildcard id; API Gateway has no tag conditions for these.",
 		appliesRegex(`/^Resource::arn:.*:apigateway:.*::\/(apikeys|usageplans)\/\*.*$/`))
+}
+
+// grantRegistryLogin lets a route ask ECR for an authorization token, and
+// nothing else in ECR: the token carries this role's permissions.
+func grantRegistryLogin(fn *Function) {
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ecr:GetAuthorizationToken"),
+		Resources: jsii.Strings("*"),
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "ecr:GetAuthorizationToken accepts only Resource \"*\"; the role has no other ECR action.", "Resource::*")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

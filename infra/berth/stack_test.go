@@ -511,7 +511,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	s := synth(t)
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	roles := map[string]string{}
-	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow, usageKeys bool) {
+	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow, usageKeys, registry bool) {
 		t.Helper()
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		roleID, _, _ := getAtt(fn.Properties["Role"])
@@ -593,12 +593,27 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		} else if len(keyActions) > 0 {
 			t.Errorf("%s: API Gateway actions %v on a route that issues no keys", name, keyActions)
 		}
+		var ecrActions []string
+		for _, st := range statementsWith(sts, "ecr:") {
+			// CDK merges it with X-Ray's statement, also on "*".
+			for _, a := range strs(st["Action"]) {
+				if strings.HasPrefix(a, "ecr:") {
+					ecrActions = append(ecrActions, a)
+				}
+			}
+			if res, _ := st["Resource"].(string); res != "*" {
+				t.Errorf("%s: ECR actions on %v, want only ecr:GetAuthorizationToken on *", name, st["Resource"])
+			}
+		}
+		if want := []string{"ecr:GetAuthorizationToken"}; registry && !sameStrings(ecrActions, want) || !registry && len(ecrActions) > 0 {
+			t.Errorf("%s: ECR actions %v, registry logins %v", name, ecrActions, registry)
+		}
 		if !sameStrings(mapKeys(vars), wantVars) {
 			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
 		}
 		for _, st := range sts {
 			for _, a := range strs(st["Action"]) {
-				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") && !(usageKeys && strings.HasPrefix(a, "apigateway:")) &&
+				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") && !(usageKeys && strings.HasPrefix(a, "apigateway:")) && !(registry && a == "ecr:GetAuthorizationToken") &&
 					!slices.Contains([]string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}, a) {
 					t.Errorf("%s: unexpected action %s", name, a)
 				}
@@ -615,9 +630,9 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		case rt.Method == http.MethodGet:
 			want = read
 		}
-		verify(rt.Name, want, index, rt.Starts, rt.UsageKeys)
+		verify(rt.Name, want, index, rt.Starts, rt.UsageKeys, rt.Registry)
 	}
-	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false)
+	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false, false)
 }
 
 func mapKeys(m map[string]any) []string {

@@ -5,12 +5,14 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/idempotency"
+	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -23,6 +25,9 @@ type Server struct {
 	Audit        audit.Log
 	Idempotency  idempotency.Store
 	Authenticate Authenticate
+	// Registry issues container registry logins; nil but for the routes
+	// that do (Route.Registry).
+	Registry registry.Credentials
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time
@@ -87,6 +92,25 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, newApplicationView(app, envs))
+}
+
+// getEcrLogin answers a login for Berth's container registry, where the
+// organisation pushes its internal images.
+func (s *Server) getEcrLogin(w http.ResponseWriter, r *http.Request) {
+	if _, err := pathNames(r, "organisation"); err != nil {
+		fail(w, r, err)
+		return
+	}
+	if s.Registry == nil {
+		fail(w, r, errors.New("get-ecr-login: the server has no registry"))
+		return
+	}
+	login, err := s.Registry.Credentials(r.Context())
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newEcrLoginView(login))
 }
 
 func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
@@ -112,6 +113,10 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		noteError(r.Context(), err)
 		w.Header().Set("Retry-After", "5")
 		writeProblem(w, r, kindUnavailable, appsErr.Message, nil)
+	case errors.Is(err, registry.ErrUnavailable):
+		noteError(r.Context(), err)
+		w.Header().Set("Retry-After", "5")
+		writeProblem(w, r, kindUnavailable, "the container registry did not answer; retry the request", nil)
 	default:
 		noteError(r.Context(), err)
 		writeProblem(w, r, kindInternal, "Something went wrong on our side. Retry later, quoting the requestId if it persists.", nil)

@@ -43,6 +43,8 @@ type Route struct {
 	// Idempotency-Key is not needed (a repeat gives the same answer), and
 	// their function gets no table.
 	Stateless bool
+	// Registry routes issue container registry logins (Server.Registry).
+	Registry bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -56,6 +58,10 @@ const orgPath = "/api/v3/organizations/{organisation}"
 var (
 	CreateApplicationRoute = Route{Name: "create-application", Method: http.MethodPost, Pattern: orgPath + "/applications", Starts: []apps.Workflow{apps.ProvisionApplication}, Success: http.StatusCreated, handler: (*Server).createApplication}
 	ListApplicationsRoute  = Route{Name: "list-applications", Method: http.MethodGet, Pattern: orgPath + "/applications", handler: (*Server).listApplications}
+	// GetEcrLoginRoute's literal segment wins over GetApplicationRoute's
+	// {application} (ServeMux and API Gateway both prefer the more specific
+	// path), so apps.Reserved keeps ecr-login from naming an application.
+	GetEcrLoginRoute       = Route{Name: "get-ecr-login", Method: http.MethodGet, Pattern: orgPath + "/applications/" + apps.EcrLoginSegment, Registry: true, handler: (*Server).getEcrLogin}
 	GetApplicationRoute    = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
 	DeleteApplicationRoute = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}
 	CreateEnvironmentRoute = Route{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment}
@@ -75,6 +81,7 @@ func Routes() []Route {
 	return []Route{
 		CreateApplicationRoute,
 		ListApplicationsRoute,
+		GetEcrLoginRoute,
 		GetApplicationRoute,
 		DeleteApplicationRoute,
 		CreateEnvironmentRoute,
@@ -107,6 +114,14 @@ func FindRoute(name string) (Route, error) {
 	return routes[i], nil
 }
 
+// otherMethods are the methods a mounted path answers 405 to when no route
+// serves them there. They are named one by one, not caught by a pattern
+// without a method: such a pattern on a literal path (applications/ecr-login)
+// would conflict in http.ServeMux with a method's pattern on the wildcard
+// path beside it (GET applications/{application}).
+var otherMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodTrace}
+
 // Mount registers routes on mux, each behind the logging and recovery
 // middleware. Other methods on a mounted path get a 405 problem.
 func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
@@ -117,10 +132,16 @@ func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 	}
 	for pattern, methods := range allowed {
 		allow := strings.Join(methods, ", ")
-		mux.Handle(pattern, withEdge(log, "method-not-allowed", func(w http.ResponseWriter, r *http.Request) {
+		h := withEdge(log, "method-not-allowed", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeProblem(w, r, kindMethod, fmt.Sprintf("%s is not allowed here; use %s.", r.Method, allow), nil)
-		}))
+		})
+		for _, m := range otherMethods {
+			// A GET route answers HEAD too.
+			if !slices.Contains(methods, m) && (m != http.MethodHead || !slices.Contains(methods, http.MethodGet)) {
+				mux.Handle(m+" "+pattern, h)
+			}
+		}
 	}
 }
 

@@ -61,7 +61,7 @@ func TestSpecListsEveryErrorStatus(t *testing.T) {
 		if r.Method == http.MethodPost {
 			want = append(want, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 		}
-		if len(r.Starts) > 0 || r.UsageKeys {
+		if len(r.Starts) > 0 || r.UsageKeys || r.Registry {
 			want = append(want, http.StatusServiceUnavailable)
 		}
 		for _, status := range want {

@@ -46,6 +46,7 @@ var applicationCases = []invalidCase{
 	{"appName too long", func(b map[string]any) { b["appName"] = strings.Repeat("a", 41) }, "appName"},
 	{"appName leading hyphen", func(b map[string]any) { b["appName"] = "-app" }, "appName"},
 	{"appName underscore", func(b map[string]any) { b["appName"] = "my_app" }, "appName"},
+	{"appName reserved", func(b map[string]any) { b["appName"] = "ecr-login" }, "appName"},
 	{"composeDefinition missing", func(b map[string]any) { delete(b, "composeDefinition") }, "composeDefinition"},
 	{"no containers", func(b map[string]any) { compose(b)["containers"] = []any{} }, "composeDefinition.containers"},
 	{"eleven containers", func(b map[string]any) {

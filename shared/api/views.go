@@ -6,6 +6,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/registry"
 )
 
 // The response bodies, in the Quant Cloud v3 shape. They are separate from
@@ -172,4 +173,17 @@ func variables(vs []compose.EnvVar) []compose.EnvVar {
 		return []compose.EnvVar{}
 	}
 	return vs
+}
+
+// ecrLoginView is Quant's getEcrLoginCredentials_200_response: what
+// `docker login` takes, and until when it works.
+type ecrLoginView struct {
+	Username  string    `json:"username"`
+	Password  string    `json:"password"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Endpoint  string    `json:"endpoint"`
+}
+
+func newEcrLoginView(l registry.Login) ecrLoginView {
+	return ecrLoginView{Username: l.Username, Password: l.Password, ExpiresAt: l.ExpiresAt.UTC().Truncate(time.Second), Endpoint: l.Endpoint}
 }

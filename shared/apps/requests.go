@@ -1,6 +1,8 @@
 package apps
 
 import (
+	"slices"
+
 	"github.com/berth-dev/berth/shared/compose"
 	"github.com/berth-dev/berth/shared/pattern"
 	"github.com/berth-dev/berth/shared/validation"
@@ -48,6 +50,27 @@ func CheckName(errs validation.Errors, path, name string) {
 		errs.Add(path, "is required")
 	case !ValidName(name):
 		errs.Add(path, nameRule)
+	}
+}
+
+// EcrLoginSegment is the literal last segment of the path of GET
+// /applications/ecr-login, which takes the place of an application name.
+const EcrLoginSegment = "ecr-login"
+
+// reservedNames are the application names that are literal segments of
+// the API's paths: the literal route wins over /applications/{application},
+// so an application so named could never be read.
+var reservedNames = []string{EcrLoginSegment}
+
+// Reserved reports whether name may not name an application.
+func Reserved(name string) bool { return slices.Contains(reservedNames, name) }
+
+// CheckApplicationName is CheckName for a new application's name, which
+// must also not be reserved.
+func CheckApplicationName(errs validation.Errors, path, name string) {
+	CheckName(errs, path, name)
+	if Reserved(name) {
+		errs.Add(path, "is reserved: "+name+" is a path of the API")
 	}
 }
 

@@ -70,7 +70,7 @@ var imageSuffixRE = pattern.Compile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 // production environment, and starts provisioning.
 func (s *Service) CreateApplication(ctx context.Context, org string, req CreateApplicationRequest) (Application, []Environment, error) {
 	errs := validation.Errors{}
-	CheckName(errs, "appName", req.AppName)
+	CheckApplicationName(errs, "appName", req.AppName)
 	db := req.Database.database(errs)
 	fs := req.Filesystem.filesystem(errs)
 	compose.CheckCapacity(req.MinCapacity, req.MaxCapacity, errs, "")

@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/awsenv"
+	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
 )
@@ -90,6 +91,9 @@ type Ports struct {
 	Workflows func(cfg aws.Config, arns map[apps.Workflow]string, endpoint string) apps.WorkflowStarter
 	// UsageKeys issues tokens' API keys, for routes that do (Route.UsageKeys).
 	UsageKeys func(cfg aws.Config, plan, endpoint string) usage.Keys
+	// Registry issues container registry logins, for routes that do
+	// (Route.Registry).
+	Registry func(cfg aws.Config, endpoint string) registry.Credentials
 }
 
 // Handler builds the http.Handler for the named route from configuration
@@ -148,6 +152,12 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 			return nil, fmt.Errorf("route %s issues API keys, but its function was built without them", route)
 		}
 		srv.UsageKeys = ports.UsageKeys(cfg, plan, getenv("AWS_ENDPOINT_URL_API_GATEWAY"))
+	}
+	if rt.Registry {
+		if ports.Registry == nil {
+			return nil, fmt.Errorf("route %s issues registry logins, but its function was built without a registry", route)
+		}
+		srv.Registry = ports.Registry(cfg, getenv("AWS_ENDPOINT_URL_ECR"))
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)

@@ -30,6 +30,7 @@ import (
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/stepboot"
 	"github.com/berth-dev/berth/shared/stepfunctions"
@@ -89,6 +90,24 @@ func (s *apiGatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ecrStub answers GetAuthorizationToken as ECR does, and counts the calls.
+type ecrStub struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *ecrStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Header.Get("X-Amz-Target") != "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken" {
+		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
+		return
+	}
+	s.calls++
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_, _ = io.WriteString(w, `{"authorizationData":[{"authorizationToken":"QVdTOmVjci1wYXNzd29yZA==","expiresAt":1.7636e9,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}`)
+}
+
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
@@ -113,12 +132,16 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	gwStub := &apiGatewayStub{}
 	gwServer := httptest.NewServer(gwStub)
 	defer gwServer.Close()
+	ecr := &ecrStub{}
+	ecrServer := httptest.NewServer(ecr)
+	defer ecrServer.Close()
 
 	vars := map[string]string{
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
 		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
 		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
+		"AWS_ENDPOINT_URL_ECR": ecrServer.URL,
 	}
 	for _, w := range apps.Workflows {
 		vars[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -135,7 +158,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 
 	// Creates first, deletes last, so each valid event finds what it needs.
-	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application",
+	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application", "get-ecr-login",
 		"list-environments", "get-environment", "list-tokens", "list-audit-events", "validate-compose",
 		"delete-environment", "delete-application", "revoke-token"}
 	var routeNames []string
@@ -188,6 +211,10 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 	}
 
+	// get-ecr-login asked ECR once, for its valid event.
+	if ecr.calls != 1 {
+		t.Errorf("%d GetAuthorizationToken calls, want 1", ecr.calls)
+	}
 	// create-token issued a usage plan key; revoke-token withdrew one.
 	want := []string{"GET /usageplans", "POST /apikeys", "POST /usageplans/plan-1/keys", "GET /apikeys", "DELETE /apikeys/key-1"}
 	if !slices.Equal(gwStub.calls, want) {
@@ -276,13 +303,21 @@ func TestAuthorizerEvents(t *testing.T) {
 }
 
 // allPorts are every adapter, as the functions' main.go files name them.
-var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New}
+var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New}
 
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+func TestRegistryRouteNeedsItsPort(t *testing.T) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	_, err := boot.Handler("get-ecr-login", env(map[string]string{boot.EnvTableName: "t"}), log, boot.Ports{})
+	if err == nil || !strings.Contains(err.Error(), "without a registry") {
+		t.Fatalf("error %v, want one saying the function has no registry", err)
+	}
 }
 
 func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
@@ -297,6 +332,7 @@ func TestHandlerFailsAtInitWithoutConfiguration(t *testing.T) {
 		"no state machine":   {"create-application", map[string]string{boot.EnvTableName: "t"}, boot.StateMachineEnv(apps.ProvisionApplication)},
 		"no usage plan":      {"create-token", map[string]string{boot.EnvTableName: "t"}, boot.EnvUsagePlan},
 		"reads need no ARNs": {"get-application", map[string]string{boot.EnvTableName: "t"}, ""},
+		"registry":           {"get-ecr-login", map[string]string{boot.EnvTableName: "t"}, ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -49,6 +49,9 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 		if want, got := r.UsageKeys, strings.Contains(string(src), "apikeys.New"); want != got {
 			t.Errorf("functions/%s/main.go: issues API keys %v, links them %v", r.Name, want, got)
 		}
+		if want, got := r.Registry, strings.Contains(string(src), "ecrlogin.New"); want != got {
+			t.Errorf("functions/%s/main.go: issues registry logins %v, links the ECR client %v", r.Name, want, got)
+		}
 	}
 	dirs, err := os.ReadDir("../../functions")
 	if err != nil {

@@ -117,7 +117,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	srv := &api.Server{
 		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: authenticate, UsageKeys: usage.None{},
-		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
+		// No registry runs locally; logins have ECR's shape and expire as its do.
+		Registry: sandbox.Registry{},
+		Limiter:  &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, cfg.Log, api.Routes()...)

@@ -10,7 +10,6 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 // Unserved maps each Quant operationId Berth does not serve yet to the
 // issue that brings it.
 var Unserved = map[string]string{
-	"getEcrLoginCredentials":  "11: ECR login",
 	"updateEnvironment":       "12: deployments",
 	"updateEnvironmentState":  "12: deployments",
 	"getEnvironmentCompose":   "12: deployments",

@@ -309,7 +309,7 @@ func (s *Sandbox) CreateFilesystem(_ context.Context, spec cloud.FilesystemSpec)
 // CreateRepository implements cloud.Cloud.
 func (s *Sandbox) CreateRepository(_ context.Context, spec cloud.RepositorySpec) (cloud.Resource, error) {
 	return s.create("CreateRepository", cloud.KindRepository, spec.Name, spec, spec.Name, map[string]string{
-		cloud.OutRepositoryURI: Account + ".dkr.ecr." + Domain + "/" + spec.Name,
+		cloud.OutRepositoryURI: RegistryHost + "/" + spec.Name,
 	})
 }
 

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,29 @@ func TestAHostRoutedByAnotherRuleIsNotTaken(t *testing.T) {
 	}
 	if s.Spec(cloud.KindListenerRule, "berth-other-b") != nil {
 		t.Error("the second rule was made")
+	}
+}
+
+func TestRegistryLogin(t *testing.T) {
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	r := sandbox.Registry{Now: func() time.Time { return now }}
+	a, err := r.Credentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := r.Credentials(ctx)
+	if a.Username != "AWS" || len(a.Password) < 32 || a.Password == b.Password {
+		t.Errorf("logins %+v and %+v: want user AWS and a new random password each", a, b)
+	}
+	if !a.ExpiresAt.Equal(now.Add(12*time.Hour)) || a.Endpoint != "https://000000000000.dkr.ecr.sandbox.berth.local" {
+		t.Errorf("login %+v", a)
+	}
+	// The endpoint is the host of the sandbox's repository URIs.
+	repo, err := sandbox.New(sandbox.Instant).CreateRepository(ctx, cloud.RepositorySpec{Name: "berth/acme/my-app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uri := repo.Outputs[cloud.OutRepositoryURI]; uri != strings.TrimPrefix(a.Endpoint, "https://")+"/berth/acme/my-app" {
+		t.Errorf("repository URI %s is not under %s", uri, a.Endpoint)
 	}
 }

@@ -137,13 +137,21 @@ func TestHostsPropertyOverRandomNames(t *testing.T) {
 		return string(b)
 	}
 	seen := map[string]cloud.Names{}
+	taken := func(kind, name string, n cloud.Names) {
+		if prev, ok := seen[kind+" "+name]; ok && prev != n {
+			t.Fatalf("%+v and %+v share the %s %q", prev, n, kind, name)
+		}
+		seen[kind+" "+name] = n
+	}
 	add := func(n cloud.Names) {
+		n.UID = n.Organisation + "/" + n.Application + "/" + n.Environment // one record per triple
 		for _, domain := range []string{"apps.example.com", longestDomain} {
-			h := checkHost(t, n, domain)
-			if prev, ok := seen[h]; ok && prev != n {
-				t.Fatalf("%+v and %+v share the host %q", prev, n, h)
-			}
-			seen[h] = n
+			taken("host", checkHost(t, n, domain), n)
+		}
+		// The other names built from several user-chosen parts.
+		for kind, name := range map[string]string{"resource": n.Resource(), "target group": n.TargetGroup(),
+			"log group": n.LogGroup(), "secret": n.Secret()} {
+			taken(kind, name, n)
 		}
 	}
 	for i := 0; i < 20000; i++ {

@@ -69,9 +69,12 @@ const fieldValidationParam = "fieldValidation"
 // Unknown fields follow mode, or the request's ?fieldValidation=.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, mode FieldValidation) error {
 	if q := r.URL.Query(); q.Has(fieldValidationParam) {
-		mode = FieldValidation(q.Get(fieldValidationParam))
-		if mode != FieldsIgnore && mode != FieldsWarn && mode != FieldsStrict {
+		asked := FieldValidation(q.Get(fieldValidationParam))
+		if asked != FieldsIgnore && asked != FieldsWarn && asked != FieldsStrict {
 			return invalid(validation.Errors{fieldValidationParam: {"must be one of Ignore, Warn, Strict"}})
+		}
+		if mode != FieldsStrict { // a strict route stays strict
+			mode = asked
 		}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -89,12 +92,38 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, mode FieldValidat
 		return err
 	}
 	if mode == FieldsWarn {
-		for _, f := range unknown {
-			// RFC 9110 section 5.5 quoted-string: escape \ and ".
-			w.Header().Add("Warning", `299 - "unknown field `+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(f)+`"`)
-		}
+		warnUnknown(w.Header(), unknown)
 	}
 	return nil
+}
+
+// maxWarnings bounds the Warning headers of one response: a 64 KiB body
+// of unknown keys would otherwise make thousands, past what proxies take.
+const maxWarnings = 20
+
+// warnUnknown names each unknown field in a Warning header (RFC 7234
+// section 5.5, code 299), as a quoted-string: bytes outside visible ASCII
+// are percent-encoded, since a quoted-string cannot carry them.
+func warnUnknown(h http.Header, unknown []string) {
+	for i, f := range unknown {
+		if i == maxWarnings {
+			h.Add("Warning", fmt.Sprintf(`299 - "and %d more unknown fields"`, len(unknown)-i))
+			return
+		}
+		var b strings.Builder
+		for j := 0; j < len(f); j++ {
+			switch c := f[j]; {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < 0x20 || c >= 0x7f || c == '%':
+				fmt.Fprintf(&b, "%%%02X", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		h.Add("Warning", `299 - "unknown field `+b.String()+`"`)
+	}
 }
 
 func bodyReadError(err error) *requestError {

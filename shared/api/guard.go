@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -237,8 +238,9 @@ func (s *Server) runClaimed(w *recorder, r *http.Request, rt Route, org, key, lo
 		if rt.Secret && w.status < 300 {
 			res.Body, res.Redacted = nil, true
 		}
-		for _, k := range []string{"Content-Type", "Location", "Cache-Control"} {
-			if v := w.header.Get(k); v != "" {
+		for _, k := range []string{"Content-Type", "Location", "Cache-Control", "Warning", "Link"} {
+			// A list field's values combine into one, comma-separated (RFC 9110 section 5.3).
+			if v := strings.Join(w.header.Values(k), ", "); v != "" {
 				res.Headers[k] = v
 			}
 		}

@@ -6,7 +6,9 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
@@ -52,7 +54,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", applicationPath(app.Organisation, app.Name))
+	w.Header().Set("Location", publicPath(r, applicationPath(app.Organisation, app.Name)))
 	writeJSON(w, http.StatusCreated, newApplicationView(app, envs))
 }
 
@@ -125,7 +127,7 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Teardown goes on in the background: poll the record until it is gone (404).
-	w.Header().Set("Location", applicationPath(app.Organisation, app.Name))
+	w.Header().Set("Location", publicPath(r, applicationPath(app.Organisation, app.Name)))
 	writeJSON(w, http.StatusAccepted, newApplicationView(app, envs))
 }
 
@@ -145,7 +147,7 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name)
+	w.Header().Set("Location", publicPath(r, applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name))
 	writeJSON(w, http.StatusCreated, newEnvironmentView(env))
 }
 
@@ -199,12 +201,22 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Teardown goes on in the background: poll the record until it is gone (404).
-	w.Header().Set("Location", applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name)
+	w.Header().Set("Location", publicPath(r, applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name))
 	writeJSON(w, http.StatusAccepted, newEnvironmentView(env))
 }
 
 func applicationPath(org, app string) string {
 	return "/api/v3/organizations/" + org + "/applications/" + app
+}
+
+// publicPath is p as the caller addresses it. Behind an API Gateway stage
+// (or a custom domain's base path), the request context's path has a
+// prefix that the resource path lacks: /v3/api/v3/... for /api/v3/....
+func publicPath(r *http.Request, p string) string {
+	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && strings.HasSuffix(gw.Path, r.URL.Path) {
+		return strings.TrimSuffix(gw.Path, r.URL.Path) + p
+	}
+	return p
 }
 
 // pathNames reads and checks the named path parameters, in order.

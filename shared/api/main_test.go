@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -159,6 +160,8 @@ type response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// URL is the request's path and query, for resolving references.
+	URL string
 }
 
 func (r response) json(t *testing.T) map[string]any {
@@ -180,7 +183,8 @@ func (r response) array(t *testing.T) []any {
 	return v
 }
 
-// next is the target of the response's Link rel="next" (RFC 8288), or "".
+// next is the target of the response's Link rel="next" (RFC 8288),
+// resolved against the request's URL (RFC 3986), or "".
 func (r response) next(t *testing.T) string {
 	t.Helper()
 	links := r.Header.Values("Link")
@@ -192,7 +196,15 @@ func (r response) next(t *testing.T) string {
 		if !ok || !strings.HasPrefix(target, "<") || strings.TrimSpace(params) != `rel="next"` {
 			t.Fatalf("Link %q is not <target>; rel=\"next\"", l)
 		}
-		return target[1:]
+		base, err := url.Parse(r.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := url.Parse(target[1:])
+		if err != nil {
+			t.Fatalf("Link target %q: %v", target[1:], err)
+		}
+		return base.ResolveReference(ref).String()
 	}
 	return ""
 }
@@ -238,7 +250,7 @@ func call(t *testing.T, method, path string, body any, headers ...string) respon
 	}
 	rec := httptest.NewRecorder()
 	stack.Handler.ServeHTTP(rec, req)
-	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	res := response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes(), URL: path}
 	checkAgainstSpec(t, method, path, raw, res)
 	return res
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -82,7 +81,10 @@ func pageRequest(r *http.Request, list string) (apps.PageRequest, error) {
 
 // setNextLink points to the next page, when there is one, in an RFC 8288
 // Link header: Quant's lists are bare JSON arrays, with no room for a
-// token in the body. The link repeats the request's other parameters.
+// token in the body. The target is a query-only reference, resolved
+// against the request's own URL (RFC 3986), so it holds behind an API
+// Gateway stage or a custom domain's base path, which the handler does not
+// see in the path. It repeats the request's other parameters.
 func setNextLink(w http.ResponseWriter, r *http.Request, page apps.PageRequest, next string) {
 	if next == "" {
 		return
@@ -90,5 +92,5 @@ func setNextLink(w http.ResponseWriter, r *http.Request, page apps.PageRequest, 
 	q := r.URL.Query()
 	q.Set("limit", strconv.Itoa(page.Limit))
 	q.Set("nextToken", next)
-	w.Header().Add("Link", "<"+(&url.URL{Path: r.URL.Path, RawQuery: q.Encode()}).String()+`>; rel="next"`)
+	w.Header().Add("Link", "<?"+q.Encode()+`>; rel="next"`)
 }

@@ -83,7 +83,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, &apps.Error{Kind: apps.ErrUnavailable, Message: "the token could not be registered for throttling, so it was not created; retry the request", Cause: err})
 		return
 	}
-	w.Header().Set("Location", "/api/v3/organizations/"+org+"/tokens/"+tok.ID)
+	w.Header().Set("Location", publicPath(r, "/api/v3/organizations/"+org+"/tokens/"+tok.ID))
 	writeJSON(w, http.StatusCreated, createdTokenView{tokenView: newTokenView(tok, principalFrom(r.Context())), Token: secret})
 }
 

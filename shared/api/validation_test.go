@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -332,7 +333,7 @@ func TestInvalidPathAndQueryParameters(t *testing.T) {
 }
 
 // TestUnknownFields: by default an unknown field is dropped and named in a
-// Warning header (RFC 9110, 299), so clients generated from a newer
+// Warning header (RFC 7234 section 5.5, 299), so clients generated from a newer
 // document keep working; it is never applied, even where encoding/json
 // would match it without regard to case. ?fieldValidation=Strict refuses
 // it, naming each, and stores nothing.
@@ -393,6 +394,40 @@ func TestUnknownFields(t *testing.T) {
 			}
 		})
 	}
+	t.Run("create-token stays strict", func(t *testing.T) {
+		for _, mode := range []string{"", "?fieldValidation=Ignore", "?fieldValidation=Warn"} {
+			res := call(t, http.MethodPost, orgPath(org)+"/tokens"+mode, map[string]any{"role": "read", "expiresat": "2027-01-01T00:00:00Z"})
+			mustStatus(t, res, http.StatusBadRequest)
+			if _, ok := res.fieldErrors(t)["expiresat"]; !ok {
+				t.Fatalf("%s: errors do not name expiresat: %s", mode, res.Body)
+			}
+		}
+	})
+	t.Run("warnings are bounded and header-safe", func(t *testing.T) {
+		body := seed(t, "create-application.json")
+		body["appName"] = "many-unknowns"
+		for i := range 30 {
+			body[fmt.Sprintf("x%02d", i)] = i
+		}
+		body["a\u0001\"b"] = 1 // a control byte and a quote in a key
+		raw, _ := json.Marshal(body)
+		res := call(t, http.MethodPost, orgPath(org)+"/applications", raw)
+		mustStatus(t, res, http.StatusCreated)
+		got := res.Header.Values("Warning")
+		if len(got) != 21 || got[20] != `299 - "and 11 more unknown fields"` {
+			t.Fatalf("%d warnings, last %q: want 20 and a count of the rest", len(got), got[len(got)-1])
+		}
+		if got[0] != `299 - "unknown field a%01\"b"` {
+			t.Errorf("first warning %q, want the control byte percent-encoded and the quote escaped", got[0])
+		}
+		for _, w := range got {
+			for _, c := range []byte(w) {
+				if c < 0x20 || c >= 0x7f {
+					t.Fatalf("warning %q carries byte %#x", w, c)
+				}
+			}
+		}
+	})
 	t.Run("an unknown mode", func(t *testing.T) {
 		res := call(t, http.MethodPost, orgPath(org)+"/applications?fieldValidation=Lenient", seed(t, "create-application.json"))
 		mustStatus(t, res, http.StatusBadRequest)

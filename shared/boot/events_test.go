@@ -207,6 +207,13 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				if got := header(res, "X-Request-Id"); got != ev.RequestContext.RequestID {
 					t.Errorf("X-Request-Id %q, want API Gateway's %q", got, ev.RequestContext.RequestID)
 				}
+				// A Location is addressed as the caller sees the API: behind its stage.
+				if loc := header(res, "Location"); loc != "" && variant == ".json" {
+					stage := strings.TrimSuffix(ev.RequestContext.Path, ev.Path)
+					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") {
+						t.Errorf("Location %q, want it under the stage's %q (request context path %s)", loc, stage, ev.RequestContext.Path)
+					}
+				}
 			})
 		}
 	}

@@ -122,6 +122,21 @@ func (n Names) Host(domain string) string {
 	return clip(readable, MaxLabelLength-1-hostDigestLen) + "-" + digest + "." + domain
 }
 
+// SameOwner reports whether a resource tagged found belongs to the record
+// tagged want: the same uid, or the same organisation, application and
+// environment, which only one live record holds at a time.
+func SameOwner(found, want Tags) bool {
+	if want[TagUID] != "" && found[TagUID] == want[TagUID] {
+		return true
+	}
+	for _, k := range []string{TagOrganisation, TagApplication, TagEnvironment} {
+		if want[k] == "" || found[k] != want[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // Tags are the tags every resource of the record carries.
 func (n Names) Tags() Tags {
 	t := Tags{ManagedTag: "true", TagOrganisation: n.Organisation, TagApplication: n.Application, TagUID: n.UID}

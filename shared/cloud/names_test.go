@@ -172,3 +172,27 @@ func TestHostsPropertyOverRandomNames(t *testing.T) {
 		}
 	}
 }
+
+// TestSameOwner: a resource is a record's by its uid, or by all three
+// names; another organisation's environment of the same names is not.
+func TestSameOwner(t *testing.T) {
+	mine := cloud.Names{Organisation: "acme", Application: "shop", Environment: "production", UID: "u2"}.Tags()
+	for name, tc := range map[string]struct {
+		found cloud.Tags
+		want  bool
+	}{
+		"the same uid":                  {cloud.Tags{cloud.TagUID: "u2"}, true},
+		"an earlier life, same names":   {cloud.Names{Organisation: "acme", Application: "shop", Environment: "production", UID: "u1"}.Tags(), true},
+		"another organisation":          {cloud.Names{Organisation: "x-acme", Application: "shop", Environment: "production", UID: "u3"}.Tags(), false},
+		"another environment":           {cloud.Names{Organisation: "acme", Application: "shop", Environment: "staging", UID: "u4"}.Tags(), false},
+		"untagged":                      {cloud.Tags{}, false},
+		"the application, no env named": {cloud.Names{Organisation: "acme", Application: "shop", UID: "u5"}.Tags(), false},
+	} {
+		if got := cloud.SameOwner(tc.found, mine); got != tc.want {
+			t.Errorf("%s: SameOwner %v, want %v", name, got, tc.want)
+		}
+	}
+	if cloud.SameOwner(cloud.Tags{}, cloud.Tags{}) {
+		t.Error("a spec with no tags owns an untagged rule")
+	}
+}

@@ -201,8 +201,11 @@ func (c *Cloud) CreateListenerRule(ctx context.Context, spec cloud.ListenerRuleS
 }
 
 // ownRules checks that the rules found routing spec.Host belong to spec's
-// environment, by their berth:uid tag. Repointing another's rule would
-// hand its traffic to this environment. The error names no other tenant.
+// environment: its berth:uid, or, for a rule an earlier life of the same
+// environment left unrecorded, its organisation, application and
+// environment tags (two live records never share those). Repointing
+// another's rule would hand its traffic to this environment. The error
+// names no other tenant.
 func (c *Cloud) ownRules(ctx context.Context, spec cloud.ListenerRuleSpec, rules ...*types.Rule) error {
 	var arns []string
 	for _, r := range rules {
@@ -217,17 +220,16 @@ func (c *Cloud) ownRules(ctx context.Context, spec cloud.ListenerRuleSpec, rules
 	if err != nil {
 		return fail(err)
 	}
-	owner := map[string]string{}
+	tags := map[string]cloud.Tags{}
 	for _, d := range out.TagDescriptions {
-		for _, t := range d.Tags {
-			if aws.ToString(t.Key) == cloud.TagUID {
-				owner[aws.ToString(d.ResourceArn)] = aws.ToString(t.Value)
-			}
+		t := cloud.Tags{}
+		for _, tag := range d.Tags {
+			t[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
 		}
+		tags[aws.ToString(d.ResourceArn)] = t
 	}
-	want := spec.Tags[cloud.TagUID]
 	for _, arn := range arns {
-		if want == "" || owner[arn] != want {
+		if !cloud.SameOwner(tags[arn], spec.Tags) {
 			return fmt.Errorf("%w: host %s is already routed by a listener rule that belongs to another environment; Berth never takes over another environment's rule", cloud.ErrConflict, spec.Host)
 		}
 	}

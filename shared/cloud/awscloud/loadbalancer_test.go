@@ -339,6 +339,23 @@ func TestListenerRuleOfAnotherEnvironmentIsNeverTakenOver(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an earlier life of the same environment is adopted", func(t *testing.T) {
+		c, stub := testCloud(t)
+		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", otherTGARN})))
+		stub.on("DescribeTags", ok(`<TagDescriptions><member><ResourceArn>`+ruleARN+`</ResourceArn><Tags>`+
+			`<member><Key>berth:organisation</Key><Value>acme</Value></member><member><Key>berth:application</Key><Value>my-app</Value></member>`+
+			`<member><Key>berth:environment</Key><Value>production</Value></member><member><Key>berth:uid</Key><Value>an-earlier-uid</Value></member>`+
+			`</Tags></member></TagDescriptions>`))
+		stub.on("ModifyRule", createdRule(ruleARN))
+		spec := ruleSpec
+		spec.Tags = cloud.Tags{"berth:managed": "true", "berth:organisation": "acme", "berth:application": "my-app", "berth:environment": "production", "berth:uid": ruleUID}
+		if _, err := c.CreateListenerRule(context.Background(), spec); err != nil {
+			t.Fatalf("a rule of the same environment was refused: %v", err)
+		}
+		if got := stub.only("ModifyRule").Form.Get("Actions.member.1.TargetGroupArn"); got != tgARN {
+			t.Errorf("the adopted rule forwards to %q", got)
+		}
+	})
 	t.Run("a spec with no uid owns nothing", func(t *testing.T) {
 		c, stub := testCloud(t)
 		stub.on("DescribeRules", ok(rulesXML([4]string{"7", host, "forward", tgARN})))

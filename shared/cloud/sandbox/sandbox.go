@@ -231,7 +231,8 @@ func (s *Sandbox) taken(op, name string, spec any) error {
 		return nil
 	}
 	for _, r := range s.resources {
-		if other, ok := r.spec.(cloud.ListenerRuleSpec); ok && !r.deleting && r.Name != name && strings.EqualFold(other.Host, rule.Host) {
+		if other, ok := r.spec.(cloud.ListenerRuleSpec); ok && !r.deleting && r.Name != name && strings.EqualFold(other.Host, rule.Host) &&
+			!cloud.SameOwner(other.Tags, rule.Tags) {
 			return fmt.Errorf("sandbox %s: %w: host %s is already routed by a listener rule that belongs to another environment; Berth never takes over another environment's rule", op, cloud.ErrConflict, rule.Host)
 		}
 	}

@@ -133,15 +133,19 @@ func success(op *openapi3.Operation) *openapi3.Schema {
 }
 
 // fields merges a schema's properties with those of its allOf, anyOf and
-// oneOf parts (Berth spells nullable objects as anyOf with null), and
-// gives its array items.
-func fields(s *openapi3.Schema) (map[string]*openapi3.Schema, *openapi3.Schema) {
+// oneOf parts (Berth spells nullable objects as anyOf with null), gives
+// its array items, and the JSON types it allows (none: any).
+func fields(s *openapi3.Schema) (map[string]*openapi3.Schema, *openapi3.Schema, map[string]bool) {
 	props := map[string]*openapi3.Schema{}
+	types := map[string]bool{}
 	var items *openapi3.Schema
 	var walk func(*openapi3.Schema, int)
 	walk = func(s *openapi3.Schema, depth int) {
 		if s == nil || depth > 4 {
 			return
+		}
+		for _, typ := range s.Type.Slice() {
+			types[typ] = true
 		}
 		for name, p := range s.Properties {
 			if props[name] == nil {
@@ -158,7 +162,7 @@ func fields(s *openapi3.Schema) (map[string]*openapi3.Schema, *openapi3.Schema) 
 		}
 	}
 	walk(s, 0)
-	return props, items
+	return props, items, types
 }
 
 func compare(t *testing.T, id string, q, b *openapi3.Schema, path string, used map[string]bool, depth int) {
@@ -166,8 +170,15 @@ func compare(t *testing.T, id string, q, b *openapi3.Schema, path string, used m
 	if q == nil || depth > 8 {
 		return
 	}
-	qp, qi := fields(q)
-	bp, bi := fields(b)
+	qp, qi, qt := fields(q)
+	bp, bi, bt := fields(b)
+	// A type Quant's document gives must be one Berth's allows, where
+	// Berth's says (an integer is a number).
+	for typ := range qt {
+		if len(bt) > 0 && !bt[typ] && !(typ == "number" && bt["integer"]) && !(typ == "integer" && bt["number"]) {
+			t.Errorf("%s: %s is %s in Quant's document, but docs/openapi.yaml allows %v", id, orBody(path), typ, keys(bt))
+		}
+	}
 	if qi != nil {
 		if bi == nil {
 			t.Errorf("%s: %s is an array in Quant's document, not in docs/openapi.yaml", id, orBody(path))
@@ -194,6 +205,15 @@ func compare(t *testing.T, id string, q, b *openapi3.Schema, path string, used m
 		}
 		compare(t, id, qp[name], bp[name], path+"."+name, used, depth+1)
 	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func orBody(path string) string {

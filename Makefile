@@ -65,7 +65,7 @@ bin/%/bootstrap: FORCE
 BENCH_GOFLAGS := $(if $(filter 1,$(BENCH_QUICK)),-benchtime=100x,)
 
 ## bench: cold start, artifact size, per-request work, load and workflow economy, as ratios (see README, Performance); writes bench/results/latest.json. Not part of make test.
-bench: deps
+bench: deps infra-tools
 	@mkdir -p bench/results
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem $(BENCH_GOFLAGS) ./... | tee bench/results/gobench.txt
 	BENCH_QUICK=$(BENCH_QUICK) $(GO) run ./bench/cmd/berth-bench -gobench bench/results/gobench.txt -out bench/results/latest.json

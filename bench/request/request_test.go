@@ -2,6 +2,7 @@ package request
 
 import (
 	"context"
+	"github.com/berth-dev/berth/shared/composefile/composego"
 	"io"
 	"log/slog"
 	"maps"
@@ -103,7 +104,7 @@ func TestMatchesBoot(t *testing.T) {
 	}
 	for _, rt := range api.Routes() {
 		ev := event(t, rt.Name)
-		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort, Registry: registryPort})
+		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort, Registry: registryPort, Compose: composego.Translate})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/berth-dev/berth/shared/composefile/composego"
 	"log/slog"
 	"net/http"
 	"os"
@@ -80,6 +81,9 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	}
 	if rt.Registry {
 		srv.Registry = ecrlogin.New(cfg, "")
+	}
+	if rt.Compose {
+		srv.Compose = composego.Translate
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)

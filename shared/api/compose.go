@@ -72,11 +72,15 @@ func (s *Server) validateCompose(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, invalid(errs))
 		return
 	}
+	if s.Compose == nil {
+		fail(w, r, errors.New("validate-compose: the server has no compose translator"))
+		return
+	}
 	opts := composefile.Options{}
 	if suffix != nil {
 		opts.ImageSuffix = *suffix
 	}
-	res, err := composefile.Translate(r.Context(), []byte(*src), opts)
+	res, err := s.Compose(r.Context(), []byte(*src), opts)
 	var cerr *composefile.Error
 	switch {
 	case errors.As(err, &cerr) && cerr.Syntax != "":

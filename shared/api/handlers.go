@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
+	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/usage"
@@ -30,6 +31,9 @@ type Server struct {
 	// Registry issues container registry logins; nil but for the routes
 	// that do (Route.Registry).
 	Registry registry.Credentials
+	// Compose translates docker-compose files; nil but for the routes that
+	// do (Route.Compose), so that no other function links compose-go.
+	Compose composefile.Translator
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time

@@ -45,6 +45,8 @@ type Route struct {
 	Stateless bool
 	// Registry routes issue container registry logins (Server.Registry).
 	Registry bool
+	// Compose routes translate docker-compose files (Server.Compose).
+	Compose bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -72,7 +74,7 @@ var (
 	ListTokensRoute        = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
 	RevokeTokenRoute       = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
 	ListAuditEventsRoute   = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
-	ValidateComposeRoute   = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Success: http.StatusOK, handler: (*Server).validateCompose}
+	ValidateComposeRoute   = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
 // Routes is every endpoint of the API. It is a function, not a variable,

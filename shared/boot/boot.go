@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/awsenv"
+	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
@@ -94,6 +95,9 @@ type Ports struct {
 	// Registry issues container registry logins, for routes that do
 	// (Route.Registry).
 	Registry func(cfg aws.Config, endpoint string) registry.Credentials
+	// Compose translates docker-compose files, for routes that do
+	// (Route.Compose): composego.Translate, which links compose-go.
+	Compose composefile.Translator
 }
 
 // Handler builds the http.Handler for the named route from configuration
@@ -111,9 +115,12 @@ func Handler(route string, getenv func(string) string, log *slog.Logger, ports P
 // links no other route's handler.
 func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, ports Ports) (http.Handler, error) {
 	route := rt.Name
+	if rt.Compose && ports.Compose == nil {
+		return nil, fmt.Errorf("route %s translates compose files, but its function was built without a translator", route)
+	}
 	if rt.Stateless {
 		// It reads no table and calls no AWS service: its function gets neither.
-		srv := &api.Server{Authenticate: api.FromGateway}
+		srv := &api.Server{Authenticate: api.FromGateway, Compose: ports.Compose}
 		mux := http.NewServeMux()
 		srv.Mount(mux, log, rt)
 		mux.Handle("/", api.NoRoute(log))
@@ -159,6 +166,7 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		}
 		srv.Registry = ports.Registry(cfg, getenv("AWS_ENDPOINT_URL_ECR"))
 	}
+	srv.Compose = ports.Compose
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/berth-dev/berth/shared/composefile/composego"
 	"io"
 	"log/slog"
 	"net/http"
@@ -310,7 +311,7 @@ func TestAuthorizerEvents(t *testing.T) {
 }
 
 // allPorts are every adapter, as the functions' main.go files name them.
-var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New}
+var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate}
 
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

@@ -2,6 +2,7 @@ package boot_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +50,9 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 		if want, got := r.UsageKeys, strings.Contains(string(src), "apikeys.New"); want != got {
 			t.Errorf("functions/%s/main.go: issues API keys %v, links them %v", r.Name, want, got)
 		}
+		if want, got := r.Compose, strings.Contains(string(src), "composego.Translate"); want != got {
+			t.Errorf("functions/%s/main.go: translates compose files %v, links compose-go %v", r.Name, want, got)
+		}
 		if want, got := r.Registry, strings.Contains(string(src), "ecrlogin.New"); want != got {
 			t.Errorf("functions/%s/main.go: issues registry logins %v, links the ECR client %v", r.Name, want, got)
 		}
@@ -72,4 +76,29 @@ func routeVar(name string) string {
 		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
 	}
 	return b.String() + "Route"
+}
+
+// TestOnlyComposeRoutesLinkComposeGo: compose-go compiles a JSON schema at
+// init (about 10 ms and 27,000 allocations), so a function that links it
+// without serving validate-compose pays that at every cold start. This
+// reads each function's dependencies from the go command.
+func TestOnlyComposeRoutesLinkComposeGo(t *testing.T) {
+	compose := map[string]bool{}
+	for _, r := range api.Routes() {
+		compose[r.Name] = r.Compose
+	}
+	dirs, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		deps, err := exec.Command("go", "list", "-deps", "../../functions/"+d.Name()).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", d.Name(), err)
+		}
+		links := strings.Contains(string(deps), "github.com/compose-spec/compose-go")
+		if links != compose[d.Name()] {
+			t.Errorf("functions/%s links compose-go %v; it serves compose files %v", d.Name(), links, compose[d.Name()])
+		}
+	}
 }

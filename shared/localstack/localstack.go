@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/composefile/composego"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ratelimit"
 	"github.com/berth-dev/berth/shared/store"
@@ -118,8 +119,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: authenticate, UsageKeys: usage.None{},
 		// No registry runs locally; logins have ECR's shape and expire as its do.
-		Registry: sandbox.Registry{},
-		Limiter:  &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
+		Registry: sandbox.Registry{}, Compose: composego.Translate,
+		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, cfg.Log, api.Routes()...)

@@ -1,4 +1,4 @@
-package composefile
+package composego
 
 import (
 	"context"
@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/validation"
 )
 
-// FuzzTranslate: no input panics, and every answer is either an *Error or
+// FuzzTranslate: no input panics, and every answer is either an *composefile.Error or
 // a definition that Berth's compose rules accept.
 func FuzzTranslate(f *testing.F) {
 	for _, s := range []string{
@@ -26,11 +27,11 @@ func FuzzTranslate(f *testing.F) {
 		f.Add([]byte(s), "pr-1")
 	}
 	f.Fuzz(func(t *testing.T, src []byte, suffix string) {
-		res, err := Translate(context.Background(), src, Options{ImageSuffix: suffix})
+		res, err := Translate(context.Background(), src, composefile.Options{ImageSuffix: suffix})
 		if err != nil {
-			var cerr *Error
+			var cerr *composefile.Error
 			if !errors.As(err, &cerr) || cerr.Syntax == "" && len(cerr.Fields) == 0 {
-				t.Fatalf("error %v is not a reported *Error", err)
+				t.Fatalf("error %v is not a reported *composefile.Error", err)
 			}
 			return
 		}

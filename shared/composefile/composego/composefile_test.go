@@ -1,4 +1,4 @@
-package composefile
+package composego
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/composefile"
 )
 
 // realistic is a two-service file: a web app built here and a database.
@@ -48,15 +49,15 @@ services:
       interval: 10s
 `
 
-func translate(t *testing.T, src string, opts Options) (Result, *Error) {
+func translate(t *testing.T, src string, opts composefile.Options) (composefile.Result, *composefile.Error) {
 	t.Helper()
 	res, err := Translate(context.Background(), []byte(src), opts)
 	if err == nil {
 		return res, nil
 	}
-	var cerr *Error
+	var cerr *composefile.Error
 	if !errors.As(err, &cerr) {
-		t.Fatalf("error %v is not an *Error", err)
+		t.Fatalf("error %v is not an *composefile.Error", err)
 	}
 	return res, cerr
 }
@@ -73,12 +74,12 @@ func container(t *testing.T, d compose.Definition, name string) compose.Containe
 func TestTranslate(t *testing.T) {
 	cases := map[string]struct {
 		src    string
-		opts   Options
-		check  func(t *testing.T, r Result)
+		opts   composefile.Options
+		check  func(t *testing.T, r composefile.Result)
 		errors map[string]string // field -> part of its rule
 		syntax string            // part of the syntax reason
 	}{
-		"two services": {src: realistic, check: func(t *testing.T, r Result) {
+		"two services": {src: realistic, check: func(t *testing.T, r composefile.Result) {
 			web, db := container(t, r.Definition, "web"), container(t, r.Definition, "db")
 			if *web.ImageReference != (compose.ImageReference{Type: compose.ImageInternal, Identifier: "2.1"}) {
 				t.Errorf("web image %+v", *web.ImageReference)
@@ -113,7 +114,7 @@ func TestTranslate(t *testing.T) {
 			}
 			wantWarnings(t, r, "services.web: ports: published port 8080", "services.web: build is not run", "PGPASS")
 		}},
-		"image suffix on internal images only": {src: realistic, opts: Options{ImageSuffix: "pr-456"}, check: func(t *testing.T, r Result) {
+		"image suffix on internal images only": {src: realistic, opts: composefile.Options{ImageSuffix: "pr-456"}, check: func(t *testing.T, r composefile.Result) {
 			if got := container(t, r.Definition, "web").ImageReference.Identifier; got != "web-pr-456" {
 				t.Errorf("internal tag %q", got)
 			}
@@ -142,7 +143,7 @@ func TestTranslate(t *testing.T) {
 		},
 		"completion makes the dependency non-essential": {
 			src: "services:\n  web:\n    image: nginx\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n  migrate:\n    image: app-migrate\n",
-			check: func(t *testing.T, r Result) {
+			check: func(t *testing.T, r composefile.Result) {
 				if e := container(t, r.Definition, "migrate").Essential; e == nil || *e {
 					t.Errorf("migrate essential %v", e)
 				}
@@ -150,7 +151,7 @@ func TestTranslate(t *testing.T) {
 		},
 		"ignored attributes warn": {
 			src: "services:\n  web:\n    image: nginx\n    restart: always\n    labels: {a: b}\n    privileged: false\nnetworks:\n  front: {}\n",
-			check: func(t *testing.T, r Result) {
+			check: func(t *testing.T, r composefile.Result) {
 				wantWarnings(t, r, "services.web: restart is ignored", "services.web: labels is ignored", "networks is ignored")
 				for _, w := range r.Warnings {
 					if strings.Contains(w, "privileged") {
@@ -170,7 +171,7 @@ func TestTranslate(t *testing.T) {
 			src:    "services:\n  base:\n    image: nginx\n  web:\n    extends: {service: base}\n    image: nginx\n",
 			errors: map[string]string{"services.web.extends": "cannot be translated"},
 		},
-		"too large": {src: "services: {}\n" + strings.Repeat("#", MaxBytes), syntax: "larger than"},
+		"too large": {src: "services: {}\n" + strings.Repeat("#", composefile.MaxBytes), syntax: "larger than"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -199,7 +200,7 @@ func TestTranslate(t *testing.T) {
 	}
 }
 
-func wantWarnings(t *testing.T, r Result, parts ...string) {
+func wantWarnings(t *testing.T, r composefile.Result, parts ...string) {
 	t.Helper()
 	all := strings.Join(r.Warnings, "\n")
 	for _, p := range parts {
@@ -227,7 +228,7 @@ func TestReadsNoFiles(t *testing.T) {
 	t.Setenv("BERTH_TEST_SECRET", "leaked-from-process")
 	src := "services:\n  web:\n    image: nginx\n    env_file: [" + envFile + ", app.env, missing.env]\n    label_file: " + labels +
 		"\n    environment:\n      FROM_HOST: ${BERTH_TEST_SECRET}\n      PATH_VAR:\n"
-	res, err := translate(t, src, Options{})
+	res, err := translate(t, src, composefile.Options{})
 	if err != nil {
 		t.Fatalf("%v %v", err, err.Fields)
 	}

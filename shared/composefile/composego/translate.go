@@ -1,4 +1,4 @@
-package composefile
+package composego
 
 import (
 	"fmt"

@@ -26,6 +26,8 @@ type Stub struct {
 	items  map[string]map[string]json.RawMessage // pk + "\x00" + sk
 	frozen bool
 	Counts Counts
+	// seen: the SDK invocation ids counted through ServeHTTP.
+	seen map[string]bool
 }
 
 // Counts are the calls a Stub answered.
@@ -51,7 +53,7 @@ func (c Counts) Total() int {
 
 // NewStub returns an empty Stub.
 func NewStub() *Stub {
-	return &Stub{items: map[string]map[string]json.RawMessage{}, Counts: Counts{DynamoDB: map[string]int{}}}
+	return &Stub{items: map[string]map[string]json.RawMessage{}, Counts: Counts{DynamoDB: map[string]int{}}, seen: map[string]bool{}}
 }
 
 // Freeze stops keeping writes.
@@ -86,7 +88,7 @@ func (s *Stub) Client() *http.Client { return &http.Client{Transport: s} }
 // ServeHTTP lets the Stub also stand behind an httptest.Server, for
 // clients that cannot take an http.Client.
 func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	res, _ := s.RoundTrip(r)
+	res, _ := s.answer(r, true)
 	for k, v := range res.Header {
 		w.Header()[k] = v
 	}
@@ -95,7 +97,12 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // RoundTrip answers one AWS call.
-func (s *Stub) RoundTrip(r *http.Request) (*http.Response, error) {
+func (s *Stub) RoundTrip(r *http.Request) (*http.Response, error) { return s.answer(r, false) }
+
+// answer counts and answers one call. Over loopback HTTP a reused
+// connection can fail and the SDK retry it: with dedupe, an attempt whose
+// invocation id was seen is answered but not counted again.
+func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 	var body []byte
 	if r.Body != nil {
 		body, _ = io.ReadAll(r.Body)
@@ -104,21 +111,28 @@ func (s *Stub) RoundTrip(r *http.Request) (*http.Response, error) {
 	target := r.Header.Get("X-Amz-Target")
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	counts := &s.Counts
+	if id := r.Header.Get("Amz-Sdk-Invocation-Id"); dedupe && id != "" {
+		if s.seen[id] {
+			counts = &Counts{DynamoDB: map[string]int{}}
+		}
+		s.seen[id] = true
+	}
 	switch {
 	case strings.HasPrefix(target, "DynamoDB_20120810."):
 		op := strings.TrimPrefix(target, "DynamoDB_20120810.")
-		s.Counts.DynamoDB[op]++
-		return s.dynamoDB(op, body), nil
+		counts.DynamoDB[op]++
+		return s.dynamoDB(op, body, counts), nil
 	case target == "AWSStepFunctions.StartExecution":
-		s.Counts.StepFunctions++
+		counts.StepFunctions++
 		var in map[string]string
 		_ = json.Unmarshal(body, &in)
 		return answer(200, "application/x-amz-json-1.0", `{"executionArn":"`+in["stateMachineArn"]+`:`+in["name"]+`","startDate":1.7636e9}`), nil
 	case target == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken":
-		s.Counts.ECR++
+		counts.ECR++
 		return answer(200, "application/x-amz-json-1.1", `{"authorizationData":[{"authorizationToken":"QVdTOmJlbmNo","expiresAt":1.7636e9,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}`), nil
 	default: // API Gateway's REST API: usage plans and API keys
-		s.Counts.APIGateway++
+		counts.APIGateway++
 		switch {
 		case r.Method == http.MethodPost:
 			return answer(201, "application/json", `{"id":"key-1"}`), nil
@@ -185,16 +199,16 @@ var (
 	prefixCond = regexp.MustCompile(`begins_with\((\w+), (:\w+)\)`)
 )
 
-func (s *Stub) dynamoDB(op string, body []byte) *http.Response {
+func (s *Stub) dynamoDB(op string, body []byte, counts *Counts) *http.Response {
 	var in ddbRequest
 	if err := json.Unmarshal(body, &in); err != nil {
 		return answer(400, "application/x-amz-json-1.0", `{"__type":"com.amazon.coral.validate#ValidationException","message":"bad JSON"}`)
 	}
 	out := map[string]any{}
 	write := func(cond string) {
-		s.Counts.Writes++
+		counts.Writes++
 		if cond != "" {
-			s.Counts.ConditionalWrites++
+			counts.ConditionalWrites++
 		}
 	}
 	switch op {

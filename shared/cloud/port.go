@@ -119,6 +119,16 @@ type Cloud interface {
 	CreateService(ctx context.Context, spec ServiceSpec) (Resource, error)
 	RegisterScaling(ctx context.Context, spec ScalingSpec) (Resource, error)
 
+	// UpdateService rolls the service out to a task definition and desired
+	// count: a rolling deployment that keeps every running task until its
+	// replacement is healthy. Repeating the same update is harmless.
+	UpdateService(ctx context.Context, spec ServiceUpdate) (Resource, error)
+	// Rollout reports how the service's deployment of a task definition is
+	// going. It reports RolloutFailed at the first conclusive failure (a
+	// task of that revision stopped: an essential container exited or
+	// failed its health check), not when a timeout runs out.
+	Rollout(ctx context.Context, service, taskDefinitionARN string) (Rollout, error)
+
 	// Check reports a resource's state. For a filesystem it also creates
 	// the mount targets once the filesystem is available, and reports
 	// AVAILABLE only when they are. ErrNotFound when it does not exist.
@@ -253,3 +263,55 @@ type ScalingSpec struct {
 	Min, Max         int
 	TargetCPUPercent float64
 }
+
+// ServiceUpdate is a new deployment of an existing service.
+type ServiceUpdate struct {
+	Name              string
+	TaskDefinitionARN string
+	DesiredCount      int
+}
+
+// RolloutState is where a deployment of a task definition is.
+type RolloutState string
+
+// Rollout states.
+const (
+	RolloutInProgress RolloutState = "IN_PROGRESS"
+	RolloutCompleted  RolloutState = "COMPLETED"
+	RolloutFailed     RolloutState = "FAILED"
+)
+
+// Rollout is a deployment of a task definition on a service.
+type Rollout struct {
+	State   RolloutState
+	Running int
+	Desired int
+	// Failure is the first task of the revision that stopped, when State
+	// is RolloutFailed.
+	Failure *TaskFailure
+	// Expected is how long such a rollout usually takes.
+	Expected time.Duration
+}
+
+// Failure types, as the environment shows them (deploymentFailureType).
+const (
+	FailureContainerExited   = "ContainerExited"
+	FailureHealthCheckFailed = "HealthCheckFailed"
+	FailureTaskFailedToStart = "TaskFailedToStart"
+	FailureCircuitBreaker    = "CircuitBreaker"
+)
+
+// TaskFailure is why a task of a rollout stopped, in the provider's words,
+// with the last lines its failed container logged.
+type TaskFailure struct {
+	Type          string
+	TaskID        string
+	Container     string
+	ExitCode      *int
+	StoppedReason string
+	// LogLines are the container's last log lines (at most MaxFailureLogLines), oldest first.
+	LogLines []string
+}
+
+// MaxFailureLogLines bounds TaskFailure.LogLines.
+const MaxFailureLogLines = 20

@@ -85,6 +85,8 @@ const (
 	OutDesired       = "desiredCount" // service tasks wanted
 	OutRollout       = "rolloutState" // service deployment rollout state
 	OutRevision      = "revision"     // task definition revision
+	// OutTaskDefinition is the task definition a service's running tasks serve.
+	OutTaskDefinition = "taskDefinition"
 )
 
 // Errors every adapter returns, wrapped with the provider's own error.

@@ -81,6 +81,8 @@ type Sandbox struct {
 	calls     []string
 	// Collisions counts creates that met an existing name.
 	collisions int
+	// rollouts are each service's deployments, oldest first.
+	rollouts map[string][]*rollout
 }
 
 type resource struct {
@@ -263,9 +265,12 @@ func (s *Sandbox) view(r *resource) cloud.Resource {
 	default:
 		out.State = cloud.StateAvailable
 	}
-	if r.Kind == cloud.KindService && out.State == cloud.StateAvailable {
-		out.Outputs[cloud.OutRollout] = "COMPLETED"
-		out.Outputs[cloud.OutRunning] = out.Outputs[cloud.OutDesired]
+	if r.Kind == cloud.KindService {
+		out.Outputs[cloud.OutTaskDefinition] = s.serving(r.Name, now)
+		if out.State == cloud.StateAvailable {
+			out.Outputs[cloud.OutRollout] = "COMPLETED"
+			out.Outputs[cloud.OutRunning] = out.Outputs[cloud.OutDesired]
+		}
 	}
 	return out
 }
@@ -389,9 +394,17 @@ func (s *Sandbox) CreateService(_ context.Context, spec cloud.ServiceSpec) (clou
 	if td == nil || sg == nil {
 		return cloud.Resource{}, invalid(op, "the task definition %q and security group %q must exist", spec.TaskDefinitionARN, spec.SecurityGroupID)
 	}
-	return s.create(op, cloud.KindService, spec.Name, spec, arn(cloud.KindService, spec.Name), map[string]string{
+	res, err := s.create(op, cloud.KindService, spec.Name, spec, arn(cloud.KindService, spec.Name), map[string]string{
 		cloud.OutDesired: strconv.Itoa(spec.DesiredCount), cloud.OutRunning: "0", cloud.OutRollout: "IN_PROGRESS",
 	})
+	if err == nil {
+		s.mu.Lock()
+		if len(s.rollouts[spec.Name]) == 0 {
+			s.startRollout(spec.Name, td, spec.DesiredCount)
+		}
+		s.mu.Unlock()
+	}
+	return res, err
 }
 
 // RegisterScaling implements cloud.Cloud.

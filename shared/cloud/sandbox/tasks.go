@@ -1,0 +1,195 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/compose"
+)
+
+// Image tags that misbehave on purpose, whatever the image: a container
+// whose image has one of them fails every task it is essential to.
+const (
+	// TagCrashloop: the container logs a few lines and exits with code 1
+	// shortly after it starts.
+	TagCrashloop = "crashloop"
+	// TagUnhealthy: the container runs but fails its health check.
+	TagUnhealthy = "unhealthy"
+)
+
+// rollout is one deployment of a task definition on a service. Its tasks
+// go PROVISIONING, PENDING, RUNNING over the profile's service time, then
+// either pass their health checks or, for a misbehaving image, stop.
+type rollout struct {
+	taskDefinition string
+	desired        int
+	started        time.Time
+	// fault is the misbehaving tag of the first essential container with
+	// one, and container its name; empty when the tasks behave.
+	fault, container string
+	taskID           string
+}
+
+// Task phases, as ECS names a task's lastStatus.
+const (
+	phaseProvisioning = "PROVISIONING"
+	phasePending      = "PENDING"
+	phaseRunning      = "RUNNING"
+	phaseStopped      = "STOPPED"
+)
+
+// phase is where the rollout's tasks are at now, and, once the rollout
+// has ended, whether it failed.
+func (s *Sandbox) phase(r *rollout, now time.Time) (string, bool) {
+	d := s.Profile.Create[cloud.KindService]
+	if r.desired == 0 {
+		return phaseStopped, false
+	}
+	elapsed := now.Sub(r.started)
+	switch {
+	case elapsed < d/3:
+		return phaseProvisioning, false
+	case elapsed < 2*d/3:
+		return phasePending, false
+	case r.fault == TagCrashloop && elapsed >= d:
+		return phaseStopped, true
+	case r.fault == TagUnhealthy && elapsed >= d+d/2:
+		return phaseStopped, true
+	default:
+		return phaseRunning, false
+	}
+}
+
+// misbehaviour finds the first essential container whose image tag is a
+// misbehaving one.
+func misbehaviour(d compose.Definition) (tag, container string) {
+	for _, c := range d.Containers {
+		if c.Essential != nil && !*c.Essential || c.ImageReference == nil {
+			continue
+		}
+		id := c.ImageReference.Identifier
+		i := strings.LastIndex(id, ":")
+		if i < 0 || strings.Contains(id[i:], "/") {
+			continue
+		}
+		if t := id[i+1:]; t == TagCrashloop || t == TagUnhealthy {
+			return t, c.Name
+		}
+	}
+	return "", ""
+}
+
+// startRollout records a deployment of td on the service. Callers hold mu.
+func (s *Sandbox) startRollout(service string, td *resource, desired int) {
+	spec := td.spec.(cloud.TaskSpec)
+	r := &rollout{taskDefinition: td.ID, desired: desired, started: s.Now()}
+	r.fault, r.container = misbehaviour(spec.Compose)
+	r.taskID = digest(service + td.ID + r.started.String())
+	if s.rollouts == nil {
+		s.rollouts = map[string][]*rollout{}
+	}
+	s.rollouts[service] = append(s.rollouts[service], r)
+}
+
+// serving is the task definition whose tasks answer the service's traffic:
+// the newest rollout that completed, or the first one.
+func (s *Sandbox) serving(service string, now time.Time) string {
+	rs := s.rollouts[service]
+	for i := len(rs) - 1; i >= 0; i-- {
+		if p, failed := s.phase(rs[i], now); !failed && (p == phaseRunning || p == phaseStopped) {
+			return rs[i].taskDefinition
+		}
+	}
+	if len(rs) > 0 {
+		return rs[0].taskDefinition
+	}
+	return ""
+}
+
+// UpdateService implements cloud.Cloud.
+func (s *Sandbox) UpdateService(_ context.Context, spec cloud.ServiceUpdate) (cloud.Resource, error) {
+	const op = "UpdateService"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call(op); err != nil {
+		return cloud.Resource{}, err
+	}
+	s.settle()
+	svc, ok := s.resources[resourceKey(cloud.KindService, spec.Name)]
+	if !ok || svc.deleting {
+		return cloud.Resource{}, fmt.Errorf("sandbox %s: ServiceNotFoundException: %s: %w", op, spec.Name, cloud.ErrNotFound)
+	}
+	td := s.findByID(cloud.KindTaskDefinition, spec.TaskDefinitionARN)
+	if td == nil {
+		return cloud.Resource{}, invalid(op, "task definition %q does not exist", spec.TaskDefinitionARN)
+	}
+	if spec.DesiredCount < 0 {
+		return cloud.Resource{}, invalid(op, "desiredCount %d is negative", spec.DesiredCount)
+	}
+	ss := svc.spec.(cloud.ServiceSpec)
+	ss.TaskDefinitionARN, ss.DesiredCount = spec.TaskDefinitionARN, spec.DesiredCount
+	svc.spec = ss
+	svc.Outputs[cloud.OutDesired] = strconv.Itoa(spec.DesiredCount)
+	s.startRollout(spec.Name, td, spec.DesiredCount)
+	return s.view(svc), nil
+}
+
+// Rollout implements cloud.Cloud.
+func (s *Sandbox) Rollout(_ context.Context, service, taskDefinitionARN string) (cloud.Rollout, error) {
+	const op = "Rollout"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call(op); err != nil {
+		return cloud.Rollout{}, err
+	}
+	var r *rollout
+	for _, c := range s.rollouts[service] {
+		if c.taskDefinition == taskDefinitionARN {
+			r = c
+		}
+	}
+	if r == nil {
+		return cloud.Rollout{}, fmt.Errorf("sandbox %s: no deployment of %s on %s: %w", op, taskDefinitionARN, service, cloud.ErrNotFound)
+	}
+	out := cloud.Rollout{State: cloud.RolloutInProgress, Desired: r.desired, Expected: s.Profile.Create[cloud.KindService]}
+	switch p, failed := s.phase(r, s.Now()); {
+	case failed:
+		out.State, out.Failure = cloud.RolloutFailed, r.failure()
+	case p == phaseStopped:
+		out.State = cloud.RolloutCompleted
+	case p == phaseRunning && r.fault == "":
+		out.State, out.Running = cloud.RolloutCompleted, r.desired
+	}
+	return out, nil
+}
+
+// failure is how a misbehaving rollout's first task stopped.
+func (r *rollout) failure() *cloud.TaskFailure {
+	f := &cloud.TaskFailure{TaskID: r.taskID, Container: r.container, LogLines: r.logLines()}
+	if r.fault == TagCrashloop {
+		code := 1
+		f.Type, f.ExitCode = cloud.FailureContainerExited, &code
+		f.StoppedReason = "Essential container in task exited"
+		return f
+	}
+	f.Type = cloud.FailureHealthCheckFailed
+	f.StoppedReason = "Task failed container health checks"
+	return f
+}
+
+// logLines are what the failed container wrote before it stopped.
+func (r *rollout) logLines() []string {
+	lines := []string{
+		"sandbox: starting " + r.container,
+		"sandbox: reading configuration",
+		"sandbox: listening",
+	}
+	if r.fault == TagCrashloop {
+		return append(lines, "sandbox: fatal: the image's tag is "+TagCrashloop+", so this container exits with code 1")
+	}
+	return append(lines, "sandbox: health check failed: the image's tag is "+TagUnhealthy)
+}

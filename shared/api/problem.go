@@ -37,17 +37,18 @@ type problemKind struct {
 }
 
 var (
-	kindValidation  = problemKind{http.StatusBadRequest, "validation-failed", "The request is invalid"}
-	kindMalformed   = problemKind{http.StatusBadRequest, "malformed-request", "The request body is not valid JSON"}
-	kindTooLarge    = problemKind{http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"}
-	kindMediaType   = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "The request body must be JSON"}
-	kindNotFound    = problemKind{http.StatusNotFound, "not-found", "Not found"}
-	kindNoRoute     = problemKind{http.StatusNotFound, "no-such-route", "No such route"}
-	kindMethod      = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
-	kindConflict    = problemKind{http.StatusConflict, "conflict", "Conflict"}
-	kindUnavailable = problemKind{http.StatusServiceUnavailable, "unavailable", "Service unavailable"}
-	kindInternal    = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
-	kindCompose     = problemKind{http.StatusUnprocessableEntity, "compose-invalid", "The compose file cannot be translated"}
+	kindValidation   = problemKind{http.StatusBadRequest, "validation-failed", "The request is invalid"}
+	kindMalformed    = problemKind{http.StatusBadRequest, "malformed-request", "The request body is not valid JSON"}
+	kindTooLarge     = problemKind{http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large"}
+	kindMediaType    = problemKind{http.StatusUnsupportedMediaType, "unsupported-media-type", "The request body must be JSON"}
+	kindNotFound     = problemKind{http.StatusNotFound, "not-found", "Not found"}
+	kindNoRoute      = problemKind{http.StatusNotFound, "no-such-route", "No such route"}
+	kindMethod       = problemKind{http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"}
+	kindConflict     = problemKind{http.StatusConflict, "conflict", "Conflict"}
+	kindPrecondition = problemKind{http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"}
+	kindUnavailable  = problemKind{http.StatusServiceUnavailable, "unavailable", "Service unavailable"}
+	kindInternal     = problemKind{http.StatusInternalServerError, "internal", "Internal error"}
+	kindCompose      = problemKind{http.StatusUnprocessableEntity, "compose-invalid", "The compose file cannot be translated"}
 
 	kindUnauthenticated = problemKind{http.StatusUnauthorized, "unauthenticated", "Authentication required"}
 	kindForbidden       = problemKind{http.StatusForbidden, "forbidden", "Forbidden"}
@@ -109,6 +110,8 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, kindNotFound, appsErr.Message, nil)
 	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrConflict):
 		writeProblem(w, r, kindConflict, appsErr.Message, nil)
+	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrPrecondition):
+		writeProblem(w, r, kindPrecondition, appsErr.Message, nil)
 	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrUnavailable):
 		noteError(r.Context(), err)
 		w.Header().Set("Retry-After", "5")

@@ -10,6 +10,8 @@ var (
 	ErrNotFound    = errors.New("not found")
 	ErrConflict    = errors.New("conflict")
 	ErrUnavailable = errors.New("unavailable")
+	// ErrPrecondition: the record changed since the client read it (If-Match).
+	ErrPrecondition = errors.New("precondition failed")
 )
 
 // Error is a failure whose Message is safe to show to the API client.
@@ -47,4 +49,14 @@ func Conflict(format string, args ...any) *Error {
 
 func unavailable(cause error, format string, args ...any) *Error {
 	return &Error{Kind: ErrUnavailable, Message: fmt.Sprintf(format, args...), Cause: cause}
+}
+
+// PreconditionFailed builds an ErrPrecondition with a client-facing message.
+func PreconditionFailed(format string, args ...any) *Error {
+	return &Error{Kind: ErrPrecondition, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unavailable builds an ErrUnavailable: the request may succeed if retried.
+func Unavailable(cause error, format string, args ...any) *Error {
+	return unavailable(cause, format, args...)
 }

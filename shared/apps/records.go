@@ -97,9 +97,30 @@ type Environment struct {
 	Variables        []compose.EnvVar
 	MergeEnvironment bool
 	Provisioning
+	Rollouts
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Rollouts is what deployments have made of an environment (shared/deploy).
+type Rollouts struct {
+	// Release is the number of the release serving; 0 before the first
+	// change, when what provisioning deployed serves (release 1 once recorded).
+	Release int
+	// LastRelease and LastDeployment are the highest numbers given out.
+	LastRelease    int
+	LastDeployment int
+	// Deploying is the number of the deployment running, 0 when none: one
+	// at a time per environment.
+	Deploying int
+	// Stopped is set by a stop; StoppedCount is the desired count a start restores.
+	Stopped      bool
+	StoppedCount int
+	// FailureType and FailureReason say why the last deployment failed;
+	// empty once one succeeds.
+	FailureType   string
+	FailureReason string
 }
 
 // Provisioning is what the workflows record on an application or an
@@ -118,8 +139,8 @@ func (e Environment) Replaceable() bool {
 	return e.Status == StatusFailed && len(e.Resources) == 0
 }
 
-// FilesystemContext is what compose rules need to know of the application.
-func (a Application) composeContext() compose.Context {
+// ComposeContext is what compose rules need to know of the application.
+func (a Application) ComposeContext() compose.Context {
 	if a.Filesystem == nil {
 		return compose.Context{}
 	}

@@ -80,14 +80,14 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 		errs.Add("composeDefinition", "is required")
 	} else {
 		app.Compose = *req.ComposeDefinition
-		app.Compose.Normalize(app.composeContext(), errs, "composeDefinition")
+		app.Compose.Normalize(app.ComposeContext(), errs, "composeDefinition")
 		if app.Compose.UsesSpot() {
 			errs.Add("composeDefinition.spotConfiguration.strategy", "must be off for production, which this definition is: Spot capacity is for other environments")
 		}
 	}
 	app.MinCapacity = capacity(req.MinCapacity, app.Compose.MinCapacity)
 	app.MaxCapacity = capacity(req.MaxCapacity, app.Compose.MaxCapacity)
-	checkEffectiveCapacity(errs, app.MinCapacity, app.MaxCapacity)
+	CheckEffectiveCapacity(errs, app.MinCapacity, app.MaxCapacity)
 	if err := errs.Err(); err != nil {
 		return Application{}, nil, err
 	}
@@ -118,7 +118,8 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 	return app, []Environment{prod}, nil
 }
 
-func checkEffectiveCapacity(errs validation.Errors, min, max int) {
+// CheckEffectiveCapacity refuses a minimum above the maximum, once each has passed its own rules.
+func CheckEffectiveCapacity(errs validation.Errors, min, max int) {
 	if min > max && errs["minCapacity"] == nil && errs["maxCapacity"] == nil &&
 		errs["composeDefinition.minCapacity"] == nil && errs["composeDefinition.maxCapacity"] == nil {
 		errs.Addf("minCapacity", "must not exceed maxCapacity (%d)", max)
@@ -213,7 +214,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 		env.Compose = src.Compose.Clone()
 		baseMin, baseMax = &src.MinCapacity, &src.MaxCapacity
 		if req.ComposeDefinition != nil {
-			overrideCompose(&env.Compose, *req.ComposeDefinition)
+			OverrideCompose(&env.Compose, *req.ComposeDefinition)
 		}
 		env.Variables = initialVariables(src.Variables, withValues(req.Environment), req.Environment != nil, req.MergeEnvironment != nil && *req.MergeEnvironment)
 		env.MergeEnvironment = req.MergeEnvironment != nil && *req.MergeEnvironment
@@ -250,8 +251,8 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 		}
 		env.Compose.ApplyImageSuffix(env.ImageSuffix)
 	}
-	env.Compose.Normalize(app.composeContext(), errs, "composeDefinition")
-	checkEffectiveCapacity(errs, env.MinCapacity, env.MaxCapacity)
+	env.Compose.Normalize(app.ComposeContext(), errs, "composeDefinition")
+	CheckEffectiveCapacity(errs, env.MinCapacity, env.MaxCapacity)
 	if env.Compose.MixedSpot() && env.MinCapacity < 2 && len(errs) == 0 {
 		errs.Add("spotConfiguration.strategy", "mixes Spot and On-Demand tasks, which needs at least two: set minCapacity to 2 or more, or use spot-only")
 	}
@@ -280,9 +281,9 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	return env, nil
 }
 
-// overrideCompose lays the fields set in o over d. Containers, when sent,
+// OverrideCompose lays the fields set in o over d. Containers, when sent,
 // replace the cloned containers whole, as Quant's compose PATCH does.
-func overrideCompose(d *compose.Definition, o compose.Definition) {
+func OverrideCompose(d *compose.Definition, o compose.Definition) {
 	if o.Containers != nil {
 		d.Containers = o.Containers
 	}

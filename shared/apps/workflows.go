@@ -14,10 +14,12 @@ const (
 	TeardownApplication  Workflow = "teardown-application"
 	ProvisionEnvironment Workflow = "provision-environment"
 	TeardownEnvironment  Workflow = "teardown-environment"
+	// DeployEnvironment rolls out one deployment (shared/deploy).
+	DeployEnvironment Workflow = "deploy-environment"
 )
 
 // Workflows lists every workflow, for wiring.
-var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment}
+var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment, DeployEnvironment}
 
 // Execution is one run of a workflow. Name is deterministic for the record
 // and the operation, so a retried start cannot run the operation twice.
@@ -33,6 +35,8 @@ type ExecutionInput struct {
 	Application  string `json:"application"`
 	Environment  string `json:"environment,omitempty"`
 	UID          string `json:"uid"`
+	// Deployment is the number of the deployment a deploy-environment rolls out.
+	Deployment int `json:"deployment,omitempty"`
 }
 
 // WorkflowStarter starts workflow executions. Starting an execution whose

@@ -15,6 +15,9 @@ import (
 // Check looks at a group's resources after a wait: ready, wait again, or
 // fail (the resource failed, or the deadline passed).
 func (s *Steps) Check(ctx context.Context, in Input) (Loop, error) {
+	if in.Group == GroupRollout {
+		return s.checkRollout(ctx, in)
+	}
 	r, _, err := s.owned(ctx, in)
 	if err != nil {
 		return Loop{}, err
@@ -188,6 +191,9 @@ func resourcesOf(r records, t apps.Target) []cloud.Ref {
 // Finish records how the operation ended: ACTIVE, FAILED with the reason,
 // or, after a teardown, the records removed.
 func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
+	if in.Workflow == apps.DeployEnvironment {
+		return s.finishDeployment(ctx, in)
+	}
 	r, err := s.load(ctx, in)
 	if errors.Is(err, apps.ErrNotFound) {
 		return struct{}{}, nil // removed already

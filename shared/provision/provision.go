@@ -42,6 +42,7 @@ type Platform struct {
 // Steps runs workflow steps.
 type Steps struct {
 	Store    apps.ProvisionStore
+	Rollouts RolloutStore
 	Cloud    cloud.Cloud
 	Platform Platform
 	Now      func() time.Time
@@ -153,6 +154,7 @@ var deadlines = map[Group]time.Duration{
 	GroupDatabase:   60 * time.Minute,
 	GroupFilesystem: 20 * time.Minute,
 	GroupService:    30 * time.Minute,
+	GroupRollout:    30 * time.Minute,
 	GroupCleanup:    90 * time.Minute,
 }
 

@@ -70,7 +70,7 @@ func TestDefinitionsFollowTaskHygiene(t *testing.T) {
 				if st.Parameters["workflow"] != string(wf) {
 					t.Errorf("%s tells its step the workflow is %v", where, st.Parameters["workflow"])
 				}
-				if g, ok := st.Parameters["group"].(string); ok && !slices.Contains([]Group{GroupDatabase, GroupFilesystem, GroupRepository, GroupNetwork, GroupService}, Group(g)) {
+				if g, ok := st.Parameters["group"].(string); ok && !slices.Contains([]Group{GroupDatabase, GroupFilesystem, GroupRepository, GroupNetwork, GroupService, GroupRollout, GroupRollback}, Group(g)) {
 					t.Errorf("%s names group %q", where, g)
 				}
 				if st.TimeoutSeconds <= 0 || st.TimeoutSeconds > 300 {

@@ -17,6 +17,9 @@ import (
 // Begin checks that the execution still owns its records and writes the
 // operation's plan to them, so progress shows every step from the start.
 func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
+	if in.Workflow == apps.DeployEnvironment {
+		return s.beginDeployment(ctx, in)
+	}
 	r, err := s.load(ctx, in)
 	if errors.Is(err, apps.ErrNotFound) {
 		return struct{}{}, fail(ErrStale, "application %q no longer exists", in.Execution.Application)
@@ -199,6 +202,12 @@ func (in Input) stepTargets(r records, g Group, env apps.Environment) []apps.Tar
 
 // Create starts creating a group's resources and says how long to wait.
 func (s *Steps) Create(ctx context.Context, in Input) (Loop, error) {
+	switch in.Group {
+	case GroupRollout:
+		return s.rollOut(ctx, in)
+	case GroupRollback:
+		return s.rollBack(ctx, in)
+	}
 	r, _, err := s.owned(ctx, in)
 	if err != nil {
 		return Loop{}, err
@@ -395,42 +404,56 @@ func findRef(rs []cloud.Ref, kind cloud.Kind) (cloud.Ref, bool) {
 	return cloud.Ref{}, false
 }
 
-func (s *Steps) createService(ctx context.Context, in Input, r records, env apps.Environment) (Loop, error) {
+// taskSpec is the task definition of d for env: its database, its view of
+// the application's filesystem (an access point, made here the first
+// time), its log group and secrets.
+func (s *Steps) taskSpec(ctx context.Context, r records, env apps.Environment, d compose.Definition) (cloud.TaskSpec, error) {
 	app := r.app
 	t := envTarget(env)
 	names := t.Names()
 	tags := names.Tags()
 	spec := cloud.TaskSpec{
-		Family: names.Resource(), Compose: env.Compose, ExecutionRoleARN: s.Platform.ExecutionRoleARN,
+		Family: names.Resource(), Compose: d, ExecutionRoleARN: s.Platform.ExecutionRoleARN,
 		LogGroup: env.Outputs[apps.OutLogGroup], Region: s.Platform.Region,
 		RepositoryURI: app.Outputs[apps.OutRepositoryURI], SecretsARN: env.Outputs[apps.OutSecretsARN], Tags: tags,
 	}
 	if app.Database != nil {
 		host, port := app.Outputs[apps.OutDatabaseEndpoint], app.Outputs[apps.OutDatabasePort]
 		if host == "" {
-			return Loop{}, fail(ErrResourceFailed, "the application's database is not available")
+			return cloud.TaskSpec{}, fail(ErrResourceFailed, "the application's database is not available")
 		}
 		p, _ := strconv.Atoi(port)
-		spec.Database = &cloud.DatabaseConnection{Host: host, Port: p, Name: in.appTarget(r).Names().DatabaseName(), SecretARN: app.Outputs[apps.OutDatabaseSecretARN]}
+		spec.Database = &cloud.DatabaseConnection{Host: host, Port: p, Name: apps.Target{Organisation: app.Organisation, Application: app.Name, UID: app.UID}.Names().DatabaseName(), SecretARN: app.Outputs[apps.OutDatabaseSecretARN]}
 	}
 	if app.Filesystem != nil {
 		fsID := app.Outputs[apps.OutFilesystemID]
 		if fsID == "" {
-			return Loop{}, fail(ErrResourceFailed, "the application's filesystem is not available")
+			return cloud.TaskSpec{}, fail(ErrResourceFailed, "the application's filesystem is not available")
 		}
 		apID := env.Outputs[apps.OutAccessPointID]
 		if apID == "" {
 			res, err := s.Cloud.CreateAccessPoint(ctx, cloud.AccessPointSpec{Name: names.Resource(), FilesystemID: fsID,
 				ClientToken: token(names.Resource(), "access-point"), RootDirectory: "/" + env.Name, Tags: tags})
 			if err != nil {
-				return Loop{}, cloudError("create EFS access point", err)
+				return cloud.TaskSpec{}, cloudError("create EFS access point", err)
 			}
 			if err := s.record(ctx, t, res, map[string]string{apps.OutAccessPointID: res.ID, apps.OutFilesystemID: fsID, apps.OutMountPath: app.Filesystem.MountPath}); err != nil {
-				return Loop{}, err
+				return cloud.TaskSpec{}, err
 			}
 			apID = res.ID
 		}
 		spec.Filesystem = &cloud.FilesystemMount{FilesystemID: fsID, AccessPointID: apID, MountPath: app.Filesystem.MountPath}
+	}
+	return spec, nil
+}
+
+func (s *Steps) createService(ctx context.Context, in Input, r records, env apps.Environment) (Loop, error) {
+	t := envTarget(env)
+	names := t.Names()
+	tags := names.Tags()
+	spec, err := s.taskSpec(ctx, r, env, env.Compose)
+	if err != nil {
+		return Loop{}, err
 	}
 	tdARN := env.Outputs[apps.OutTaskDefinitionARN]
 	if _, ok := findRef(env.Resources, cloud.KindTaskDefinition); !ok || tdARN == "" {

@@ -79,7 +79,8 @@ func StepHandler(step provision.Step, getenv func(string) string, newCloud Cloud
 			return nil, err
 		}
 	}
-	steps := &provision.Steps{Store: &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}, Cloud: c, Platform: p, Now: time.Now}
+	tbl := &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}
+	steps := &provision.Steps{Store: tbl, Rollouts: tbl, Cloud: c, Platform: p, Now: time.Now}
 	return step.Handler(steps), nil
 }
 

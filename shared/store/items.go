@@ -104,9 +104,22 @@ type environmentItem struct {
 	Variables              []variableItem `dynamodbav:"variables,omitempty"`
 	MergeEnvironment       bool           `dynamodbav:"mergeEnvironment,omitempty"`
 	provisioningItem
+	rolloutsItem
 	Version   int64     `dynamodbav:"version"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+}
+
+// rolloutsItem is apps.Rollouts as stored on the environment item.
+type rolloutsItem struct {
+	Release        int    `dynamodbav:"release,omitempty"`
+	LastRelease    int    `dynamodbav:"lastRelease,omitempty"`
+	LastDeployment int    `dynamodbav:"lastDeployment,omitempty"`
+	Deploying      int    `dynamodbav:"deploying"`
+	Stopped        bool   `dynamodbav:"stopped,omitempty"`
+	StoppedCount   int    `dynamodbav:"stoppedCount,omitempty"`
+	FailureType    string `dynamodbav:"failureType,omitempty"`
+	FailureReason  string `dynamodbav:"failureReason,omitempty"`
 }
 
 // variableItem is one initial variable; an empty value is stored empty.
@@ -202,6 +215,7 @@ func toEnvironmentItem(e apps.Environment) (environmentItem, error) {
 		Variables: toVariableItems(e.Variables), MergeEnvironment: e.MergeEnvironment,
 		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		provisioningItem: toProvisioningItem(e.Provisioning),
+		rolloutsItem:     rolloutsItem(e.Rollouts),
 	}, nil
 }
 
@@ -214,6 +228,7 @@ func (it environmentItem) record() (apps.Environment, error) {
 		Variables: variableRecords(it.Variables), MergeEnvironment: it.MergeEnvironment,
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		Provisioning: it.provisioningItem.record(),
+		Rollouts:     apps.Rollouts(it.rolloutsItem),
 	}
 	if err := decodeCompose(it.Compose, &e.Compose); err != nil {
 		return apps.Environment{}, fmt.Errorf("environment %q: %w", it.Name, err)

@@ -1,0 +1,363 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/pattern"
+	"github.com/berth-dev/berth/shared/validation"
+)
+
+// Store is what the deployment use cases need of the records.
+type Store interface {
+	GetApplication(ctx context.Context, org, name string) (apps.Application, []apps.Environment, error)
+	// StartDeployment stores the new releases and the deployment, and
+	// marks the environment as deploying it, in one transaction that fails
+	// with a Conflict when the environment is not ACTIVE or already
+	// deploying, and with a PreconditionFailed when its version is not ifVersion.
+	StartDeployment(ctx context.Context, env apps.Environment, releases []Release, dep Deployment, ifVersion int64) error
+	// AbandonDeployment marks a deployment that could not be started
+	// FAILED and frees the environment.
+	AbandonDeployment(ctx context.Context, env apps.Environment, dep Deployment, reason string, now time.Time) error
+	GetRelease(ctx context.Context, env apps.Environment, n int) (Release, error)
+	GetDeployment(ctx context.Context, env apps.Environment, n int) (Deployment, error)
+	// ListReleases and ListDeployments list newest first.
+	ListReleases(ctx context.Context, env apps.Environment, page apps.PageRequest) (apps.Page[Release], error)
+	ListDeployments(ctx context.Context, env apps.Environment, page apps.PageRequest) (apps.Page[Deployment], error)
+}
+
+// Service runs the deployment use cases.
+type Service struct {
+	Store     Store
+	Workflows apps.WorkflowStarter
+	Now       func() time.Time
+}
+
+// Request names the environment a change is for, who makes it, and the
+// version the client last read (If-Match), if it sent one.
+type Request struct {
+	Organisation, Application, Environment string
+	By                                     string
+	IfVersion                              *int64
+}
+
+// ReplaceRequest is the body of PUT .../environments/{e}.
+type ReplaceRequest struct {
+	ComposeDefinition *compose.Definition `json:"composeDefinition"`
+	MinCapacity       *int                `json:"minCapacity"`
+	MaxCapacity       *int                `json:"maxCapacity"`
+}
+
+// StateRequest is the body of PUT .../environments/{e}/state.
+type StateRequest struct {
+	Action   *string `json:"action"`
+	ImageTag *string `json:"imageTag"`
+}
+
+// imageTagRE is Docker's rule for a tag.
+var imageTagRE = pattern.Compile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+const maxImageTag = 128
+
+// Replace makes a release of a whole new compose definition and deploys it.
+func (s *Service) Replace(ctx context.Context, r Request, body ReplaceRequest) (Deployment, apps.Environment, error) {
+	errs := validation.Errors{}
+	if body.ComposeDefinition == nil {
+		errs.Add("composeDefinition", "is required")
+	}
+	compose.CheckCapacity(body.MinCapacity, body.MaxCapacity, errs, "")
+	if err := errs.Err(); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+		d := body.ComposeDefinition.Clone()
+		d.MinCapacity, d.MaxCapacity = firstSet(body.MinCapacity, d.MinCapacity), firstSet(body.MaxCapacity, d.MaxCapacity)
+		return &d, nil
+	}, ActionDeploy, CauseReplace)
+}
+
+// Patch lays the fields sent over the environment's compose definition
+// (containers, when sent, replace the list whole) and deploys the result.
+func (s *Service) Patch(ctx context.Context, r Request, body compose.Definition) (Deployment, apps.Environment, error) {
+	errs := validation.Errors{}
+	compose.CheckCapacity(body.MinCapacity, body.MaxCapacity, errs, "")
+	if err := errs.Err(); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+		d := env.Compose.Clone()
+		apps.OverrideCompose(&d, body)
+		if body.MinCapacity != nil {
+			d.MinCapacity = body.MinCapacity
+		}
+		if body.MaxCapacity != nil {
+			d.MaxCapacity = body.MaxCapacity
+		}
+		return &d, nil
+	}, ActionDeploy, CausePatch)
+}
+
+// ChangeState starts, stops or redeploys the environment; a redeploy with
+// an imageTag makes a release that runs that tag of every image.
+func (s *Service) ChangeState(ctx context.Context, r Request, body StateRequest) (Deployment, apps.Environment, error) {
+	errs := validation.Errors{}
+	var action Action
+	switch {
+	case body.Action == nil:
+		errs.Add("action", "is required: one of start, stop, redeploy")
+	case !slices.Contains(StateActions, Action(*body.Action)):
+		errs.Addf("action", "must be one of start, stop, redeploy; got %q", *body.Action)
+	default:
+		action = Action(*body.Action)
+	}
+	if body.ImageTag != nil {
+		switch {
+		case action != ActionRedeploy && action != "":
+			errs.Add("imageTag", "is only for action redeploy")
+		case len(*body.ImageTag) > maxImageTag || !imageTagRE.MatchString(*body.ImageTag):
+			errs.Add("imageTag", "must be a Docker tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters")
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	if body.ImageTag == nil {
+		return s.change(ctx, r, nil, action, "")
+	}
+	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+		d := env.Compose.Clone()
+		Retag(&d, *body.ImageTag)
+		return &d, nil
+	}, ActionRedeploy, CauseRedeploy)
+}
+
+// Rollback makes a new release with release n's definition and deploys it.
+func (s *Service) Rollback(ctx context.Context, r Request, n int) (Deployment, apps.Environment, error) {
+	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+		if n == env.Release && !env.Stopped {
+			return nil, apps.Conflict("release %d is the one serving; nothing to roll back to", n)
+		}
+		rel, err := s.release(ctx, env, n)
+		if err != nil {
+			return nil, err
+		}
+		d := rel.Compose.Clone()
+		return &d, nil
+	}, ActionRollback, CauseRollback)
+}
+
+// release is release n of env; release 1 exists before it is stored, as
+// what provisioning deployed.
+func (s *Service) release(ctx context.Context, env apps.Environment, n int) (Release, error) {
+	if n == 1 && env.LastRelease == 0 {
+		return firstRelease(env), nil
+	}
+	rel, err := s.Store.GetRelease(ctx, env, n)
+	if errors.Is(err, apps.ErrNotFound) {
+		return Release{}, apps.NotFound("environment %q has no release %d", env.Name, n)
+	}
+	return rel, err
+}
+
+// firstRelease is what provisioning deployed, recorded as release 1 when
+// the environment first changes.
+func firstRelease(env apps.Environment) Release {
+	rel := NewRelease(1, env.Compose, CauseCreate, "", env.CreatedAt)
+	rel.TaskDefinitionARN = env.Outputs[apps.OutTaskDefinitionARN]
+	return rel
+}
+
+// change checks the environment, makes the release that next returns (nil:
+// the serving release is deployed again) and starts its deployment.
+func (s *Service) change(ctx context.Context, r Request, next func(apps.Application, apps.Environment) (*compose.Definition, error), action Action, cause string) (Deployment, apps.Environment, error) {
+	app, envs, err := s.Store.GetApplication(ctx, r.Organisation, r.Application)
+	if err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	i := slices.IndexFunc(envs, func(e apps.Environment) bool { return e.Name == r.Environment })
+	if i < 0 {
+		return Deployment{}, apps.Environment{}, apps.NotFound("environment %q does not exist", r.Environment)
+	}
+	env := envs[i]
+	if r.IfVersion != nil && *r.IfVersion != env.Version {
+		return Deployment{}, apps.Environment{}, apps.PreconditionFailed("environment %q has changed since version %d (it is at %d); read it again", env.Name, *r.IfVersion, env.Version)
+	}
+	if err := deployable(env); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	now := s.Now().UTC()
+	var releases []Release
+	serving := max(env.Release, 1)
+	if env.LastRelease == 0 {
+		releases = append(releases, firstRelease(env))
+	}
+	release := serving
+	if next != nil {
+		d, err := next(app, env)
+		if err != nil {
+			return Deployment{}, apps.Environment{}, err
+		}
+		errs := validation.Errors{}
+		minC, maxC := capacities(*d, env)
+		d.Normalize(app.ComposeContext(), errs, "composeDefinition")
+		apps.CheckEffectiveCapacity(errs, minC, maxC)
+		if err := errs.Err(); err != nil {
+			return Deployment{}, apps.Environment{}, err
+		}
+		d.MinCapacity, d.MaxCapacity = &minC, &maxC
+		release = max(env.LastRelease, 1) + 1
+		releases = append(releases, NewRelease(release, *d, cause, r.By, now))
+	}
+	dep := Deployment{Number: env.LastDeployment + 1, Action: action, Release: release, PreviousRelease: serving,
+		Status: StatusInProgress, CreatedBy: r.By, CreatedAt: now, DesiredCount: desired(env, action, releases)}
+	if err := checkState(env, action); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	dep.Execution = ExecutionName(env.UID, dep.Number)
+	if err := s.Store.StartDeployment(ctx, env, releases, dep, env.Version); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	start := apps.Execution{Workflow: apps.DeployEnvironment, Name: dep.Execution,
+		Input: apps.ExecutionInput{Organisation: env.Organisation, Application: env.Application, Environment: env.Name, UID: env.UID, Deployment: dep.Number}}
+	if err := s.Workflows.Start(ctx, start); err != nil {
+		if abErr := s.Store.AbandonDeployment(ctx, env, dep, "the deployment workflow could not be started", now); abErr != nil {
+			return Deployment{}, apps.Environment{}, errors.Join(err, abErr)
+		}
+		return Deployment{}, apps.Environment{}, apps.Unavailable(err, "the deployment could not be started, so nothing changed; retry the request")
+	}
+	env.Deploying, env.LastDeployment, env.Version = dep.Number, dep.Number, env.Version+1
+	if len(releases) > 0 {
+		env.LastRelease = releases[len(releases)-1].Number
+		env.Compose = releases[len(releases)-1].Compose
+	}
+	return dep, env, nil
+}
+
+// deployable refuses a change to an environment that is not ACTIVE or is
+// already deploying.
+func deployable(env apps.Environment) error {
+	switch {
+	case env.Status != apps.StatusActive:
+		return apps.Conflict("environment %q is %s; only an ACTIVE environment can be changed", env.Name, env.Status)
+	case env.Deploying != 0:
+		return apps.Conflict("environment %q is running deployment %d; wait for it to finish (GET its deployments)", env.Name, env.Deploying)
+	}
+	return nil
+}
+
+// checkState refuses a start of a running environment and a stop of a stopped one.
+func checkState(env apps.Environment, action Action) error {
+	switch {
+	case action == ActionStart && !env.Stopped:
+		return apps.Conflict("environment %q is running; there is nothing to start", env.Name)
+	case action == ActionStop && env.Stopped:
+		return apps.Conflict("environment %q is already stopped", env.Name)
+	}
+	return nil
+}
+
+// capacities are the scaling bounds a new definition gives the environment.
+func capacities(d compose.Definition, env apps.Environment) (int, int) {
+	minC, maxC := env.MinCapacity, env.MaxCapacity
+	if d.MinCapacity != nil {
+		minC = *d.MinCapacity
+	}
+	if d.MaxCapacity != nil {
+		maxC = *d.MaxCapacity
+	}
+	return minC, maxC
+}
+
+// desired is the task count a deployment asks for: none to stop, the
+// count before the stop to start, and otherwise the count now, within
+// the release's bounds. A change to a stopped environment stays stopped.
+func desired(env apps.Environment, action Action, releases []Release) int {
+	count := env.DesiredCount
+	switch {
+	case action == ActionStop:
+		return 0
+	case action == ActionStart:
+		count = env.StoppedCount
+	case env.Stopped:
+		return 0
+	}
+	minC, maxC := env.MinCapacity, env.MaxCapacity
+	if len(releases) > 0 {
+		minC, maxC = capacities(releases[len(releases)-1].Compose, env)
+	}
+	return min(max(count, minC, 1), max(maxC, 1))
+}
+
+func firstSet(a, b *int) *int {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// ReleaseNumber parses a release number from a path.
+func ReleaseNumber(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || strconv.Itoa(n) != s {
+		return 0, validation.Errors{"release": {fmt.Sprintf("must be a release number (1 or more, no leading zeros); got %q", s)}}
+	}
+	return n, nil
+}
+
+// Environment reads the environment a read is about.
+func (s *Service) Environment(ctx context.Context, org, app, name string) (apps.Environment, error) {
+	_, envs, err := s.Store.GetApplication(ctx, org, app)
+	if err != nil {
+		return apps.Environment{}, err
+	}
+	for _, e := range envs {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return apps.Environment{}, apps.NotFound("environment %q does not exist", name)
+}
+
+// Releases lists an environment's releases, newest first; release 1 shows
+// before it is stored.
+func (s *Service) Releases(ctx context.Context, org, app, name string, page apps.PageRequest) (apps.Page[Release], error) {
+	env, err := s.Environment(ctx, org, app, name)
+	if err != nil {
+		return apps.Page[Release]{}, err
+	}
+	if env.LastRelease == 0 {
+		if env.Status != apps.StatusActive && env.Outputs[apps.OutTaskDefinitionARN] == "" {
+			return apps.Page[Release]{}, nil
+		}
+		return apps.Page[Release]{Items: []Release{firstRelease(env)}}, nil
+	}
+	return s.Store.ListReleases(ctx, env, page)
+}
+
+// Deployments lists an environment's deployments, newest first.
+func (s *Service) Deployments(ctx context.Context, org, app, name string, page apps.PageRequest) (apps.Page[Deployment], error) {
+	env, err := s.Environment(ctx, org, app, name)
+	if err != nil {
+		return apps.Page[Deployment]{}, err
+	}
+	return s.Store.ListDeployments(ctx, env, page)
+}
+
+// Deployment reads deployment n of an environment.
+func (s *Service) Deployment(ctx context.Context, org, app, name string, n int) (Deployment, error) {
+	env, err := s.Environment(ctx, org, app, name)
+	if err != nil {
+		return Deployment{}, err
+	}
+	dep, err := s.Store.GetDeployment(ctx, env, n)
+	if errors.Is(err, apps.ErrNotFound) {
+		return Deployment{}, apps.NotFound("environment %q has no deployment %d", name, n)
+	}
+	return dep, err
+}

@@ -1,0 +1,259 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/deploy"
+)
+
+// The deploy-environment workflow's groups: rollout registers the
+// release's task definition and rolls the service out to it; rollback puts
+// the service back on the release that served before.
+const (
+	GroupRollout  Group = "rollout"
+	GroupRollback Group = "rollback"
+)
+
+// ErrDeploymentFailed: a task of the new release stopped; the deployment
+// rolls back at once rather than wait for a timeout.
+const ErrDeploymentFailed = "Berth.DeploymentFailed"
+
+// RolloutStore is what the deployment steps need of the store, beyond
+// apps.ProvisionStore.
+type RolloutStore interface {
+	GetRelease(ctx context.Context, env apps.Environment, n int) (deploy.Release, error)
+	GetDeployment(ctx context.Context, env apps.Environment, n int) (deploy.Deployment, error)
+	// RecordTaskDefinition keeps arn as the release's task definition,
+	// unless it has one, which it returns.
+	RecordTaskDefinition(ctx context.Context, env apps.Environment, release int, arn string) (string, error)
+	RecordFailure(ctx context.Context, env apps.Environment, dep deploy.Deployment) error
+	FinishDeployment(ctx context.Context, env apps.Environment, dep deploy.Deployment, serving *deploy.Release) error
+}
+
+// deployment loads the records of a deploy-environment execution and
+// checks that the environment is still running its deployment.
+func (s *Steps) deployment(ctx context.Context, in Input) (records, apps.Environment, deploy.Deployment, error) {
+	r, err := s.load(ctx, in)
+	if errors.Is(err, apps.ErrNotFound) {
+		return records{}, apps.Environment{}, deploy.Deployment{}, fail(ErrStale, "application %q no longer exists", in.Execution.Application)
+	}
+	if err != nil {
+		return records{}, apps.Environment{}, deploy.Deployment{}, err
+	}
+	env, err := in.envOf(r)
+	if err != nil {
+		return records{}, apps.Environment{}, deploy.Deployment{}, err
+	}
+	n := in.Execution.Deployment
+	dep, err := s.Rollouts.GetDeployment(ctx, env, n)
+	if err != nil {
+		return records{}, apps.Environment{}, deploy.Deployment{}, fail(ErrStale, "deployment %d of %s: %v", n, describeTarget(envTarget(env)), err)
+	}
+	return r, env, dep, nil
+}
+
+// beginDeployment checks the execution still owns the environment's
+// deployment and shows the operation on the environment.
+func (s *Steps) beginDeployment(ctx context.Context, in Input) (struct{}, error) {
+	_, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return struct{}{}, err
+	}
+	if env.Deploying != dep.Number || dep.Status != deploy.StatusInProgress {
+		return struct{}{}, fail(ErrStale, "environment %q is not running deployment %d", env.Name, dep.Number)
+	}
+	now := s.now()
+	p := apps.Progress{Operation: apps.DeployEnvironment, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now,
+		Steps: []apps.StepProgress{{Name: string(GroupRollout), State: apps.StepPending}}}
+	return struct{}{}, cloudError("begin", s.Store.Apply(ctx, envTarget(env), apps.Change{Progress: &p, IfStatus: apps.StatusActive, Now: now}))
+}
+
+// taskDefinition is the release's task definition, registered (and kept
+// on the release and the environment's resources) the first time.
+func (s *Steps) taskDefinition(ctx context.Context, r records, env apps.Environment, n int) (string, error) {
+	rel, err := s.Rollouts.GetRelease(ctx, env, n)
+	if err != nil {
+		return "", cloudError("read release", err)
+	}
+	if rel.TaskDefinitionARN != "" {
+		return rel.TaskDefinitionARN, nil
+	}
+	spec, err := s.taskSpec(ctx, r, env, rel.Compose)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.Cloud.RegisterTaskDefinition(ctx, spec)
+	if err != nil {
+		return "", cloudError("register task definition", err)
+	}
+	// Teardown deregisters every revision the record holds.
+	if err := s.record(ctx, envTarget(env), res, nil); err != nil {
+		return "", err
+	}
+	arn, err := s.Rollouts.RecordTaskDefinition(ctx, env, n, res.ID)
+	return arn, cloudError("record task definition", err)
+}
+
+// bounds are the scaling bounds a deployment leaves: none while stopped.
+func bounds(rel deploy.Release, desired int) (int, int) {
+	if desired == 0 {
+		return 0, 0
+	}
+	minC, maxC := 1, 1
+	if c := rel.Compose; c.MinCapacity != nil && c.MaxCapacity != nil {
+		minC, maxC = *c.MinCapacity, *c.MaxCapacity
+	}
+	return minC, max(maxC, desired)
+}
+
+// rollOut rolls the service out to the deployment's release.
+func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
+	r, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	if err := s.step(ctx, []apps.Target{envTarget(env)}, GroupRollout, apps.StepRunning, fmt.Sprintf("rolling out release %d", dep.Release)); err != nil {
+		return Loop{}, err
+	}
+	td, err := s.taskDefinition(ctx, r, env, dep.Release)
+	if err != nil {
+		return Loop{}, err
+	}
+	rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
+	if err != nil {
+		return Loop{}, cloudError("read release", err)
+	}
+	svc := env.Outputs[apps.OutServiceName]
+	res, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: td, DesiredCount: dep.DesiredCount})
+	if err != nil {
+		return Loop{}, cloudError("update ECS service", err)
+	}
+	minC, maxC := bounds(rel, dep.DesiredCount)
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC, TargetCPUPercent: 70}); err != nil {
+		return Loop{}, cloudError("register auto scaling", err)
+	}
+	return s.firstLoop(GroupRollout, res.Expected, false), nil
+}
+
+// checkRollout is the health gate: ready once the release runs its tasks,
+// and failed at the first task of it that stops, with why.
+func (s *Steps) checkRollout(ctx context.Context, in Input) (Loop, error) {
+	_, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
+	if err != nil {
+		return Loop{}, cloudError("read release", err)
+	}
+	ro, err := s.Cloud.Rollout(ctx, env.Outputs[apps.OutServiceName], rel.TaskDefinitionARN)
+	if err != nil {
+		return Loop{}, cloudError("check the rollout", err)
+	}
+	t := envTarget(env)
+	switch ro.State {
+	case cloud.RolloutCompleted:
+		c := apps.Change{Outputs: map[string]string{apps.OutRunningCount: strconv.Itoa(ro.Running), apps.OutTaskDefinitionARN: rel.TaskDefinitionARN}, Now: s.now()}
+		if err := s.Store.Apply(ctx, t, c); err != nil {
+			return Loop{}, cloudError("record the rollout", err)
+		}
+		return Loop{Ready: true}, s.step(ctx, []apps.Target{t}, GroupRollout, apps.StepSucceeded, "")
+	case cloud.RolloutFailed:
+		dep.FailureType, dep.FailureReason = cloud.FailureCircuitBreaker, "the deployment failed"
+		if f := ro.Failure; f != nil {
+			dep.FailureType, dep.FailureReason, dep.LogLines = f.Type, failureReason(f), f.LogLines
+		}
+		if err := s.Rollouts.RecordFailure(ctx, env, dep); err != nil {
+			return Loop{}, cloudError("record the failure", err)
+		}
+		return Loop{}, fail(ErrDeploymentFailed, "release %d: %s", dep.Release, dep.FailureReason)
+	}
+	return s.nextLoop(GroupRollout, in.Loop, false, fmt.Sprintf("the rollout of release %d", dep.Release))
+}
+
+// failureReason is a failed task's story in one line.
+func failureReason(f *cloud.TaskFailure) string {
+	var b strings.Builder
+	b.WriteString(f.StoppedReason)
+	if f.Container != "" {
+		b.WriteString(" (container " + f.Container)
+		if f.ExitCode != nil {
+			b.WriteString(", exit code " + strconv.Itoa(*f.ExitCode))
+		}
+		b.WriteString(")")
+	}
+	if f.TaskID != "" {
+		b.WriteString(" in task " + f.TaskID)
+	}
+	return b.String()
+}
+
+// rollBack puts the service back on the release that served before, with
+// its task count and scaling bounds.
+func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
+	_, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	prev, err := s.Rollouts.GetRelease(ctx, env, dep.PreviousRelease)
+	if err != nil {
+		return Loop{}, cloudError("read the previous release", err)
+	}
+	if prev.TaskDefinitionARN == "" {
+		return Loop{Ready: true}, nil // nothing ever served: nothing to go back to
+	}
+	count := env.DesiredCount
+	if env.Stopped {
+		count = 0
+	}
+	svc := env.Outputs[apps.OutServiceName]
+	if _, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: prev.TaskDefinitionARN, DesiredCount: count}); err != nil {
+		return Loop{}, cloudError("roll back the ECS service", err)
+	}
+	minC, maxC := bounds(prev, count)
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC, TargetCPUPercent: 70}); err != nil {
+		return Loop{}, cloudError("restore auto scaling", err)
+	}
+	return Loop{Ready: true}, nil
+}
+
+// finishDeployment records how the deployment ended and frees the environment.
+func (s *Steps) finishDeployment(ctx context.Context, in Input) (struct{}, error) {
+	_, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return struct{}{}, err
+	}
+	now := s.now()
+	dep.FinishedAt = now
+	var serving *deploy.Release
+	op := apps.StepProgress{State: apps.StepSucceeded, FinishedAt: now}
+	if in.Outcome == OutcomeActive {
+		rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
+		if err != nil {
+			return struct{}{}, cloudError("read release", err)
+		}
+		dep.Status, serving = deploy.StatusSucceeded, &rel
+		dep.FailureType, dep.FailureReason, dep.LogLines = "", "", nil
+	} else {
+		dep.Status, op.State = deploy.StatusFailed, apps.StepFailed
+		if dep.FailureReason == "" {
+			dep.FailureType, dep.FailureReason = "WorkflowFailed", reason(in.Error)
+		}
+		dep.RolledBack = in.CleanupError == nil
+		if in.CleanupError != nil {
+			dep.FailureReason += "; rolling back failed too: " + reason(in.CleanupError)
+		}
+	}
+	if err := s.Rollouts.FinishDeployment(ctx, env, dep, serving); err != nil {
+		return struct{}{}, cloudError("finish the deployment", err)
+	}
+	// The operation's progress is for show: a failure to write it loses nothing.
+	_ = s.Store.Apply(ctx, envTarget(env), apps.Change{Operation: &op, Now: now})
+	return struct{}{}, nil
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
@@ -73,7 +74,7 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	}
 	tbl := &store.Table{Client: dynamodb.NewFromConfig(cfg), Name: Table}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {

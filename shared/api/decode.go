@@ -266,6 +266,13 @@ type shapeCheck struct {
 	unknown []string
 }
 
+// shapeRule is a field type that checks its own JSON shape, for shapes a
+// kind cannot say (deploy.Units: an integer, or a string holding one).
+type shapeRule interface {
+	// ShapeRule is the rule doc breaks, or "" when it has the shape.
+	ShapeRule(doc any) string
+}
+
 func (c *shapeCheck) check(doc any, t reflect.Type, path string) {
 	errs := c.errs
 	for t.Kind() == reflect.Pointer {
@@ -277,6 +284,12 @@ func (c *shapeCheck) check(doc any, t reflect.Type, path string) {
 	at := path
 	if at == "" {
 		at = "body"
+	}
+	if r, ok := reflect.New(t).Interface().(shapeRule); ok {
+		if rule := r.ShapeRule(doc); rule != "" {
+			errs.Add(at, rule)
+		}
+		return
 	}
 	if t == timeType {
 		s, ok := doc.(string)

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/composefile"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/usage"
@@ -23,6 +24,7 @@ import (
 // Server holds what the handlers need.
 type Server struct {
 	Apps         *apps.Service
+	Deploy       *deploy.Service
 	Tokens       TokenStore
 	UsageKeys    usage.Keys
 	Audit        audit.Log
@@ -190,6 +192,7 @@ func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	w.Header().Set("ETag", etag(env.Version))
 	writeJSON(w, http.StatusOK, newEnvironmentView(env))
 }
 

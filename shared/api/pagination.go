@@ -25,6 +25,8 @@ const (
 	environmentsList = "e"
 	tokensList       = "t"
 	auditList        = "u"
+	releasesList     = "r"
+	deploymentsList  = "d"
 )
 
 // validAfter checks what a token of each list may hold.
@@ -33,6 +35,14 @@ var validAfter = map[string]func(string) bool{
 	environmentsList: apps.ValidName,
 	tokensList:       tokenIDRE.MatchString,
 	auditList:        store.ValidAuditID,
+	releasesList:     positiveNumber,
+	deploymentsList:  positiveNumber,
+}
+
+// positiveNumber holds for a release or deployment number.
+func positiveNumber(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && strconv.Itoa(n) == s
 }
 
 func encodeToken(list, after string) string {

@@ -53,7 +53,10 @@ type Route struct {
 	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
-const orgPath = "/api/v3/organizations/{organisation}"
+const (
+	orgPath = "/api/v3/organizations/{organisation}"
+	envPath = orgPath + "/applications/{application}/environments/{environment}"
+)
 
 // The endpoints, one variable each, so that a function's main.go names
 // its route at compile time and links only that route's handler.
@@ -63,18 +66,26 @@ var (
 	// GetEcrLoginRoute's literal segment wins over GetApplicationRoute's
 	// {application} (ServeMux and API Gateway both prefer the more specific
 	// path), so apps.Reserved keeps ecr-login from naming an application.
-	GetEcrLoginRoute       = Route{Name: "get-ecr-login", Method: http.MethodGet, Pattern: orgPath + "/applications/" + apps.EcrLoginSegment, Registry: true, handler: (*Server).getEcrLogin}
-	GetApplicationRoute    = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
-	DeleteApplicationRoute = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}
-	CreateEnvironmentRoute = Route{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment}
-	ListEnvironmentsRoute  = Route{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments}
-	GetEnvironmentRoute    = Route{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment}
-	DeleteEnvironmentRoute = Route{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment}
-	CreateTokenRoute       = Route{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken}
-	ListTokensRoute        = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
-	RevokeTokenRoute       = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
-	ListAuditEventsRoute   = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
-	ValidateComposeRoute   = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
+	GetEcrLoginRoute             = Route{Name: "get-ecr-login", Method: http.MethodGet, Pattern: orgPath + "/applications/" + apps.EcrLoginSegment, Registry: true, handler: (*Server).getEcrLogin}
+	GetApplicationRoute          = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
+	DeleteApplicationRoute       = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}
+	CreateEnvironmentRoute       = Route{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment}
+	ListEnvironmentsRoute        = Route{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments}
+	GetEnvironmentRoute          = Route{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment}
+	DeleteEnvironmentRoute       = Route{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment}
+	CreateTokenRoute             = Route{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken}
+	ListTokensRoute              = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
+	RevokeTokenRoute             = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
+	ListAuditEventsRoute         = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
+	UpdateEnvironmentRoute       = Route{Name: "update-environment", Method: http.MethodPut, Pattern: envPath, Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironment}
+	UpdateEnvironmentStateRoute  = Route{Name: "update-environment-state", Method: http.MethodPut, Pattern: envPath + "/state", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironmentState}
+	GetEnvironmentComposeRoute   = Route{Name: "get-environment-compose", Method: http.MethodGet, Pattern: envPath + "/compose", handler: (*Server).getEnvironmentCompose}
+	PatchEnvironmentComposeRoute = Route{Name: "patch-environment-compose", Method: http.MethodPatch, Pattern: envPath + "/compose", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).patchEnvironmentCompose}
+	ListReleasesRoute            = Route{Name: "list-releases", Method: http.MethodGet, Pattern: envPath + "/releases", handler: (*Server).listReleases}
+	RollbackReleaseRoute         = Route{Name: "rollback-release", Method: http.MethodPost, Pattern: envPath + "/releases/{release}/rollback", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).rollbackRelease}
+	ListDeploymentsRoute         = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
+	GetDeploymentRoute           = Route{Name: "get-deployment", Method: http.MethodGet, Pattern: envPath + "/deployments/{deployment}", handler: (*Server).getDeployment}
+	ValidateComposeRoute         = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
 // Routes is every endpoint of the API. It is a function, not a variable,
@@ -95,6 +106,14 @@ func Routes() []Route {
 		RevokeTokenRoute,
 		ListAuditEventsRoute,
 		ValidateComposeRoute,
+		UpdateEnvironmentRoute,
+		UpdateEnvironmentStateRoute,
+		GetEnvironmentComposeRoute,
+		PatchEnvironmentComposeRoute,
+		ListReleasesRoute,
+		RollbackReleaseRoute,
+		ListDeploymentsRoute,
+		GetDeploymentRoute,
 	}
 }
 

@@ -92,8 +92,13 @@ type environmentView struct {
 	Progress               *progressView       `json:"progress,omitempty"`
 	Cloud                  string              `json:"cloud,omitempty"`
 	Cron                   []struct{}          `json:"cron"`
-	CreatedAt              time.Time           `json:"createdAt"`
-	UpdatedAt              time.Time           `json:"updatedAt"`
+	// Release serves; Deploying is the deployment running, if any.
+	Release                 int       `json:"release,omitempty"`
+	Deploying               int       `json:"deploying,omitempty"`
+	DeploymentFailureType   string    `json:"deploymentFailureType,omitempty"`
+	DeploymentFailureReason string    `json:"deploymentFailureReason,omitempty"`
+	CreatedAt               time.Time `json:"createdAt"`
+	UpdatedAt               time.Time `json:"updatedAt"`
 }
 
 func newApplicationView(a apps.Application, envs []apps.Environment) applicationView {
@@ -139,8 +144,12 @@ func newApplicationView(a apps.Application, envs []apps.Environment) application
 }
 
 func newEnvironmentSummary(e apps.Environment) environmentSummary {
+	status := string(e.Status)
+	if e.Stopped && e.Status == apps.StatusActive {
+		status = StatusStopped
+	}
 	return environmentSummary{
-		EnvName: e.Name, Status: string(e.Status), DeploymentStatus: deploymentStatus(e),
+		EnvName: e.Name, Status: status, DeploymentStatus: deploymentStatus(e),
 		RunningCount: runningCount(e), DesiredCount: e.DesiredCount,
 		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, StatusReason: e.Reason,
 	}
@@ -153,7 +162,12 @@ func newEnvironmentView(e apps.Environment) environmentView {
 		ComposeDefinition: e.Compose, Volumes: []volumeView{}, Cron: []struct{}{},
 		ContainerNames: containerNames(e.Compose), Environment: variables(e.Variables), MergeEnvironment: e.MergeEnvironment,
 		Progress: newProgressView(e.Progress), Cloud: cloudOf(e.Outputs),
+		Release: e.Release, Deploying: e.Deploying,
+		DeploymentFailureType: e.FailureType, DeploymentFailureReason: e.FailureReason,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+	}
+	if e.Release == 0 && e.Status == apps.StatusActive {
+		v.Release = 1 // what provisioning deployed
 	}
 	v.fillResources(e)
 	return v

@@ -30,6 +30,7 @@ import (
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/provision"
@@ -161,7 +162,12 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	// Creates first, deletes last, so each valid event finds what it needs.
 	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application", "get-ecr-login",
 		"list-environments", "get-environment", "list-tokens", "list-audit-events", "validate-compose",
+		"get-environment-compose", "update-environment", "patch-environment-compose", "update-environment-state", "rollback-release",
+		"list-releases", "list-deployments", "get-deployment",
 		"delete-environment", "delete-application", "revoke-token"}
+	// No workflow runs here: production is made ACTIVE before the first
+	// change, and each deployment is finished before the next change.
+	changes := []string{"update-environment", "patch-environment-compose", "update-environment-state", "rollback-release"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)
@@ -178,6 +184,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 
 	for _, fn := range order {
+		if fn == changes[0] {
+			activateProduction(ctx, t, tbl)
+		}
 		h, err := boot.Handler(fn, env(vars), log, allPorts)
 		if err != nil {
 			t.Fatal(err)
@@ -217,6 +226,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				}
 			})
 		}
+		if slices.Contains(changes, fn) {
+			finishDeployment(ctx, t, tbl)
+		}
 	}
 
 	// get-ecr-login asked ECR once, for its valid event.
@@ -236,8 +248,46 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 4 {
-		t.Fatalf("started %v, want provision app, provision env, teardown env, teardown app", names)
+	if len(names) != 4+len(changes) {
+		t.Fatalf("started %v, want provision app, provision env, a deployment per change, teardown env, teardown app", names)
+	}
+}
+
+// activateProduction marks my-app's production ACTIVE, as provisioning would.
+func activateProduction(ctx context.Context, t *testing.T, tbl *store.Table) {
+	t.Helper()
+	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := apps.Target{Organisation: "acme", Application: "my-app", Environment: env.Name, UID: env.UID}
+	if err := tbl.Apply(ctx, target, apps.Change{Status: apps.StatusActive, Outputs: map[string]string{apps.OutTaskDefinitionARN: "arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-my-app:1"}, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finishDeployment ends production's running deployment as its workflow
+// would, and fails the test when the change started none.
+func finishDeployment(ctx context.Context, t *testing.T, tbl *store.Table) {
+	t.Helper()
+	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Deploying == 0 {
+		t.Fatal("the change started no deployment")
+	}
+	dep, err := tbl.GetDeployment(ctx, env, env.Deploying)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := tbl.GetRelease(ctx, env, dep.Release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep.Status, dep.FinishedAt = deploy.StatusSucceeded, time.Now()
+	if err := tbl.FinishDeployment(ctx, env, dep, &rel); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -32,6 +32,11 @@ type Store interface {
 	ListDeployments(ctx context.Context, env apps.Environment, page apps.PageRequest) (apps.Page[Deployment], error)
 }
 
+// NewService runs the use cases on store, starting workflows with workflows.
+func NewService(store Store, workflows apps.WorkflowStarter) *Service {
+	return &Service{Store: store, Workflows: workflows, Now: time.Now}
+}
+
 // Service runs the deployment use cases.
 type Service struct {
 	Store     Store
@@ -84,7 +89,7 @@ func (s *Service) Replace(ctx context.Context, r Request, body ReplaceRequest) (
 
 // Patch lays the fields sent over the environment's compose definition
 // (containers, when sent, replace the list whole) and deploys the result.
-func (s *Service) Patch(ctx context.Context, r Request, body compose.Definition) (Deployment, apps.Environment, error) {
+func (s *Service) Patch(ctx context.Context, r Request, body PatchRequest) (Deployment, apps.Environment, error) {
 	errs := validation.Errors{}
 	compose.CheckCapacity(body.MinCapacity, body.MaxCapacity, errs, "")
 	if err := errs.Err(); err != nil {
@@ -92,13 +97,7 @@ func (s *Service) Patch(ctx context.Context, r Request, body compose.Definition)
 	}
 	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
 		d := env.Compose.Clone()
-		apps.OverrideCompose(&d, body)
-		if body.MinCapacity != nil {
-			d.MinCapacity = body.MinCapacity
-		}
-		if body.MaxCapacity != nil {
-			d.MaxCapacity = body.MaxCapacity
-		}
+		apps.OverrideCompose(&d, body.Definition())
 		return &d, nil
 	}, ActionDeploy, CausePatch)
 }
@@ -360,4 +359,67 @@ func (s *Service) Deployment(ctx context.Context, org, app, name string, n int) 
 		return Deployment{}, apps.NotFound("environment %q has no deployment %d", name, n)
 	}
 	return dep, err
+}
+
+// PatchRequest is the body of PATCH .../compose: every field optional.
+// Quant's document types taskCpu and taskMemory as strings there and as
+// integers elsewhere, so both are accepted.
+type PatchRequest struct {
+	Architecture             *string                    `json:"architecture"`
+	TaskCPU                  *Units                     `json:"taskCpu"`
+	TaskMemory               *Units                     `json:"taskMemory"`
+	TaskRoleARN              *string                    `json:"taskRoleArn"`
+	MinCapacity              *int                       `json:"minCapacity"`
+	MaxCapacity              *int                       `json:"maxCapacity"`
+	Containers               []compose.Container        `json:"containers"`
+	SpotConfiguration        *compose.SpotConfiguration `json:"spotConfiguration"`
+	EnableCrossEnvNetworking *bool                      `json:"enableCrossEnvNetworking"`
+	EnableCrossAppNetworking *bool                      `json:"enableCrossAppNetworking"`
+}
+
+// Definition is the patch as a compose definition of the fields sent.
+func (p PatchRequest) Definition() compose.Definition {
+	return compose.Definition{Architecture: p.Architecture, TaskCPU: p.TaskCPU.int(), TaskMemory: p.TaskMemory.int(),
+		TaskRoleARN: p.TaskRoleARN, MinCapacity: p.MinCapacity, MaxCapacity: p.MaxCapacity, Containers: p.Containers,
+		SpotConfiguration: p.SpotConfiguration, EnableCrossEnvNetworking: p.EnableCrossEnvNetworking, EnableCrossAppNetworking: p.EnableCrossAppNetworking}
+}
+
+// Units is a CPU or memory figure sent as an integer or as a string holding one.
+type Units int
+
+func (u *Units) int() *int {
+	if u == nil {
+		return nil
+	}
+	n := int(*u)
+	return &n
+}
+
+// UnmarshalJSON accepts 512 and "512".
+func (u *Units) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(s) >= 2 && s[0] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("units: %q is not an integer", s)
+	}
+	*u = Units(n)
+	return nil
+}
+
+// ShapeRule accepts an integer, or a string holding one.
+func (*Units) ShapeRule(doc any) string {
+	switch v := doc.(type) {
+	case string:
+		if _, err := strconv.Atoi(v); err == nil {
+			return ""
+		}
+	case fmt.Stringer: // json.Number
+		if _, err := strconv.Atoi(v.String()); err == nil {
+			return ""
+		}
+	}
+	return `must be an integer, or a string holding one ("512")`
 }

@@ -10,10 +10,6 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 // Unserved maps each Quant operationId Berth does not serve yet to the
 // issue that brings it.
 var Unserved = map[string]string{
-	"updateEnvironment":       "12: deployments",
-	"updateEnvironmentState":  "12: deployments",
-	"getEnvironmentCompose":   "12: deployments",
-	"patchEnvironmentCompose": "12: deployments",
 	"listContainers":          "12: deployments",
 	"updateContainer":         "12: deployments",
 	"listScalingPolicies":     "12: deployments",

@@ -1,0 +1,10 @@
+// Command update-environment-state is the Lambda function behind one API route.
+package main
+
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
+
+func main() { boot.Lambda(api.UpdateEnvironmentStateRoute, boot.Ports{Workflows: stepfunctions.New}) }

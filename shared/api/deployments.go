@@ -224,6 +224,7 @@ type deploymentRecordView struct {
 	DeploymentFailureReason string     `json:"deploymentFailureReason,omitempty"`
 	LogLines                []string   `json:"logLines,omitempty"`
 	RolledBack              bool       `json:"rolledBack"`
+	Execution               string     `json:"execution"`
 	CreatedBy               string     `json:"createdBy,omitempty"`
 	CreatedAt               time.Time  `json:"createdAt"`
 	FinishedAt              *time.Time `json:"finishedAt,omitempty"`
@@ -232,7 +233,7 @@ type deploymentRecordView struct {
 func newDeploymentView(d deploy.Deployment) deploymentRecordView {
 	v := deploymentRecordView{Deployment: d.Number, Action: string(d.Action), Release: d.Release, PreviousRelease: d.PreviousRelease,
 		DesiredCount: d.DesiredCount, Status: string(d.Status), DeploymentFailureType: d.FailureType,
-		DeploymentFailureReason: d.FailureReason, LogLines: d.LogLines, RolledBack: d.RolledBack, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt}
+		DeploymentFailureReason: d.FailureReason, LogLines: d.LogLines, RolledBack: d.RolledBack, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt}
 	if !d.FinishedAt.IsZero() {
 		at := d.FinishedAt
 		v.FinishedAt = &at

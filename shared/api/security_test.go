@@ -15,7 +15,9 @@ import (
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/workflow"
 )
 
 // callAs sends a request with the given Authorization header ("" for none).
@@ -42,7 +44,7 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 	t.Helper()
 	path = strings.NewReplacer(
 		"{organisation}", org, "{application}", "my-app", "{environment}", "pr-456",
-		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)),
+		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)), "{release}", "1", "{deployment}", "1",
 	).Replace(r.Pattern)
 	switch r.Name {
 	case "create-application":
@@ -57,6 +59,13 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"role": "read"}
 	case "validate-compose":
 		body = map[string]any{"compose": "services:\n  web:\n    image: nginx:1.27\n    ports: [\"80\"]\n"}
+	case "update-environment":
+		body = map[string]any{"composeDefinition": map[string]any{"containers": []any{map[string]any{"name": "web",
+			"imageReference": map[string]any{"type": "external", "identifier": "nginx:1.27"}}}}}
+	case "update-environment-state":
+		body = map[string]any{"action": "redeploy"}
+	case "patch-environment-compose":
+		body = map[string]any{"taskCpu": "512", "taskMemory": "1024"}
 	}
 	return path, body
 }
@@ -66,9 +75,57 @@ func seedOrg(t *testing.T, org string) {
 	t.Helper()
 	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")), http.StatusCreated)
 	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", seed(t, "create-environment.json")), http.StatusCreated)
+	deployable(t, org)
 }
 
-// readsFirst orders routes so that deletes come last.
+// deployable makes org's pr-456 ACTIVE with a finished deployment 1 of a
+// release 2, as the workflows would (none run here), so that every
+// deployment route has something to act on.
+func deployable(t *testing.T, org string) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	env, err := tbl.GetEnvironment(ctx, org, "my-app", "pr-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := apps.Target{Organisation: org, Application: "my-app", Environment: env.Name, UID: env.UID}
+	if err := tbl.Apply(ctx, target, apps.Change{Status: apps.StatusActive, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	svc := deploy.NewService(tbl, &workflow.Recorder{})
+	if _, _, err := svc.ChangeState(ctx, deploy.Request{Organisation: org, Application: "my-app", Environment: "pr-456"}, deploy.StateRequest{Action: ptr("redeploy"), ImageTag: ptr("2")}); err != nil {
+		t.Fatal(err)
+	}
+	finishDeployment(t, org)
+}
+
+// finishDeployment ends pr-456's running deployment, if any, as its workflow would.
+func finishDeployment(t *testing.T, org string) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	env, err := tbl.GetEnvironment(ctx, org, "my-app", "pr-456")
+	if err != nil || env.Deploying == 0 {
+		return
+	}
+	dep, err := tbl.GetDeployment(ctx, env, env.Deploying)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := tbl.GetRelease(ctx, env, dep.Release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep.Status, dep.FinishedAt = deploy.StatusSucceeded, time.Now()
+	if err := tbl.FinishDeployment(ctx, env, dep, &rel); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// readsFirst orders routes reads first and deletes last.
 func readsFirst() []api.Route {
 	routes := slices.Clone(api.Routes())
 	slices.SortStableFunc(routes, func(a, b api.Route) int {
@@ -78,6 +135,8 @@ func readsFirst() []api.Route {
 				return 0
 			case http.MethodPost:
 				return 1
+			case http.MethodDelete:
+				return 3
 			}
 			return 2
 		}
@@ -116,6 +175,7 @@ func TestTenantMatrix(t *testing.T) {
 		tok := tokenFor(t, org, role)
 		for i, r := range readsFirst() {
 			t.Run(string(role)+" on own "+r.Name, func(t *testing.T) {
+				finishDeployment(t, org) // one deployment at a time
 				path, body := routeRequest(t, r, org, i)
 				before := tableDump(t)
 				res := callAs(t, bearer(tok), r.Method, path, body)

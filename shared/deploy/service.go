@@ -80,7 +80,7 @@ func (s *Service) Replace(ctx context.Context, r Request, body ReplaceRequest) (
 	if err := errs.Err(); err != nil {
 		return Deployment{}, apps.Environment{}, err
 	}
-	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+	return s.change(ctx, r, "composeDefinition", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
 		d := body.ComposeDefinition.Clone()
 		d.MinCapacity, d.MaxCapacity = firstSet(body.MinCapacity, d.MinCapacity), firstSet(body.MaxCapacity, d.MaxCapacity)
 		return &d, nil
@@ -95,7 +95,7 @@ func (s *Service) Patch(ctx context.Context, r Request, body PatchRequest) (Depl
 	if err := errs.Err(); err != nil {
 		return Deployment{}, apps.Environment{}, err
 	}
-	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+	return s.change(ctx, r, "", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
 		d := env.Compose.Clone()
 		apps.OverrideCompose(&d, body.Definition())
 		return &d, nil
@@ -127,9 +127,9 @@ func (s *Service) ChangeState(ctx context.Context, r Request, body StateRequest)
 		return Deployment{}, apps.Environment{}, err
 	}
 	if body.ImageTag == nil {
-		return s.change(ctx, r, nil, action, "")
+		return s.change(ctx, r, "", nil, action, "")
 	}
-	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+	return s.change(ctx, r, "imageTag", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
 		d := env.Compose.Clone()
 		Retag(&d, *body.ImageTag)
 		return &d, nil
@@ -138,8 +138,8 @@ func (s *Service) ChangeState(ctx context.Context, r Request, body StateRequest)
 
 // Rollback makes a new release with release n's definition and deploys it.
 func (s *Service) Rollback(ctx context.Context, r Request, n int) (Deployment, apps.Environment, error) {
-	return s.change(ctx, r, func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
-		if n == env.Release && !env.Stopped {
+	return s.change(ctx, r, "release", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+		if n == max(env.Release, 1) && !env.Stopped {
 			return nil, apps.Conflict("release %d is the one serving; nothing to roll back to", n)
 		}
 		rel, err := s.release(ctx, env, n)
@@ -174,7 +174,9 @@ func firstRelease(env apps.Environment) Release {
 
 // change checks the environment, makes the release that next returns (nil:
 // the serving release is deployed again) and starts its deployment.
-func (s *Service) change(ctx context.Context, r Request, next func(apps.Application, apps.Environment) (*compose.Definition, error), action Action, cause string) (Deployment, apps.Environment, error) {
+//
+// at is where the new definition's fields are in the request body, for errors.
+func (s *Service) change(ctx context.Context, r Request, at string, next func(apps.Application, apps.Environment) (*compose.Definition, error), action Action, cause string) (Deployment, apps.Environment, error) {
 	app, envs, err := s.Store.GetApplication(ctx, r.Organisation, r.Application)
 	if err != nil {
 		return Deployment{}, apps.Environment{}, err
@@ -204,7 +206,7 @@ func (s *Service) change(ctx context.Context, r Request, next func(apps.Applicat
 		}
 		errs := validation.Errors{}
 		minC, maxC := capacities(*d, env)
-		d.Normalize(app.ComposeContext(), errs, "composeDefinition")
+		d.Normalize(app.ComposeContext(), errs, at)
 		apps.CheckEffectiveCapacity(errs, minC, maxC)
 		if err := errs.Err(); err != nil {
 			return Deployment{}, apps.Environment{}, err

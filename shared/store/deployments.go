@@ -240,7 +240,7 @@ func (t *Table) FinishDeployment(ctx context.Context, env apps.Environment, dep 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress))}}},
 	}
 	if _, ok := values[":rel"]; !ok {
-		delete(items[0].Update.ExpressionAttributeNames, "#release")
+		items[0].Update.ExpressionAttributeNames = nil // DynamoDB refuses an empty map
 	}
 	reasons, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {

@@ -1,0 +1,224 @@
+package localstack_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/cloud/sandbox"
+)
+
+// send is call with request headers, answering the response's headers too.
+func (w *twin) send(method, path string, body any, headers map[string]string) (int, http.Header, map[string]any) {
+	w.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, "/api/v3/organizations/"+w.org+path, rd)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	w.stack.Handler.ServeHTTP(rec, req)
+	var out map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return rec.Code, rec.Header(), out
+}
+
+// change sends a change that must start a deployment, and waits for its outcome.
+func (w *twin) change(method, path string, body any, want string) map[string]any {
+	w.t.Helper()
+	code, h, out := w.send(method, path, body, nil)
+	if code != http.StatusAccepted {
+		w.t.Fatalf("%s %s: %d %v", method, path, code, out)
+	}
+	loc := h.Get("Location")
+	if !strings.Contains(loc, "/deployments/") {
+		w.t.Fatalf("%s %s: Location %q names no deployment", method, path, loc)
+	}
+	dep := w.waitFor(strings.TrimPrefix(loc, "/api/v3/organizations/"+w.org), "SUCCEEDED", "FAILED")
+	if dep["status"] != want {
+		for _, e := range w.history("deploy-environment", dep["execution"].(string)) {
+			if d := e.TaskFailedEventDetails; d != nil {
+				w.t.Logf("task failed: %s %s", *d.Error, *d.Cause)
+			}
+		}
+		w.t.Fatalf("%s %s: deployment %v %v (%v), want %s", method, path, dep["deployment"], dep["status"], dep["deploymentFailureReason"], want)
+	}
+	return dep
+}
+
+func image(env map[string]any) string {
+	c, _ := get(env, "composeDefinition.containers").([]any)
+	if len(c) == 0 {
+		return ""
+	}
+	id, _ := get(c[0].(map[string]any), "imageReference.identifier").(string)
+	return id
+}
+
+func nginx(tag string) []map[string]any {
+	return []map[string]any{{"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx:" + tag}, "exposedPorts": []int{80}}}
+}
+
+// TestDeployStopStartRedeployRollback is issue 12's "done when", against
+// the real handlers, store and deploy-environment workflow on the sandbox.
+func TestDeployStopStartRedeployRollback(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	const env = "/applications/web/environments/production"
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "web", "composeDefinition": map[string]any{"containers": nginx("1.27")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/web", "ACTIVE")
+
+	// Two concurrent changes: one 202, one 409 naming the running deployment.
+	code, h, _ := w.send(http.MethodGet, env+"/compose", nil, nil)
+	etag := h.Get("ETag")
+	if code != http.StatusOK || etag == "" {
+		t.Fatalf("GET compose: %d, ETag %q", code, etag)
+	}
+	code, h, first := w.send(http.MethodPatch, env+"/compose", map[string]any{"containers": nginx("1.27.1")}, map[string]string{"If-Match": etag})
+	if code != http.StatusAccepted || image(map[string]any{"composeDefinition": first}) != "nginx:1.27.1" {
+		t.Fatalf("PATCH: %d %v", code, first)
+	}
+	code, _, second := w.send(http.MethodPatch, env+"/compose", map[string]any{"taskCpu": "512"}, nil)
+	if code != http.StatusConflict || !strings.Contains(second["message"].(string), "deployment 1") {
+		t.Fatalf("a change during a deployment: %d %v", code, second)
+	}
+	dep := w.waitFor(strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme"), "SUCCEEDED", "FAILED")
+	if dep["status"] != "SUCCEEDED" || dep["release"] != 2.0 {
+		t.Fatalf("first deployment: %v", dep)
+	}
+	if code, _, out := w.send(http.MethodPatch, env+"/compose", map[string]any{"taskCpu": "512"}, map[string]string{"If-Match": etag}); code != http.StatusPreconditionFailed {
+		t.Fatalf("stale If-Match: %d %v", code, out)
+	}
+	_, got := w.call(http.MethodGet, env, nil)
+	if got["release"] != 2.0 || image(got) != "nginx:1.27.1" {
+		t.Fatalf("after the patch: release %v, image %s", got["release"], image(got))
+	}
+
+	// Stop, then start.
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "stop"}, "SUCCEEDED")
+	if _, got = w.call(http.MethodGet, env, nil); got["status"] != "STOPPED" {
+		t.Fatalf("after stop: %v", got["status"])
+	}
+	if code, _ := w.call(http.MethodPut, env+"/state", map[string]any{"action": "stop"}); code != http.StatusConflict {
+		t.Fatalf("stop of a stopped environment: %d", code)
+	}
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "start"}, "SUCCEEDED")
+	if _, got = w.call(http.MethodGet, env, nil); got["status"] != "ACTIVE" || got["desiredCount"] != 1.0 {
+		t.Fatalf("after start: %v, desired %v", got["status"], got["desiredCount"])
+	}
+
+	// Redeploy with a new tag: a new release.
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "redeploy", "imageTag": "1.28"}, "SUCCEEDED")
+	if _, got = w.call(http.MethodGet, env, nil); got["release"] != 3.0 || image(got) != "nginx:1.28" {
+		t.Fatalf("after redeploy: release %v, image %s", got["release"], image(got))
+	}
+	serving := func() string {
+		res, err := w.stack.Local.Sandbox.Check(t.Context(), cloud.Ref{Kind: cloud.KindService, Name: get(got, "service.serviceName").(string)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Outputs[cloud.OutTaskDefinition]
+	}
+	before := serving()
+
+	// A crashing image fails fast, says why, and release 3 keeps serving.
+	dep = w.change(http.MethodPatch, env+"/compose", map[string]any{"containers": nginx(sandbox.TagCrashloop)}, "FAILED")
+	lines, _ := dep["logLines"].([]any)
+	if dep["deploymentFailureType"] != cloud.FailureContainerExited || !strings.Contains(dep["deploymentFailureReason"].(string), "exit code 1") ||
+		len(lines) == 0 || dep["rolledBack"] != true {
+		t.Fatalf("crashloop deployment: %v", dep)
+	}
+	_, got = w.call(http.MethodGet, env, nil)
+	if got["release"] != 3.0 || image(got) != "nginx:1.28" || got["deploymentFailureType"] != cloud.FailureContainerExited || got["status"] != "ACTIVE" {
+		t.Fatalf("after the failed deployment: %v %v %s %v", got["status"], got["release"], image(got), got["deploymentFailureType"])
+	}
+	if now := serving(); now != before {
+		t.Fatalf("the service serves %s after the failure, want %s", now, before)
+	}
+
+	// Roll back to release 1: a new release with its definition.
+	w.change(http.MethodPost, env+"/releases/1/rollback", nil, "SUCCEEDED")
+	if _, got = w.call(http.MethodGet, env, nil); got["release"] != 5.0 || image(got) != "nginx:1.27" || got["deploymentFailureType"] != nil {
+		t.Fatalf("after rollback: release %v, image %s, failure %v", got["release"], image(got), got["deploymentFailureType"])
+	}
+
+	// History, newest first, a page at a time.
+	code, h, _ = w.send(http.MethodGet, env+"/deployments?limit=2", nil, nil)
+	if code != http.StatusOK || !strings.Contains(h.Get("Link"), `rel="next"`) {
+		t.Fatalf("deployments page: %d, Link %q", code, h.Get("Link"))
+	}
+	req := httptest.NewRequest(http.MethodGet, "/api/v3/organizations/acme"+env+"/releases", nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	rec := httptest.NewRecorder()
+	w.stack.Handler.ServeHTTP(rec, req)
+	var releases []map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &releases); err != nil || len(releases) != 5 || releases[0]["release"] != 5.0 || releases[4]["cause"] != "createEnvironment" {
+		t.Fatalf("releases: %v %s", err, rec.Body.String())
+	}
+}
+
+// TestBadDeploymentRequestsChangeNothing: each gets a 4xx naming the field,
+// and no deployment starts.
+func TestBadDeploymentRequestsChangeNothing(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	const env = "/applications/bad/environments/production"
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "bad", "composeDefinition": map[string]any{"containers": nginx("1")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/bad", "ACTIVE")
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+		field        string
+	}{
+		{http.MethodPut, env + "/state", map[string]any{"action": "explode"}, 400, "action"},
+		{http.MethodPut, env + "/state", map[string]any{}, 400, "action"},
+		{http.MethodPut, env + "/state", map[string]any{"action": "stop", "imageTag": "2"}, 400, "imageTag"},
+		{http.MethodPut, env + "/state", map[string]any{"action": "redeploy", "imageTag": "-bad"}, 400, "imageTag"},
+		{http.MethodPatch, env + "/compose", map[string]any{"containers": []any{}}, 400, "containers"},
+		{http.MethodPatch, env + "/compose", map[string]any{"taskCpu": "lots"}, 400, "taskCpu"},
+		{http.MethodPatch, env + "/compose", map[string]any{"minCapacity": 3, "maxCapacity": 2}, 400, "minCapacity"},
+		{http.MethodPut, env, map[string]any{"minCapacity": 1}, 400, "composeDefinition"},
+		{http.MethodPost, env + "/releases/0/rollback", nil, 400, "release"},
+		{http.MethodPost, env + "/releases/9/rollback", nil, 404, ""},
+		{http.MethodPost, env + "/releases/1/rollback", nil, 409, ""},
+		{http.MethodPut, "/applications/bad/environments/nope/state", map[string]any{"action": "stop"}, 404, ""},
+		{http.MethodGet, env + "/deployments/x", nil, 400, "deployment"},
+	} {
+		code, _, out := w.send(c.method, c.path, c.body, nil)
+		errs, _ := out["errors"].(map[string]any)
+		if code != c.status || (c.field != "" && errs[c.field] == nil) {
+			t.Errorf("%s %s %v: %d %v, want %d naming %q", c.method, c.path, c.body, code, out, c.status, c.field)
+		}
+	}
+	_, got := w.call(http.MethodGet, env, nil)
+	if got["deploying"] != nil || got["release"] != 1.0 {
+		t.Fatalf("after bad requests: %v", got)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/api/v3/organizations/acme"+env+"/deployments", nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	rec := httptest.NewRecorder()
+	w.stack.Handler.ServeHTTP(rec, req)
+	if strings.TrimSpace(rec.Body.String()) != "[]" {
+		t.Fatalf("deployments after bad requests: %s", rec.Body.String())
+	}
+}

@@ -29,7 +29,9 @@ import (
 
 	"github.com/berth-dev/berth/infra/berth"
 	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/store"
@@ -173,6 +175,13 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	for _, name := range invocationOrder() {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
+		if rt, err := api.FindRoute(name); err == nil && slices.Contains(rt.Starts, apps.DeployEnvironment) {
+			// No workflow runs here: production is ACTIVE, and each
+			// deployment is over before the next change.
+			if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
+		}
 		t.Run(name, func(t *testing.T) {
 			proc := startFunction(t, name, filepath.Join(hostDir, name, "bootstrap"), env)
 			defer proc.stop()

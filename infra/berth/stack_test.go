@@ -795,7 +795,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "cloudwatch:DescribeAlarms",
 		"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
 		"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget",
-		"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+		"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ecs:ListTasks"}
 	for _, step := range provision.StepNames {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(step))
 		roleID, _, _ := getAtt(fn.Properties["Role"])
@@ -859,7 +859,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 						strings.Contains(r, ":"+p+"/") || strings.Contains(r, "rds!db-") || strings.Contains(r, ":default") || strings.Contains(r, "aws-service-role/") ||
 						strings.Contains(r, "<") && !strings.HasSuffix(r, "*") || strings.Contains(r, "listener-rule/<")
 					tagged := strings.Contains(string(cond), "aws:ResourceTag/berth:managed") || strings.Contains(string(cond), "aws:RequestTag/berth:managed") ||
-						strings.Contains(string(cond), "ec2:Vpc") || strings.Contains(string(cond), "CreateAction")
+						strings.Contains(string(cond), "ec2:Vpc") || strings.Contains(string(cond), "CreateAction") || strings.Contains(string(cond), `"ecs:cluster"`)
 					switch {
 					case r == "*":
 						if !slices.Contains(star, a) {
@@ -912,7 +912,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 				}
 			}
 		case provision.StepCheck:
-			verbs("Describe", "CreateMountTarget", "CreateNetworkInterface")
+			verbs("Describe", "CreateMountTarget", "CreateNetworkInterface", "ListTasks", "GetLogEvents")
 		case provision.StepCleanup:
 			verbs("Delete", "Deregister", "Describe", "UpdateService", "CreateDBSnapshot", "AddTagsToResource")
 			for _, a := range []string{"rds:DeleteDBInstance", "elasticfilesystem:DeleteFileSystem", "ecr:DeleteRepository", "logs:DeleteLogGroup",

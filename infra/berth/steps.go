@@ -270,10 +270,18 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules"}, []string{"*"}, nil)
 		allow([]string{"ecs:DescribeServices"}, []string{services}, nil)
 		allow([]string{"ecs:DescribeTaskDefinition", "application-autoscaling:DescribeScalableTargets"}, []string{"*"}, nil)
+		// The deployment health gate reads the stopped tasks of a rollout
+		// and the failed container's last log lines.
+		onCluster := map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}}
+		allow([]string{"ecs:ListTasks"}, []string{"*"}, onCluster)
+		allow([]string{"ecs:DescribeTasks"}, []string{arn("ecs", "task/"+*d.Cluster.ClusterName()+"/*")}, onCluster)
+		allow([]string{"logs:GetLogEvents"}, []string{logGroups + ":log-stream:*"}, nil)
 
 		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:db:`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|ecs:.*:service\/.*\/`+p+`-\*)$/`))
 		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface|subnet)\/\*)$/`))
 		why(describe, "Resource::*", appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\*$/`))
+		why("The deployment health gate describes the stopped tasks of Berth's cluster (task ARNs end in ids ECS assigns; conditioned on ecs:cluster) and reads the failed container's log stream, which ECS names after the task, in a log group under the prefix.",
+			appliesRegex(`/^Resource::arn:.*:(ecs:.*:task\/.*\/\*|logs:.*:log-group:\/`+p+`\/\*:log-stream:\*)$/`))
 
 	case provision.StepCleanup:
 		// RDS: delete, with a final snapshot named <instance>-final on teardown.

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/workflow"
 )
@@ -85,14 +86,7 @@ func deployable(t *testing.T, org string) {
 	t.Helper()
 	ctx := context.Background()
 	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
-	env, err := tbl.GetEnvironment(ctx, org, "my-app", "pr-456")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := apps.Target{Organisation: org, Application: "my-app", Environment: env.Name, UID: env.UID}
-	if err := tbl.Apply(ctx, target, apps.Change{Status: apps.StatusActive, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	finishDeployment(t, org) // makes it ACTIVE
 	svc := deploy.NewService(tbl, &workflow.Recorder{})
 	if _, _, err := svc.ChangeState(ctx, deploy.Request{Organisation: org, Application: "my-app", Environment: "pr-456"}, deploy.StateRequest{Action: ptr("redeploy"), ImageTag: ptr("2")}); err != nil {
 		t.Fatal(err)
@@ -103,22 +97,7 @@ func deployable(t *testing.T, org string) {
 // finishDeployment ends pr-456's running deployment, if any, as its workflow would.
 func finishDeployment(t *testing.T, org string) {
 	t.Helper()
-	ctx := context.Background()
-	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
-	env, err := tbl.GetEnvironment(ctx, org, "my-app", "pr-456")
-	if err != nil || env.Deploying == 0 {
-		return
-	}
-	dep, err := tbl.GetDeployment(ctx, env, env.Deploying)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel, err := tbl.GetRelease(ctx, env, dep.Release)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep.Status, dep.FinishedAt = deploy.StatusSucceeded, time.Now()
-	if err := tbl.FinishDeployment(ctx, env, dep, &rel); err != nil {
+	if _, err := deploytest.Settle(context.Background(), &store.Table{Client: stack.Client, Name: stack.Table}, org, "my-app", "pr-456"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -30,7 +30,7 @@ import (
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
-	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/provision"
@@ -185,7 +185,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 
 	for _, fn := range order {
 		if fn == changes[0] {
-			activateProduction(ctx, t, tbl)
+			if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
 		}
 		h, err := boot.Handler(fn, env(vars), log, allPorts)
 		if err != nil {
@@ -227,7 +229,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 			})
 		}
 		if slices.Contains(changes, fn) {
-			finishDeployment(ctx, t, tbl)
+			if n, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil || n == 0 {
+				t.Fatalf("%s started no deployment to finish (%v)", fn, err)
+			}
 		}
 	}
 
@@ -250,44 +254,6 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 	if len(names) != 4+len(changes) {
 		t.Fatalf("started %v, want provision app, provision env, a deployment per change, teardown env, teardown app", names)
-	}
-}
-
-// activateProduction marks my-app's production ACTIVE, as provisioning would.
-func activateProduction(ctx context.Context, t *testing.T, tbl *store.Table) {
-	t.Helper()
-	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := apps.Target{Organisation: "acme", Application: "my-app", Environment: env.Name, UID: env.UID}
-	if err := tbl.Apply(ctx, target, apps.Change{Status: apps.StatusActive, Outputs: map[string]string{apps.OutTaskDefinitionARN: "arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-my-app:1"}, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// finishDeployment ends production's running deployment as its workflow
-// would, and fails the test when the change started none.
-func finishDeployment(ctx context.Context, t *testing.T, tbl *store.Table) {
-	t.Helper()
-	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if env.Deploying == 0 {
-		t.Fatal("the change started no deployment")
-	}
-	dep, err := tbl.GetDeployment(ctx, env, env.Deploying)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel, err := tbl.GetRelease(ctx, env, dep.Release)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep.Status, dep.FinishedAt = deploy.StatusSucceeded, time.Now()
-	if err := tbl.FinishDeployment(ctx, env, dep, &rel); err != nil {
-		t.Fatal(err)
 	}
 }
 

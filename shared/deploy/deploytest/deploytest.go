@@ -1,0 +1,44 @@
+// Package deploytest stands in for the deploy-environment workflow in
+// tests where no workflow runs (the handler, event and Lambda runtime
+// tests), so that each change finds an environment it may change.
+package deploytest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// Settle makes the environment ACTIVE, as provisioning would, and ends its
+// running deployment, if any, as a successful workflow would. It reports
+// the number of the deployment it ended (0 when none ran).
+func Settle(ctx context.Context, tbl *store.Table, org, app, name string) (int, error) {
+	env, err := tbl.GetEnvironment(ctx, org, app, name)
+	if err != nil {
+		return 0, err
+	}
+	if env.Status == apps.StatusCreating {
+		target := apps.Target{Organisation: org, Application: app, Environment: name, UID: env.UID}
+		c := apps.Change{Status: apps.StatusActive, Outputs: map[string]string{apps.OutTaskDefinitionARN: "arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-" + app + ":1"}, Now: time.Now()}
+		if err := tbl.Apply(ctx, target, c); err != nil {
+			return 0, fmt.Errorf("activate %s: %w", name, err)
+		}
+	}
+	if env.Deploying == 0 {
+		return 0, nil
+	}
+	dep, err := tbl.GetDeployment(ctx, env, env.Deploying)
+	if err != nil {
+		return 0, err
+	}
+	rel, err := tbl.GetRelease(ctx, env, dep.Release)
+	if err != nil {
+		return 0, err
+	}
+	dep.Status, dep.FinishedAt = deploy.StatusSucceeded, time.Now()
+	return dep.Number, tbl.FinishDeployment(ctx, env, dep, &rel)
+}

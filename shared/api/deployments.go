@@ -40,6 +40,44 @@ func (s *Server) updateEnvironmentState(w http.ResponseWriter, r *http.Request) 
 	})
 }
 
+func (s *Server) listContainers(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application", "environment")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	env, err := s.Apps.GetEnvironment(r.Context(), names[0], names[1], names[2])
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(env.Version))
+	writeJSON(w, http.StatusOK, containersOf(env.Compose))
+}
+
+func (s *Server) updateContainer(w http.ResponseWriter, r *http.Request) {
+	var body compose.Container
+	name := r.PathValue("container")
+	s.deployChangeWith(w, r, &body, func(req deploy.Request) (deploy.Deployment, apps.Environment, error) {
+		return s.Deploy.UpdateContainer(r.Context(), req, name, body)
+	}, func(w http.ResponseWriter, dep deploy.Deployment, env apps.Environment) {
+		for _, c := range env.Compose.Containers {
+			if c.Name == name {
+				writeJSON(w, http.StatusAccepted, c) // Quant answers the updated container
+				return
+			}
+		}
+		writeJSON(w, http.StatusAccepted, body)
+	})
+}
+
+func containersOf(d compose.Definition) []compose.Container {
+	if d.Containers == nil {
+		return []compose.Container{}
+	}
+	return d.Containers
+}
+
 func (s *Server) rollbackRelease(w http.ResponseWriter, r *http.Request) {
 	n, err := deploy.ReleaseNumber(r.PathValue("release"))
 	if err != nil {

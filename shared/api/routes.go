@@ -81,6 +81,8 @@ var (
 	UpdateEnvironmentStateRoute  = Route{Name: "update-environment-state", Method: http.MethodPut, Pattern: envPath + "/state", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironmentState}
 	GetEnvironmentComposeRoute   = Route{Name: "get-environment-compose", Method: http.MethodGet, Pattern: envPath + "/compose", handler: (*Server).getEnvironmentCompose}
 	PatchEnvironmentComposeRoute = Route{Name: "patch-environment-compose", Method: http.MethodPatch, Pattern: envPath + "/compose", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).patchEnvironmentCompose}
+	ListContainersRoute          = Route{Name: "list-containers", Method: http.MethodGet, Pattern: envPath + "/containers", handler: (*Server).listContainers}
+	UpdateContainerRoute         = Route{Name: "update-container", Method: http.MethodPut, Pattern: envPath + "/containers/{container}", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateContainer}
 	ListReleasesRoute            = Route{Name: "list-releases", Method: http.MethodGet, Pattern: envPath + "/releases", handler: (*Server).listReleases}
 	RollbackReleaseRoute         = Route{Name: "rollback-release", Method: http.MethodPost, Pattern: envPath + "/releases/{release}/rollback", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).rollbackRelease}
 	ListDeploymentsRoute         = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
@@ -110,6 +112,8 @@ func Routes() []Route {
 		UpdateEnvironmentStateRoute,
 		GetEnvironmentComposeRoute,
 		PatchEnvironmentComposeRoute,
+		ListContainersRoute,
+		UpdateContainerRoute,
 		ListReleasesRoute,
 		RollbackReleaseRoute,
 		ListDeploymentsRoute,

@@ -162,12 +162,12 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	// Creates first, deletes last, so each valid event finds what it needs.
 	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application", "get-ecr-login",
 		"list-environments", "get-environment", "list-tokens", "list-audit-events", "validate-compose",
-		"get-environment-compose", "update-environment", "patch-environment-compose", "update-environment-state", "rollback-release",
-		"list-releases", "list-deployments", "get-deployment",
+		"get-environment-compose", "list-containers", "update-environment", "patch-environment-compose", "update-container",
+		"update-environment-state", "rollback-release", "list-releases", "list-deployments", "get-deployment",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE before the first
 	// change, and each deployment is finished before the next change.
-	changes := []string{"update-environment", "patch-environment-compose", "update-environment-state", "rollback-release"}
+	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)

@@ -36,11 +36,12 @@ type Release struct {
 
 // Causes of a release.
 const (
-	CauseCreate   = "createEnvironment"       // release 1: what provisioning deployed
-	CauseReplace  = "updateEnvironment"       // PUT environment
-	CausePatch    = "patchEnvironmentCompose" // PATCH compose
-	CauseRedeploy = "redeploy"                // redeploy with an imageTag
-	CauseRollback = "rollback"                // rollback to an earlier release
+	CauseCreate    = "createEnvironment"       // release 1: what provisioning deployed
+	CauseReplace   = "updateEnvironment"       // PUT environment
+	CausePatch     = "patchEnvironmentCompose" // PATCH compose
+	CauseContainer = "updateContainer"         // PUT containers/{container}
+	CauseRedeploy  = "redeploy"                // redeploy with an imageTag
+	CauseRollback  = "rollback"                // rollback to an earlier release
 )
 
 // Action is what a deployment does.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
@@ -134,6 +135,37 @@ func (s *Service) ChangeState(ctx context.Context, r Request, body StateRequest)
 		Retag(&d, *body.ImageTag)
 		return &d, nil
 	}, ActionRedeploy, CauseRedeploy)
+}
+
+// UpdateContainer replaces the named container of the environment's
+// definition with c (whose name, when sent, must be the same) and deploys
+// the result.
+func (s *Service) UpdateContainer(ctx context.Context, r Request, name string, c compose.Container) (Deployment, apps.Environment, error) {
+	if c.Name != "" && c.Name != name {
+		return Deployment{}, apps.Environment{}, validation.Errors{"name": {fmt.Sprintf("must be the container's name in the path (%q), or left out; rename a container with PATCH compose", name)}}
+	}
+	c.Name = name
+	at := -1
+	dep, env, err := s.change(ctx, r, "", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+		d := env.Compose.Clone()
+		at = slices.IndexFunc(d.Containers, func(x compose.Container) bool { return x.Name == name })
+		if at < 0 {
+			return nil, apps.NotFound("environment %q has no container %q", env.Name, name)
+		}
+		d.Containers[at] = c
+		return &d, nil
+	}, ActionDeploy, CauseContainer)
+	var errs validation.Errors
+	if errors.As(err, &errs) && at >= 0 {
+		// The body is the one container: name its fields as sent.
+		prefix := validation.Index("containers", at) + "."
+		out := validation.Errors{}
+		for field, rules := range errs {
+			out[strings.TrimPrefix(field, prefix)] = rules
+		}
+		return dep, env, out
+	}
+	return dep, env, err
 }
 
 // Rollback makes a new release with release n's definition and deploys it.

@@ -222,3 +222,30 @@ func TestBadDeploymentRequestsChangeNothing(t *testing.T) {
 		t.Fatalf("deployments after bad requests: %s", rec.Body.String())
 	}
 }
+
+// TestUpdateContainer replaces one container through a deployment, and
+// refuses a container the environment does not have.
+func TestUpdateContainer(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	const env = "/applications/two/environments/production"
+	containers := append(nginx("1.27"), map[string]any{"name": "cache", "imageReference": map[string]any{"type": "external", "identifier": "redis:7"}})
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "two", "composeDefinition": map[string]any{"containers": containers}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/two", "ACTIVE")
+	if code, _, out := w.send(http.MethodPut, env+"/containers/db", map[string]any{"name": "db", "imageReference": map[string]any{"type": "external", "identifier": "postgres:16"}}, nil); code != http.StatusNotFound {
+		t.Fatalf("a container the environment lacks: %d %v", code, out)
+	}
+	if code, _, out := w.send(http.MethodPut, env+"/containers/cache", map[string]any{"name": "cache", "imageReference": map[string]any{"type": "external", "identifier": "redis:7"}, "memory": 3}, nil); code != http.StatusBadRequest || get(out, "errors.memory") == nil {
+		t.Fatalf("an invalid container: %d %v", code, out)
+	}
+	w.change(http.MethodPut, env+"/containers/cache", map[string]any{"name": "cache", "imageReference": map[string]any{"type": "external", "identifier": "redis:7.4"}}, "SUCCEEDED")
+	req := httptest.NewRequest(http.MethodGet, "/api/v3/organizations/acme"+env+"/containers", nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	rec := httptest.NewRecorder()
+	w.stack.Handler.ServeHTTP(rec, req)
+	var got []map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got) != 2 || get(got[0], "imageReference.identifier") != "nginx:1.27" || get(got[1], "imageReference.identifier") != "redis:7.4" {
+		t.Fatalf("containers after the update: %v %s", err, rec.Body.String())
+	}
+}

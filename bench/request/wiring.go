@@ -3,6 +3,7 @@ package request
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/berth-dev/berth/shared/composefile/composego"
 	"log/slog"
@@ -148,7 +149,39 @@ func Seed(ctx context.Context, root string, stub *Stub, log *slog.Logger) error 
 			return fmt.Errorf("seed %s: %d %s", route, status, out)
 		}
 	}
+	if err := seedDeployments(ctx, tbl, stub); err != nil {
+		return err
+	}
 	stub.Freeze()
+	return nil
+}
+
+// seedDeployments gives production, as its workflows would, the ACTIVE
+// status, releases 1 to 3 (3 serving) and finished deployments 1 to 5,
+// which the deployment routes' events read, roll back to and cancel. The
+// stub applies no update, so the records are set directly.
+func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
+	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
+	if err != nil {
+		return err
+	}
+	var releases []deploy.Release
+	for n := 1; n <= 3; n++ {
+		rel := deploy.NewRelease(n, env.Compose, deploy.CauseReplace, TokenIDs[0], time.Now())
+		rel.TaskDefinitionARN = fmt.Sprintf("arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-my-app:%d", n)
+		releases = append(releases, rel)
+	}
+	for n := 1; n <= 5; n++ {
+		dep := deploy.Deployment{Number: n, Action: deploy.ActionDeploy, Release: 3, PreviousRelease: 2, DesiredCount: 1,
+			Status: deploy.StatusInProgress, Execution: deploy.ExecutionName(env.UID, n), CreatedAt: time.Now()}
+		if err := tbl.StartDeployment(ctx, env, releases, dep, env.Version); err != nil {
+			return err
+		}
+		releases = nil
+	}
+	item := stub.items[key(attrs{"pk": json.RawMessage(`{"S":"ORG#acme#APP#my-app"}`), "sk": json.RawMessage(`{"S":"ENV#production"}`)})]
+	item["status"] = json.RawMessage(`{"S":"ACTIVE"}`)
+	item["release"], item["lastRelease"], item["lastDeployment"] = json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"5"}`)
 	return nil
 }
 

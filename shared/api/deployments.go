@@ -216,9 +216,9 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	n, err := strconv.Atoi(r.PathValue("deployment"))
-	if err != nil || n < 1 || strconv.Itoa(n) != r.PathValue("deployment") {
-		fail(w, r, invalidField("deployment", "must be a deployment number (1 or more, no leading zeros)"))
+	n, err := deploymentNumber(r)
+	if err != nil {
+		fail(w, r, err)
 		return
 	}
 	dep, err := s.Deploy.Deployment(r.Context(), names[0], names[1], names[2], n)
@@ -227,6 +227,35 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, newDeploymentView(dep))
+}
+
+func (s *Server) cancelDeployment(w http.ResponseWriter, r *http.Request) {
+	names, err := pathNames(r, "organisation", "application", "environment")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	n, err := deploymentNumber(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	dep, env, err := s.Deploy.Cancel(r.Context(), names[0], names[1], names[2], n)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	// The workflow stops at its next step and rolls back: poll the deployment.
+	w.Header().Set("Location", publicPath(r, deploymentPath(env, dep.Number)))
+	writeJSON(w, http.StatusAccepted, newDeploymentView(dep))
+}
+
+func deploymentNumber(r *http.Request) (int, error) {
+	n, err := strconv.Atoi(r.PathValue("deployment"))
+	if err != nil || n < 1 || strconv.Itoa(n) != r.PathValue("deployment") {
+		return 0, invalidField("deployment", "must be a deployment number (1 or more, no leading zeros)")
+	}
+	return n, nil
 }
 
 // releaseView is a release as the API shows it.
@@ -262,6 +291,7 @@ type deploymentRecordView struct {
 	DeploymentFailureReason string     `json:"deploymentFailureReason,omitempty"`
 	LogLines                []string   `json:"logLines,omitempty"`
 	RolledBack              bool       `json:"rolledBack"`
+	CancelRequested         bool       `json:"cancelRequested,omitempty"`
 	Execution               string     `json:"execution"`
 	CreatedBy               string     `json:"createdBy,omitempty"`
 	CreatedAt               time.Time  `json:"createdAt"`
@@ -271,7 +301,7 @@ type deploymentRecordView struct {
 func newDeploymentView(d deploy.Deployment) deploymentRecordView {
 	v := deploymentRecordView{Deployment: d.Number, Action: string(d.Action), Release: d.Release, PreviousRelease: d.PreviousRelease,
 		DesiredCount: d.DesiredCount, Status: string(d.Status), DeploymentFailureType: d.FailureType,
-		DeploymentFailureReason: d.FailureReason, LogLines: d.LogLines, RolledBack: d.RolledBack, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt}
+		DeploymentFailureReason: d.FailureReason, LogLines: d.LogLines, RolledBack: d.RolledBack, CancelRequested: d.CancelRequested, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt}
 	if !d.FinishedAt.IsZero() {
 		at := d.FinishedAt
 		v.FinishedAt = &at

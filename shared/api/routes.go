@@ -86,6 +86,7 @@ var (
 	ListReleasesRoute            = Route{Name: "list-releases", Method: http.MethodGet, Pattern: envPath + "/releases", handler: (*Server).listReleases}
 	RollbackReleaseRoute         = Route{Name: "rollback-release", Method: http.MethodPost, Pattern: envPath + "/releases/{release}/rollback", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).rollbackRelease}
 	ListDeploymentsRoute         = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
+	CancelDeploymentRoute        = Route{Name: "cancel-deployment", Method: http.MethodDelete, Pattern: envPath + "/deployments/{deployment}", Success: http.StatusAccepted, handler: (*Server).cancelDeployment}
 	GetDeploymentRoute           = Route{Name: "get-deployment", Method: http.MethodGet, Pattern: envPath + "/deployments/{deployment}", handler: (*Server).getDeployment}
 	ValidateComposeRoute         = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
@@ -118,6 +119,7 @@ func Routes() []Route {
 		RollbackReleaseRoute,
 		ListDeploymentsRoute,
 		GetDeploymentRoute,
+		CancelDeploymentRoute,
 	}
 }
 

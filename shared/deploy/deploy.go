@@ -87,10 +87,13 @@ type Deployment struct {
 	LogLines      []string
 	// RolledBack reports that the service was put back on PreviousRelease.
 	RolledBack bool
-	Execution  string
-	CreatedBy  string
-	CreatedAt  time.Time
-	FinishedAt time.Time
+	// CancelRequested is set by a DELETE of the deployment; the workflow
+	// stops at its next step and rolls back.
+	CancelRequested bool
+	Execution       string
+	CreatedBy       string
+	CreatedAt       time.Time
+	FinishedAt      time.Time
 }
 
 // Digest is the SHA-256, in hex, of d's JSON: equal definitions have equal digests.

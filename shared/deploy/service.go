@@ -18,6 +18,7 @@ import (
 // Store is what the deployment use cases need of the records.
 type Store interface {
 	GetApplication(ctx context.Context, org, name string) (apps.Application, []apps.Environment, error)
+	GetEnvironment(ctx context.Context, org, app, name string) (apps.Environment, error)
 	// StartDeployment stores the new releases and the deployment, and
 	// marks the environment as deploying it, in one transaction that fails
 	// with a Conflict when the environment is not ACTIVE or already
@@ -31,6 +32,9 @@ type Store interface {
 	// ListReleases and ListDeployments list newest first.
 	ListReleases(ctx context.Context, env apps.Environment, page apps.PageRequest) (apps.Page[Release], error)
 	ListDeployments(ctx context.Context, env apps.Environment, page apps.PageRequest) (apps.Page[Deployment], error)
+	// RequestCancel marks a running deployment for cancelling; a Conflict
+	// when it has finished.
+	RequestCancel(ctx context.Context, env apps.Environment, n int) (Deployment, error)
 }
 
 // NewService runs the use cases on store, starting workflows with workflows.
@@ -343,18 +347,9 @@ func ReleaseNumber(s string) (int, error) {
 	return n, nil
 }
 
-// Environment reads the environment a read is about.
+// Environment reads the environment a read is about, with one GetItem.
 func (s *Service) Environment(ctx context.Context, org, app, name string) (apps.Environment, error) {
-	_, envs, err := s.Store.GetApplication(ctx, org, app)
-	if err != nil {
-		return apps.Environment{}, err
-	}
-	for _, e := range envs {
-		if e.Name == name {
-			return e, nil
-		}
-	}
-	return apps.Environment{}, apps.NotFound("environment %q does not exist", name)
+	return s.Store.GetEnvironment(ctx, org, app, name)
 }
 
 // Releases lists an environment's releases, newest first; release 1 shows
@@ -456,4 +451,18 @@ func (*Units) ShapeRule(doc any) string {
 		}
 	}
 	return `must be an integer, or a string holding one ("512")`
+}
+
+// Cancel asks a running deployment to stop; its workflow rolls back to the
+// previous release at its next step.
+func (s *Service) Cancel(ctx context.Context, org, app, name string, n int) (Deployment, apps.Environment, error) {
+	env, err := s.Environment(ctx, org, app, name)
+	if err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	dep, err := s.Store.RequestCancel(ctx, env, n)
+	if errors.Is(err, apps.ErrNotFound) {
+		return Deployment{}, apps.Environment{}, apps.NotFound("environment %q has no deployment %d", name, n)
+	}
+	return dep, env, err
 }

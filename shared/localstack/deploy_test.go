@@ -249,3 +249,32 @@ func TestUpdateContainer(t *testing.T) {
 		t.Fatalf("containers after the update: %v %s", err, rec.Body.String())
 	}
 }
+
+// TestCancelRollsBack: a DELETE of a running deployment stops it at its
+// next step; it rolls back and the previous release keeps serving.
+func TestCancelRollsBack(t *testing.T) {
+	w := startTwin(t, sandbox.Fast, false)
+	const env = "/applications/slow/environments/production"
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "slow", "composeDefinition": map[string]any{"containers": nginx("1")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/slow", "ACTIVE")
+	code, h, _ := w.send(http.MethodPut, env+"/state", map[string]any{"action": "redeploy", "imageTag": "2"}, nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("redeploy: %d", code)
+	}
+	dep := strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme")
+	if code, _, out := w.send(http.MethodDelete, dep, nil, nil); code != http.StatusAccepted || out["cancelRequested"] != true {
+		t.Fatalf("cancel: %d %v", code, out)
+	}
+	got := w.waitFor(dep, "SUCCEEDED", "FAILED")
+	if got["status"] != "FAILED" || got["deploymentFailureType"] != "Cancelled" || got["rolledBack"] != true {
+		t.Fatalf("cancelled deployment: %v", got)
+	}
+	if _, e := w.call(http.MethodGet, env, nil); e["release"] != 1.0 || image(e) != "nginx:1" || e["deploying"] != nil {
+		t.Fatalf("after the cancel: release %v, image %s, deploying %v", e["release"], image(e), e["deploying"])
+	}
+	if code, _, _ := w.send(http.MethodDelete, dep, nil, nil); code != http.StatusConflict {
+		t.Fatalf("cancel of a finished deployment: %d", code)
+	}
+}

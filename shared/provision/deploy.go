@@ -24,6 +24,9 @@ const (
 // rolls back at once rather than wait for a timeout.
 const ErrDeploymentFailed = "Berth.DeploymentFailed"
 
+// FailureCancelled is the failure type of a cancelled deployment.
+const FailureCancelled = "Cancelled"
+
 // RolloutStore is what the deployment steps need of the store, beyond
 // apps.ProvisionStore.
 type RolloutStore interface {
@@ -118,6 +121,9 @@ func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 	if err != nil {
 		return Loop{}, err
 	}
+	if dep.CancelRequested {
+		return Loop{}, fail(ErrCancelled, "deployment %d was cancelled", dep.Number)
+	}
 	if err := s.step(ctx, []apps.Target{envTarget(env)}, GroupRollout, apps.StepRunning, fmt.Sprintf("rolling out release %d", dep.Release)); err != nil {
 		return Loop{}, err
 	}
@@ -147,6 +153,9 @@ func (s *Steps) checkRollout(ctx context.Context, in Input) (Loop, error) {
 	_, env, dep, err := s.deployment(ctx, in)
 	if err != nil {
 		return Loop{}, err
+	}
+	if dep.CancelRequested {
+		return Loop{}, fail(ErrCancelled, "deployment %d was cancelled", dep.Number)
 	}
 	rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
 	if err != nil {
@@ -242,7 +251,10 @@ func (s *Steps) finishDeployment(ctx context.Context, in Input) (struct{}, error
 		dep.FailureType, dep.FailureReason, dep.LogLines = "", "", nil
 	} else {
 		dep.Status, op.State = deploy.StatusFailed, apps.StepFailed
-		if dep.FailureReason == "" {
+		switch {
+		case in.Error != nil && in.Error.Error == ErrCancelled:
+			dep.FailureType, dep.FailureReason = FailureCancelled, "cancelled by a DELETE of the deployment"
+		case dep.FailureReason == "":
 			dep.FailureType, dep.FailureReason = "WorkflowFailed", reason(in.Error)
 		}
 		dep.RolledBack = in.CleanupError == nil

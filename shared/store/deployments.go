@@ -66,6 +66,7 @@ type deploymentRecordItem struct {
 	FailureReason   string    `dynamodbav:"failureReason,omitempty"`
 	LogLines        []string  `dynamodbav:"logLines,omitempty"`
 	RolledBack      bool      `dynamodbav:"rolledBack,omitempty"`
+	CancelRequested bool      `dynamodbav:"cancelRequested,omitempty"`
 	Execution       string    `dynamodbav:"execution"`
 	CreatedBy       string    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt       time.Time `dynamodbav:"createdAt"`
@@ -95,13 +96,13 @@ func toDeploymentItem(e apps.Environment, d deploy.Deployment) deploymentRecordI
 	return deploymentRecordItem{PK: historyPK(e), SK: numberSK(deploymentPrefix, d.Number), Kind: "deployment", Number: d.Number,
 		Action: string(d.Action), Release: d.Release, PreviousRelease: d.PreviousRelease, DesiredCount: d.DesiredCount,
 		Status: string(d.Status), FailureType: d.FailureType, FailureReason: d.FailureReason, LogLines: d.LogLines,
-		RolledBack: d.RolledBack, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt}
+		RolledBack: d.RolledBack, CancelRequested: d.CancelRequested, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt}
 }
 
 func (it deploymentRecordItem) record() deploy.Deployment {
 	return deploy.Deployment{Number: it.Number, Action: deploy.Action(it.Action), Release: it.Release, PreviousRelease: it.PreviousRelease,
 		DesiredCount: it.DesiredCount, Status: deploy.Status(it.Status), FailureType: it.FailureType, FailureReason: it.FailureReason,
-		LogLines: it.LogLines, RolledBack: it.RolledBack, Execution: it.Execution, CreatedBy: it.CreatedBy,
+		LogLines: it.LogLines, RolledBack: it.RolledBack, CancelRequested: it.CancelRequested, Execution: it.Execution, CreatedBy: it.CreatedBy,
 		CreatedAt: it.CreatedAt, FinishedAt: it.FinishedAt}
 }
 
@@ -418,4 +419,35 @@ func (t *Table) listHistory(ctx context.Context, env apps.Environment, prefix st
 		next = strconv.Itoa(last.Number)
 	}
 	return items, next, nil
+}
+
+// RequestCancel implements deploy.Store.
+func (t *Table) RequestCancel(ctx context.Context, env apps.Environment, n int) (deploy.Deployment, error) {
+	out, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(t.Name),
+		Key:                                 key(historyPK(env), numberSK(deploymentPrefix, n)),
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND #status = :inprogress"),
+		UpdateExpression:                    aws.String("SET cancelRequested = :yes"),
+		ExpressionAttributeNames:            map[string]string{"#status": "status"},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress)), ":yes": &types.AttributeValueMemberBOOL{Value: true}},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		if failed.Item == nil {
+			return deploy.Deployment{}, apps.NotFound("deployment %d of environment %q does not exist", n, env.Name)
+		}
+		var it deploymentRecordItem
+		_ = attributevalue.UnmarshalMap(failed.Item, &it)
+		return deploy.Deployment{}, apps.Conflict("deployment %d of environment %q has finished (%s); there is nothing to cancel", n, env.Name, it.Status)
+	}
+	if err != nil {
+		return deploy.Deployment{}, fmt.Errorf("cancel deployment %d: %w", n, err)
+	}
+	var it deploymentRecordItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return deploy.Deployment{}, fmt.Errorf("unmarshal deployment: %w", err)
+	}
+	return it.record(), nil
 }

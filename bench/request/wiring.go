@@ -25,6 +25,7 @@ import (
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/ecrlogin"
+	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
@@ -75,7 +76,7 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	}
 	tbl := &store.Table{Client: dynamodb.NewFromConfig(cfg), Name: Table}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {

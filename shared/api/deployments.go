@@ -9,6 +9,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/compose"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/operations"
 )
 
 // StatusStopped is how an ACTIVE environment that was stopped shows.
@@ -120,13 +121,9 @@ func (s *Server) deployChangeWith(w http.ResponseWriter, r *http.Request, body a
 		fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", publicPath(r, deploymentPath(env, dep.Number)))
+	setOperation(w, r, env.Organisation, operations.OfDeployment(env, dep.Number))
 	w.Header().Set("ETag", etag(env.Version))
 	answer(w, dep, env)
-}
-
-func deploymentPath(env apps.Environment, n int) string {
-	return applicationPath(env.Organisation, env.Application) + "/environments/" + env.Name + "/deployments/" + strconv.Itoa(n)
 }
 
 // etag is an environment's entity tag: its version.
@@ -245,8 +242,8 @@ func (s *Server) cancelDeployment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	// The workflow stops at its next step and rolls back: poll the deployment.
-	w.Header().Set("Location", publicPath(r, deploymentPath(env, dep.Number)))
+	// The workflow stops at its next step and rolls back: poll the operation.
+	setOperation(w, r, env.Organisation, operations.OfDeployment(env, dep.Number))
 	writeJSON(w, http.StatusAccepted, newDeploymentView(dep))
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/idempotency"
+	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
@@ -25,6 +26,7 @@ import (
 type Server struct {
 	Apps         *apps.Service
 	Deploy       *deploy.Service
+	Operations   *operations.Service
 	Tokens       TokenStore
 	UsageKeys    usage.Keys
 	Audit        audit.Log
@@ -132,8 +134,8 @@ func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	// Teardown goes on in the background: poll the record until it is gone (404).
-	w.Header().Set("Location", publicPath(r, applicationPath(app.Organisation, app.Name)))
+	// Teardown goes on in the background: poll its operation (or the record until 404).
+	setOperation(w, r, app.Organisation, operations.Of(apps.TeardownApplication, app.Name, "", app.UID))
 	writeJSON(w, http.StatusAccepted, newApplicationView(app, envs))
 }
 
@@ -207,8 +209,8 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	// Teardown goes on in the background: poll the record until it is gone (404).
-	w.Header().Set("Location", publicPath(r, applicationPath(env.Organisation, env.Application)+"/environments/"+env.Name))
+	// Teardown goes on in the background: poll its operation (or the record until 404).
+	setOperation(w, r, env.Organisation, operations.Of(apps.TeardownEnvironment, env.Application, env.Name, env.UID))
 	writeJSON(w, http.StatusAccepted, newEnvironmentView(env))
 }
 

@@ -88,6 +88,9 @@ var (
 	ListDeploymentsRoute         = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
 	CancelDeploymentRoute        = Route{Name: "cancel-deployment", Method: http.MethodDelete, Pattern: envPath + "/deployments/{deployment}", Success: http.StatusAccepted, handler: (*Server).cancelDeployment}
 	GetDeploymentRoute           = Route{Name: "get-deployment", Method: http.MethodGet, Pattern: envPath + "/deployments/{deployment}", handler: (*Server).getDeployment}
+	GetOperationRoute            = Route{Name: "get-operation", Method: http.MethodGet, Pattern: orgPath + "/operations/{operation}", handler: (*Server).getOperation}
+	CancelOperationRoute         = Route{Name: "cancel-operation", Method: http.MethodDelete, Pattern: orgPath + "/operations/{operation}", Success: http.StatusAccepted, handler: (*Server).cancelOperation}
+	ListOperationsRoute          = Route{Name: "list-operations", Method: http.MethodGet, Pattern: envPath + "/operations", handler: (*Server).listOperations}
 	ValidateComposeRoute         = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
@@ -120,6 +123,9 @@ func Routes() []Route {
 		ListDeploymentsRoute,
 		GetDeploymentRoute,
 		CancelDeploymentRoute,
+		GetOperationRoute,
+		CancelOperationRoute,
+		ListOperationsRoute,
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/berth-dev/berth/shared/awsenv"
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
@@ -148,7 +149,7 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 	}
 	tbl := &store.Table{Client: db, Name: table}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {

@@ -47,11 +47,7 @@ func (w *twin) change(method, path string, body any, want string) map[string]any
 	if code != http.StatusAccepted {
 		w.t.Fatalf("%s %s: %d %v", method, path, code, out)
 	}
-	loc := h.Get("Location")
-	if !strings.Contains(loc, "/deployments/") {
-		w.t.Fatalf("%s %s: Location %q names no deployment", method, path, loc)
-	}
-	dep := w.waitFor(strings.TrimPrefix(loc, "/api/v3/organizations/"+w.org), "SUCCEEDED", "FAILED")
+	dep := w.outcome(h.Get("Location"))
 	if dep["status"] != want {
 		for _, e := range w.history("deploy-environment", dep["execution"].(string)) {
 			if d := e.TaskFailedEventDetails; d != nil {
@@ -59,6 +55,21 @@ func (w *twin) change(method, path string, body any, want string) map[string]any
 			}
 		}
 		w.t.Fatalf("%s %s: deployment %v %v (%v), want %s", method, path, dep["deployment"], dep["status"], dep["deploymentFailureReason"], want)
+	}
+	return dep
+}
+
+// outcome polls the operation a 202's Location names until it ends, and
+// reads the deployment it ran.
+func (w *twin) outcome(loc string) map[string]any {
+	w.t.Helper()
+	if !strings.Contains(loc, "/operations/deploy-environment.") {
+		w.t.Fatalf("Location %q names no deployment operation", loc)
+	}
+	op := w.waitFor(strings.TrimPrefix(loc, "/api/v3/organizations/"+w.org), "SUCCEEDED", "FAILED")
+	_, dep := w.call(http.MethodGet, strings.TrimPrefix(op["target"].(string), "/api/v3/organizations/"+w.org), nil)
+	if dep["status"] != op["status"] {
+		w.t.Fatalf("operation %v %v, its deployment %v", op["id"], op["status"], dep["status"])
 	}
 	return dep
 }
@@ -100,7 +111,7 @@ func TestDeployStopStartRedeployRollback(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(second["message"].(string), "deployment 1") {
 		t.Fatalf("a change during a deployment: %d %v", code, second)
 	}
-	dep := w.waitFor(strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme"), "SUCCEEDED", "FAILED")
+	dep := w.outcome(h.Get("Location"))
 	if dep["status"] != "SUCCEEDED" || dep["release"] != 2.0 {
 		t.Fatalf("first deployment: %v", dep)
 	}
@@ -250,7 +261,7 @@ func TestUpdateContainer(t *testing.T) {
 	}
 }
 
-// TestCancelRollsBack: a DELETE of a running deployment stops it at its
+// TestCancelRollsBack: a DELETE of a running deployment's operation stops it at its
 // next step; it rolls back and the previous release keeps serving.
 func TestCancelRollsBack(t *testing.T) {
 	w := startTwin(t, sandbox.Fast, false)
@@ -263,18 +274,74 @@ func TestCancelRollsBack(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("redeploy: %d", code)
 	}
-	dep := strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme")
-	if code, _, out := w.send(http.MethodDelete, dep, nil, nil); code != http.StatusAccepted || out["cancelRequested"] != true {
+	op := strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme")
+	if code, _, out := w.send(http.MethodDelete, op, nil, nil); code != http.StatusAccepted || out["cancellable"] != false || out["status"] != "RUNNING" {
 		t.Fatalf("cancel: %d %v", code, out)
 	}
-	got := w.waitFor(dep, "SUCCEEDED", "FAILED")
-	if got["status"] != "FAILED" || got["deploymentFailureType"] != "Cancelled" || got["rolledBack"] != true {
+	got := w.outcome(h.Get("Location"))
+	if got["status"] != "FAILED" || got["deploymentFailureType"] != "Cancelled" || got["rolledBack"] != true || got["cancelRequested"] != true {
 		t.Fatalf("cancelled deployment: %v", got)
 	}
 	if _, e := w.call(http.MethodGet, env, nil); e["release"] != 1.0 || image(e) != "nginx:1" || e["deploying"] != nil {
 		t.Fatalf("after the cancel: release %v, image %s, deploying %v", e["release"], image(e), e["deploying"])
 	}
-	if code, _, _ := w.send(http.MethodDelete, dep, nil, nil); code != http.StatusConflict {
+	if code, _, _ := w.send(http.MethodDelete, op, nil, nil); code != http.StatusConflict {
 		t.Fatalf("cancel of a finished deployment: %d", code)
+	}
+	if code, _, _ := w.send(http.MethodDelete, strings.Replace(op, "/operations/", "/applications/slow/environments/production/deployments/", 1), nil, nil); code != http.StatusBadRequest {
+		t.Fatalf("an operation id is no deployment number: %d", code)
+	}
+}
+
+// TestOperations: a delete's Location is its teardown operation, which
+// runs and then succeeds; an environment lists its operations; a malformed
+// id is a 400 naming it; a teardown cannot be cancelled.
+func TestOperations(t *testing.T) {
+	w := startTwin(t, sandbox.Fast, false)
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "ops", "composeDefinition": map[string]any{"containers": nginx("1")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/ops", "ACTIVE")
+	if code, _ := w.call(http.MethodPost, "/applications/ops/environments", map[string]any{"envName": "pr-1"}); code != http.StatusCreated {
+		t.Fatalf("create environment: %d", code)
+	}
+	w.waitFor("/applications/ops/environments/pr-1", "ACTIVE")
+	code, _, list := w.send(http.MethodGet, "/applications/ops/environments/pr-1/operations", nil, nil)
+	if code != http.StatusOK {
+		t.Fatalf("list: %d %v", code, list)
+	}
+	w.change(http.MethodPut, "/applications/ops/environments/pr-1/state", map[string]any{"action": "redeploy"}, "SUCCEEDED")
+	req := httptest.NewRequest(http.MethodGet, "/api/v3/organizations/acme/applications/ops/environments/pr-1/operations", nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	rec := httptest.NewRecorder()
+	w.stack.Handler.ServeHTTP(rec, req)
+	var ops []map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &ops); err != nil || len(ops) != 2 || ops[0]["operation"] != "deploy-environment" ||
+		ops[1]["operation"] != "provision-environment" || ops[1]["status"] != "SUCCEEDED" {
+		t.Fatalf("operations of pr-1: %v %s", err, rec.Body.String())
+	}
+
+	code, h, _ := w.send(http.MethodDelete, "/applications/ops/environments/pr-1", nil, nil)
+	loc := strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme")
+	if code != http.StatusAccepted || !strings.HasPrefix(loc, "/operations/teardown-environment.ops.pr-1.") {
+		t.Fatalf("delete: %d, Location %q", code, loc)
+	}
+	if code, _, out := w.send(http.MethodDelete, loc, nil, nil); code != http.StatusConflict {
+		t.Fatalf("cancel of a teardown: %d %v", code, out)
+	}
+	if op := w.waitFor(loc, "SUCCEEDED", "FAILED"); op["status"] != "SUCCEEDED" || op["percent"] != 100.0 {
+		t.Fatalf("teardown operation: %v", op)
+	}
+	if code, _ := w.call(http.MethodGet, "/applications/ops/environments/pr-1", nil); code != http.StatusNotFound {
+		t.Fatalf("after the teardown: %d", code)
+	}
+	for _, bad := range []string{"nope", "deploy-environment.ops.pr-1.0123456789abcdef.0", "provision-environment.Ops.pr-1.0123456789abcdef", "teardown-application.ops"} {
+		code, _, out := w.send(http.MethodGet, "/operations/"+bad, nil, nil)
+		if code != http.StatusBadRequest || get(out, "errors.operation") == nil {
+			t.Errorf("GET /operations/%s: %d %v", bad, code, out)
+		}
+	}
+	if code, _ := w.call(http.MethodGet, "/operations/provision-environment.ops.pr-2.0123456789abcdef", nil); code != http.StatusNotFound {
+		t.Errorf("an operation of no record: %d", code)
 	}
 }

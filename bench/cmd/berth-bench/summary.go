@@ -125,6 +125,10 @@ func summary(w io.Writer, r *Results) {
 		fmt.Fprintf(w, "\n5. Workflow economy (provision-application, seed app with RDS + EFS + ECS, realistic sandbox):\n"+
 			"   %d state transitions (goal ≤ 30), %d history events; time to ready %.2f s = %.3f× the critical path %.1f s (goal ≤ 1.05×; one after another would be %.1f s)\n",
 			wf.Transitions, wf.HistoryEvents, wf.TimeToReadySec, wf.Ratio, wf.CriticalPathSec, wf.SumOfResources)
+		if d := wf.Deployment; d != nil {
+			fmt.Fprintf(w, "   deploy-environment (a PATCH of production): %d state transitions, %d history events; time to steady state %.2f s = %.3f× the rollout %.1f s\n",
+				d.Transitions, d.HistoryEvents, d.SteadySec, d.Ratio, d.CriticalPathSec)
+		}
 	}
 	fmt.Fprintf(w, "\nShort of the goals (%d):\n", len(r.Shortfalls))
 	for _, s := range r.Shortfalls {

@@ -35,6 +35,19 @@ type WorkflowReport struct {
 	Ratio           float64 `json:"timeToReadyToCriticalPath"`
 	Meets           bool    `json:"meetsGoal"`
 	How             string  `json:"how"`
+	// Deployment is a deploy-environment run on the same application.
+	Deployment *DeploymentReport `json:"deployment,omitempty"`
+}
+
+// DeploymentReport is one deploy-environment run (a PATCH of production's
+// compose) to a steady state, in the same realistic sandbox.
+type DeploymentReport struct {
+	Transitions     int     `json:"stateTransitions"`
+	HistoryEvents   int     `json:"historyEvents"`
+	SteadySec       float64 `json:"timeToSteadyStateSeconds"`
+	CriticalPathSec float64 `json:"criticalPathSeconds"`
+	Ratio           float64 `json:"timeToSteadyStateToCriticalPath"`
+	How             string  `json:"how"`
 }
 
 func workflowEconomy() (*WorkflowReport, error) {
@@ -82,18 +95,9 @@ func workflowEconomy() (*WorkflowReport, error) {
 	}
 	progress, _ := app["progress"].(map[string]any)
 	execution, _ := progress["execution"].(string)
-	arn := strings.Replace(stack.Local.SFN.ARN("provision-application"), ":stateMachine:", ":execution:", 1) + ":" + execution
-	var events []sfntypes.HistoryEvent
-	p := sfn.NewGetExecutionHistoryPaginator(stack.Local.SFN.Client(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, page.Events...)
-	}
-	if len(events) == 0 {
-		return nil, fmt.Errorf("no history for %s", arn)
+	events, err := history(ctx, stack, "provision-application", execution)
+	if err != nil {
+		return nil, err
 	}
 	r := &WorkflowReport{HistoryEvents: len(events), How: "localstack.Start with RunWorkflows and sandbox.Realistic; " +
 		"the seed docs/examples/create-application.json; transitions = *StateEntered events of GetExecutionHistory; " +
@@ -110,5 +114,66 @@ func workflowEconomy() (*WorkflowReport, error) {
 	r.TimeToReadySec, r.CriticalPathSec, r.SumOfResources = round(total.Seconds(), 3), critical.Seconds(), sum.Seconds()
 	r.Ratio = round(total.Seconds()/critical.Seconds(), 3)
 	r.Meets = r.Transitions <= 30 && r.Ratio <= 1.05
+	r.Deployment, err = deployment(ctx, stack, call)
+	return r, err
+}
+
+// deployment patches production's compose and measures its rollout.
+func deployment(ctx context.Context, stack *localstack.Stack, call func(method, path string, body []byte) (int, map[string]any)) (*DeploymentReport, error) {
+	const env = "/applications/my-app/environments/production"
+	code, out := call(http.MethodPatch, env+"/compose", []byte(`{"taskCpu":"512","taskMemory":"1024"}`))
+	if code != http.StatusAccepted {
+		return nil, fmt.Errorf("patch production's compose: %d %v", code, out)
+	}
+	number := fmt.Sprint(out["deployment"])
+	if code, out = call(http.MethodGet, env+"/deployments?limit=1", nil); code != http.StatusOK {
+		return nil, fmt.Errorf("list deployments: %d %v", code, out)
+	}
+	var dep map[string]any
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		_, dep = call(http.MethodGet, env+"/deployments/"+number, nil)
+		if s := dep["status"]; s == "SUCCEEDED" || s == "FAILED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("deployment %s is still %v after a minute", number, dep["status"])
+		}
+	}
+	if dep["status"] != "SUCCEEDED" {
+		return nil, fmt.Errorf("deployment %s %v: %v", number, dep["status"], dep["deploymentFailureReason"])
+	}
+	events, err := history(ctx, stack, "deploy-environment", dep["execution"].(string))
+	if err != nil {
+		return nil, err
+	}
+	r := &DeploymentReport{HistoryEvents: len(events), How: "PATCH of production's taskCpu/taskMemory after the seed is ACTIVE; " +
+		"time to steady state = last history event − first; critical path = the sandbox's service rollout time"}
+	for _, e := range events {
+		if strings.HasSuffix(string(e.Type), "StateEntered") {
+			r.Transitions++
+		}
+	}
+	critical := sandbox.Realistic.Create[cloud.KindService]
+	total := events[len(events)-1].Timestamp.Sub(*events[0].Timestamp)
+	r.SteadySec, r.CriticalPathSec = round(total.Seconds(), 3), critical.Seconds()
+	r.Ratio = round(total.Seconds()/critical.Seconds(), 3)
 	return r, nil
+}
+
+// history reads an execution's events from local Step Functions.
+func history(ctx context.Context, stack *localstack.Stack, workflow, execution string) ([]sfntypes.HistoryEvent, error) {
+	arn := strings.Replace(stack.Local.SFN.ARN(workflow), ":stateMachine:", ":execution:", 1) + ":" + execution
+	var events []sfntypes.HistoryEvent
+	p := sfn.NewGetExecutionHistoryPaginator(stack.Local.SFN.Client(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, page.Events...)
+	}
+	if len(events) == 0 {
+		return nil, fmt.Errorf("no history for %s", arn)
+	}
+	return events, nil
 }

@@ -175,7 +175,7 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 	for n := 1; n <= 5; n++ {
 		dep := deploy.Deployment{Number: n, Action: deploy.ActionDeploy, Release: 3, PreviousRelease: 2, DesiredCount: 1,
 			Status: deploy.StatusInProgress, Execution: deploy.ExecutionName(env.UID, n), CreatedAt: time.Now()}
-		if err := tbl.StartDeployment(ctx, env, releases, dep, env.Version); err != nil {
+		if err := tbl.StartDeployment(ctx, env, releases, dep, nil); err != nil {
 			return err
 		}
 		releases = nil

@@ -21,9 +21,10 @@ type Store interface {
 	GetEnvironment(ctx context.Context, org, app, name string) (apps.Environment, error)
 	// StartDeployment stores the new releases and the deployment, and
 	// marks the environment as deploying it, in one transaction that fails
-	// with a Conflict when the environment is not ACTIVE or already
-	// deploying, and with a PreconditionFailed when its version is not ifVersion.
-	StartDeployment(ctx context.Context, env apps.Environment, releases []Release, dep Deployment, ifVersion int64) error
+	// with a Conflict when the environment is not ACTIVE, already deploying
+	// or changed meanwhile, and with a PreconditionFailed when ifVersion is
+	// set and is not its version.
+	StartDeployment(ctx context.Context, env apps.Environment, releases []Release, dep Deployment, ifVersion *int64) error
 	// AbandonDeployment marks a deployment that could not be started
 	// FAILED and frees the environment.
 	AbandonDeployment(ctx context.Context, env apps.Environment, dep Deployment, reason string, now time.Time) error
@@ -225,6 +226,9 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 	if r.IfVersion != nil && *r.IfVersion != env.Version {
 		return Deployment{}, apps.Environment{}, apps.PreconditionFailed("environment %q has changed since version %d (it is at %d); read it again", env.Name, *r.IfVersion, env.Version)
 	}
+	if app.Status == apps.StatusDeleting {
+		return Deployment{}, apps.Environment{}, apps.Conflict("application %q is being deleted", app.Name)
+	}
 	if err := deployable(env); err != nil {
 		return Deployment{}, apps.Environment{}, err
 	}
@@ -239,6 +243,10 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 		d, err := next(app, env)
 		if err != nil {
 			return Deployment{}, apps.Environment{}, err
+		}
+		if env.ImageSuffix != "" && cause != CauseRedeploy && cause != CauseRollback {
+			// A preview environment runs its own tags of internal images.
+			d.ApplyImageSuffix(env.ImageSuffix)
 		}
 		errs := validation.Errors{}
 		minC, maxC := capacities(*d, env)
@@ -257,13 +265,17 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 		return Deployment{}, apps.Environment{}, err
 	}
 	dep.Execution = ExecutionName(env.UID, dep.Number)
-	if err := s.Store.StartDeployment(ctx, env, releases, dep, env.Version); err != nil {
+	if err := s.Store.StartDeployment(ctx, env, releases, dep, r.IfVersion); err != nil {
 		return Deployment{}, apps.Environment{}, err
 	}
 	start := apps.Execution{Workflow: apps.DeployEnvironment, Name: dep.Execution,
 		Input: apps.ExecutionInput{Organisation: env.Organisation, Application: env.Application, Environment: env.Name, UID: env.UID, Deployment: dep.Number}}
 	if err := s.Workflows.Start(ctx, start); err != nil {
-		if abErr := s.Store.AbandonDeployment(ctx, env, dep, "the deployment workflow could not be started", now); abErr != nil {
+		// On its own deadline: the request's may be what ran out, and an
+		// unabandoned deployment would hold the environment.
+		abandonCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonTimeout)
+		defer cancel()
+		if abErr := s.Store.AbandonDeployment(abandonCtx, env, dep, "the deployment workflow could not be started", now); abErr != nil {
 			return Deployment{}, apps.Environment{}, errors.Join(err, abErr)
 		}
 		return Deployment{}, apps.Environment{}, apps.Unavailable(err, "the deployment could not be started, so nothing changed; retry the request")
@@ -275,6 +287,9 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 	}
 	return dep, env, nil
 }
+
+// abandonTimeout bounds undoing a deployment whose workflow did not start.
+const abandonTimeout = 5 * time.Second
 
 // deployable refuses a change to an environment that is not ACTIVE or is
 // already deploying.

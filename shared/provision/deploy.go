@@ -24,6 +24,13 @@ const (
 // rolls back at once rather than wait for a timeout.
 const ErrDeploymentFailed = "Berth.DeploymentFailed"
 
+// ErrStore: the records could not be written; the Finish states retry it,
+// since a deployment left unfinished would hold its environment.
+const ErrStore = "Berth.StoreError"
+
+// maxLogLine bounds each failure log line kept on the deployment item.
+const maxLogLine = 1024
+
 // FailureCancelled is the failure type of a cancelled deployment.
 const FailureCancelled = "Cancelled"
 
@@ -61,15 +68,32 @@ func (s *Steps) deployment(ctx context.Context, in Input) (records, apps.Environ
 	return r, env, dep, nil
 }
 
+// owns fails unless the environment still runs dep: a step of a
+// deployment that was abandoned, finished or superseded must not touch the
+// service. An environment being deleted cancels it.
+func owns(r records, env apps.Environment, dep deploy.Deployment) error {
+	switch {
+	case r.app.Status == apps.StatusDeleting:
+		return fail(ErrCancelled, "application %q is being deleted", r.app.Name)
+	case env.Deploying != dep.Number || dep.Status != deploy.StatusInProgress:
+		return fail(ErrStale, "environment %q is not running deployment %d (it runs %d; the deployment is %s)", env.Name, dep.Number, env.Deploying, dep.Status)
+	case env.Status != apps.StatusActive:
+		return fail(ErrCancelled, "environment %q is %s", env.Name, env.Status)
+	case dep.CancelRequested:
+		return fail(ErrCancelled, "deployment %d was cancelled", dep.Number)
+	}
+	return nil
+}
+
 // beginDeployment checks the execution still owns the environment's
 // deployment and shows the operation on the environment.
 func (s *Steps) beginDeployment(ctx context.Context, in Input) (struct{}, error) {
-	_, env, dep, err := s.deployment(ctx, in)
+	r, env, dep, err := s.deployment(ctx, in)
 	if err != nil {
 		return struct{}{}, err
 	}
-	if env.Deploying != dep.Number || dep.Status != deploy.StatusInProgress {
-		return struct{}{}, fail(ErrStale, "environment %q is not running deployment %d", env.Name, dep.Number)
+	if err := owns(r, env, dep); err != nil {
+		return struct{}{}, err
 	}
 	now := s.now()
 	p := apps.Progress{Operation: apps.DeployEnvironment, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now,
@@ -121,8 +145,8 @@ func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 	if err != nil {
 		return Loop{}, err
 	}
-	if dep.CancelRequested {
-		return Loop{}, fail(ErrCancelled, "deployment %d was cancelled", dep.Number)
+	if err := owns(r, env, dep); err != nil {
+		return Loop{}, err
 	}
 	if err := s.step(ctx, []apps.Target{envTarget(env)}, GroupRollout, apps.StepRunning, fmt.Sprintf("rolling out release %d", dep.Release)); err != nil {
 		return Loop{}, err
@@ -150,12 +174,12 @@ func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 // checkRollout is the health gate: ready once the release runs its tasks,
 // and failed at the first task of it that stops, with why.
 func (s *Steps) checkRollout(ctx context.Context, in Input) (Loop, error) {
-	_, env, dep, err := s.deployment(ctx, in)
+	r, env, dep, err := s.deployment(ctx, in)
 	if err != nil {
 		return Loop{}, err
 	}
-	if dep.CancelRequested {
-		return Loop{}, fail(ErrCancelled, "deployment %d was cancelled", dep.Number)
+	if err := owns(r, env, dep); err != nil {
+		return Loop{}, err
 	}
 	rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
 	if err != nil {
@@ -176,7 +200,7 @@ func (s *Steps) checkRollout(ctx context.Context, in Input) (Loop, error) {
 	case cloud.RolloutFailed:
 		dep.FailureType, dep.FailureReason = cloud.FailureCircuitBreaker, "the deployment failed"
 		if f := ro.Failure; f != nil {
-			dep.FailureType, dep.FailureReason, dep.LogLines = f.Type, failureReason(f), f.LogLines
+			dep.FailureType, dep.FailureReason, dep.LogLines = f.Type, failureReason(f), clip(f.LogLines)
 		}
 		if err := s.Rollouts.RecordFailure(ctx, env, dep); err != nil {
 			return Loop{}, cloudError("record the failure", err)
@@ -184,6 +208,19 @@ func (s *Steps) checkRollout(ctx context.Context, in Input) (Loop, error) {
 		return Loop{}, fail(ErrDeploymentFailed, "release %d: %s", dep.Release, dep.FailureReason)
 	}
 	return s.nextLoop(GroupRollout, in.Loop, false, fmt.Sprintf("the rollout of release %d", dep.Release))
+}
+
+// clip bounds each log line, so that a verbose crash cannot push the
+// deployment item past DynamoDB's 400 KB.
+func clip(lines []string) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if len(l) > maxLogLine {
+			l = l[:maxLogLine] + "…"
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // failureReason is a failed task's story in one line.
@@ -204,11 +241,15 @@ func failureReason(f *cloud.TaskFailure) string {
 }
 
 // rollBack puts the service back on the release that served before, with
-// its task count and scaling bounds.
+// its task count and scaling bounds. It answers Round 1 when it did, and
+// does nothing when this run no longer owns the environment.
 func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
 	_, env, dep, err := s.deployment(ctx, in)
 	if err != nil {
 		return Loop{}, err
+	}
+	if env.Deploying != dep.Number || dep.Status != deploy.StatusInProgress {
+		return Loop{Ready: true}, nil // another run owns the service now
 	}
 	prev, err := s.Rollouts.GetRelease(ctx, env, dep.PreviousRelease)
 	if err != nil {
@@ -229,14 +270,18 @@ func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
 	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC, TargetCPUPercent: 70}); err != nil {
 		return Loop{}, cloudError("restore auto scaling", err)
 	}
-	return Loop{Ready: true}, nil
+	return Loop{Ready: true, Round: 1}, nil
 }
 
-// finishDeployment records how the deployment ended and frees the environment.
+// finishDeployment records how the deployment ended and frees the
+// environment. A deployment finished already (a retried step) is left as it is.
 func (s *Steps) finishDeployment(ctx context.Context, in Input) (struct{}, error) {
 	_, env, dep, err := s.deployment(ctx, in)
 	if err != nil {
 		return struct{}{}, err
+	}
+	if dep.Status != deploy.StatusInProgress {
+		return struct{}{}, nil
 	}
 	now := s.now()
 	dep.FinishedAt = now
@@ -245,7 +290,7 @@ func (s *Steps) finishDeployment(ctx context.Context, in Input) (struct{}, error
 	if in.Outcome == OutcomeActive {
 		rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
 		if err != nil {
-			return struct{}{}, cloudError("read release", err)
+			return struct{}{}, fail(ErrStore, "read release %d: %v", dep.Release, err)
 		}
 		dep.Status, serving = deploy.StatusSucceeded, &rel
 		dep.FailureType, dep.FailureReason, dep.LogLines = "", "", nil
@@ -253,19 +298,22 @@ func (s *Steps) finishDeployment(ctx context.Context, in Input) (struct{}, error
 		dep.Status, op.State = deploy.StatusFailed, apps.StepFailed
 		switch {
 		case in.Error != nil && in.Error.Error == ErrCancelled:
-			dep.FailureType, dep.FailureReason = FailureCancelled, "cancelled by a DELETE of the deployment"
+			dep.FailureType, dep.FailureReason = FailureCancelled, strings.TrimPrefix(reason(in.Error), ErrCancelled+": ")
 		case dep.FailureReason == "":
 			dep.FailureType, dep.FailureReason = "WorkflowFailed", reason(in.Error)
 		}
-		dep.RolledBack = in.CleanupError == nil
+		dep.RolledBack = in.Loop != nil && in.Loop.Round > 0
 		if in.CleanupError != nil {
 			dep.FailureReason += "; rolling back failed too: " + reason(in.CleanupError)
 		}
 	}
-	if err := s.Rollouts.FinishDeployment(ctx, env, dep, serving); err != nil {
-		return struct{}{}, cloudError("finish the deployment", err)
+	// Written while the environment is still this deployment's, so that it
+	// never lands on the next one's progress. It is for show: a failure loses nothing.
+	if env.Deploying == dep.Number {
+		_ = s.Store.Apply(ctx, envTarget(env), apps.Change{Operation: &op, Now: now})
 	}
-	// The operation's progress is for show: a failure to write it loses nothing.
-	_ = s.Store.Apply(ctx, envTarget(env), apps.Change{Operation: &op, Now: now})
+	if err := s.Rollouts.FinishDeployment(ctx, env, dep, serving); err != nil {
+		return struct{}{}, fail(ErrStore, "finish deployment %d: %v", dep.Number, err)
+	}
 	return struct{}{}, nil
 }

@@ -40,6 +40,11 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 				(p.Operation == apps.ProvisionApplication || p.Operation == apps.ProvisionEnvironment) {
 				return struct{}{}, fail(ErrProvisioningRunning, "%s is still running; teardown waits for it to stop", p.Execution)
 			}
+			// A deployment sees DELETING at its next step, rolls back and
+			// frees the environment; until then its revision may still appear.
+			if e, ok := r.env(t.Environment); ok && t.Environment != "" && e.Deploying != 0 {
+				return struct{}{}, fail(ErrProvisioningRunning, "deployment %d of %q is still running; teardown waits for it to stop", e.Deploying, e.Name)
+			}
 		}
 	}
 	if in.Workflow == apps.ProvisionEnvironment {

@@ -111,10 +111,18 @@ func (it deploymentRecordItem) record() deploy.Deployment {
 const notDeploying = "(attribute_not_exists(deploying) OR deploying = :zero)"
 
 // StartDeployment implements deploy.Store.
-func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, releases []deploy.Release, dep deploy.Deployment, ifVersion int64) error {
+func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, releases []deploy.Release, dep deploy.Deployment, ifVersion *int64) error {
 	values := map[string]types.AttributeValue{
-		":uid": str(env.UID), ":active": str(string(apps.StatusActive)), ":zero": num(int64(0)), ":v": num(int64(ifVersion)),
+		":uid": str(env.UID), ":active": str(string(apps.StatusActive)), ":zero": num(int64(0)),
 		":n": num(int64(dep.Number)), ":one": num(int64(1)), ":now": timeAV(dep.CreatedAt), ":inprogress": str(string(deploy.StatusInProgress)),
+	}
+	// Two changes that read the same environment race for the same
+	// deployment number, whose item's put fails for the loser; If-Match
+	// adds the version.
+	condition := "uid = :uid AND #status = :active AND " + notDeploying
+	if ifVersion != nil {
+		condition += " AND version = :v"
+		values[":v"] = num(*ifVersion)
 	}
 	set := "deploying = :n, lastDeployment = :n, version = version + :one, updatedAt = :now, deploymentStatus = :inprogress"
 	if len(releases) > 0 {
@@ -124,7 +132,7 @@ func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, relea
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName:                 aws.String(t.Name),
 		Key:                       key(applicationPK(env.Organisation, env.Application), environmentSK(env.Name)),
-		ConditionExpression:       aws.String("uid = :uid AND #status = :active AND version = :v AND " + notDeploying),
+		ConditionExpression:       aws.String(condition),
 		UpdateExpression:          aws.String("SET " + set),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: values,
@@ -154,6 +162,9 @@ func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, relea
 	if err == nil {
 		return nil
 	}
+	if conditionFailed(reasons, len(items)-1) && !conditionFailed(reasons, 0) {
+		return apps.Conflict("another change to environment %q started deployment %d at the same time; read it again", env.Name, dep.Number)
+	}
 	if !conditionFailed(reasons, 0) {
 		return fmt.Errorf("start deployment %d of %q: %w", dep.Number, env.Name, err)
 	}
@@ -168,8 +179,10 @@ func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, relea
 		return apps.Conflict("environment %q is running deployment %d; wait for it to finish (GET its deployments)", env.Name, now.Deploying)
 	case now.Status != apps.StatusActive:
 		return apps.Conflict("environment %q is %s; only an ACTIVE environment can be changed", env.Name, now.Status)
+	case ifVersion != nil:
+		return apps.PreconditionFailed("environment %q has changed since version %d (it is at %d); read it again", env.Name, *ifVersion, now.Version)
 	default:
-		return apps.PreconditionFailed("environment %q has changed since version %d (it is at %d); read it again", env.Name, ifVersion, now.Version)
+		return apps.Conflict("environment %q changed while the change was made; read it again", env.Name)
 	}
 }
 
@@ -180,7 +193,7 @@ func timeAV(at time.Time) types.AttributeValue {
 
 // AbandonDeployment implements deploy.Store.
 func (t *Table) AbandonDeployment(ctx context.Context, env apps.Environment, dep deploy.Deployment, reason string, now time.Time) error {
-	dep.Status, dep.FailureReason, dep.FinishedAt = deploy.StatusFailed, reason, now
+	dep.Status, dep.FailureType, dep.FailureReason, dep.FinishedAt = deploy.StatusFailed, "WorkflowFailed", reason, now
 	return t.FinishDeployment(ctx, env, dep, nil)
 }
 
@@ -222,9 +235,14 @@ func (t *Table) FinishDeployment(ctx context.Context, env apps.Environment, dep 
 	if len(remove) > 0 {
 		expr += " REMOVE " + strings.Join(remove, ", ")
 	}
-	depAV, err := attributevalue.MarshalMap(toDeploymentItem(env, dep))
+	// The deployment's outcome is an update, not a put, so that a cancel
+	// asked for meanwhile stays on the record.
+	lines, err := attributevalue.Marshal(dep.LogLines)
 	if err != nil {
-		return fmt.Errorf("marshal deployment: %w", err)
+		return fmt.Errorf("marshal log lines: %w", err)
+	}
+	if len(dep.LogLines) == 0 {
+		lines = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
 	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
@@ -235,10 +253,17 @@ func (t *Table) FinishDeployment(ctx context.Context, env apps.Environment, dep 
 			ExpressionAttributeNames:  map[string]string{"#release": "release"},
 			ExpressionAttributeValues: values,
 		}},
-		{Put: &types.Put{TableName: aws.String(t.Name), Item: depAV,
-			ConditionExpression:       aws.String("#status = :inprogress"),
-			ExpressionAttributeNames:  map[string]string{"#status": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress))}}},
+		{Update: &types.Update{
+			TableName:           aws.String(t.Name),
+			Key:                 key(historyPK(env), numberSK(deploymentPrefix, dep.Number)),
+			ConditionExpression: aws.String("#status = :inprogress"),
+			UpdateExpression: aws.String("SET #status = :status, failureType = :ft, failureReason = :fr, logLines = :lines, " +
+				"rolledBack = :rb, finishedAt = :at"),
+			ExpressionAttributeNames: map[string]string{"#status": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress)),
+				":status": str(string(dep.Status)), ":ft": str(dep.FailureType), ":fr": str(dep.FailureReason), ":lines": lines,
+				":rb": &types.AttributeValueMemberBOOL{Value: dep.RolledBack}, ":at": timeAV(dep.FinishedAt)},
+		}},
 	}
 	if _, ok := values[":rel"]; !ok {
 		items[0].Update.ExpressionAttributeNames = nil // DynamoDB refuses an empty map

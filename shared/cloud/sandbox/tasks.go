@@ -71,13 +71,16 @@ func misbehaviour(d compose.Definition) (tag, container string) {
 		if c.Essential != nil && !*c.Essential || c.ImageReference == nil {
 			continue
 		}
-		id := c.ImageReference.Identifier
-		i := strings.LastIndex(id, ":")
-		if i < 0 || strings.Contains(id[i:], "/") {
-			continue
+		tag := c.ImageReference.Identifier // an internal image's identifier is its tag
+		if c.ImageReference.Type != compose.ImageInternal {
+			i := strings.LastIndex(tag, ":")
+			if i < 0 || strings.Contains(tag[i:], "/") {
+				continue
+			}
+			tag = tag[i+1:]
 		}
-		if t := id[i+1:]; t == TagCrashloop || t == TagUnhealthy {
-			return t, c.Name
+		if tag == TagCrashloop || tag == TagUnhealthy {
+			return tag, c.Name
 		}
 	}
 	return "", ""

@@ -47,6 +47,9 @@ type Route struct {
 	Registry bool
 	// Compose routes translate docker-compose files (Server.Compose).
 	Compose bool
+	// Scaling routes read and change scaling policies in Application Auto
+	// Scaling (Server.Scaling), at once, as Quant's do.
+	Scaling bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -85,6 +88,9 @@ var (
 	RollbackReleaseRoute         = Route{Name: "rollback-release", Method: http.MethodPost, Pattern: envPath + "/releases/{release}/rollback", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).rollbackRelease}
 	ListDeploymentsRoute         = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
 	GetDeploymentRoute           = Route{Name: "get-deployment", Method: http.MethodGet, Pattern: envPath + "/deployments/{deployment}", handler: (*Server).getDeployment}
+	ListScalingPoliciesRoute     = Route{Name: "list-scaling-policies", Method: http.MethodGet, Pattern: envPath + "/scaling-policies", Scaling: true, handler: (*Server).listScalingPolicies}
+	UpsertScalingPolicyRoute     = Route{Name: "upsert-scaling-policy", Method: http.MethodPut, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusOK, handler: (*Server).upsertScalingPolicy}
+	DeleteScalingPolicyRoute     = Route{Name: "delete-scaling-policy", Method: http.MethodDelete, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusNoContent, handler: (*Server).deleteScalingPolicy}
 	ValidateComposeRoute         = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
@@ -114,6 +120,9 @@ func Routes() []Route {
 		RollbackReleaseRoute,
 		ListDeploymentsRoute,
 		GetDeploymentRoute,
+		ListScalingPoliciesRoute,
+		UpsertScalingPolicyRoute,
+		DeleteScalingPolicyRoute,
 	}
 }
 

@@ -67,6 +67,8 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"action": "redeploy"}
 	case "patch-environment-compose":
 		body = map[string]any{"taskCpu": "512", "taskMemory": "1024"}
+	case "upsert-scaling-policy":
+		body = map[string]any{"metric": "MemoryUtilization", "targetValue": 75}
 	}
 	return path, body
 }
@@ -104,7 +106,7 @@ func finishDeployment(t *testing.T, org string) {
 
 func ptr[T any](v T) *T { return &v }
 
-// readsFirst orders routes reads first and deletes last.
+// readsFirst orders routes reads first and deletes last, teardowns last of all.
 func readsFirst() []api.Route {
 	routes := slices.Clone(api.Routes())
 	slices.SortStableFunc(routes, func(a, b api.Route) int {
@@ -115,6 +117,9 @@ func readsFirst() []api.Route {
 			case http.MethodPost:
 				return 1
 			case http.MethodDelete:
+				if len(r.Starts) > 0 { // a teardown takes what the other deletes act on
+					return 4
+				}
 				return 3
 			}
 			return 2

@@ -12,9 +12,6 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 var Unserved = map[string]string{
 	"listContainers":          "12: deployments",
 	"updateContainer":         "12: deployments",
-	"listScalingPolicies":     "12: deployments",
-	"upsertScalingPolicy":     "12: deployments",
-	"deleteScalingPolicy":     "12: deployments",
 	"listCommands":            "13: jobs",
 	"createCommand":           "13: jobs",
 	"getCommand":              "13: jobs",

@@ -3,6 +3,7 @@ package request
 import (
 	"github.com/berth-dev/berth/shared/apikeys"
 	"github.com/berth-dev/berth/shared/ecrlogin"
+	"github.com/berth-dev/berth/shared/scaling/awsscaling"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 )
 
@@ -11,4 +12,5 @@ var (
 	workflowsPort = stepfunctions.New
 	usageKeysPort = apikeys.New
 	registryPort  = ecrlogin.New
+	scalingPort   = awsscaling.New
 )

@@ -40,6 +40,7 @@ type Counts struct {
 	StepFunctions     int
 	APIGateway        int
 	ECR               int
+	Scaling           int // Application Auto Scaling
 }
 
 // Total is every DynamoDB call.
@@ -131,6 +132,16 @@ func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 	case target == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken":
 		counts.ECR++
 		return answer(200, "application/x-amz-json-1.1", `{"authorizationData":[{"authorizationToken":"QVdTOmJlbmNo","expiresAt":1.7636e9,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}`), nil
+	case strings.HasPrefix(target, "AnyScaleFrontendService."):
+		counts.Scaling++
+		switch strings.TrimPrefix(target, "AnyScaleFrontendService.") {
+		case "DescribeScalingPolicies":
+			return answer(200, "application/x-amz-json-1.1", `{"ScalingPolicies":[]}`), nil
+		case "PutScalingPolicy":
+			return answer(200, "application/x-amz-json-1.1", `{"PolicyARN":"arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:bench","Alarms":[]}`), nil
+		default:
+			return answer(200, "application/x-amz-json-1.1", `{}`), nil
+		}
 	default: // API Gateway's REST API: usage plans and API keys
 		counts.APIGateway++
 		switch {

@@ -24,8 +24,11 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/operations"
+	"github.com/berth-dev/berth/shared/scaling"
+	"github.com/berth-dev/berth/shared/scaling/awsscaling"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
@@ -39,6 +42,8 @@ func Vars() map[string]string {
 	v := map[string]string{
 		boot.EnvTableName: Table, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDBENCH",
 		"AWS_SECRET_ACCESS_KEY": "bench", boot.EnvUsagePlan: "berth-tokens",
+		boot.EnvClusterARN:  "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
+		boot.EnvListenerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/0123456789abcdef/fedcba9876543210",
 	}
 	for _, w := range apps.Workflows {
 		v[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -88,6 +93,13 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	if rt.Compose {
 		srv.Compose = composego.Translate
 	}
+	if rt.Scaling {
+		lb, err := scaling.LoadBalancerName(Vars()[boot.EnvListenerARN])
+		if err != nil {
+			return nil, err
+		}
+		srv.Scaling = &scaling.Service{Environments: tbl, LoadBalancer: lb, Policies: awsscaling.New(cfg, Vars()[boot.EnvClusterARN], "")}
+	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
@@ -114,8 +126,13 @@ func BenchEvent(root, name string) ([]byte, error) {
 	if name == "create-environment" {
 		ev = bytes.ReplaceAll(ev, []byte("pr-456"), []byte("pr-789"))
 	}
+	// Operation ids name production's uid, which Seed fixes.
+	ev = bytes.ReplaceAll(ev, []byte(deploytest.PlaceholderUID), []byte(productionUID))
 	return ev, err
 }
+
+// productionUID is the uid Seed gives production.
+const productionUID = "benchproductionuid00000000000000"
 
 // TokenIDs are the tokens the events act as (the first) and revoke (the second).
 var TokenIDs = []string{"0123456789abcdef", "fedcba9876543210"}
@@ -166,6 +183,7 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 	if err != nil {
 		return err
 	}
+	env.UID = productionUID
 	var releases []deploy.Release
 	for n := 1; n <= 3; n++ {
 		rel := deploy.NewRelease(n, env.Compose, deploy.CauseReplace, TokenIDs[0], time.Now())
@@ -181,7 +199,8 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 		releases = nil
 	}
 	item := stub.items[key(attrs{"pk": json.RawMessage(`{"S":"ORG#acme#APP#my-app"}`), "sk": json.RawMessage(`{"S":"ENV#production"}`)})]
-	item["status"] = json.RawMessage(`{"S":"ACTIVE"}`)
+	item["status"], item["uid"] = json.RawMessage(`{"S":"ACTIVE"}`), json.RawMessage(`{"S":"`+productionUID+`"}`)
+	item["outputs"] = json.RawMessage(`{"M":{"serviceName":{"S":"berth-acme-my-app-production"},"targetGroupArn":{"S":"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-production/0123456789abcdef"}}}`)
 	item["release"], item["lastRelease"], item["lastDeployment"] = json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"5"}`)
 	return nil
 }

@@ -128,12 +128,16 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	ecr := &ecrStub{}
 	ecrServer := httptest.NewServer(ecr)
 	defer ecrServer.Close()
+	autoScaling := &autoScalingStub{}
+	autoScalingServer := httptest.NewServer(autoScaling)
+	defer autoScalingServer.Close()
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
 		"AWS_ACCESS_KEY_ID=AKIDHARNESS", "AWS_SECRET_ACCESS_KEY=harness", "AWS_SESSION_TOKEN=",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint, "AWS_ENDPOINT_URL_SFN=" + sfnServer.URL,
 		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL, "AWS_ENDPOINT_URL_ECR=" + ecrServer.URL,
+		"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING=" + autoScalingServer.URL,
 	}
 
 	for _, name := range provision.StepNames {
@@ -190,6 +194,9 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 				if err != nil {
 					t.Fatalf("every function needs events/%s%s: %v", name, variant, err)
 				}
+				if raw, err = deploytest.WithUID(ctx, tbl, raw, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+					t.Fatal(err)
+				}
 				res := proc.invoke(t, raw)
 				if name == berth.AuthorizerFunction {
 					checkAuthorizer(t, variant, res)
@@ -218,6 +225,10 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	}
 	if ecr.calls != logins {
 		t.Errorf("%d GetAuthorizationToken calls, want %d", ecr.calls, logins)
+	}
+	// The scaling routes asked Application Auto Scaling, through the real SDK.
+	if got := autoScaling.operations(); !slices.Contains(got, "DescribeScalingPolicies") || !slices.Contains(got, "PutScalingPolicy") {
+		t.Errorf("Application Auto Scaling calls %v: want the policies listed and one put", got)
 	}
 	if got := sfnStub.count(); got != starts {
 		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
@@ -251,6 +262,12 @@ func invocationOrder() []string {
 // lambdaEnvironment is the environment Lambda would give the function:
 // the template's variables, with references resolved to what the harness
 // runs, and the runtime's own variables.
+// attID is X of {"Fn::GetAtt": [X, A]}.
+func attID(v any) string {
+	id, _, _ := getAtt(v)
+	return id
+}
+
 func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string) []string {
 	t.Helper()
 	envProp, _ := fn.Properties["Environment"].(map[string]any)
@@ -264,6 +281,9 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 		_, isJoin := intrinsic["Fn::Join"]
 		switch id, isRef := ref(v); {
 		case !isRef && (isAtt || isJoin) && isStep:
+		case isAtt && resourceByID(t, s.Template, attID(v)).Type == "AWS::ECS::Cluster":
+			// The scaling routes' cluster: only its name, the ARN's last part, is used.
+			value = "arn:aws:ecs:" + testRegion + ":" + testAccount + ":cluster/harness-" + attID(v)
 		case !isRef:
 			str, ok := v.(string)
 			if !ok {
@@ -278,6 +298,9 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 			value = "arn:aws:states:" + testRegion + ":" + testAccount + ":stateMachine:" + id
 		case isStep:
 			value = "harness-" + id
+		case resourceByID(t, s.Template, id).Type == "AWS::ElasticLoadBalancingV2::Listener":
+			// The scaling routes read the load balancer's full name from it.
+			value = "arn:aws:elasticloadbalancing:" + testRegion + ":" + testAccount + ":listener/app/harness/50dc6c495c0c9188/f2f7dc8efc522ab2"
 		default:
 			t.Fatalf("%s: cannot resolve %s=%v", fn.ID, k, v)
 		}
@@ -569,6 +592,38 @@ func (s *apiGatewayStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusAccepted)
 	}
+}
+
+// autoScalingStub answers Application Auto Scaling's JSON 1.1 calls with
+// no policies, and records the operations.
+type autoScalingStub struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (s *autoScalingStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AnyScaleFrontendService.")
+	s.ops = append(s.ops, op)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	switch op {
+	case "DescribeScalingPolicies":
+		_, _ = io.WriteString(w, `{"ScalingPolicies":[]}`)
+	case "PutScalingPolicy":
+		_, _ = io.WriteString(w, `{"PolicyARN":"arn:aws:autoscaling:`+testRegion+`:`+testAccount+`:scalingPolicy:1"}`)
+	case "DeleteScalingPolicy":
+		_, _ = io.WriteString(w, `{}`)
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"__type":"UnknownOperationException"}`)
+	}
+}
+
+func (s *autoScalingStub) operations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.ops)
 }
 
 // ecrStub answers GetAuthorizationToken as ECR does, and counts the calls.

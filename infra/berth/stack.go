@@ -207,13 +207,17 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		return nil, err
 	}
 	// Token routes give each token its API key in the usage plan; registry
-	// routes get registry logins from ECR.
+	// routes get registry logins from ECR; scaling routes keep tenants'
+	// scaling policies in Application Auto Scaling.
 	for _, rt := range routes {
 		if rt.UsageKeys {
 			grantUsageKeys(s.Stack, s.Functions[rt.Name], UsagePlanName(cfg.StackName))
 		}
 		if rt.Registry {
 			grantRegistryLogin(s.Functions[rt.Name])
+		}
+		if rt.Scaling {
+			grantScaling(s.Stack, s.Functions[rt.Name], rt.Method, d, cfg.ResourcePrefix)
 		}
 	}
 	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
@@ -280,6 +284,39 @@ func grantRegistryLogin(fn *Function) {
 		Resources: jsii.Strings("*"),
 	}))
 	suppress(fn.Role, "AwsSolutions-IAM5", "ecr:GetAuthorizationToken accepts only Resource \"*\"; the role has no other ECR action.", "Resource::*")
+}
+
+// grantScaling gives a scaling route the cluster and listener it needs
+// (boot reads them) and what its method calls: DescribeScalingPolicies
+// always; PutScalingPolicy (upsert) and DeleteScalingPolicy (upsert, which
+// deletes a replaced policy, and delete) with the CloudWatch alarms that
+// target tracking makes and removes in the caller's name, named
+// TargetTracking-service/<cluster>/<service>-..., services being under the prefix.
+func grantScaling(stack awscdk.Stack, fn *Function, method string, d *DataPlane, prefix string) {
+	fn.Function.AddEnvironment(jsii.String(boot.EnvClusterARN), d.Cluster.ClusterArn(), nil)
+	fn.Function.AddEnvironment(jsii.String(boot.EnvListenerARN), d.Listener.ListenerArn(), nil)
+	actions := []string{"application-autoscaling:DescribeScalingPolicies"}
+	var alarmActions []string
+	switch method {
+	case http.MethodPut:
+		actions = append(actions, "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy")
+		alarmActions = []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}
+	case http.MethodDelete:
+		actions = append(actions, "application-autoscaling:DeleteScalingPolicy")
+		alarmActions = []string{"cloudwatch:DeleteAlarms"}
+	}
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings("*")}))
+	reason := "application-autoscaling:DescribeScalingPolicies, PutScalingPolicy and DeleteScalingPolicy accept only Resource \"*\"; the function names the resource service/<Berth's cluster>/<service> itself"
+	if len(alarmActions) > 0 {
+		alarms := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"),
+			Resource: jsii.String("alarm:TargetTracking-service/" + *d.Cluster.ClusterName() + "/" + prefix + "-*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+		fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(alarmActions...), Resources: jsii.Strings(alarms)}))
+		fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: jsii.Strings("*")}))
+		reason += "; cloudwatch:DescribeAlarms accepts only \"*\" and reads, never changes"
+		suppress(fn.Role, "AwsSolutions-IAM5", "Target tracking's alarms are named by Application Auto Scaling TargetTracking-service/<cluster>/<service>-AlarmHigh-<uuid>; tenants' services are under the "+prefix+" prefix, so the wildcard is the rest of the name.",
+			appliesRegex(`/^Resource::arn:.*:cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+prefix+`-\*$/`))
+	}
+	suppress(fn.Role, "AwsSolutions-IAM5", reason+".", "Resource::*")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -511,7 +511,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	s := synth(t)
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	roles := map[string]string{}
-	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow, usageKeys, registry bool) {
+	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow, usageKeys, registry bool, scalingMethod string) {
 		t.Helper()
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		roleID, _, _ := getAtt(fn.Properties["Role"])
@@ -608,12 +608,60 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		if want := []string{"ecr:GetAuthorizationToken"}; registry && !sameStrings(ecrActions, want) || !registry && len(ecrActions) > 0 {
 			t.Errorf("%s: ECR actions %v, registry logins %v", name, ecrActions, registry)
 		}
+		// Scaling routes: the cluster and listener, DescribeScalingPolicies,
+		// and what their method changes, with target tracking's alarms
+		// under the prefix.
+		var scalingActions, alarmActions []string
+		for _, st := range sts {
+			for _, a := range strs(st["Action"]) {
+				switch {
+				case strings.HasPrefix(a, "application-autoscaling:"):
+					scalingActions = append(scalingActions, a)
+					if st["Resource"] != "*" {
+						t.Errorf("%s: %s on %v", name, a, st["Resource"])
+					}
+				case a == "cloudwatch:DescribeAlarms":
+					alarmActions = append(alarmActions, a)
+					if st["Resource"] != "*" {
+						t.Errorf("%s: %s on %v", name, a, st["Resource"])
+					}
+				case strings.HasPrefix(a, "cloudwatch:"):
+					alarmActions = append(alarmActions, a)
+					raw, _ := json.Marshal(st["Resource"])
+					if !strings.Contains(string(raw), ":alarm:TargetTracking-service/") || !strings.Contains(string(raw), "/berth-*") {
+						t.Errorf("%s: %s on %s", name, a, raw)
+					}
+				}
+			}
+		}
+		var wantScaling, wantAlarms []string
+		switch scalingMethod {
+		case http.MethodGet:
+			wantScaling = []string{"application-autoscaling:DescribeScalingPolicies"}
+		case http.MethodPut:
+			wantScaling = []string{"application-autoscaling:DescribeScalingPolicies", "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy"}
+			wantAlarms = []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"}
+		case http.MethodDelete:
+			wantScaling = []string{"application-autoscaling:DescribeScalingPolicies", "application-autoscaling:DeleteScalingPolicy"}
+			wantAlarms = []string{"cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"}
+		}
+		if !sameStrings(scalingActions, wantScaling) || !sameStrings(alarmActions, wantAlarms) {
+			t.Errorf("%s: scaling actions %v and %v, want %v and %v", name, scalingActions, alarmActions, wantScaling, wantAlarms)
+		}
+		if scalingMethod != "" {
+			wantVars = append(wantVars, boot.EnvClusterARN, boot.EnvListenerARN)
+			cluster, listener := getAttArns(vars[boot.EnvClusterARN]), vars[boot.EnvListenerARN]
+			if id, ok := ref(listener); len(cluster) != 1 || !ok || !strings.Contains(id, "LoadBalancerHttp") {
+				t.Errorf("%s: %s is %v, %s is %v", name, boot.EnvClusterARN, vars[boot.EnvClusterARN], boot.EnvListenerARN, listener)
+			}
+		}
 		if !sameStrings(mapKeys(vars), wantVars) {
 			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
 		}
 		for _, st := range sts {
 			for _, a := range strs(st["Action"]) {
 				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") && !(usageKeys && strings.HasPrefix(a, "apigateway:")) && !(registry && a == "ecr:GetAuthorizationToken") &&
+					!(scalingMethod != "" && (strings.HasPrefix(a, "application-autoscaling:") || strings.HasPrefix(a, "cloudwatch:"))) &&
 					!slices.Contains([]string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}, a) {
 					t.Errorf("%s: unexpected action %s", name, a)
 				}
@@ -630,9 +678,13 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		case rt.Method == http.MethodGet:
 			want = read
 		}
-		verify(rt.Name, want, index, rt.Starts, rt.UsageKeys, rt.Registry)
+		scalingMethod := ""
+		if rt.Scaling {
+			scalingMethod = rt.Method
+		}
+		verify(rt.Name, want, index, rt.Starts, rt.UsageKeys, rt.Registry, scalingMethod)
 	}
-	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false, false)
+	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false, false, "")
 }
 
 func mapKeys(m map[string]any) []string {

@@ -351,6 +351,13 @@ func (c *shapeCheck) check(doc any, t reflect.Type, path string) {
 		} else if _, err := strconv.ParseInt(n.String(), 10, int(t.Size())*8); err != nil {
 			errs.Add(at, "must be an integer within range")
 		}
+	case reflect.Float64:
+		n, ok := doc.(json.Number)
+		if !ok {
+			errs.Add(at, "must be a number")
+		} else if _, err := strconv.ParseFloat(n.String(), 64); err != nil {
+			errs.Add(at, "must be a number within range")
+		}
 	default:
 		errs.Add(at, "has a type this API cannot read")
 	}

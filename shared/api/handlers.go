@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
+	"github.com/berth-dev/berth/shared/scaling"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -38,6 +39,9 @@ type Server struct {
 	// Compose translates docker-compose files; nil but for the routes that
 	// do (Route.Compose), so that no other function links compose-go.
 	Compose composefile.Translator
+	// Scaling reads and changes environments' scaling policies; nil but
+	// for the routes that do (Route.Scaling).
+	Scaling *scaling.Service
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time

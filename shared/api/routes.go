@@ -47,6 +47,9 @@ type Route struct {
 	Registry bool
 	// Compose routes translate docker-compose files (Server.Compose).
 	Compose bool
+	// Scaling routes read and change scaling policies in Application Auto
+	// Scaling (Server.Scaling), at once, as Quant's do.
+	Scaling bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -91,6 +94,9 @@ var (
 	GetOperationRoute            = Route{Name: "get-operation", Method: http.MethodGet, Pattern: orgPath + "/operations/{operation}", handler: (*Server).getOperation}
 	CancelOperationRoute         = Route{Name: "cancel-operation", Method: http.MethodDelete, Pattern: orgPath + "/operations/{operation}", Success: http.StatusAccepted, handler: (*Server).cancelOperation}
 	ListOperationsRoute          = Route{Name: "list-operations", Method: http.MethodGet, Pattern: envPath + "/operations", handler: (*Server).listOperations}
+	ListScalingPoliciesRoute     = Route{Name: "list-scaling-policies", Method: http.MethodGet, Pattern: envPath + "/scaling-policies", Scaling: true, handler: (*Server).listScalingPolicies}
+	UpsertScalingPolicyRoute     = Route{Name: "upsert-scaling-policy", Method: http.MethodPut, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusOK, handler: (*Server).upsertScalingPolicy}
+	DeleteScalingPolicyRoute     = Route{Name: "delete-scaling-policy", Method: http.MethodDelete, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusNoContent, handler: (*Server).deleteScalingPolicy}
 	ValidateComposeRoute         = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
@@ -126,6 +132,9 @@ func Routes() []Route {
 		GetOperationRoute,
 		CancelOperationRoute,
 		ListOperationsRoute,
+		ListScalingPoliciesRoute,
+		UpsertScalingPolicyRoute,
+		DeleteScalingPolicyRoute,
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
+	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/workflow"
 )
@@ -72,13 +73,24 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx:1.27"}}
 	case "cancel-deployment":
 		// The last change's deployment, which runs until the next route's.
-		env, err := (&store.Table{Client: stack.Client, Name: stack.Table}).GetEnvironment(context.Background(), org, "my-app", "pr-456")
-		if err != nil {
-			t.Fatal(err)
-		}
-		path = strings.TrimSuffix(path, "/1") + "/" + strconv.Itoa(max(env.LastDeployment, 1))
+		path = strings.TrimSuffix(path, "/1") + "/" + strconv.Itoa(lastDeployment(t, org).LastDeployment)
+	case "get-operation", "cancel-operation":
+		env := lastDeployment(t, org)
+		path = strings.Replace(path, "{operation}", operations.OfDeployment(env, env.LastDeployment).String(), 1)
+	case "upsert-scaling-policy":
+		body = map[string]any{"metric": "MemoryUtilization", "targetValue": 75}
 	}
 	return path, body
+}
+
+// lastDeployment reads pr-456, whose LastDeployment is its newest.
+func lastDeployment(t *testing.T, org string) apps.Environment {
+	t.Helper()
+	env, err := (&store.Table{Client: stack.Client, Name: stack.Table}).GetEnvironment(context.Background(), org, "my-app", "pr-456")
+	if err != nil || env.LastDeployment == 0 {
+		t.Fatalf("pr-456 of %s has no deployment: %v", org, err)
+	}
+	return env
 }
 
 // seedOrg gives org an application with a pr-456 environment.
@@ -114,7 +126,7 @@ func finishDeployment(t *testing.T, org string) {
 
 func ptr[T any](v T) *T { return &v }
 
-// readsFirst orders routes reads first and deletes last.
+// readsFirst orders routes reads first and deletes last, teardowns last of all.
 func readsFirst() []api.Route {
 	routes := slices.Clone(api.Routes())
 	slices.SortStableFunc(routes, func(a, b api.Route) int {
@@ -125,8 +137,11 @@ func readsFirst() []api.Route {
 			case http.MethodPost:
 				return 1
 			case http.MethodDelete:
-				if r.Name == "cancel-deployment" {
+				switch {
+				case r.Name == "cancel-deployment" || r.Name == "cancel-operation":
 					return 3 // while the last change's deployment runs
+				case len(r.Starts) > 0: // a teardown takes what the other deletes act on
+					return 5
 				}
 				return 4
 			}
@@ -167,7 +182,7 @@ func TestTenantMatrix(t *testing.T) {
 		tok := tokenFor(t, org, role)
 		for i, r := range readsFirst() {
 			t.Run(string(role)+" on own "+r.Name, func(t *testing.T) {
-				if r.Name != "cancel-deployment" {
+				if slices.Contains(r.Starts, apps.DeployEnvironment) {
 					finishDeployment(t, org) // one deployment at a time
 				}
 				path, body := routeRequest(t, r, org, i)

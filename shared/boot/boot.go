@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
+	"github.com/berth-dev/berth/shared/scaling"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
 )
@@ -35,6 +36,12 @@ const (
 	EnvTableName = "BERTH_TABLE_NAME"
 	// EnvUsagePlan names the API Gateway usage plan that holds a key per token.
 	EnvUsagePlan = "BERTH_USAGE_PLAN"
+	// EnvClusterARN is the ECS cluster of tenants' services, for the
+	// scaling routes (as for the workflows' steps).
+	EnvClusterARN = "BERTH_CLUSTER_ARN"
+	// EnvListenerARN is a listener of the shared load balancer, whose name
+	// RPS scaling policies' resource labels carry.
+	EnvListenerARN = "BERTH_LISTENER_ARN"
 )
 
 // StateMachineEnv is the variable holding a workflow's state machine ARN,
@@ -97,6 +104,9 @@ type Ports struct {
 	// Registry issues container registry logins, for routes that do
 	// (Route.Registry).
 	Registry func(cfg aws.Config, endpoint string) registry.Credentials
+	// Scaling keeps the scaling policies of the services in a cluster, for
+	// routes that do (Route.Scaling).
+	Scaling func(cfg aws.Config, cluster, endpoint string) scaling.Policies
 	// Compose translates docker-compose files, for routes that do
 	// (Route.Compose): composego.Translate, which links compose-go.
 	Compose composefile.Translator
@@ -168,11 +178,37 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		}
 		srv.Registry = ports.Registry(cfg, getenv("AWS_ENDPOINT_URL_ECR"))
 	}
+	if rt.Scaling {
+		sc, err := scalingService(rt, getenv, cfg, ports, tbl)
+		if err != nil {
+			return nil, err
+		}
+		srv.Scaling = sc
+	}
 	srv.Compose = ports.Compose
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
 	return api.CanonicalPaths(log, mux), nil
+}
+
+// scalingService builds the scaling policy use cases of a Scaling route.
+func scalingService(rt api.Route, getenv func(string) string, cfg aws.Config, ports Ports, tbl *store.Table) (*scaling.Service, error) {
+	cluster, listener := getenv(EnvClusterARN), getenv(EnvListenerARN)
+	switch {
+	case cluster == "":
+		return nil, fmt.Errorf("%s is not set", EnvClusterARN)
+	case listener == "":
+		return nil, fmt.Errorf("%s is not set", EnvListenerARN)
+	case ports.Scaling == nil:
+		return nil, fmt.Errorf("route %s changes scaling policies, but its function was built without them", rt.Name)
+	}
+	lb, err := scaling.LoadBalancerName(listener)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvListenerARN, err)
+	}
+	return &scaling.Service{Environments: tbl, LoadBalancer: lb,
+		Policies: ports.Scaling(cfg, cluster, getenv("AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING"))}, nil
 }
 
 // noWorkflows is the starter of routes that start none; using it is a bug.

@@ -34,6 +34,7 @@ import (
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/scaling/awsscaling"
 	"github.com/berth-dev/berth/shared/stepboot"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
@@ -110,6 +111,50 @@ func (s *ecrStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"authorizationData":[{"authorizationToken":"QVdTOmVjci1wYXNzd29yZA==","expiresAt":1.7636e9,"proxyEndpoint":"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"}]}`)
 }
 
+// autoScalingStub keeps scaling policies as Application Auto Scaling does
+// (JSON 1.1): PutScalingPolicy upserts by name, DescribeScalingPolicies
+// lists, DeleteScalingPolicy of a missing name is ObjectNotFoundException.
+type autoScalingStub struct {
+	mu       sync.Mutex
+	ops      []string
+	policies map[string]map[string]any
+}
+
+func (s *autoScalingStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var in map[string]any
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AnyScaleFrontendService.")
+	if json.NewDecoder(r.Body).Decode(&in) != nil {
+		http.Error(w, `{"__type":"ValidationException"}`, http.StatusBadRequest)
+		return
+	}
+	s.ops = append(s.ops, op)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	name, _ := in["PolicyName"].(string)
+	switch op {
+	case "PutScalingPolicy":
+		s.policies[name] = in
+		_, _ = io.WriteString(w, `{"PolicyARN":"arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:`+name+`"}`)
+	case "DescribeScalingPolicies":
+		list := []map[string]any{}
+		for _, p := range s.policies {
+			list = append(list, p)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ScalingPolicies": list})
+	case "DeleteScalingPolicy":
+		if s.policies[name] == nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"ObjectNotFoundException","message":"No scaling policy found"}`)
+			return
+		}
+		delete(s.policies, name)
+		_, _ = io.WriteString(w, `{}`)
+	default:
+		http.Error(w, `{"__type":"UnknownOperationException"}`, http.StatusBadRequest)
+	}
+}
+
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
@@ -137,13 +182,18 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	ecr := &ecrStub{}
 	ecrServer := httptest.NewServer(ecr)
 	defer ecrServer.Close()
+	autoScaling := &autoScalingStub{policies: map[string]map[string]any{}}
+	autoScalingServer := httptest.NewServer(autoScaling)
+	defer autoScalingServer.Close()
 
 	vars := map[string]string{
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
 		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
 		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
-		"AWS_ENDPOINT_URL_ECR": ecrServer.URL,
+		"AWS_ENDPOINT_URL_ECR": ecrServer.URL, "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": autoScalingServer.URL,
+		boot.EnvClusterARN:  "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
+		boot.EnvListenerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/50dc6c495c0c9188/f2f7dc8efc522ab2",
 	}
 	for _, w := range apps.Workflows {
 		vars[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -163,7 +213,8 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application", "get-ecr-login",
 		"list-environments", "get-environment", "list-tokens", "list-audit-events", "validate-compose",
 		"get-environment-compose", "list-containers", "update-environment", "patch-environment-compose", "update-container",
-		"update-environment-state", "rollback-release", "cancel-deployment", "list-releases", "list-deployments", "get-deployment",
+		"update-environment-state", "rollback-release", "cancel-deployment", "cancel-operation", "get-operation", "list-operations", "list-releases", "list-deployments", "get-deployment",
+		"list-scaling-policies", "upsert-scaling-policy", "delete-scaling-policy",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
@@ -202,6 +253,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				if err != nil {
 					t.Fatalf("every function needs events/%s: %v", name, err)
 				}
+				if raw, err = deploytest.WithUID(ctx, tbl, raw, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+					t.Fatal(err)
+				}
 				var ev events.APIGatewayProxyRequest
 				if err := json.Unmarshal(raw, &ev); err != nil {
 					t.Fatal(err)
@@ -239,6 +293,11 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	// get-ecr-login asked ECR once, for its valid event.
 	if ecr.calls != 1 {
 		t.Errorf("%d GetAuthorizationToken calls, want 1", ecr.calls)
+	}
+	// The scaling routes asked Application Auto Scaling, for their valid events only.
+	wantOps := []string{"DescribeScalingPolicies", "DescribeScalingPolicies", "PutScalingPolicy", "DescribeScalingPolicies"}
+	if !slices.Equal(autoScaling.ops, wantOps) {
+		t.Errorf("Application Auto Scaling calls %v, want %v", autoScaling.ops, wantOps)
 	}
 	// create-token issued a usage plan key; revoke-token withdrew one.
 	want := []string{"GET /usageplans", "POST /apikeys", "POST /usageplans/plan-1/keys", "GET /apikeys", "DELETE /apikeys/key-1"}
@@ -328,7 +387,7 @@ func TestAuthorizerEvents(t *testing.T) {
 }
 
 // allPorts are every adapter, as the functions' main.go files name them.
-var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate}
+var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New}
 
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

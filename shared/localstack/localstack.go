@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/ratelimit"
+	"github.com/berth-dev/berth/shared/scaling"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/workflow"
@@ -48,7 +49,8 @@ type Config struct {
 	// Functions, the step functions behind a local Lambda endpoint, the
 	// sandbox cloud). Without it, started executions are only recorded.
 	RunWorkflows bool
-	// Sandbox is the cloud the workflows provision in; a Fast one when nil.
+	// Sandbox is the cloud the workflows provision in, and which keeps
+	// scaling policies; a Fast one when nil.
 	Sandbox *sandbox.Sandbox
 	// NoWaits makes the workflows' Wait states last 0 s (tests on the Instant sandbox).
 	NoWaits bool
@@ -70,7 +72,10 @@ type Stack struct {
 	Server    *api.Server
 	Workflows *workflow.Recorder
 	// Local is the local twin of the workflows, with RunWorkflows.
-	Local    *Workflows
+	Local *Workflows
+	// Sandbox is the cloud: the workflows' (with RunWorkflows), and the
+	// scaling policies'.
+	Sandbox  *sandbox.Sandbox
 	DynamoDB *dynamolocal.Server
 	Client   *dynamodb.Client
 	Table    string
@@ -95,6 +100,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := store.EnsureTable(ctx, client, cfg.Table); err != nil {
 		_ = ddb.Stop()
 		return nil, err
+	}
+	if cfg.Sandbox == nil {
+		cfg.Sandbox = sandbox.New(sandbox.Fast)
 	}
 	rec := &workflow.Recorder{}
 	var starter apps.WorkflowStarter = rec
@@ -122,6 +130,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Authenticate: authenticate, UsageKeys: usage.None{},
 		// No registry runs locally; logins have ECR's shape and expire as its do.
 		Registry: sandbox.Registry{}, Compose: composego.Translate,
+		// Scaling policies act at once, on the sandbox the workflows provision in.
+		Scaling: &scaling.Service{Environments: tbl, Policies: cfg.Sandbox.ScalingPolicies(), LoadBalancer: sandbox.LoadBalancer},
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()
@@ -147,7 +157,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		handler = sandboxHeader(handler)
 	}
 	mux.Handle("/", api.NoRoute(cfg.Log))
-	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
+	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, Sandbox: cfg.Sandbox, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
 }
 
 // sandboxHeader tells every response that its cloud is the sandbox.

@@ -10,9 +10,6 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 // Unserved maps each Quant operationId Berth does not serve yet to the
 // issue that brings it.
 var Unserved = map[string]string{
-	"listScalingPolicies":     "12: deployments",
-	"upsertScalingPolicy":     "12: deployments",
-	"deleteScalingPolicy":     "12: deployments",
 	"listCommands":            "13: jobs",
 	"createCommand":           "13: jobs",
 	"getCommand":              "13: jobs",

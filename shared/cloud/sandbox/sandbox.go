@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/scaling"
 )
 
 // Account and Region appear in every sandbox ARN.
@@ -83,6 +84,8 @@ type Sandbox struct {
 	collisions int
 	// rollouts are each service's deployments, oldest first.
 	rollouts map[string][]*rollout
+	// policies are each service's scaling policies, by name.
+	policies map[string]map[string]scaling.Policy
 }
 
 type resource struct {
@@ -412,7 +415,11 @@ func (s *Sandbox) RegisterScaling(_ context.Context, spec cloud.ScalingSpec) (cl
 	if spec.Min > spec.Max {
 		return cloud.Resource{}, invalid("RegisterScaling", "MinCapacity %d exceeds MaxCapacity %d", spec.Min, spec.Max)
 	}
-	return s.create("RegisterScaling", cloud.KindScaling, spec.ServiceName, spec, "service/"+spec.ServiceName, map[string]string{})
+	res, err := s.create("RegisterScaling", cloud.KindScaling, spec.ServiceName, spec, "service/"+spec.ServiceName, map[string]string{})
+	if err == nil {
+		s.registerCPUPolicy(spec) // an upsert, as PutScalingPolicy is
+	}
+	return res, err
 }
 
 // findByID finds a live resource by kind and provider id. Callers hold mu.
@@ -466,6 +473,9 @@ func (s *Sandbox) Delete(_ context.Context, ref cloud.Ref, _ cloud.DeleteOptions
 	}
 	r.deleting = true
 	r.goneAt = s.Now().Add(s.Profile.Delete[r.Kind])
+	if r.Kind == cloud.KindScaling {
+		delete(s.policies, r.Name) // deregistering a target deletes its policies
+	}
 	s.settle()
 	_, still := s.resources[resourceKey(ref.Kind, ref.Name)]
 	return !still, nil

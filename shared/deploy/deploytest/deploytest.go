@@ -4,6 +4,7 @@
 package deploytest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -13,7 +14,8 @@ import (
 	"github.com/berth-dev/berth/shared/store"
 )
 
-// Settle makes the environment ACTIVE, as provisioning would, and ends its
+// Settle makes the environment ACTIVE, as provisioning would (with its
+// task definition and ECS service named), and ends its
 // running deployment, if any, as a successful workflow would. It reports
 // the number of the deployment it ended (0 when none ran).
 func Settle(ctx context.Context, tbl *store.Table, org, app, name string) (int, error) {
@@ -23,7 +25,10 @@ func Settle(ctx context.Context, tbl *store.Table, org, app, name string) (int, 
 	}
 	if env.Status == apps.StatusCreating {
 		target := apps.Target{Organisation: org, Application: app, Environment: name, UID: env.UID}
-		c := apps.Change{Status: apps.StatusActive, Outputs: map[string]string{apps.OutTaskDefinitionARN: "arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-" + app + ":1"}, Now: time.Now()}
+		c := apps.Change{Status: apps.StatusActive, Outputs: map[string]string{
+			apps.OutTaskDefinitionARN: "arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-" + app + ":1",
+			apps.OutServiceName:       target.Names().Resource(),
+		}, Now: time.Now()}
 		if err := tbl.Apply(ctx, target, c); err != nil {
 			return 0, fmt.Errorf("activate %s: %w", name, err)
 		}
@@ -41,4 +46,20 @@ func Settle(ctx context.Context, tbl *store.Table, org, app, name string) (int, 
 	}
 	dep.Status, dep.FinishedAt = deploy.StatusSucceeded, time.Now()
 	return dep.Number, tbl.FinishDeployment(ctx, env, dep, &rel)
+}
+
+// PlaceholderUID stands in events/ for the uid of the environment an
+// operation id names, which is random: the event tests put the real one in.
+const PlaceholderUID = "uidofproductionuidofproduction00"
+
+// WithUID puts the environment's uid into an event for PlaceholderUID.
+func WithUID(ctx context.Context, tbl *store.Table, event []byte, org, app, name string) ([]byte, error) {
+	if !bytes.Contains(event, []byte(PlaceholderUID)) {
+		return event, nil
+	}
+	env, err := tbl.GetEnvironment(ctx, org, app, name)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.ReplaceAll(event, []byte(PlaceholderUID), []byte(env.UID)), nil
 }

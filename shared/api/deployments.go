@@ -237,7 +237,7 @@ func (s *Server) cancelDeployment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	dep, env, err := s.Deploy.Cancel(r.Context(), names[0], names[1], names[2], n)
+	dep, env, err := s.Deploy.Cancel(r.Context(), names[0], names[1], names[2], n, "")
 	if err != nil {
 		fail(w, r, err)
 		return

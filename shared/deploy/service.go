@@ -470,10 +470,15 @@ func (*Units) ShapeRule(doc any) string {
 
 // Cancel asks a running deployment to stop; its workflow rolls back to the
 // previous release at its next step.
-func (s *Service) Cancel(ctx context.Context, org, app, name string, n int) (Deployment, apps.Environment, error) {
+// uid, when set, must be the environment's: an operation id names the
+// environment it was made for, not one re-created under its name.
+func (s *Service) Cancel(ctx context.Context, org, app, name string, n int, uid string) (Deployment, apps.Environment, error) {
 	env, err := s.Environment(ctx, org, app, name)
 	if err != nil {
 		return Deployment{}, apps.Environment{}, err
+	}
+	if uid != "" && env.UID != uid {
+		return Deployment{}, apps.Environment{}, apps.NotFound("environment %q has no deployment %d", name, n)
 	}
 	dep, err := s.Store.RequestCancel(ctx, env, n)
 	if errors.Is(err, apps.ErrNotFound) {

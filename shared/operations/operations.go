@@ -239,13 +239,14 @@ func (s *Service) Cancel(ctx context.Context, org string, id ID) (Operation, err
 	if id.Workflow != apps.DeployEnvironment {
 		return Operation{}, apps.Conflict("a %s cannot be cancelled: delete the record to stop a provisioning; a teardown always finishes", id.Workflow)
 	}
-	if _, err := s.Get(ctx, org, id); err != nil {
+	dep, env, err := s.Deploy.Cancel(ctx, org, id.Application, id.Environment, id.Deployment, id.UID)
+	if errors.Is(err, apps.ErrNotFound) {
+		return Operation{}, notFound(id)
+	}
+	if err != nil {
 		return Operation{}, err
 	}
-	if _, _, err := s.Deploy.Cancel(ctx, org, id.Application, id.Environment, id.Deployment); err != nil {
-		return Operation{}, err
-	}
-	return s.Get(ctx, org, id)
+	return ofDeployment(env, dep), nil
 }
 
 // MaxListed bounds the deployments an environment's list shows.

@@ -70,7 +70,10 @@ func Plain(client *http.Client) lambda.Handler {
 			}
 			return reply(http.StatusOK, map[string]any{"data": items})
 		case e.HTTPMethod == http.MethodPost:
-			var body map[string]any
+			body := map[string]any{}
+			if e.Body == "" {
+				e.Body = "{}" // a POST with no body, as a rollback is
+			}
 			if err := json.Unmarshal([]byte(e.Body), &body); err != nil {
 				return reply(http.StatusBadRequest, map[string]string{"message": err.Error()})
 			}

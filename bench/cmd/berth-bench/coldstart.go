@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/boot"
 	"io"
 	"os"
 	"os/exec"
@@ -170,8 +172,8 @@ func lambdaEnv(api string) []string {
 		"BERTH_ACCOUNT_ID=123456789012", "BERTH_ALB_SECURITY_GROUP_ID=sg-1", "BERTH_LISTENER_ARN=arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z",
 		"BERTH_DB_SUBNET_GROUP=db", "BERTH_DB_SECURITY_GROUP_ID=sg-2", "BERTH_EFS_SECURITY_GROUP_ID=sg-3",
 	}
-	for _, w := range []string{"PROVISION_APPLICATION", "PROVISION_ENVIRONMENT", "TEARDOWN_APPLICATION", "TEARDOWN_ENVIRONMENT"} {
-		env = append(env, "BERTH_STATE_MACHINE_"+w+"=arn:aws:states:eu-west-1:123456789012:stateMachine:"+w)
+	for _, w := range apps.Workflows {
+		env = append(env, boot.StateMachineEnv(w)+"=arn:aws:states:eu-west-1:123456789012:stateMachine:"+string(w))
 	}
 	return env
 }

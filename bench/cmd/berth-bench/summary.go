@@ -126,7 +126,7 @@ func summary(w io.Writer, r *Results) {
 			"   %d state transitions (goal ≤ 30), %d history events; time to ready %.2f s = %.3f× the critical path %.1f s (goal ≤ 1.05×; one after another would be %.1f s)\n",
 			wf.Transitions, wf.HistoryEvents, wf.TimeToReadySec, wf.Ratio, wf.CriticalPathSec, wf.SumOfResources)
 		if d := wf.Deployment; d != nil {
-			fmt.Fprintf(w, "   deploy-environment (a PATCH of production): %d state transitions, %d history events; time to steady state %.2f s = %.3f× the rollout %.1f s\n",
+			fmt.Fprintf(w, "   deploy-environment (a redeploy of production with a new tag): %d state transitions, %d history events; time to steady state %.2f s = %.3f× the rollout %.1f s\n",
 				d.Transitions, d.HistoryEvents, d.SteadySec, d.Ratio, d.CriticalPathSec)
 		}
 	}

@@ -118,17 +118,15 @@ func workflowEconomy() (*WorkflowReport, error) {
 	return r, err
 }
 
-// deployment patches production's compose and measures its rollout.
+// deployment redeploys production with a new image tag (a new release)
+// and measures its rollout.
 func deployment(ctx context.Context, stack *localstack.Stack, call func(method, path string, body []byte) (int, map[string]any)) (*DeploymentReport, error) {
 	const env = "/applications/my-app/environments/production"
-	code, out := call(http.MethodPatch, env+"/compose", []byte(`{"taskCpu":"512","taskMemory":"1024"}`))
+	code, out := call(http.MethodPut, env+"/state", []byte(`{"action":"redeploy","imageTag":"v2"}`))
 	if code != http.StatusAccepted {
-		return nil, fmt.Errorf("patch production's compose: %d %v", code, out)
+		return nil, fmt.Errorf("redeploy production with a new tag: %d %v", code, out)
 	}
 	number := fmt.Sprint(out["deployment"])
-	if code, out = call(http.MethodGet, env+"/deployments?limit=1", nil); code != http.StatusOK {
-		return nil, fmt.Errorf("list deployments: %d %v", code, out)
-	}
 	var dep map[string]any
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		_, dep = call(http.MethodGet, env+"/deployments/"+number, nil)
@@ -146,7 +144,7 @@ func deployment(ctx context.Context, stack *localstack.Stack, call func(method, 
 	if err != nil {
 		return nil, err
 	}
-	r := &DeploymentReport{HistoryEvents: len(events), How: "PATCH of production's taskCpu/taskMemory after the seed is ACTIVE; " +
+	r := &DeploymentReport{HistoryEvents: len(events), How: "PUT state redeploy with imageTag v2 (a new release) after the seed is ACTIVE; " +
 		"time to steady state = last history event − first; critical path = the sandbox's service rollout time"}
 	for _, e := range events {
 		if strings.HasSuffix(string(e.Type), "StateEntered") {

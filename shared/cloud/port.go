@@ -261,8 +261,11 @@ type ServiceSpec struct {
 
 // ScalingSpec registers a service with Application Auto Scaling, tracking CPU.
 type ScalingSpec struct {
-	ServiceName      string
-	Min, Max         int
+	ServiceName string
+	Min, Max    int
+	// TargetCPUPercent puts the CPU policy at that target; 0 changes the
+	// bounds only, leaving the policies as they are (a deployment must
+	// not undo a target set through the scaling-policy API).
 	TargetCPUPercent float64
 }
 

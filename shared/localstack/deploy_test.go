@@ -345,3 +345,25 @@ func TestOperations(t *testing.T) {
 		t.Errorf("an operation of no record: %d", code)
 	}
 }
+
+// TestDeploymentsKeepTheScalingPolicies: a CPU target set through the
+// scaling-policy API survives a deployment and a stop and start.
+func TestDeploymentsKeepTheScalingPolicies(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	const env = "/applications/scaled/environments/production"
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "scaled", "composeDefinition": map[string]any{"containers": nginx("1")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/scaled", "ACTIVE")
+	if code, out := w.call(http.MethodPut, env+"/scaling-policies", map[string]any{"metric": "CPUUtilization", "targetValue": 50}); code != http.StatusOK {
+		t.Fatalf("PUT CPU 50: %d %v", code, out)
+	}
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "redeploy", "imageTag": "2"}, "SUCCEEDED")
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "stop"}, "SUCCEEDED")
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "start"}, "SUCCEEDED")
+	_, out := w.call(http.MethodGet, env+"/scaling-policies", nil)
+	policies, _ := out["policies"].([]any)
+	if len(policies) != 1 || get(policies[0].(map[string]any), "targetValue") != 50.0 {
+		t.Fatalf("policies after the deployments: %v", out)
+	}
+}

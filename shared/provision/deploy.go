@@ -165,7 +165,7 @@ func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 		return Loop{}, cloudError("update ECS service", err)
 	}
 	minC, maxC := bounds(rel, dep.DesiredCount)
-	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC, TargetCPUPercent: 70}); err != nil {
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC}); err != nil {
 		return Loop{}, cloudError("register auto scaling", err)
 	}
 	return s.firstLoop(GroupRollout, res.Expected, false), nil
@@ -267,7 +267,7 @@ func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
 		return Loop{}, cloudError("roll back the ECS service", err)
 	}
 	minC, maxC := bounds(prev, count)
-	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC, TargetCPUPercent: 70}); err != nil {
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC}); err != nil {
 		return Loop{}, cloudError("restore auto scaling", err)
 	}
 	return Loop{Ready: true, Round: 1}, nil

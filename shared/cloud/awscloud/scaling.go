@@ -18,7 +18,7 @@ const (
 )
 
 // RegisterScaling registers the service's desired count with Application
-// Auto Scaling and tracks its average CPU. Both calls are upserts.
+// Auto Scaling and, with a target, tracks its average CPU. Both calls are upserts.
 func (c *Cloud) RegisterScaling(ctx context.Context, spec cloud.ScalingSpec) (cloud.Resource, error) {
 	id := c.scalingResourceID(spec.ServiceName)
 	target, err := c.Scaling.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
@@ -30,6 +30,14 @@ func (c *Cloud) RegisterScaling(ctx context.Context, spec cloud.ScalingSpec) (cl
 	})
 	if err != nil {
 		return cloud.Resource{}, fail(err)
+	}
+	res := cloud.Resource{
+		Ref:     cloud.Ref{Kind: cloud.KindScaling, Name: spec.ServiceName, ID: id},
+		State:   cloud.StateAvailable,
+		Outputs: map[string]string{cloud.OutARN: aws.ToString(target.ScalableTargetARN)},
+	}
+	if spec.TargetCPUPercent == 0 {
+		return res, nil // the bounds only
 	}
 	_, err = c.Scaling.PutScalingPolicy(ctx, &applicationautoscaling.PutScalingPolicyInput{
 		PolicyName:        aws.String(spec.ServiceName + "-cpu"),
@@ -47,11 +55,7 @@ func (c *Cloud) RegisterScaling(ctx context.Context, spec cloud.ScalingSpec) (cl
 	if err != nil {
 		return cloud.Resource{}, fail(err)
 	}
-	return cloud.Resource{
-		Ref:     cloud.Ref{Kind: cloud.KindScaling, Name: spec.ServiceName, ID: id},
-		State:   cloud.StateAvailable,
-		Outputs: map[string]string{cloud.OutARN: aws.ToString(target.ScalableTargetARN)},
-	}, nil
+	return res, nil
 }
 
 // scalingResourceID is service/<cluster name>/<service name>.

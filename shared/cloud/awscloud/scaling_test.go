@@ -43,6 +43,24 @@ func TestRegisterScalingRequests(t *testing.T) {
 	}
 }
 
+// TestRegisterScalingBoundsOnlyLeavesThePolicies: without a CPU target (a
+// deployment's call), only the bounds change, so a target set through the
+// scaling-policy API survives the deployment.
+func TestRegisterScalingBoundsOnlyLeavesThePolicies(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("RegisterScalableTarget", ok(`{"ScalableTargetARN":"`+scalableTargetARN+`"}`))
+	if _, err := c.RegisterScaling(context.Background(), cloud.ScalingSpec{ServiceName: "berth-acme-my-app-production-0123456789", Min: 0, Max: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stub.ops(), []string{"RegisterScalableTarget"}) {
+		t.Fatalf("calls %v", stub.ops())
+	}
+	checkJSON(t, stub.only("RegisterScalableTarget").JSON, `{
+		"ServiceNamespace":"ecs","ResourceId":"service/berth/berth-acme-my-app-production-0123456789",
+		"ScalableDimension":"ecs:service:DesiredCount","MinCapacity":0,"MaxCapacity":0
+	}`)
+}
+
 // TestScalingResourceIDFromClusterARN: the resource id names the cluster, not its ARN.
 func TestScalingResourceIDFromClusterARN(t *testing.T) {
 	c := &Cloud{Platform: Platform{Cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/berth"}}

@@ -416,7 +416,7 @@ func (s *Sandbox) RegisterScaling(_ context.Context, spec cloud.ScalingSpec) (cl
 		return cloud.Resource{}, invalid("RegisterScaling", "MinCapacity %d exceeds MaxCapacity %d", spec.Min, spec.Max)
 	}
 	res, err := s.create("RegisterScaling", cloud.KindScaling, spec.ServiceName, spec, "service/"+spec.ServiceName, map[string]string{})
-	if err == nil {
+	if err == nil && spec.TargetCPUPercent > 0 {
 		s.registerCPUPolicy(spec) // an upsert, as PutScalingPolicy is
 	}
 	return res, err

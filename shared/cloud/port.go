@@ -274,6 +274,9 @@ type ServiceUpdate struct {
 	Name              string
 	TaskDefinitionARN string
 	DesiredCount      int
+	// KeepCount leaves the task count as it is, ignoring DesiredCount: a
+	// redeploy must not undo what Application Auto Scaling has scaled to.
+	KeepCount bool
 }
 
 // RolloutState is where a deployment of a task definition is.

@@ -367,3 +367,45 @@ func TestDeploymentsKeepTheScalingPolicies(t *testing.T) {
 		t.Fatalf("policies after the deployments: %v", out)
 	}
 }
+
+// TestRedeployKeepsTheScaledCount: once auto scaling has scaled the
+// service out, a redeploy and a failed deployment's rollback leave its
+// task count; a stop and a start set it.
+func TestRedeployKeepsTheScaledCount(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	const env = "/applications/web/environments/production"
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "web", "maxCapacity": 4,
+		"composeDefinition": map[string]any{"containers": nginx("1.27")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	got := w.waitFor("/applications/web", "ACTIVE")
+	_, got = w.call(http.MethodGet, env, nil)
+	svc, _ := get(got, "service.serviceName").(string)
+	count := func() string {
+		t.Helper()
+		res, err := w.stack.Local.Sandbox.Check(t.Context(), cloud.Ref{Kind: cloud.KindService, Name: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Outputs[cloud.OutDesired]
+	}
+	if err := w.stack.Local.Sandbox.Scale(svc, 3); err != nil {
+		t.Fatal(err)
+	}
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "redeploy", "imageTag": "1.28"}, "SUCCEEDED")
+	if n := count(); n != "3" {
+		t.Fatalf("after a redeploy: %s tasks, want the 3 auto scaling set", n)
+	}
+	w.change(http.MethodPatch, env+"/compose", map[string]any{"containers": nginx(sandbox.TagCrashloop)}, "FAILED")
+	if n := count(); n != "3" {
+		t.Fatalf("after a rolled-back deployment: %s tasks, want 3", n)
+	}
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "stop"}, "SUCCEEDED")
+	if n := count(); n != "0" {
+		t.Fatalf("after stop: %s tasks, want 0", n)
+	}
+	w.change(http.MethodPut, env+"/state", map[string]any{"action": "start"}, "SUCCEEDED")
+	if n := count(); n != "1" {
+		t.Fatalf("after start: %s tasks, want the recorded 1", n)
+	}
+}

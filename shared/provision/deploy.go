@@ -139,6 +139,13 @@ func bounds(rel deploy.Release, desired int) (int, int) {
 	return minC, max(maxC, desired)
 }
 
+// keepsCount: a deployment of a running environment leaves the task count
+// to auto scaling, which may have scaled out since the count Berth recorded.
+// Start and stop set it, and so does a change to a stopped environment.
+func keepsCount(dep deploy.Deployment) bool {
+	return dep.Action != deploy.ActionStart && dep.Action != deploy.ActionStop && dep.DesiredCount > 0
+}
+
 // rollOut rolls the service out to the deployment's release.
 func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 	r, env, dep, err := s.deployment(ctx, in)
@@ -160,7 +167,7 @@ func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 		return Loop{}, cloudError("read release", err)
 	}
 	svc := env.Outputs[apps.OutServiceName]
-	res, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: td, DesiredCount: dep.DesiredCount})
+	res, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: td, DesiredCount: dep.DesiredCount, KeepCount: keepsCount(dep)})
 	if err != nil {
 		return Loop{}, cloudError("update ECS service", err)
 	}
@@ -263,7 +270,9 @@ func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
 		count = 0
 	}
 	svc := env.Outputs[apps.OutServiceName]
-	if _, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: prev.TaskDefinitionARN, DesiredCount: count}); err != nil {
+	// Back to the count before a start or stop; otherwise the count auto scaling keeps.
+	back := cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: prev.TaskDefinitionARN, DesiredCount: count, KeepCount: keepsCount(dep) && count > 0}
+	if _, err := s.Cloud.UpdateService(ctx, back); err != nil {
 		return Loop{}, cloudError("roll back the ECS service", err)
 	}
 	minC, maxC := bounds(prev, count)

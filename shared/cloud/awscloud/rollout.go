@@ -20,11 +20,15 @@ import (
 // tasks. The circuit breaker only marks a failing deployment FAILED: Berth
 // rolls back itself, to the release it chose, so ECS must not race it.
 func (c *Cloud) UpdateService(ctx context.Context, spec cloud.ServiceUpdate) (cloud.Resource, error) {
+	var count *int32 // nil: ECS keeps the current count
+	if !spec.KeepCount {
+		count = aws.Int32(int32(spec.DesiredCount))
+	}
 	out, err := c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster:            aws.String(c.Platform.Cluster),
 		Service:            aws.String(spec.Name),
 		TaskDefinition:     aws.String(spec.TaskDefinitionARN),
-		DesiredCount:       aws.Int32(int32(spec.DesiredCount)),
+		DesiredCount:       count,
 		ForceNewDeployment: true,
 		DeploymentConfiguration: &types.DeploymentConfiguration{
 			MinimumHealthyPercent:    aws.Int32(100),

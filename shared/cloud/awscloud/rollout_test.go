@@ -36,6 +36,21 @@ func TestUpdateServiceRequest(t *testing.T) {
 	}
 }
 
+// TestUpdateServiceKeepsTheCount: with KeepCount the request has no
+// desiredCount, so ECS keeps what auto scaling set.
+func TestUpdateServiceKeepsTheCount(t *testing.T) {
+	c, stub := testCloud(t)
+	stub.on("UpdateService", ok(`{"service":`+serviceJSON("ACTIVE", "IN_PROGRESS", 5, 5)+`}`))
+	if _, err := c.UpdateService(context.Background(), cloud.ServiceUpdate{Name: serviceSpec.Name, TaskDefinitionARN: newTaskDefARN, DesiredCount: 1, KeepCount: true}); err != nil {
+		t.Fatal(err)
+	}
+	checkJSON(t, stub.only("UpdateService").JSON, `{
+		"cluster":"berth","service":"berth-acme-my-app-production-0123456789","taskDefinition":"`+newTaskDefARN+`",
+		"forceNewDeployment":true,
+		"deploymentConfiguration":{"minimumHealthyPercent":100,"maximumPercent":200,"deploymentCircuitBreaker":{"enable":true,"rollback":false}}
+	}`)
+}
+
 func TestUpdateServiceErrors(t *testing.T) {
 	for _, tc := range []struct {
 		code string

@@ -419,7 +419,24 @@ func (s *Sandbox) RegisterScaling(_ context.Context, spec cloud.ScalingSpec) (cl
 	if err == nil && spec.TargetCPUPercent > 0 {
 		s.registerCPUPolicy(spec) // an upsert, as PutScalingPolicy is
 	}
+	if err == nil {
+		s.clampCount(spec)
+	}
 	return res, err
+}
+
+// clampCount brings the service's task count within new bounds, as
+// Application Auto Scaling does when a target is registered.
+func (s *Sandbox) clampCount(spec cloud.ScalingSpec) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc, ok := s.resources[resourceKey(cloud.KindService, spec.ServiceName)]
+	if !ok || svc.deleting {
+		return
+	}
+	if n := svc.spec.(cloud.ServiceSpec).DesiredCount; n < spec.Min || n > spec.Max {
+		s.setCount(svc, min(max(n, spec.Min), spec.Max))
+	}
 }
 
 // findByID finds a live resource by kind and provider id. Callers hold mu.

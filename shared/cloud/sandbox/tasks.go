@@ -130,14 +130,17 @@ func (s *Sandbox) UpdateService(_ context.Context, spec cloud.ServiceUpdate) (cl
 	if td == nil {
 		return cloud.Resource{}, invalid(op, "task definition %q does not exist", spec.TaskDefinitionARN)
 	}
-	if spec.DesiredCount < 0 {
+	if spec.DesiredCount < 0 && !spec.KeepCount {
 		return cloud.Resource{}, invalid(op, "desiredCount %d is negative", spec.DesiredCount)
 	}
 	ss := svc.spec.(cloud.ServiceSpec)
-	ss.TaskDefinitionARN, ss.DesiredCount = spec.TaskDefinitionARN, spec.DesiredCount
+	ss.TaskDefinitionARN = spec.TaskDefinitionARN
+	if !spec.KeepCount {
+		ss.DesiredCount = spec.DesiredCount
+	}
 	svc.spec = ss
-	svc.Outputs[cloud.OutDesired] = strconv.Itoa(spec.DesiredCount)
-	s.startRollout(spec.Name, td, spec.DesiredCount)
+	svc.Outputs[cloud.OutDesired] = strconv.Itoa(ss.DesiredCount)
+	s.startRollout(spec.Name, td, ss.DesiredCount)
 	return s.view(svc), nil
 }
 
@@ -195,4 +198,33 @@ func (r *rollout) logLines() []string {
 		return append(lines, "sandbox: fatal: the image's tag is "+TagCrashloop+", so this container exits with code 1")
 	}
 	return append(lines, "sandbox: health check failed: the image's tag is "+TagUnhealthy)
+}
+
+// Scale sets a service's task count as a scaling policy would when its
+// alarm fires: the service and its newest rollout run desired tasks. It
+// is a test and make run knob, not part of the cloud port.
+func (s *Sandbox) Scale(service string, desired int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settle()
+	svc, ok := s.resources[resourceKey(cloud.KindService, service)]
+	if !ok || svc.deleting {
+		return fmt.Errorf("sandbox Scale: service %s: %w", service, cloud.ErrNotFound)
+	}
+	if desired < 0 {
+		return invalid("Scale", "desired count %d is negative", desired)
+	}
+	s.setCount(svc, desired)
+	return nil
+}
+
+// setCount is the service's task count now. Callers hold mu.
+func (s *Sandbox) setCount(svc *resource, desired int) {
+	ss := svc.spec.(cloud.ServiceSpec)
+	ss.DesiredCount = desired
+	svc.spec = ss
+	svc.Outputs[cloud.OutDesired] = strconv.Itoa(desired)
+	if rs := s.rollouts[ss.Name]; len(rs) > 0 {
+		rs[len(rs)-1].desired = desired
+	}
 }

@@ -115,3 +115,52 @@ func TestAStopCompletesAtOnceAndUnknownThingsAreRefused(t *testing.T) {
 		t.Fatal("the fault did not fail UpdateService")
 	}
 }
+
+// TestScaledCountSurvivesARedeploy: a policy scales the service out, a
+// redeploy with KeepCount leaves the count, a deploy with a count sets it,
+// and new scaling bounds pull the count within them.
+func TestScaledCountSurvivesARedeploy(t *testing.T) {
+	s, c := newBox(sandbox.Fast)
+	v1 := service(t, s, "nginx:1")
+	c.advance(sandbox.Fast.Create[cloud.KindService])
+	if err := s.Scale("svc", 5); err != nil {
+		t.Fatal(err)
+	}
+	count := func() string {
+		t.Helper()
+		got, err := s.Check(ctx, cloud.Ref{Kind: cloud.KindService, Name: "svc"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Outputs[cloud.OutDesired]
+	}
+	v2 := register(t, s, "nginx:2")
+	if _, err := s.UpdateService(ctx, cloud.ServiceUpdate{Name: "svc", TaskDefinitionARN: v2.ID, DesiredCount: 1, KeepCount: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != "5" {
+		t.Fatalf("after a redeploy that keeps the count: %s tasks, want 5", got)
+	}
+	c.advance(sandbox.Fast.Create[cloud.KindService])
+	if r := rolloutOf(t, s, v2.ID); r.State != cloud.RolloutCompleted || r.Running != 5 {
+		t.Fatalf("rollout %+v, want 5 running", r)
+	}
+	if _, err := s.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: "svc", Min: 1, Max: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != "3" {
+		t.Fatalf("after bounds 1..3: %s tasks, want 3", got)
+	}
+	if _, err := s.UpdateService(ctx, cloud.ServiceUpdate{Name: "svc", TaskDefinitionARN: v1.ID, DesiredCount: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != "2" {
+		t.Fatalf("after a deploy with a count: %s tasks, want 2", got)
+	}
+	if err := s.Scale("nope", 1); !errors.Is(err, cloud.ErrNotFound) {
+		t.Fatalf("Scale of a missing service: %v", err)
+	}
+	if err := s.Scale("svc", -1); !errors.Is(err, cloud.ErrInvalid) {
+		t.Fatalf("Scale to -1: %v", err)
+	}
+}

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 )
@@ -407,5 +411,50 @@ func TestRedeployKeepsTheScaledCount(t *testing.T) {
 	w.change(http.MethodPut, env+"/state", map[string]any{"action": "start"}, "SUCCEEDED")
 	if n := count(); n != "1" {
 		t.Fatalf("after start: %s tasks, want the recorded 1", n)
+	}
+}
+
+// TestTeardownRemovesTheHistory: deleting an environment, and then its
+// application, leaves none of their releases and deployments in the table.
+func TestTeardownRemovesTheHistory(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "hist", "composeDefinition": map[string]any{"containers": nginx("1")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/hist", "ACTIVE")
+	if code, _ := w.call(http.MethodPost, "/applications/hist/environments", map[string]any{"envName": "pr-1"}); code != http.StatusCreated {
+		t.Fatalf("create environment: %d", code)
+	}
+	w.waitFor("/applications/hist/environments/pr-1", "ACTIVE")
+	for _, env := range []string{"production", "pr-1"} {
+		w.change(http.MethodPut, "/applications/hist/environments/"+env+"/state", map[string]any{"action": "redeploy", "imageTag": "2"}, "SUCCEEDED")
+	}
+	history := func(env string) int {
+		t.Helper()
+		out, err := w.stack.Client.Scan(t.Context(), &dynamodb.ScanInput{
+			TableName: aws.String(w.stack.Table), FilterExpression: aws.String("begins_with(pk, :p)"),
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":p": &ddbtypes.AttributeValueMemberS{Value: "ORG#acme#APP#hist#ENV#" + env + "#"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Items)
+	}
+	prod := history("production")
+	if n := history("pr-1"); n < 3 || prod != n { // two releases and the redeploy at least, alike
+		t.Fatalf("before the delete: pr-1 has %d history items, production %d", n, prod)
+	}
+	w.call(http.MethodDelete, "/applications/hist/environments/pr-1", nil)
+	w.waitFor("/applications/hist/environments/pr-1", "GONE")
+	if n := history("pr-1"); n != 0 {
+		t.Fatalf("%d history items of pr-1 are left after its teardown", n)
+	}
+	if n := history("production"); n != prod {
+		t.Fatalf("production has %d history items, want its %d kept", n, prod)
+	}
+	w.call(http.MethodDelete, "/applications/hist", nil)
+	w.waitFor("/applications/hist", "GONE")
+	if n := history(""); n != 0 {
+		t.Fatalf("%d history items are left after the application's teardown", n)
 	}
 }

@@ -476,3 +476,41 @@ func (t *Table) RequestCancel(ctx context.Context, env apps.Environment, n int) 
 	}
 	return it.record(), nil
 }
+
+// historyBatch is how many history items one transaction deletes: the
+// most a TransactWriteItems takes.
+const historyBatch = 100
+
+// removeHistory deletes an environment's releases and deployments, a
+// page of keys at a time, as deletes in a transaction (no BatchWriteItem
+// grant needed). RemoveRecords runs it before it deletes the records, so
+// a failure in between leaves nothing that no record leads to.
+func (t *Table) removeHistory(ctx context.Context, env apps.Environment) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(t.Name),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(historyPK(env))},
+		ProjectionExpression:      aws.String("pk, sk"),
+		Limit:                     aws.Int32(historyBatch),
+		ConsistentRead:            aws.Bool(true),
+	}
+	for {
+		out, err := t.Client.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list the history of environment %q: %w", env.Name, err)
+		}
+		if len(out.Items) > 0 {
+			items := make([]types.TransactWriteItem, 0, len(out.Items))
+			for _, k := range out.Items {
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(t.Name), Key: k}})
+			}
+			if _, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+				return fmt.Errorf("delete the history of environment %q: %w", env.Name, err)
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}

@@ -281,6 +281,7 @@ func describe(t apps.Target) string {
 
 // RemoveRecords deletes the target's record, and for an application every
 // environment record with it, in one transaction conditional on the uid.
+// The environments' release and deployment history goes first.
 func (t *Table) RemoveRecords(ctx context.Context, target apps.Target) error {
 	uidCond := func(k map[string]types.AttributeValue) types.TransactWriteItem {
 		return types.TransactWriteItem{Delete: &types.Delete{
@@ -291,13 +292,23 @@ func (t *Table) RemoveRecords(ctx context.Context, target apps.Target) error {
 		}}
 	}
 	items := []types.TransactWriteItem{uidCond(targetKey(target))}
-	if target.Environment == "" {
+	if target.Environment != "" {
+		env := apps.Environment{Organisation: target.Organisation, Application: target.Application, Name: target.Environment, UID: target.UID}
+		if err := t.removeHistory(ctx, env); err != nil {
+			return err
+		}
+	} else {
 		_, envs, err := t.GetApplication(ctx, target.Organisation, target.Application)
 		if errors.Is(err, apps.ErrNotFound) {
 			return nil // removed by an earlier attempt
 		}
 		if err != nil {
 			return err
+		}
+		for _, e := range envs {
+			if err := t.removeHistory(ctx, e); err != nil {
+				return err
+			}
 		}
 		for _, e := range envs {
 			items = append(items, types.TransactWriteItem{Delete: &types.Delete{

@@ -81,13 +81,13 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 	} else {
 		app.Compose = *req.ComposeDefinition
 		app.Compose.Normalize(app.ComposeContext(), errs, "composeDefinition")
-		if app.Compose.UsesSpot() {
-			errs.Add("composeDefinition.spotConfiguration.strategy", "must be off for production, which this definition is: Spot capacity is for other environments")
-		}
 	}
 	app.MinCapacity = capacity(req.MinCapacity, app.Compose.MinCapacity)
 	app.MaxCapacity = capacity(req.MaxCapacity, app.Compose.MaxCapacity)
 	CheckEffectiveCapacity(errs, app.MinCapacity, app.MaxCapacity)
+	if req.ComposeDefinition != nil {
+		CheckSpot(errs, app.Compose, ProductionEnvironment, app.MinCapacity, "composeDefinition")
+	}
 	if err := errs.Err(); err != nil {
 		return Application{}, nil, err
 	}
@@ -253,9 +253,7 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	}
 	env.Compose.Normalize(app.ComposeContext(), errs, "composeDefinition")
 	CheckEffectiveCapacity(errs, env.MinCapacity, env.MaxCapacity)
-	if env.Compose.MixedSpot() && env.MinCapacity < 2 && len(errs) == 0 {
-		errs.Add("spotConfiguration.strategy", "mixes Spot and On-Demand tasks, which needs at least two: set minCapacity to 2 or more, or use spot-only")
-	}
+	CheckSpot(errs, env.Compose, env.Name, env.MinCapacity, "")
 	if err := errs.Err(); err != nil {
 		return Environment{}, err
 	}
@@ -376,6 +374,22 @@ func (s *Service) ListEnvironments(ctx context.Context, org, app string, page Pa
 }
 
 // DeleteEnvironment marks the environment DELETING and starts its teardown.
+// CheckSpot holds the Spot rules of an environment's definition, on create
+// and on every deployment: production runs On-Demand only, and a mix of
+// Spot and On-Demand needs at least two tasks. Errors are under the
+// definition's path p ("composeDefinition" on an application create).
+func CheckSpot(errs validation.Errors, d compose.Definition, env string, minCapacity int, p string) {
+	if len(errs) > 0 {
+		return // the definition or the capacities are wrong already
+	}
+	switch {
+	case env == ProductionEnvironment && d.UsesSpot():
+		errs.Add(validation.Join(p, "spotConfiguration.strategy"), "must be off for production, which this definition is: Spot capacity is for other environments")
+	case d.MixedSpot() && minCapacity < 2:
+		errs.Add(validation.Join(p, "spotConfiguration.strategy"), "mixes Spot and On-Demand tasks, which needs at least two: set minCapacity to 2 or more, or use spot-only")
+	}
+}
+
 // Production goes only with its application.
 func (s *Service) DeleteEnvironment(ctx context.Context, org, app, name string) (Environment, error) {
 	if name == ProductionEnvironment {

@@ -252,6 +252,7 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 		minC, maxC := capacities(*d, env)
 		d.Normalize(app.ComposeContext(), errs, at)
 		apps.CheckEffectiveCapacity(errs, minC, maxC)
+		apps.CheckSpot(errs, *d, env.Name, minC, at)
 		if err := errs.Err(); err != nil {
 			return Deployment{}, apps.Environment{}, err
 		}

@@ -213,6 +213,9 @@ func TestBadDeploymentRequestsChangeNothing(t *testing.T) {
 		{http.MethodPatch, env + "/compose", map[string]any{"taskCpu": "lots"}, 400, "taskCpu"},
 		{http.MethodPatch, env + "/compose", map[string]any{"minCapacity": 3, "maxCapacity": 2}, 400, "minCapacity"},
 		{http.MethodPut, env, map[string]any{"minCapacity": 1}, 400, "composeDefinition"},
+		{http.MethodPatch, env + "/compose", map[string]any{"spotConfiguration": map[string]any{"strategy": "spot-only"}}, 400, "spotConfiguration.strategy"},
+		{http.MethodPut, env, map[string]any{"composeDefinition": map[string]any{"containers": nginx("1"), "spotConfiguration": map[string]any{"strategy": "mixed-safe"}}},
+			400, "composeDefinition.spotConfiguration.strategy"},
 		{http.MethodPost, env + "/releases/0/rollback", nil, 400, "release"},
 		{http.MethodPost, env + "/releases/9/rollback", nil, 404, ""},
 		{http.MethodPost, env + "/releases/1/rollback", nil, 409, ""},
@@ -456,5 +459,33 @@ func TestTeardownRemovesTheHistory(t *testing.T) {
 	w.waitFor("/applications/hist", "GONE")
 	if n := history(""); n != 0 {
 		t.Fatalf("%d history items are left after the application's teardown", n)
+	}
+}
+
+// TestDeploymentsKeepTheSpotRules: a change to an environment's definition
+// meets the Spot rules of its create: a mix of Spot and On-Demand with one
+// task is refused and changes nothing; with two it deploys.
+func TestDeploymentsKeepTheSpotRules(t *testing.T) {
+	w := startTwin(t, sandbox.Instant, true)
+	if code, _ := w.call(http.MethodPost, "/applications", map[string]any{"appName": "spot", "composeDefinition": map[string]any{"containers": nginx("1")}}); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	w.waitFor("/applications/spot", "ACTIVE")
+	if code, _ := w.call(http.MethodPost, "/applications/spot/environments", map[string]any{"envName": "pr-1"}); code != http.StatusCreated {
+		t.Fatalf("create environment: %d", code)
+	}
+	const env = "/applications/spot/environments/pr-1"
+	w.waitFor(env, "ACTIVE")
+	mixed := map[string]any{"strategy": "mixed-safe"}
+	code, _, out := w.send(http.MethodPatch, env+"/compose", map[string]any{"spotConfiguration": mixed}, nil)
+	if errs, _ := out["errors"].(map[string]any); code != http.StatusBadRequest || errs["spotConfiguration.strategy"] == nil {
+		t.Fatalf("a mix with one task: %d %v", code, out)
+	}
+	if _, got := w.call(http.MethodGet, env, nil); got["release"] != 1.0 || got["deploying"] != nil {
+		t.Fatalf("after the refused change: %v", got)
+	}
+	w.change(http.MethodPatch, env+"/compose", map[string]any{"spotConfiguration": mixed, "minCapacity": 2, "maxCapacity": 2}, "SUCCEEDED")
+	if _, got := w.call(http.MethodGet, env, nil); get(got, "composeDefinition.spotConfiguration.strategy") != "mixed-safe" {
+		t.Fatalf("after the mix with two tasks: %v", got["composeDefinition"])
 	}
 }

@@ -130,6 +130,9 @@ type Cloud interface {
 	// task of that revision stopped: an essential container exited or
 	// failed its health check), not when a timeout runs out.
 	Rollout(ctx context.Context, service, taskDefinitionARN string) (Rollout, error)
+	// LogLines are the last lines (at most MaxFailureLogLines) of a log
+	// stream, oldest first: a failed container's, from its TaskFailure.
+	LogLines(ctx context.Context, group, stream string) ([]string, error)
 
 	// Check reports a resource's state. For a filesystem it also creates
 	// the mount targets once the filesystem is available, and reports
@@ -310,16 +313,17 @@ const (
 )
 
 // TaskFailure is why a task of a rollout stopped, in the provider's words,
-// with the last lines its failed container logged.
+// and where its failed container logged.
 type TaskFailure struct {
 	Type          string
 	TaskID        string
 	Container     string
 	ExitCode      *int
 	StoppedReason string
-	// LogLines are the container's last log lines (at most MaxFailureLogLines), oldest first.
-	LogLines []string
+	// LogGroup and LogStream are where the container's lines are, when it
+	// logs to the provider; LogLines reads them.
+	LogGroup, LogStream string
 }
 
-// MaxFailureLogLines bounds TaskFailure.LogLines.
+// MaxFailureLogLines bounds what LogLines answers.
 const MaxFailureLogLines = 20

@@ -85,6 +85,9 @@ type Deployment struct {
 	FailureType   string
 	FailureReason string
 	LogLines      []string
+	// LogGroup and LogStream are where the failed container logged; the
+	// workflow reads LogLines from them after the health gate.
+	LogGroup, LogStream string
 	// RolledBack reports that the service was put back on PreviousRelease.
 	RolledBack bool
 	// CancelRequested is set by a DELETE of the deployment; the workflow

@@ -207,7 +207,7 @@ func (s *Steps) checkRollout(ctx context.Context, in Input) (Loop, error) {
 	case cloud.RolloutFailed:
 		dep.FailureType, dep.FailureReason = cloud.FailureCircuitBreaker, "the deployment failed"
 		if f := ro.Failure; f != nil {
-			dep.FailureType, dep.FailureReason, dep.LogLines = f.Type, failureReason(f), clip(f.LogLines)
+			dep.FailureType, dep.FailureReason, dep.LogGroup, dep.LogStream = f.Type, failureReason(f), f.LogGroup, f.LogStream
 		}
 		if err := s.Rollouts.RecordFailure(ctx, env, dep); err != nil {
 			return Loop{}, cloudError("record the failure", err)

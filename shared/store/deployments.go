@@ -65,6 +65,8 @@ type deploymentRecordItem struct {
 	FailureType     string    `dynamodbav:"failureType,omitempty"`
 	FailureReason   string    `dynamodbav:"failureReason,omitempty"`
 	LogLines        []string  `dynamodbav:"logLines,omitempty"`
+	LogGroup        string    `dynamodbav:"logGroup,omitempty"`
+	LogStream       string    `dynamodbav:"logStream,omitempty"`
 	RolledBack      bool      `dynamodbav:"rolledBack,omitempty"`
 	CancelRequested bool      `dynamodbav:"cancelRequested,omitempty"`
 	Execution       string    `dynamodbav:"execution"`
@@ -96,13 +98,13 @@ func toDeploymentItem(e apps.Environment, d deploy.Deployment) deploymentRecordI
 	return deploymentRecordItem{PK: historyPK(e), SK: numberSK(deploymentPrefix, d.Number), Kind: "deployment", Number: d.Number,
 		Action: string(d.Action), Release: d.Release, PreviousRelease: d.PreviousRelease, DesiredCount: d.DesiredCount,
 		Status: string(d.Status), FailureType: d.FailureType, FailureReason: d.FailureReason, LogLines: d.LogLines,
-		RolledBack: d.RolledBack, CancelRequested: d.CancelRequested, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt}
+		LogGroup: d.LogGroup, LogStream: d.LogStream, RolledBack: d.RolledBack, CancelRequested: d.CancelRequested, Execution: d.Execution, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, FinishedAt: d.FinishedAt}
 }
 
 func (it deploymentRecordItem) record() deploy.Deployment {
 	return deploy.Deployment{Number: it.Number, Action: deploy.Action(it.Action), Release: it.Release, PreviousRelease: it.PreviousRelease,
 		DesiredCount: it.DesiredCount, Status: deploy.Status(it.Status), FailureType: it.FailureType, FailureReason: it.FailureReason,
-		LogLines: it.LogLines, RolledBack: it.RolledBack, CancelRequested: it.CancelRequested, Execution: it.Execution, CreatedBy: it.CreatedBy,
+		LogLines: it.LogLines, LogGroup: it.LogGroup, LogStream: it.LogStream, RolledBack: it.RolledBack, CancelRequested: it.CancelRequested, Execution: it.Execution, CreatedBy: it.CreatedBy,
 		CreatedAt: it.CreatedAt, FinishedAt: it.FinishedAt}
 }
 
@@ -319,9 +321,10 @@ func (t *Table) RecordFailure(ctx context.Context, env apps.Environment, dep dep
 		TableName:                 aws.String(t.Name),
 		Key:                       key(historyPK(env), numberSK(deploymentPrefix, dep.Number)),
 		ConditionExpression:       aws.String("#status = :inprogress"),
-		UpdateExpression:          aws.String("SET failureType = :ft, failureReason = :fr, logLines = :lines"),
+		UpdateExpression:          aws.String("SET failureType = :ft, failureReason = :fr, logLines = :lines, logGroup = :lg, logStream = :ls"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress)), ":ft": str(dep.FailureType), ":fr": str(dep.FailureReason), ":lines": av},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress)), ":ft": str(dep.FailureType),
+			":fr": str(dep.FailureReason), ":lines": av, ":lg": str(dep.LogGroup), ":ls": str(dep.LogStream)},
 	})
 	var failed *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &failed) {

@@ -72,7 +72,7 @@ func (c *Cloud) Rollout(ctx context.Context, service, taskDefinitionARN string) 
 		return cloud.Rollout{}, err
 	}
 	if failure != nil {
-		failure.LogLines = c.lastLogLines(ctx, containerDef(defs, failure.Container), failure.TaskID)
+		failure.LogGroup, failure.LogStream = logStream(containerDef(defs, failure.Container), failure.TaskID)
 	}
 	// The circuit breaker's verdict names the failure; a stopped task, when
 	// there is one, still tells which container and why.
@@ -264,35 +264,40 @@ func describeFailure(t *types.Task, svc *types.Service, essential func(string) b
 	return f
 }
 
-// lastLogLines reads the container's last lines from its awslogs stream,
-// <stream prefix>/<container>/<task id>. The lines only explain a failure
-// already found, so any error leaves them out.
-func (c *Cloud) lastLogLines(ctx context.Context, def *types.ContainerDefinition, taskID string) []string {
+// logStream is where the container's awslogs driver writes for the task:
+// its group, and the stream <stream prefix>/<container>/<task id>; empty
+// when it does not log to CloudWatch Logs.
+func logStream(def *types.ContainerDefinition, taskID string) (group, stream string) {
 	if def == nil || def.LogConfiguration == nil || def.LogConfiguration.LogDriver != types.LogDriverAwslogs {
-		return nil
+		return "", ""
 	}
 	opts := def.LogConfiguration.Options
 	group, prefix := opts["awslogs-group"], opts["awslogs-stream-prefix"]
 	if group == "" || prefix == "" {
-		return nil
+		return "", ""
 	}
+	return group, prefix + "/" + aws.ToString(def.Name) + "/" + taskID
+}
+
+// LogLines implements cloud.Cloud: the stream's last lines, oldest first.
+func (c *Cloud) LogLines(ctx context.Context, group, stream string) ([]string, error) {
 	out, err := c.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
 		LogGroupName:  aws.String(group),
-		LogStreamName: aws.String(prefix + "/" + aws.ToString(def.Name) + "/" + taskID),
+		LogStreamName: aws.String(stream),
 		StartFromHead: aws.Bool(false),
 		Limit:         aws.Int32(cloud.MaxFailureLogLines),
 	})
 	if err != nil {
-		return nil
+		return nil, fail(err)
 	}
 	events := out.Events
 	sort.SliceStable(events, func(i, j int) bool { return aws.ToInt64(events[i].Timestamp) < aws.ToInt64(events[j].Timestamp) })
 	if len(events) > cloud.MaxFailureLogLines {
 		events = events[len(events)-cloud.MaxFailureLogLines:]
 	}
-	var lines []string
+	lines := make([]string, 0, len(events))
 	for _, e := range events {
 		lines = append(lines, aws.ToString(e.Message))
 	}
-	return lines
+	return lines, nil
 }

@@ -32,6 +32,9 @@ type rollout struct {
 	// one, and container its name; empty when the tasks behave.
 	fault, container string
 	taskID           string
+	// logGroup is the task definition's; the failed container's stream in
+	// it is sandbox/<container>/<task id>.
+	logGroup string
 }
 
 // Task phases, as ECS names a task's lastStatus.
@@ -89,7 +92,7 @@ func misbehaviour(d compose.Definition) (tag, container string) {
 // startRollout records a deployment of td on the service. Callers hold mu.
 func (s *Sandbox) startRollout(service string, td *resource, desired int) {
 	spec := td.spec.(cloud.TaskSpec)
-	r := &rollout{taskDefinition: td.ID, desired: desired, started: s.Now()}
+	r := &rollout{taskDefinition: td.ID, desired: desired, started: s.Now(), logGroup: spec.LogGroup}
 	r.fault, r.container = misbehaviour(spec.Compose)
 	r.taskID = digest(service + td.ID + r.started.String())
 	if s.rollouts == nil {
@@ -175,7 +178,10 @@ func (s *Sandbox) Rollout(_ context.Context, service, taskDefinitionARN string) 
 
 // failure is how a misbehaving rollout's first task stopped.
 func (r *rollout) failure() *cloud.TaskFailure {
-	f := &cloud.TaskFailure{TaskID: r.taskID, Container: r.container, LogLines: r.logLines()}
+	f := &cloud.TaskFailure{TaskID: r.taskID, Container: r.container}
+	if r.logGroup != "" {
+		f.LogGroup, f.LogStream = r.logGroup, r.logStream()
+	}
 	if r.fault == TagCrashloop {
 		code := 1
 		f.Type, f.ExitCode = cloud.FailureContainerExited, &code
@@ -185,6 +191,27 @@ func (r *rollout) failure() *cloud.TaskFailure {
 	f.Type = cloud.FailureHealthCheckFailed
 	f.StoppedReason = "Task failed container health checks"
 	return f
+}
+
+func (r *rollout) logStream() string { return "sandbox/" + r.container + "/" + r.taskID }
+
+// LogLines implements cloud.Cloud: the lines of a misbehaving rollout's
+// failed container, from the stream its failure names.
+func (s *Sandbox) LogLines(_ context.Context, group, stream string) ([]string, error) {
+	const op = "LogLines"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.call(op); err != nil {
+		return nil, err
+	}
+	for _, rs := range s.rollouts {
+		for _, r := range rs {
+			if r.fault != "" && r.logGroup == group && r.logStream() == stream {
+				return r.logLines(), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("sandbox %s: ResourceNotFoundException: no log stream %s in %s: %w", op, stream, group, cloud.ErrNotFound)
 }
 
 // logLines are what the failed container wrote before it stopped.

@@ -23,7 +23,7 @@ func service(t *testing.T, s *sandbox.Sandbox, image string) cloud.Resource {
 
 func register(t *testing.T, s *sandbox.Sandbox, image string) cloud.Resource {
 	t.Helper()
-	td, err := s.RegisterTaskDefinition(ctx, cloud.TaskSpec{Family: "fam", Tags: tags, Compose: compose.Definition{Containers: []compose.Container{
+	td, err := s.RegisterTaskDefinition(ctx, cloud.TaskSpec{Family: "fam", Tags: tags, LogGroup: "/berth/svc", Compose: compose.Definition{Containers: []compose.Container{
 		{Name: "web", ImageReference: &compose.ImageReference{Type: compose.ImageExternal, Identifier: image}},
 	}}})
 	if err != nil {
@@ -79,8 +79,15 @@ func TestMisbehavingImagesFailTheirRolloutAndTheOldRevisionServes(t *testing.T) 
 			}
 			c.advance(sandbox.Fast.Create[cloud.KindService] * 2)
 			r := rolloutOf(t, s, bad.ID)
-			if r.State != cloud.RolloutFailed || r.Failure == nil || r.Failure.Type != want || r.Failure.Container != "web" || len(r.Failure.LogLines) == 0 {
+			if r.State != cloud.RolloutFailed || r.Failure == nil || r.Failure.Type != want || r.Failure.Container != "web" || r.Failure.LogGroup != "/berth/svc" {
 				t.Fatalf("rollout of %s: %+v %+v", tag, r, r.Failure)
+			}
+			lines, err := s.LogLines(ctx, r.Failure.LogGroup, r.Failure.LogStream)
+			if err != nil || len(lines) == 0 || !strings.Contains(lines[len(lines)-1], tag) {
+				t.Fatalf("the failed container's lines: %q %v", lines, err)
+			}
+			if _, err := s.LogLines(ctx, r.Failure.LogGroup, "sandbox/web/nope"); !errors.Is(err, cloud.ErrNotFound) {
+				t.Fatalf("a stream that does not exist: %v", err)
 			}
 			if tag == sandbox.TagCrashloop && (r.Failure.ExitCode == nil || *r.Failure.ExitCode != 1 || !strings.Contains(r.Failure.StoppedReason, "exited")) {
 				t.Fatalf("crash: %+v", r.Failure)

@@ -829,8 +829,7 @@ func flatten(v any) string {
 }
 
 // Each step function has its own role: the table for every step; for
-// step-create, step-check and step-cleanup only the cloud actions that
-// step takes, on resources named with the prefix, tagged berth:managed, or
+// each cloud step only the actions of its group's services, on resources named with the prefix, tagged berth:managed, or
 // the platform's own; Describe-style actions on "*"; PassRole to ECS tasks
 // only, for the execution role and the task roles.
 func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
@@ -939,37 +938,39 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		if !sameStrings(tableActions, write) {
 			t.Errorf("%s: table actions %v, want %v", step, tableActions, write)
 		}
-		verbs := func(allowed ...string) {
-			for a := range cloudActions {
-				op := a[strings.Index(a, ":")+1:]
-				if !slices.ContainsFunc(allowed, func(v string) bool { return strings.HasPrefix(op, v) }) {
-					t.Errorf("%s: %s is not one of its kinds of action %v", step, a, allowed)
-				}
-			}
-		}
 		switch step {
 		case provision.StepBegin, provision.StepFinish:
 			if len(cloudActions) > 0 {
 				t.Errorf("%s: cloud actions %v; it only uses the table", step, mapKeys(toAny(cloudActions)))
 			}
-		case provision.StepCreate:
-			// ModifyRule and DeleteRule: a rule's deny twin is replaced when
-			// a host moves; DeleteAlarms: target tracking replaces its alarms.
-			verbs("Create", "Register", "Put", "Tag", "AddTags", "Authorize", "Describe", "UpdateService", "PassRole", "ModifyRule", "DeleteRule", "DeleteAlarms")
-			for _, a := range []string{"rds:CreateDBInstance", "elasticfilesystem:CreateFileSystem", "ecr:CreateRepository", "logs:CreateLogGroup",
-				"secretsmanager:CreateSecret", "ec2:CreateSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
-				"ecs:RegisterTaskDefinition", "ecs:CreateService", "application-autoscaling:RegisterScalableTarget", "iam:PassRole"} {
-				if !cloudActions[a] {
-					t.Errorf("%s: no %s", step, a)
+		default:
+			// A cloud step acts on its own group's services only, and makes
+			// every call its adapter needs to create, check and delete them.
+			want := map[string]struct{ services, must []string }{
+				provision.StepDatabase: {[]string{"rds:", "secretsmanager:", "iam:CreateServiceLinkedRole"},
+					[]string{"rds:CreateDBInstance", "rds:DescribeDBInstances", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"}},
+				provision.StepFilesystem: {[]string{"elasticfilesystem:", "ec2:", "iam:CreateServiceLinkedRole"},
+					[]string{"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:DeleteMountTarget"}},
+				provision.StepRepository: {[]string{"ecr:"}, []string{"ecr:CreateRepository", "ecr:DeleteRepository"}},
+				provision.StepRuntime: {[]string{"logs:", "secretsmanager:", "elasticfilesystem:"},
+					[]string{"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:GetLogEvents", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+						"elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DeleteAccessPoint"}},
+				provision.StepNetwork: {[]string{"ec2:", "elasticloadbalancing:"},
+					[]string{"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
+						"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule"}},
+				provision.StepService: {[]string{"ecs:", "application-autoscaling:", "cloudwatch:", "iam:PassRole", "iam:CreateServiceLinkedRole"},
+					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks",
+						"application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget", "iam:PassRole"}},
+			}[step]
+			if want.services == nil {
+				t.Fatalf("%s: a step this test does not know", step)
+			}
+			for a := range cloudActions {
+				if !slices.ContainsFunc(want.services, func(prefix string) bool { return strings.HasPrefix(a, prefix) }) {
+					t.Errorf("%s: %s is not an action of its group's services %v", step, a, want.services)
 				}
 			}
-		case provision.StepCheck:
-			verbs("Describe", "CreateMountTarget", "CreateNetworkInterface", "ListTasks", "GetLogEvents")
-		case provision.StepCleanup:
-			verbs("Delete", "Deregister", "Describe", "UpdateService", "CreateDBSnapshot", "AddTagsToResource")
-			for _, a := range []string{"rds:DeleteDBInstance", "elasticfilesystem:DeleteFileSystem", "ecr:DeleteRepository", "logs:DeleteLogGroup",
-				"secretsmanager:DeleteSecret", "ec2:DeleteSecurityGroup", "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule",
-				"ecs:DeleteService", "ecs:UpdateService", "application-autoscaling:DeregisterScalableTarget"} {
+			for _, a := range want.must {
 				if !cloudActions[a] {
 					t.Errorf("%s: no %s", step, a)
 				}

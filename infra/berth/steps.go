@@ -2,6 +2,7 @@ package berth
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -27,8 +28,8 @@ const StepFunctionTimeout = 90
 
 // StepFunctionMemoryMB is the step functions' memory. They are bound by
 // AWS API latency, not CPU: a step makes a handful of sequential calls
-// (DynamoDB, then RDS, EFS, ECS, ...). The binary links nine SDK clients and
-// uses 30 to 50 MB; 256 MB gives the cold start (one TLS handshake per
+// (DynamoDB, then RDS, EFS, ECS, ...). A cloud step links the SDK clients
+// of its group only (at most three) and uses 30 to 50 MB; 256 MB gives the cold start (one TLS handshake per
 // service it calls) the same CPU share as the API functions, and more
 // memory would not make the AWS APIs answer faster.
 const StepFunctionMemoryMB = 256
@@ -41,9 +42,9 @@ type StepFunctionsProps struct {
 }
 
 // NewStepFunctions defines one function per provision.StepNames entry,
-// each with its own role: the table for all, and for step-create,
-// step-check and step-cleanup the cloud actions that step makes, on
-// resources named with the resource prefix or tagged berth:managed=true.
+// each with its own role: the table for all, and for each cloud step the
+// actions its group's adapter makes, on resources named with the resource
+// prefix or tagged berth:managed=true.
 func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (map[string]*Function, error) {
 	cfg := props.Config
 	env := StepEnvironment(scope, props)
@@ -187,128 +188,120 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 	tagged := "EFS filesystems and access points, EC2 security groups and network interfaces have ids the service assigns, so the ARN cannot carry the prefix: every statement on them is conditioned on aws:RequestTag or aws:ResourceTag " + cloud.ManagedTag + "=true, or on ec2:Vpc being Berth's VPC."
 	describe := "These Describe calls (ec2:DescribeSecurityGroups, elasticloadbalancing:DescribeTargetGroups/DescribeRules/DescribeTags, ecs:DescribeTaskDefinition, application-autoscaling:DescribeScalableTargets, logs:DescribeLogGroups, cloudwatch:DescribeAlarms, ec2:DescribeSubnets/DescribeNetworkInterfaces) accept only Resource \"*\" (or log-group:*); they read, never change."
 
+	slr := func(services ...string) {
+		var arns []string
+		for _, s := range services {
+			arns = append(arns, iamRole("aws-service-role/"+s+"/*"))
+		}
+		allow([]string{"iam:CreateServiceLinkedRole"}, arns, map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": services}})
+		why("iam:CreateServiceLinkedRole only for the linked role of "+strings.Join(services, ", ")+" (iam:AWSServiceName), whose name AWS sets; the first of its kind in an account creates it.",
+			appliesRegex(`/^Resource::arn:.*:iam::.*:role\/aws-service-role\/.*\/\*$/`))
+	}
+
+	// Each cloud step creates, checks and deletes one group's resources.
 	switch step {
-	case provision.StepCreate:
-		// RDS: the instance (the subnet group and default parameter and
-		// option groups are named in the request); RDS keeps the master
-		// password in a secret rds!db-... it creates in the caller's name.
+	case provision.StepDatabase:
+		// The instance (the subnet group and default parameter and option
+		// groups are named in the request); RDS keeps the master password
+		// in a secret rds!db-... it creates in the caller's name. Teardown
+		// deletes it with a final snapshot named <instance>-final.
 		allow([]string{"rds:CreateDBInstance"}, []string{db, arn("rds", "subgrp:"+*d.DatabaseSubnetGroup.SubnetGroupName()), arn("rds", "pg:default.*"), arn("rds", "og:default:*")}, requested)
-		allow([]string{"rds:AddTagsToResource", "rds:DescribeDBInstances"}, []string{db}, nil)
+		allow([]string{"rds:AddTagsToResource", "rds:DescribeDBInstances", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"}, []string{db}, nil)
+		allow([]string{"rds:CreateDBSnapshot", "rds:AddTagsToResource"}, []string{snapshot}, nil)
 		allow([]string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"}, []string{arn("secretsmanager", "secret:rds!db-*")}, nil)
-		// EFS: filesystems and access points, tagged when created.
+		slr("rds.amazonaws.com")
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:rds:.*:(db|snapshot):`+p+`-\*$/`))
+		why("RDS names the default parameter and option groups of the engine (pg:default.<family>, og:default:<engine>-<version>) in CreateDBInstance; the engine and version come from the tenant's request.", appliesRegex(`/^Resource::arn:.*:rds:.*:(pg:default\.|og:default:)\*$/`))
+		why("RDS creates the master user secret (ManageMasterUserPassword) as rds!db-<id> in the caller's name; RDS chooses the id.", appliesRegex(`/^Resource::arn:.*:secretsmanager:.*:secret:rds!db-\*$/`))
+
+	case provision.StepFilesystem:
+		// Filesystems, tagged when created; a retried create finds its
+		// filesystem by creation token, which names no filesystem. Check
+		// creates the mount targets once it is available, and EFS makes
+		// and deletes their network interfaces in the caller's name.
 		allow([]string{"elasticfilesystem:CreateFileSystem"}, []string{filesystems}, requested)
-		allow([]string{"elasticfilesystem:TagResource"}, []string{filesystems, accessPts}, merge(requested,
-			map[string]any{"StringEquals": map[string]any{"elasticfilesystem:CreateAction": []string{"CreateFileSystem", "CreateAccessPoint"}}}))
-		allow([]string{"elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DescribeAccessPoints"}, []string{filesystems, accessPts}, managed)
-		// A retried create finds its filesystem by creation token, which
-		// names no filesystem in the request.
+		allow([]string{"elasticfilesystem:TagResource"}, []string{filesystems}, merge(requested,
+			map[string]any{"StringEquals": map[string]any{"elasticfilesystem:CreateAction": "CreateFileSystem"}}))
 		allow([]string{"elasticfilesystem:DescribeFileSystems"}, []string{filesystems}, nil)
-		// ECR, CloudWatch Logs, Secrets Manager: prefixed names.
-		allow([]string{"ecr:CreateRepository", "ecr:TagResource", "ecr:DescribeRepositories"}, []string{repos}, nil)
-		allow([]string{"logs:CreateLogGroup", "logs:TagResource", "logs:PutRetentionPolicy"}, []string{logGroups}, nil)
+		allow([]string{"elasticfilesystem:DescribeMountTargets", "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DeleteMountTarget",
+			"elasticfilesystem:DeleteFileSystem"}, []string{filesystems}, managed)
+		allow([]string{"ec2:CreateNetworkInterface"}, []string{enis, subnets, sgs}, inVPC)
+		allow([]string{"ec2:DeleteNetworkInterface"}, []string{enis}, inVPC)
+		allow([]string{"ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
+		slr("elasticfilesystem.amazonaws.com")
+		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:file-system\/\*|ec2:.*:(security-group|network-interface|subnet)\/\*)$/`))
+		why(describe, "Resource::*")
+
+	case provision.StepRepository:
+		allow([]string{"ecr:CreateRepository", "ecr:TagResource", "ecr:DescribeRepositories", "ecr:DeleteRepository"}, []string{repos}, nil)
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:ecr:.*:repository\/`+p+`\/\*$/`))
+
+	case provision.StepRuntime:
+		// An environment's log group and app-secrets (prefixed names), its
+		// access point to the application's filesystem (tagged), and the
+		// last lines of a failed deployment's container.
+		allow([]string{"logs:CreateLogGroup", "logs:TagResource", "logs:PutRetentionPolicy", "logs:DeleteLogGroup"}, []string{logGroups}, nil)
+		allow([]string{"logs:DescribeLogGroups"}, []string{arn("logs", "log-group:*")}, nil)
+		allow([]string{"logs:GetLogEvents"}, []string{logGroups + ":log-stream:*"}, nil)
 		allow([]string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"}, []string{secrets}, requested)
-		allow([]string{"secretsmanager:DescribeSecret"}, []string{secrets}, nil)
-		// EC2: a service's security group in Berth's VPC, tagged when created.
+		allow([]string{"secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"}, []string{secrets}, nil)
+		allow([]string{"elasticfilesystem:TagResource"}, []string{accessPts}, merge(requested,
+			map[string]any{"StringEquals": map[string]any{"elasticfilesystem:CreateAction": "CreateAccessPoint"}}))
+		allow([]string{"elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DeleteAccessPoint"}, []string{filesystems, accessPts}, managed)
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:(logs:.*:log-group:\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*)$/`))
+		why(tagged, appliesRegex(`/^Resource::arn:.*:elasticfilesystem:.*:(file-system|access-point)\/\*$/`))
+		why(describe, appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\*$/`))
+		why("A failed deployment's container logs to a stream ECS names after the task, in a log group under the prefix.", appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\/`+p+`\/\*:log-stream:\*$/`))
+
+	case provision.StepNetwork:
+		// A service's security group in Berth's VPC, tagged when created;
+		// target groups by name; rules on Berth's listener only.
 		allow([]string{"ec2:CreateSecurityGroup"}, []string{vpc}, nil)
 		allow([]string{"ec2:CreateSecurityGroup"}, []string{sgs}, requested)
 		allow([]string{"ec2:CreateTags"}, []string{sgs}, map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "CreateSecurityGroup"}})
-		allow([]string{"ec2:AuthorizeSecurityGroupIngress"}, []string{sgs}, managed)
+		allow([]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"}, []string{sgs}, managed)
 		allow([]string{"ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
-		// ELBv2: target groups by name; rules on Berth's listener only.
-		allow([]string{"elasticloadbalancing:CreateTargetGroup"}, []string{targetGrps}, nil)
+		allow([]string{"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup"}, []string{targetGrps}, nil)
 		allow([]string{"elasticloadbalancing:CreateRule"}, []string{*d.Listener.ListenerArn()}, nil)
 		allow([]string{"elasticloadbalancing:AddTags"}, []string{targetGrps, rules}, map[string]any{
 			"StringEquals": map[string]any{"elasticloadbalancing:CreateAction": []string{"CreateTargetGroup", "CreateRule"}}})
 		allow([]string{"elasticloadbalancing:ModifyRule", "elasticloadbalancing:DeleteRule"}, []string{rules}, managed)
 		// DescribeTags tells a rule of this environment from another's.
 		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"}, []string{"*"}, nil)
-		// ECS: task definitions (tagged) and services on Berth's cluster.
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:elasticloadbalancing:.*:targetgroup\/`+p+`-\*\/\*$/`))
+		why(tagged, appliesRegex(`/^Resource::arn:.*:ec2:.*:security-group\/\*$/`))
+		why("Rules are created on Berth's listener; their ARNs end in an id ELB assigns, under Berth's load balancer, and changing or deleting them needs aws:ResourceTag "+cloud.ManagedTag+"=true.", appliesRegex(`/^Resource::arn:.*:elasticloadbalancing:.*:listener-rule\/.*\/\*$/`))
+		why(describe, "Resource::*")
+
+	case provision.StepService:
+		// Task definitions (tagged) and services on Berth's cluster; a
+		// service is scaled to 0, then deleted.
 		allow([]string{"ecs:RegisterTaskDefinition"}, []string{"*"}, requested)
 		allow([]string{"ecs:TagResource"}, []string{taskDefs, services}, map[string]any{
 			"StringEquals": map[string]any{"ecs:CreateAction": []string{"RegisterTaskDefinition", "CreateService"}}})
 		allow([]string{"ecs:CreateService"}, []string{services}, map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}})
 		// Registering a service with Application Auto Scaling checks the
 		// caller may describe and update it.
-		allow([]string{"ecs:DescribeServices", "ecs:UpdateService"}, []string{services}, nil)
+		allow([]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService"}, []string{services}, nil)
+		allow([]string{"ecs:DeleteTaskDefinitions"}, []string{taskDefs}, nil)
+		allow([]string{"ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"}, []string{"*"}, nil)
 		allow([]string{"iam:PassRole"}, []string{*d.TaskExecutionRole.RoleArn(), iamRole(props.TaskRoleNames)},
 			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}})
-		// Application Auto Scaling: scalable targets have no name to scope
-		// by; target tracking makes CloudWatch alarms named after the service.
-		allow([]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy"}, []string{"*"}, nil)
-		allow([]string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
-		allow([]string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil)
-		// The first database, filesystem or scalable target of an account
-		// creates that service's linked role; no other.
-		slr := []string{"rds.amazonaws.com", "elasticfilesystem.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"}
-		var slrARNs []string
-		for _, s := range slr {
-			slrARNs = append(slrARNs, iamRole("aws-service-role/"+s+"/*"))
-		}
-		allow([]string{"iam:CreateServiceLinkedRole"}, slrARNs, map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": slr}})
-
-		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:(db|snapshot):`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|logs:.*:log-group:\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|elasticloadbalancing:.*:targetgroup\/`+p+`-\*\/\*|ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
-		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface|subnet)\/\*)$/`))
-		why("RDS names the default parameter and option groups of the engine (pg:default.<family>, og:default:<engine>-<version>) in CreateDBInstance; the engine and version come from the tenant's request.", appliesRegex(`/^Resource::arn:.*:rds:.*:(pg:default\.|og:default:)\*$/`))
-		why("RDS creates the master user secret (ManageMasterUserPassword) as rds!db-<id> in the caller's name; RDS chooses the id.", appliesRegex(`/^Resource::arn:.*:secretsmanager:.*:secret:rds!db-\*$/`))
-		why("Rules are created on Berth's listener; their ARNs end in an id ELB assigns, under Berth's load balancer, and changing or deleting them needs aws:ResourceTag "+cloud.ManagedTag+"=true.", appliesRegex(`/^Resource::arn:.*:elasticloadbalancing:.*:listener-rule\/.*\/\*$/`))
-		why("ecs:RegisterTaskDefinition accepts only Resource \"*\"; it is conditioned on aws:RequestTag "+cloud.ManagedTag+"=true. application-autoscaling:RegisterScalableTarget and PutScalingPolicy accept only \"*\" for a target not yet registered (targets are ECS services named under the prefix).", "Resource::*")
-		why("iam:PassRole to ECS tasks only, for the task execution role and the task roles tenants may name ("+props.TaskRoleNames+", "+CtxTaskRoleNames+").", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/.*\*.*$/`))
-		why("iam:CreateServiceLinkedRole only for the RDS, EFS and ECS Application Auto Scaling linked roles (iam:AWSServiceName), whose names AWS sets.", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/aws-service-role\/.*\/\*$/`))
-		why(describe, "Resource::*")
-
-	case provision.StepCheck:
-		allow([]string{"rds:DescribeDBInstances"}, []string{db}, nil)
-		allow([]string{"elasticfilesystem:DescribeFileSystems"}, []string{filesystems}, nil)
-		// Check creates a filesystem's mount targets once it is available;
-		// EFS makes their network interfaces in the caller's name.
-		allow([]string{"elasticfilesystem:DescribeMountTargets", "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DescribeAccessPoints"}, []string{filesystems, accessPts}, managed)
-		allow([]string{"ec2:CreateNetworkInterface"}, []string{enis, subnets, sgs}, inVPC)
-		allow([]string{"ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
-		allow([]string{"ecr:DescribeRepositories"}, []string{repos}, nil)
-		allow([]string{"logs:DescribeLogGroups"}, []string{arn("logs", "log-group:*")}, nil)
-		allow([]string{"secretsmanager:DescribeSecret"}, []string{secrets}, nil)
-		allow([]string{"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules"}, []string{"*"}, nil)
-		allow([]string{"ecs:DescribeServices"}, []string{services}, nil)
-		allow([]string{"ecs:DescribeTaskDefinition", "application-autoscaling:DescribeScalableTargets"}, []string{"*"}, nil)
-		// The deployment health gate reads the stopped tasks of a rollout
-		// and the failed container's last log lines.
+		// The deployment health gate reads the stopped tasks of a rollout.
 		onCluster := map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}}
 		allow([]string{"ecs:ListTasks"}, []string{"*"}, onCluster)
 		allow([]string{"ecs:DescribeTasks"}, []string{arn("ecs", "task/"+*d.Cluster.ClusterName()+"/*")}, onCluster)
-		allow([]string{"logs:GetLogEvents"}, []string{logGroups + ":log-stream:*"}, nil)
-
-		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:db:`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|ecs:.*:service\/.*\/`+p+`-\*)$/`))
-		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface|subnet)\/\*)$/`))
-		why(describe, "Resource::*", appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\*$/`))
-		why("The deployment health gate describes the stopped tasks of Berth's cluster (task ARNs end in ids ECS assigns; conditioned on ecs:cluster) and reads the failed container's log stream, which ECS names after the task, in a log group under the prefix.",
-			appliesRegex(`/^Resource::arn:.*:(ecs:.*:task\/.*\/\*|logs:.*:log-group:\/`+p+`\/\*:log-stream:\*)$/`))
-
-	case provision.StepCleanup:
-		// RDS: delete, with a final snapshot named <instance>-final on teardown.
-		allow([]string{"rds:DeleteDBInstance", "rds:CreateDBSnapshot"}, []string{db}, nil)
-		allow([]string{"rds:CreateDBSnapshot", "rds:AddTagsToResource"}, []string{snapshot}, nil)
-		allow([]string{"elasticfilesystem:DescribeFileSystems"}, []string{filesystems}, nil)
-		allow([]string{"elasticfilesystem:DescribeMountTargets", "elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:DeleteAccessPoint"}, []string{filesystems, accessPts}, managed)
-		allow([]string{"ec2:DeleteNetworkInterface"}, []string{enis}, inVPC)
-		allow([]string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"}, []string{"*"}, nil)
-		allow([]string{"ecr:DeleteRepository"}, []string{repos}, nil)
-		allow([]string{"logs:DeleteLogGroup"}, []string{logGroups}, nil)
-		allow([]string{"secretsmanager:DeleteSecret"}, []string{secrets}, nil)
-		allow([]string{"ec2:DeleteSecurityGroup"}, []string{sgs}, managed)
-		allow([]string{"elasticloadbalancing:DeleteRule"}, []string{rules}, managed)
-		allow([]string{"elasticloadbalancing:DeleteTargetGroup"}, []string{targetGrps}, nil)
-		allow([]string{"elasticloadbalancing:DescribeTargetGroups"}, []string{"*"}, nil)
-		// A service is scaled to 0, then deleted.
-		allow([]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService"}, []string{services}, nil)
-		allow([]string{"ecs:DeleteTaskDefinitions"}, []string{taskDefs}, nil)
-		allow([]string{"ecs:DeregisterTaskDefinition", "application-autoscaling:DeregisterScalableTarget"}, []string{"*"}, nil)
-		allow([]string{"cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
+		// Application Auto Scaling: scalable targets have no name to scope
+		// by; target tracking makes CloudWatch alarms named after the service.
+		allow([]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
+			"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget"}, []string{"*"}, nil)
+		allow([]string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
 		allow([]string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil)
-
-		why(prefixed, appliesRegex(`/^Resource::arn:.*:(rds:.*:(db|snapshot):`+p+`-\*|ecr:.*:repository\/`+p+`\/\*|logs:.*:log-group:\/`+p+`\/\*|secretsmanager:.*:secret:`+p+`\/\*|elasticloadbalancing:.*:targetgroup\/`+p+`-\*\/\*|ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
-		why(tagged, appliesRegex(`/^Resource::arn:.*:(elasticfilesystem:.*:(file-system|access-point)\/\*|ec2:.*:(security-group|network-interface)\/\*)$/`))
-		why("Rules on Berth's load balancer are deleted only with aws:ResourceTag "+cloud.ManagedTag+"=true; their ARNs end in ids ELB assigns.", appliesRegex(`/^Resource::arn:.*:elasticloadbalancing:.*:listener-rule\/.*\/\*$/`))
-		why("ecs:DeregisterTaskDefinition and application-autoscaling:DeregisterScalableTarget accept only Resource \"*\" (a deregistered revision stays readable; DeleteTaskDefinitions is limited to the prefix); "+describe, "Resource::*")
+		slr("ecs.application-autoscaling.amazonaws.com")
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:(ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
+		why("ecs:RegisterTaskDefinition accepts only Resource \"*\"; it is conditioned on aws:RequestTag "+cloud.ManagedTag+"=true. ecs:DeregisterTaskDefinition and Application Auto Scaling's actions accept only \"*\" (targets are ECS services named under the prefix; a deregistered revision stays readable, and DeleteTaskDefinitions is limited to the prefix); "+describe, "Resource::*")
+		why("iam:PassRole to ECS tasks only, for the task execution role and the task roles tenants may name ("+props.TaskRoleNames+", "+CtxTaskRoleNames+").", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/.*\*.*$/`))
+		why("The deployment health gate describes the stopped tasks of Berth's cluster: task ARNs end in ids ECS assigns; conditioned on ecs:cluster.", appliesRegex(`/^Resource::arn:.*:ecs:.*:task\/.*\/\*$/`))
 	}
 	return out, reasons
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -282,6 +283,18 @@ func TestCancelRollsBack(t *testing.T) {
 		t.Fatalf("redeploy: %d", code)
 	}
 	op := strings.TrimPrefix(h.Get("Location"), "/api/v3/organizations/acme")
+	// Cancel once the rollout runs: a cancel before Begin changes nothing,
+	// so there would be nothing to roll back.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, o := w.call(http.MethodGet, op, nil)
+		steps, _ := o["steps"].([]any)
+		if len(steps) > 0 && get(steps[0].(map[string]any), "state") == "RUNNING" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rollout did not start: %v", o)
+		}
+	}
 	if code, _, out := w.send(http.MethodDelete, op, nil, nil); code != http.StatusAccepted || out["cancellable"] != false || out["status"] != "RUNNING" {
 		t.Fatalf("cancel: %d %v", code, out)
 	}

@@ -111,7 +111,7 @@ func (s *Steps) taskDefinition(ctx context.Context, r records, env apps.Environm
 	if rel.TaskDefinitionARN != "" {
 		return rel.TaskDefinitionARN, nil
 	}
-	spec, err := s.taskSpec(ctx, r, env, rel.Compose)
+	spec, err := s.taskSpec(r, env, rel.Compose)
 	if err != nil {
 		return "", err
 	}
@@ -325,4 +325,24 @@ func (s *Steps) finishDeployment(ctx context.Context, in Input) (struct{}, error
 		return struct{}{}, fail(ErrStore, "finish deployment %d: %v", dep.Number, err)
 	}
 	return struct{}{}, nil
+}
+
+// FailureLogs reads the last lines of a failed deployment's container,
+// from the log stream the health gate recorded, onto the deployment. The
+// lines only explain a failure already recorded, so a stream that cannot
+// be read leaves them out rather than fail the rollback that follows.
+func (s *Steps) FailureLogs(ctx context.Context, in Input) (Loop, error) {
+	_, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	if dep.Status != deploy.StatusInProgress || dep.LogStream == "" || len(dep.LogLines) > 0 {
+		return Loop{Ready: true}, nil
+	}
+	lines, err := s.Cloud.LogLines(ctx, dep.LogGroup, dep.LogStream)
+	if err != nil || len(lines) == 0 {
+		return Loop{Ready: true}, nil
+	}
+	dep.LogLines = clip(lines)
+	return Loop{Ready: true}, cloudError("record the failure's log lines", s.Rollouts.RecordFailure(ctx, env, dep))
 }

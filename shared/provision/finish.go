@@ -88,8 +88,8 @@ func readyOutputs(res cloud.Resource) map[string]string {
 	}
 }
 
-// tier orders deletes: a resource is deleted only once nothing of a higher
-// tier that may depend on it is left.
+// tier orders deletes within a group: a resource is deleted only once
+// nothing of a higher tier that may depend on it is left.
 func tier(k cloud.Kind) int {
 	switch k {
 	case cloud.KindScaling:
@@ -104,9 +104,33 @@ func tier(k cloud.Kind) int {
 	return 0
 }
 
-// Cleanup deletes what the execution's records hold, in dependency order,
-// as far as it can without waiting, and says whether anything is left. It
-// is both the teardown and the compensation of a failed provisioning.
+// CleanupOrder is the order in which the groups' resources are deleted:
+// the service (whose tasks use everything else) first; then its network,
+// and what its containers ran with; the application's resources last.
+var CleanupOrder = []Group{GroupService, GroupNetwork, GroupRuntime, GroupFilesystem, GroupDatabase, GroupRepository}
+
+// GroupOf is the group whose step function creates and deletes kind k.
+func GroupOf(k cloud.Kind) Group {
+	switch k {
+	case cloud.KindScaling, cloud.KindService, cloud.KindTaskDefinition:
+		return GroupService
+	case cloud.KindListenerRule, cloud.KindTargetGroup, cloud.KindSecurityGroup:
+		return GroupNetwork
+	case cloud.KindLogGroup, cloud.KindSecret, cloud.KindAccessPoint:
+		return GroupRuntime
+	case cloud.KindFilesystem:
+		return GroupFilesystem
+	case cloud.KindDatabase:
+		return GroupDatabase
+	}
+	return GroupRepository
+}
+
+// Cleanup deletes what the execution's records hold of in.Group's kinds,
+// in dependency order, as far as it can without waiting. It answers the
+// group whose resources go next (the same one when some are still being
+// deleted, with a wait) or Ready when nothing is left. It is both the
+// teardown and the compensation of a failed provisioning.
 func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 	r, err := s.load(ctx, in)
 	if errors.Is(err, apps.ErrNotFound) {
@@ -136,32 +160,30 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 		}
 	}
 	teardown := in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment
-	left := len(all)
-	for level := 4; level >= 0 && left > 0; level-- {
-		pending := 0
+	left, pending := len(all), 0
+	gone := map[cloud.Ref]bool{}
+	for level := 4; level >= 0 && pending == 0; level-- {
 		for _, o := range all {
-			if tier(o.ref.Kind) != level {
+			if GroupOf(o.ref.Kind) != in.Group || tier(o.ref.Kind) != level {
 				continue
 			}
 			var opts cloud.DeleteOptions
 			if o.ref.Kind == cloud.KindDatabase && teardown {
 				opts.FinalSnapshot = o.t.Names().FinalSnapshot()
 			}
-			gone, err := s.Cloud.Delete(ctx, o.ref, opts)
+			done, err := s.Cloud.Delete(ctx, o.ref, opts)
 			if err != nil {
 				return Loop{}, cloudError("delete "+string(o.ref.Kind)+" "+o.ref.Name, err)
 			}
-			if !gone {
+			if !done {
 				pending++
 				continue
 			}
 			left--
+			gone[o.ref] = true
 			if err := s.Store.Apply(ctx, o.t, apps.Change{Remove: []cloud.Ref{o.ref}, Now: s.now()}); err != nil {
 				return Loop{}, cloudError("forget "+string(o.ref.Kind), err)
 			}
-		}
-		if pending > 0 {
-			break
 		}
 	}
 	if teardown && len(targets) > 0 {
@@ -173,11 +195,18 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 			return Loop{}, err
 		}
 	}
-	if left == 0 {
-		return Loop{Ready: true, Deadline: deadline}, nil
+	if pending > 0 {
+		wait := int(s.Platform.CleanupWait.Seconds())
+		return Loop{Group: in.Group, WaitSeconds: max(wait, MinWait), Deadline: deadline}, nil
 	}
-	wait := int(s.Platform.CleanupWait.Seconds())
-	return Loop{WaitSeconds: max(wait, MinWait), Deadline: deadline}, nil
+	for _, g := range CleanupOrder {
+		for _, o := range all {
+			if !gone[o.ref] && GroupOf(o.ref.Kind) == g {
+				return Loop{Group: g, Deadline: deadline}, nil // on at once, with the next group's function
+			}
+		}
+	}
+	return Loop{Ready: true, Deadline: deadline}, nil
 }
 
 func resourcesOf(r records, t apps.Target) []cloud.Ref {

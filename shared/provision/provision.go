@@ -55,7 +55,9 @@ type Input struct {
 	Workflow  apps.Workflow       `json:"workflow"`
 	// ExecutionName is the execution's (deterministic) name.
 	ExecutionName string `json:"executionName"`
-	// Group names what a create or check step works on.
+	// Action is what a cloud step does for Group.
+	Action Action `json:"action,omitempty"`
+	// Group names what a cloud step works on.
 	Group Group `json:"group,omitempty"`
 	// Loop is the previous round of a wait loop.
 	Loop *Loop `json:"loop,omitempty"`
@@ -76,7 +78,10 @@ const (
 	GroupFilesystem Group = "filesystem"
 	GroupRepository Group = "repository"
 	GroupNetwork    Group = "network"
-	GroupService    Group = "service"
+	// GroupRuntime is what an environment's containers run with: their
+	// log group, app-secrets secret and view of the filesystem.
+	GroupRuntime Group = "runtime"
+	GroupService Group = "service"
 	// GroupCleanup is the step that deletes resources, for teardown and compensation.
 	GroupCleanup Group = "cleanup"
 )
@@ -100,13 +105,27 @@ type Caught struct {
 // Loop is the state of a wait loop: whether the resources are ready, how
 // long to wait before looking again, and when to give up.
 type Loop struct {
-	Ready       bool      `json:"ready"`
+	Ready bool `json:"ready"`
+	// Group is, in a cleanup loop, the group whose resources go next.
+	Group       Group     `json:"group,omitempty"`
 	WaitSeconds int       `json:"waitSeconds"`
 	Round       int       `json:"round"`
 	Deadline    time.Time `json:"deadline"`
 	// Expected is how long the resource usually takes, in seconds.
 	Expected int `json:"expected"`
 }
+
+// Action is what a cloud step is asked to do.
+type Action string
+
+// Actions.
+const (
+	ActionCreate  Action = "create"
+	ActionCheck   Action = "check"
+	ActionCleanup Action = "cleanup"
+	// ActionLogs reads a failed deployment's container lines.
+	ActionLogs Action = "logs"
+)
 
 // Error names a step can fail with; the state machines Catch (and for
 // ErrApplicationNotReady, Retry) by them.

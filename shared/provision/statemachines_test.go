@@ -70,8 +70,17 @@ func TestDefinitionsFollowTaskHygiene(t *testing.T) {
 				if st.Parameters["workflow"] != string(wf) {
 					t.Errorf("%s tells its step the workflow is %v", where, st.Parameters["workflow"])
 				}
-				if g, ok := st.Parameters["group"].(string); ok && !slices.Contains([]Group{GroupDatabase, GroupFilesystem, GroupRepository, GroupNetwork, GroupService, GroupRollout, GroupRollback}, Group(g)) {
-					t.Errorf("%s names group %q", where, g)
+				// A cloud step is told what to do, to a group it serves.
+				if step, err := FindStep(keys[st.Resource]); err == nil && NeedsCloud(step.Name) {
+					g, _ := st.Parameters["group"].(string)
+					if !slices.Contains(step.Groups, Group(g)) {
+						t.Errorf("%s asks %s for group %q; it serves %v", where, step.Name, g, step.Groups)
+					}
+					if a, _ := st.Parameters["action"].(string); !slices.Contains([]Action{ActionCreate, ActionCheck, ActionCleanup, ActionLogs}, Action(a)) {
+						t.Errorf("%s asks %s to %q", where, step.Name, a)
+					}
+				} else if st.Parameters["group"] != nil || st.Parameters["action"] != nil {
+					t.Errorf("%s gives %s a group or action", where, st.Resource)
 				}
 				if st.TimeoutSeconds <= 0 || st.TimeoutSeconds > 300 {
 					t.Errorf("%s: TimeoutSeconds %d", where, st.TimeoutSeconds)

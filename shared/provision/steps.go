@@ -95,16 +95,16 @@ func (in Input) plan(r records, t apps.Target) []plannedStep {
 	switch in.Workflow {
 	case apps.ProvisionApplication:
 		if t.Environment != "" {
-			return []plannedStep{{group: GroupNetwork}, {group: GroupService}}
+			return []plannedStep{{group: GroupNetwork}, {group: GroupRuntime}, {group: GroupService}}
 		}
 		return []plannedStep{
 			{group: GroupDatabase, skipped: r.app.Database == nil},
 			{group: GroupFilesystem, skipped: r.app.Filesystem == nil},
 			{group: GroupRepository, skipped: !usesInternalImages(r.app.Compose)},
-			{group: GroupNetwork}, {group: GroupService},
+			{group: GroupNetwork}, {group: GroupRuntime}, {group: GroupService},
 		}
 	case apps.ProvisionEnvironment:
-		return []plannedStep{{group: GroupNetwork}, {group: GroupService}}
+		return []plannedStep{{group: GroupNetwork}, {group: GroupRuntime}, {group: GroupService}}
 	default:
 		return []plannedStep{{group: GroupCleanup}}
 	}
@@ -220,7 +220,7 @@ func (s *Steps) Create(ctx context.Context, in Input) (Loop, error) {
 	switch in.Group {
 	case GroupDatabase, GroupFilesystem, GroupRepository:
 		return s.createApplicationGroup(ctx, in, r)
-	case GroupNetwork, GroupService:
+	case GroupNetwork, GroupRuntime, GroupService:
 		env, err := in.envOf(r)
 		if err != nil {
 			return Loop{}, err
@@ -229,13 +229,17 @@ func (s *Steps) Create(ctx context.Context, in Input) (Loop, error) {
 		if err := s.step(ctx, targets, in.Group, apps.StepRunning, ""); err != nil {
 			return Loop{}, err
 		}
-		if in.Group == GroupNetwork {
-			if err := s.createNetwork(ctx, r, env); err != nil {
-				return Loop{}, err
-			}
-			return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
+		create := s.createNetwork
+		switch in.Group {
+		case GroupService:
+			return s.createService(ctx, in, r, env)
+		case GroupRuntime:
+			create = s.createRuntime
 		}
-		return s.createService(ctx, in, r, env)
+		if err := create(ctx, r, env); err != nil {
+			return Loop{}, err
+		}
+		return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
 	}
 	return Loop{}, fail(ErrInvalid, "create: unknown group %q", in.Group)
 }
@@ -310,7 +314,10 @@ func entrance(d compose.Definition) (compose.Container, int, bool) {
 	return compose.Container{}, 0, false
 }
 
-func (s *Steps) createNetwork(ctx context.Context, r records, env apps.Environment) error {
+// createRuntime makes what the containers run with: their log group,
+// app-secrets secret and, when the application has a filesystem, their
+// access point to it.
+func (s *Steps) createRuntime(ctx context.Context, r records, env apps.Environment) error {
 	t := envTarget(env)
 	names := t.Names()
 	tags := names.Tags()
@@ -332,6 +339,28 @@ func (s *Steps) createNetwork(ctx context.Context, r records, env apps.Environme
 			return err
 		}
 	}
+	app := r.app
+	if app.Filesystem == nil || env.Outputs[apps.OutAccessPointID] != "" {
+		return nil
+	}
+	fsID := app.Outputs[apps.OutFilesystemID]
+	if fsID == "" {
+		return fail(ErrResourceFailed, "the application's filesystem is not available")
+	}
+	res, err := s.Cloud.CreateAccessPoint(ctx, cloud.AccessPointSpec{Name: names.Resource(), FilesystemID: fsID,
+		ClientToken: token(names.Resource(), "access-point"), RootDirectory: "/" + env.Name, Tags: tags})
+	if err != nil {
+		return cloudError("create EFS access point", err)
+	}
+	return s.record(ctx, t, res, map[string]string{apps.OutAccessPointID: res.ID, apps.OutFilesystemID: fsID, apps.OutMountPath: app.Filesystem.MountPath})
+}
+
+// createNetwork makes the service's security group and, when a container
+// takes traffic, its target group and listener rule.
+func (s *Steps) createNetwork(ctx context.Context, _ records, env apps.Environment) error {
+	t := envTarget(env)
+	names := t.Names()
+	tags := names.Tags()
 	c, port, exposed := entrance(env.Compose)
 	var ports []int
 	if exposed {
@@ -410,12 +439,11 @@ func findRef(rs []cloud.Ref, kind cloud.Kind) (cloud.Ref, bool) {
 }
 
 // taskSpec is the task definition of d for env: its database, its view of
-// the application's filesystem (an access point, made here the first
-// time), its log group and secrets.
-func (s *Steps) taskSpec(ctx context.Context, r records, env apps.Environment, d compose.Definition) (cloud.TaskSpec, error) {
+// the application's filesystem (the runtime step's access point), its log
+// group and secrets.
+func (s *Steps) taskSpec(r records, env apps.Environment, d compose.Definition) (cloud.TaskSpec, error) {
 	app := r.app
-	t := envTarget(env)
-	names := t.Names()
+	names := envTarget(env).Names()
 	tags := names.Tags()
 	spec := cloud.TaskSpec{
 		Family: names.Resource(), Compose: d, ExecutionRoleARN: s.Platform.ExecutionRoleARN,
@@ -437,15 +465,7 @@ func (s *Steps) taskSpec(ctx context.Context, r records, env apps.Environment, d
 		}
 		apID := env.Outputs[apps.OutAccessPointID]
 		if apID == "" {
-			res, err := s.Cloud.CreateAccessPoint(ctx, cloud.AccessPointSpec{Name: names.Resource(), FilesystemID: fsID,
-				ClientToken: token(names.Resource(), "access-point"), RootDirectory: "/" + env.Name, Tags: tags})
-			if err != nil {
-				return cloud.TaskSpec{}, cloudError("create EFS access point", err)
-			}
-			if err := s.record(ctx, t, res, map[string]string{apps.OutAccessPointID: res.ID, apps.OutFilesystemID: fsID, apps.OutMountPath: app.Filesystem.MountPath}); err != nil {
-				return cloud.TaskSpec{}, err
-			}
-			apID = res.ID
+			return cloud.TaskSpec{}, fail(ErrResourceFailed, "environment %q has no access point to the application's filesystem", env.Name)
 		}
 		spec.Filesystem = &cloud.FilesystemMount{FilesystemID: fsID, AccessPointID: apID, MountPath: app.Filesystem.MountPath}
 	}
@@ -456,7 +476,7 @@ func (s *Steps) createService(ctx context.Context, in Input, r records, env apps
 	t := envTarget(env)
 	names := t.Names()
 	tags := names.Tags()
-	spec, err := s.taskSpec(ctx, r, env, env.Compose)
+	spec, err := s.taskSpec(r, env, env.Compose)
 	if err != nil {
 		return Loop{}, err
 	}

@@ -318,11 +318,11 @@ func (t *Table) RecordFailure(ctx context.Context, env apps.Environment, dep dep
 		av = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
 	}
 	_, err = t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Name),
-		Key:                       key(historyPK(env), numberSK(deploymentPrefix, dep.Number)),
-		ConditionExpression:       aws.String("#status = :inprogress"),
-		UpdateExpression:          aws.String("SET failureType = :ft, failureReason = :fr, logLines = :lines, logGroup = :lg, logStream = :ls"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		TableName:                aws.String(t.Name),
+		Key:                      key(historyPK(env), numberSK(deploymentPrefix, dep.Number)),
+		ConditionExpression:      aws.String("#status = :inprogress"),
+		UpdateExpression:         aws.String("SET failureType = :ft, failureReason = :fr, logLines = :lines, logGroup = :lg, logStream = :ls"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":inprogress": str(string(deploy.StatusInProgress)), ":ft": str(dep.FailureType),
 			":fr": str(dep.FailureReason), ":lines": av, ":lg": str(dep.LogGroup), ":ls": str(dep.LogStream)},
 	})

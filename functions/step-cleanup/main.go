@@ -2,9 +2,9 @@
 package main
 
 import (
-	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/cloud/awscloud/awsall"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { stepboot.Lambda(provision.CleanupStep, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.CleanupStep, awsall.FromEnv) }

@@ -3,9 +3,9 @@
 package main
 
 import (
-	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/cloud/awscloud/awsdatabase"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { stepboot.Lambda(provision.DatabaseStep, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.DatabaseStep, awsdatabase.FromEnv) }

@@ -3,9 +3,9 @@
 package main
 
 import (
-	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/cloud/awscloud/awsrepository"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/stepboot"
 )
 
-func main() { stepboot.Lambda(provision.RepositoryStep, awscloud.FromEnv) }
+func main() { stepboot.Lambda(provision.RepositoryStep, awsrepository.FromEnv) }

@@ -82,7 +82,7 @@ func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (ma
 	return fns, nil
 }
 
-// StepEnvironment is what boot.Step and awscloud.FromEnv read.
+// StepEnvironment is what boot.Step and awscloud.PlatformFromEnv read.
 func StepEnvironment(scope constructs.Construct, props *StepFunctionsProps) map[string]*string {
 	cfg, d := props.Config, props.DataPlane
 	env := map[string]*string{

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 		if !strings.Contains(string(src), "stepboot.Lambda(provision.") {
 			t.Errorf("functions/%s/main.go does not serve its step", step)
 		}
-		if want, got := provision.NeedsCloud(step), strings.Contains(string(src), "awscloud.FromEnv"); want != got {
+		if want, got := provision.NeedsCloud(step), awsCloudPort.Match(src); want != got {
 			t.Errorf("functions/%s/main.go: needs the cloud %v, links the AWS adapter %v", step, want, got)
 		}
 	}
@@ -70,6 +71,10 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 		}
 	}
 }
+
+// awsCloudPort is a step function's AWS cloud adapter: the FromEnv of an
+// awscloud part (awsdatabase, awsservice, ...) or of awsall.
+var awsCloudPort = regexp.MustCompile(`\baws[a-z]*\.FromEnv\b`)
 
 // routeVar is the api package's variable for a route: get-application is
 // GetApplicationRoute.

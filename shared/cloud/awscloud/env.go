@@ -11,7 +11,7 @@ import (
 	"github.com/berth-dev/berth/shared/provision"
 )
 
-// Variables the CDK stack sets on the step functions for this adapter,
+// Variables the CDK stack sets on the step functions for the adapters,
 // beyond those boot reads into provision.Platform.
 const (
 	EnvAccount                   = "BERTH_ACCOUNT_ID"
@@ -30,9 +30,25 @@ var endpointEnv = map[string]string{
 	"cloudwatchlogs": "CLOUDWATCH_LOGS",
 }
 
-// FromEnv builds the adapter for a step function; it is the step
-// functions' stepboot.CloudPort.
-func FromEnv(cfg aws.Config, p provision.Platform, getenv func(string) string) (cloud.Cloud, error) {
+// Endpoint is the base URL set for a service's client ("rds", "efs",
+// "ecr", "ec2", "elasticloadbalancingv2", "ecs", "applicationautoscaling",
+// "secretsmanager", "cloudwatchlogs") in AWS_ENDPOINT_URL_<SERVICE>, or
+// nil to keep the AWS endpoint.
+func Endpoint(getenv func(string) string, service string) *string {
+	name, ok := endpointEnv[service]
+	if getenv == nil || !ok {
+		return nil
+	}
+	if e := getenv("AWS_ENDPOINT_URL_" + name); e != "" {
+		return aws.String(e)
+	}
+	return nil
+}
+
+// PlatformFromEnv completes the platform boot read with the adapters'
+// variables. Every part needs all of them: the step functions share one
+// environment, and a missing one is a deployment mistake to report early.
+func PlatformFromEnv(p provision.Platform, getenv func(string) string) (Platform, error) {
 	plat := Platform{
 		Region: p.Region, Account: getenv(EnvAccount), Cluster: p.Cluster, VPC: p.VPC, Subnets: p.Subnets,
 		LoadBalancerSecurityGroup: getenv(EnvLoadBalancerSecurityGroup), ListenerARN: getenv(EnvListenerARN),
@@ -49,7 +65,18 @@ func FromEnv(cfg aws.Config, p provision.Platform, getenv func(string) string) (
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, fmt.Errorf("not set: %s", strings.Join(missing, ", "))
+		return Platform{}, fmt.Errorf("not set: %s", strings.Join(missing, ", "))
 	}
-	return New(cfg, plat, func(service string) string { return getenv("AWS_ENDPOINT_URL_" + endpointEnv[service]) }), nil
+	return plat, nil
+}
+
+// PartFromEnv is a part's FromEnv (a stepboot.CloudPort): the part newPart
+// builds on the platform from the environment, as a Cloud.
+func PartFromEnv[P cloud.Part](cfg aws.Config, p provision.Platform, getenv func(string) string,
+	newPart func(aws.Config, Platform, func(string) string) P) (cloud.Cloud, error) {
+	plat, err := PlatformFromEnv(p, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return cloud.Parts{newPart(cfg, plat, getenv)}, nil
 }

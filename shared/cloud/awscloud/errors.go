@@ -35,8 +35,8 @@ var services = map[string]string{
 	"Secrets Manager": "secretsmanager", "CloudWatch Logs": "logs",
 }
 
-// fail wraps an SDK error: see awsError.
-func fail(err error) error {
+// Fail wraps an SDK error: see awsError.
+func Fail(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -91,8 +91,8 @@ func inWrongState(code string) bool {
 	return strings.HasSuffix(code, "State")
 }
 
-// code is the AWS error code of err, or "".
-func code(err error) string {
+// Code is the AWS error code of err, or "".
+func Code(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return api.ErrorCode()
@@ -100,8 +100,8 @@ func code(err error) string {
 	return ""
 }
 
-// message is the AWS error message of err, or "".
-func message(err error) string {
+// Message is the AWS error message of err, or "".
+func Message(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return api.ErrorMessage()
@@ -109,7 +109,7 @@ func message(err error) string {
 	return ""
 }
 
-// notFound says a Check found nothing, in the port's terms.
-func notFound(what string) error {
+// NotFound says a Check found nothing, in the port's terms.
+func NotFound(what string) error {
 	return fmt.Errorf("%w: %s", cloud.ErrNotFound, what)
 }

@@ -38,47 +38,40 @@ type Step struct {
 	handler func(*Steps) any
 }
 
-// The steps, one variable each, so that a step's main.go names its step at
-// compile time and links no other step's code.
+// The steps, one variable each and literals all (no init code), so that a
+// step's main.go names its step at compile time and the linker drops every
+// other step's code: begin and finish link no cloud step.
 var (
 	BeginStep      = Step{Name: StepBegin, handler: func(s *Steps) any { return s.Begin }}
-	DatabaseStep   = cloudStep(StepDatabase, GroupDatabase)
-	FilesystemStep = cloudStep(StepFilesystem, GroupFilesystem)
-	RepositoryStep = cloudStep(StepRepository, GroupRepository)
-	NetworkStep    = cloudStep(StepNetwork, GroupNetwork)
-	RuntimeStep    = cloudStep(StepRuntime, GroupRuntime)
-	ServiceStep    = cloudStep(StepService, GroupService, GroupRollout, GroupRollback)
+	DatabaseStep   = Step{Name: StepDatabase, Groups: []Group{GroupDatabase}, handler: (*Steps).cloud}
+	FilesystemStep = Step{Name: StepFilesystem, Groups: []Group{GroupFilesystem}, handler: (*Steps).cloud}
+	RepositoryStep = Step{Name: StepRepository, Groups: []Group{GroupRepository}, handler: (*Steps).cloud}
+	NetworkStep    = Step{Name: StepNetwork, Groups: []Group{GroupNetwork}, handler: (*Steps).cloud}
+	RuntimeStep    = Step{Name: StepRuntime, Groups: []Group{GroupRuntime}, handler: (*Steps).cloud}
+	ServiceStep    = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback}, handler: (*Steps).cloud}
 	FinishStep     = Step{Name: StepFinish, handler: func(s *Steps) any { return s.Finish }}
 )
 
-var steps = []Step{BeginStep, DatabaseStep, FilesystemStep, RepositoryStep, NetworkStep, RuntimeStep, ServiceStep, FinishStep}
-
-// cloudStep serves the actions on groups; a group it does not hold is a
-// wiring mistake in a state machine, refused as Berth.Invalid.
-func cloudStep(name string, groups ...Group) Step {
-	return Step{Name: name, Groups: groups, handler: func(s *Steps) any {
-		return func(ctx context.Context, in Input) (Loop, error) {
-			if !slices.Contains(groups, in.Group) {
-				return Loop{}, fail(ErrInvalid, "%s serves the groups %v, not %q", name, groups, in.Group)
-			}
-			switch in.Action {
-			case ActionCreate:
-				return s.Create(ctx, in)
-			case ActionCheck:
-				return s.Check(ctx, in)
-			case ActionCleanup:
-				return s.Cleanup(ctx, in)
-			case ActionLogs:
-				return s.FailureLogs(ctx, in)
-			}
-			return Loop{}, fail(ErrInvalid, "%s: unknown action %q", name, in.Action)
+// cloud is a cloud step's handler: the action in.Action on in.Group.
+func (s *Steps) cloud() any {
+	return func(ctx context.Context, in Input) (Loop, error) {
+		switch in.Action {
+		case ActionCreate:
+			return s.Create(ctx, in)
+		case ActionCheck:
+			return s.Check(ctx, in)
+		case ActionCleanup:
+			return s.Cleanup(ctx, in)
+		case ActionLogs:
+			return s.FailureLogs(ctx, in)
 		}
-	}}
+		return Loop{}, fail(ErrInvalid, "unknown action %q", in.Action)
+	}
 }
 
 // FindStep returns the step with the given name.
 func FindStep(name string) (Step, error) {
-	for _, st := range steps {
+	for _, st := range []Step{BeginStep, DatabaseStep, FilesystemStep, RepositoryStep, NetworkStep, RuntimeStep, ServiceStep, FinishStep} {
 		if st.Name == name {
 			return st, nil
 		}
@@ -86,8 +79,22 @@ func FindStep(name string) (Step, error) {
 	return Step{}, fmt.Errorf("no step function %q; there are %v", name, StepNames)
 }
 
-// Handler is the step's handler on s, for lambda.NewHandler.
-func (st Step) Handler(s *Steps) any { return st.handler(s) }
+// Handler is the step's handler on s, for lambda.NewHandler. A cloud
+// step refuses a group it does not serve: a wiring mistake in a state
+// machine, answered as Berth.Invalid.
+func (st Step) Handler(s *Steps) any {
+	h := st.handler(s)
+	if len(st.Groups) == 0 {
+		return h
+	}
+	act := h.(func(context.Context, Input) (Loop, error))
+	return func(ctx context.Context, in Input) (Loop, error) {
+		if !slices.Contains(st.Groups, in.Group) {
+			return Loop{}, fail(ErrInvalid, "%s serves the groups %v, not %q", st.Name, st.Groups, in.Group)
+		}
+		return act(ctx, in)
+	}
+}
 
 // Handler is the named step function's handler, for lambda.NewHandler.
 func (s *Steps) Handler(name string) (any, error) {

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,34 @@ func TestEveryKindHasOneStep(t *testing.T) {
 		}
 		if len(serving) != 1 {
 			t.Errorf("%s (group %s) is served by %v, want one step", k, g, serving)
+		}
+	}
+}
+
+// TestAnUnknownKindStopsTheCleanup: a resource no step can delete fails
+// the cleanup, naming it, rather than being dropped with its record.
+func TestAnUnknownKindStopsTheCleanup(t *testing.T) {
+	st := &memStore{app: apps.Application{Organisation: "acme", Name: "blog", UID: "u1", Status: apps.StatusDeleting,
+		Provisioning: apps.Provisioning{Resources: []cloud.Ref{{Kind: "volcano", Name: "v1"}}}}}
+	s := &Steps{Store: st, Cloud: &deleteLog{}, Now: time.Now}
+	in := Input{Execution: apps.ExecutionInput{Organisation: "acme", Application: "blog", UID: "u1"}, Workflow: apps.TeardownApplication,
+		ExecutionName: "x", Group: GroupService}
+	if _, err := s.Cleanup(context.Background(), in); err == nil || !strings.Contains(err.Error(), "volcano v1") {
+		t.Fatalf("cleanup of an unknown kind: %v", err)
+	}
+}
+
+// TestProgressShowsOnlyKnownSteps: every step a workflow plans, and the
+// deployment's and teardown's, is one of ProgressGroups.
+func TestProgressShowsOnlyKnownSteps(t *testing.T) {
+	r := records{app: apps.Application{Name: "blog"}, envs: []apps.Environment{{Name: "production"}}}
+	for _, w := range apps.Workflows {
+		for _, target := range []apps.Target{{Application: "blog"}, {Application: "blog", Environment: "production"}} {
+			for _, st := range (Input{Workflow: w}).plan(r, target) {
+				if !slices.Contains(ProgressGroups, st.group) {
+					t.Errorf("%s plans step %q, which is not in ProgressGroups", w, st.group)
+				}
+			}
 		}
 	}
 }

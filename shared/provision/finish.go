@@ -109,7 +109,8 @@ func tier(k cloud.Kind) int {
 // and what its containers ran with; the application's resources last.
 var CleanupOrder = []Group{GroupService, GroupNetwork, GroupRuntime, GroupFilesystem, GroupDatabase, GroupRepository}
 
-// GroupOf is the group whose step function creates and deletes kind k.
+// GroupOf is the group whose step function creates and deletes kind k;
+// empty for a kind no step knows, which Cleanup refuses.
 func GroupOf(k cloud.Kind) Group {
 	switch k {
 	case cloud.KindScaling, cloud.KindService, cloud.KindTaskDefinition:
@@ -122,8 +123,10 @@ func GroupOf(k cloud.Kind) Group {
 		return GroupFilesystem
 	case cloud.KindDatabase:
 		return GroupDatabase
+	case cloud.KindRepository:
+		return GroupRepository
 	}
-	return GroupRepository
+	return ""
 }
 
 // Cleanup deletes what the execution's records hold of in.Group's kinds,
@@ -156,6 +159,10 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 	var all []owned
 	for _, t := range targets {
 		for _, ref := range resourcesOf(r, t) {
+			if GroupOf(ref.Kind) == "" {
+				// Skipping it would remove the record and leak the resource.
+				return Loop{}, fail(ErrInvalid, "no step deletes %s %s of %s", ref.Kind, ref.Name, describeTarget(t))
+			}
 			all = append(all, owned{t, ref})
 		}
 	}

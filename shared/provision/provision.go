@@ -115,6 +115,10 @@ type Loop struct {
 	Expected int `json:"expected"`
 }
 
+// ProgressGroups are the step names progress may show (docs/openapi.yaml's
+// ProgressStep.name lists the same).
+var ProgressGroups = []Group{GroupDatabase, GroupFilesystem, GroupRepository, GroupNetwork, GroupRuntime, GroupService, GroupRollout, GroupCleanup}
+
 // Action is what a cloud step is asked to do.
 type Action string
 

@@ -12,12 +12,10 @@ import (
 	"github.com/berth-dev/berth/shared/cloud"
 )
 
-// Check looks at a group's resources after a wait: ready, wait again, or
-// fail (the resource failed, or the deadline passed).
+// Check looks at a group's resource (the database, the filesystem, the
+// service) after a wait: ready, wait again, or fail (the resource failed,
+// or the deadline passed).
 func (s *Steps) Check(ctx context.Context, in Input) (Loop, error) {
-	if in.Group == GroupRollout {
-		return s.checkRollout(ctx, in)
-	}
 	r, _, err := s.owned(ctx, in)
 	if err != nil {
 		return Loop{}, err

@@ -39,33 +39,61 @@ type Step struct {
 }
 
 // The steps, one variable each and literals all (no init code), so that a
-// step's main.go names its step at compile time and the linker drops every
-// other step's code: begin and finish link no cloud step.
+// step's main.go names its step at compile time and the linker keeps only
+// the code that step reaches: begin and finish link no cloud step, and a
+// cloud step no other group's.
 var (
-	BeginStep      = Step{Name: StepBegin, handler: func(s *Steps) any { return s.Begin }}
-	DatabaseStep   = Step{Name: StepDatabase, Groups: []Group{GroupDatabase}, handler: (*Steps).cloud}
-	FilesystemStep = Step{Name: StepFilesystem, Groups: []Group{GroupFilesystem}, handler: (*Steps).cloud}
-	RepositoryStep = Step{Name: StepRepository, Groups: []Group{GroupRepository}, handler: (*Steps).cloud}
-	NetworkStep    = Step{Name: StepNetwork, Groups: []Group{GroupNetwork}, handler: (*Steps).cloud}
-	RuntimeStep    = Step{Name: StepRuntime, Groups: []Group{GroupRuntime}, handler: (*Steps).cloud}
-	ServiceStep    = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback}, handler: (*Steps).cloud}
-	FinishStep     = Step{Name: StepFinish, handler: func(s *Steps) any { return s.Finish }}
+	BeginStep  = Step{Name: StepBegin, handler: func(s *Steps) any { return s.Begin }}
+	FinishStep = Step{Name: StepFinish, handler: func(s *Steps) any { return s.Finish }}
+
+	DatabaseStep = Step{Name: StepDatabase, Groups: []Group{GroupDatabase}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createApp(s.createDatabase), check: s.Check})
+	}}
+	FilesystemStep = Step{Name: StepFilesystem, Groups: []Group{GroupFilesystem}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createApp(s.createFilesystem), check: s.Check})
+	}}
+	RepositoryStep = Step{Name: StepRepository, Groups: []Group{GroupRepository}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createApp(s.createRepository)})
+	}}
+	NetworkStep = Step{Name: StepNetwork, Groups: []Group{GroupNetwork}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createEnv(s.createNetwork)})
+	}}
+	RuntimeStep = Step{Name: StepRuntime, Groups: []Group{GroupRuntime}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createEnv(s.createRuntime), logs: s.FailureLogs})
+	}}
+	// ServiceStep also rolls deployments out and back, behind the health gate.
+	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback}, handler: func(s *Steps) any {
+		return s.serve(actions{
+			create: byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack}),
+			check:  byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout}),
+		})
+	}}
 )
 
-// cloud is a cloud step's handler: the action in.Action on in.Group.
-func (s *Steps) cloud() any {
+// action is one thing a cloud step does.
+type action func(context.Context, Input) (Loop, error)
+
+// actions are what a cloud step can be asked; every one cleans up its group.
+type actions struct{ create, check, logs action }
+
+func (s *Steps) serve(a actions) any {
 	return func(ctx context.Context, in Input) (Loop, error) {
-		switch in.Action {
-		case ActionCreate:
-			return s.Create(ctx, in)
-		case ActionCheck:
-			return s.Check(ctx, in)
-		case ActionCleanup:
-			return s.Cleanup(ctx, in)
-		case ActionLogs:
-			return s.FailureLogs(ctx, in)
+		do := map[Action]action{ActionCreate: a.create, ActionCheck: a.check, ActionLogs: a.logs, ActionCleanup: s.Cleanup}[in.Action]
+		if do == nil {
+			return Loop{}, fail(ErrInvalid, "the %s step cannot %q", in.Group, in.Action)
 		}
-		return Loop{}, fail(ErrInvalid, "unknown action %q", in.Action)
+		return do(ctx, in)
+	}
+}
+
+// byGroup picks the action for in.Group.
+func byGroup(by map[Group]action) action {
+	return func(ctx context.Context, in Input) (Loop, error) {
+		do := by[in.Group]
+		if do == nil {
+			return Loop{}, fail(ErrInvalid, "no such action for group %q", in.Group)
+		}
+		return do(ctx, in)
 	}
 }
 

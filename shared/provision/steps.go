@@ -205,102 +205,111 @@ func (in Input) stepTargets(r records, g Group, env apps.Environment) []apps.Tar
 	return []apps.Target{envTarget(env)}
 }
 
-// Create starts creating a group's resources and says how long to wait.
-func (s *Steps) Create(ctx context.Context, in Input) (Loop, error) {
-	switch in.Group {
-	case GroupRollout:
-		return s.rollOut(ctx, in)
-	case GroupRollback:
-		return s.rollBack(ctx, in)
-	}
-	r, _, err := s.owned(ctx, in)
-	if err != nil {
-		return Loop{}, err
-	}
-	switch in.Group {
-	case GroupDatabase, GroupFilesystem, GroupRepository:
-		return s.createApplicationGroup(ctx, in, r)
-	case GroupNetwork, GroupRuntime, GroupService:
-		env, err := in.envOf(r)
+// createApp starts creating one of the application's groups (database,
+// filesystem, repository) with make, once the execution owns its records.
+func (s *Steps) createApp(make func(context.Context, Input, records) (Loop, error)) func(context.Context, Input) (Loop, error) {
+	return func(ctx context.Context, in Input) (Loop, error) {
+		r, _, err := s.owned(ctx, in)
 		if err != nil {
 			return Loop{}, err
 		}
-		targets := in.stepTargets(r, in.Group, env)
-		if err := s.step(ctx, targets, in.Group, apps.StepRunning, ""); err != nil {
-			return Loop{}, err
-		}
-		create := s.createNetwork
-		switch in.Group {
-		case GroupService:
-			return s.createService(ctx, in, r, env)
-		case GroupRuntime:
-			create = s.createRuntime
-		}
-		if err := create(ctx, r, env); err != nil {
-			return Loop{}, err
-		}
-		return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
+		return make(ctx, in, r)
 	}
-	return Loop{}, fail(ErrInvalid, "create: unknown group %q", in.Group)
 }
 
-func (s *Steps) createApplicationGroup(ctx context.Context, in Input, r records) (Loop, error) {
-	app := r.app
-	t := in.appTarget(r)
-	names := t.Names()
-	targets := []apps.Target{t}
-	switch in.Group {
-	case GroupDatabase:
-		if app.Database == nil {
-			return Loop{Ready: true}, nil
-		}
-		if err := s.step(ctx, targets, in.Group, apps.StepRunning, "creating the "+app.Database.Engine+" instance"); err != nil {
-			return Loop{}, err
-		}
-		spec := cloud.DatabaseSpec{Identifier: names.Database(), Engine: app.Database.Engine, InstanceClass: app.Database.InstanceClass,
-			StorageGB: app.Database.StorageGB, MultiAZ: app.Database.MultiAZ, DatabaseName: names.DatabaseName(), Tags: names.Tags()}
-		if spec.Engine == "mysql" {
-			spec.EngineVersion = "8.4"
-		}
-		res, err := s.Cloud.CreateDatabase(ctx, spec)
+// createEnv makes one of the environment's groups (network, runtime) with
+// make, marking its step running and then succeeded.
+func (s *Steps) createEnv(make func(context.Context, records, apps.Environment) error) func(context.Context, Input) (Loop, error) {
+	return func(ctx context.Context, in Input) (Loop, error) {
+		r, env, targets, err := s.envStep(ctx, in)
 		if err != nil {
-			return Loop{}, cloudError("create database", err)
-		}
-		if err := s.record(ctx, t, res, map[string]string{apps.OutDatabaseIdentifier: res.ID, apps.OutDatabaseStatus: strings.ToLower(string(res.State)), apps.OutCloud: s.Platform.Cloud}); err != nil {
 			return Loop{}, err
 		}
-		return s.firstLoop(GroupDatabase, res.Expected, false), nil
-	case GroupFilesystem:
-		if app.Filesystem == nil {
-			return Loop{Ready: true}, nil
-		}
-		if err := s.step(ctx, targets, in.Group, apps.StepRunning, "creating the EFS filesystem"); err != nil {
-			return Loop{}, err
-		}
-		res, err := s.Cloud.CreateFilesystem(ctx, cloud.FilesystemSpec{Name: names.Filesystem(), CreationToken: names.Filesystem(), Tags: names.Tags()})
-		if err != nil {
-			return Loop{}, cloudError("create filesystem", err)
-		}
-		if err := s.record(ctx, t, res, map[string]string{apps.OutCloud: s.Platform.Cloud}); err != nil {
-			return Loop{}, err
-		}
-		return s.firstLoop(GroupFilesystem, res.Expected, false), nil
-	default: // repository
-		if !usesInternalImages(app.Compose) {
-			return Loop{Ready: true}, nil
-		}
-		if err := s.step(ctx, targets, in.Group, apps.StepRunning, "creating the ECR repository"); err != nil {
-			return Loop{}, err
-		}
-		res, err := s.Cloud.CreateRepository(ctx, cloud.RepositorySpec{Name: names.Repository(), Tags: names.Tags()})
-		if err != nil {
-			return Loop{}, cloudError("create repository", err)
-		}
-		if err := s.record(ctx, t, res, map[string]string{apps.OutRepositoryURI: res.Outputs[cloud.OutRepositoryURI], apps.OutCloud: s.Platform.Cloud}); err != nil {
+		if err := make(ctx, r, env); err != nil {
 			return Loop{}, err
 		}
 		return Loop{Ready: true}, s.step(ctx, targets, in.Group, apps.StepSucceeded, "")
 	}
+}
+
+// envStep reads the records of an environment group's step and marks it running.
+func (s *Steps) envStep(ctx context.Context, in Input) (records, apps.Environment, []apps.Target, error) {
+	r, _, err := s.owned(ctx, in)
+	if err != nil {
+		return records{}, apps.Environment{}, nil, err
+	}
+	env, err := in.envOf(r)
+	if err != nil {
+		return records{}, apps.Environment{}, nil, err
+	}
+	targets := in.stepTargets(r, in.Group, env)
+	return r, env, targets, s.step(ctx, targets, in.Group, apps.StepRunning, "")
+}
+
+// createDatabase starts creating the application's RDS instance.
+func (s *Steps) createDatabase(ctx context.Context, in Input, r records) (Loop, error) {
+	app, t := r.app, in.appTarget(r)
+	names := t.Names()
+	if app.Database == nil {
+		return Loop{Ready: true}, nil
+	}
+	if err := s.step(ctx, []apps.Target{t}, in.Group, apps.StepRunning, "creating the "+app.Database.Engine+" instance"); err != nil {
+		return Loop{}, err
+	}
+	spec := cloud.DatabaseSpec{Identifier: names.Database(), Engine: app.Database.Engine, InstanceClass: app.Database.InstanceClass,
+		StorageGB: app.Database.StorageGB, MultiAZ: app.Database.MultiAZ, DatabaseName: names.DatabaseName(), Tags: names.Tags()}
+	if spec.Engine == "mysql" {
+		spec.EngineVersion = "8.4"
+	}
+	res, err := s.Cloud.CreateDatabase(ctx, spec)
+	if err != nil {
+		return Loop{}, cloudError("create database", err)
+	}
+	if err := s.record(ctx, t, res, map[string]string{apps.OutDatabaseIdentifier: res.ID, apps.OutDatabaseStatus: strings.ToLower(string(res.State)), apps.OutCloud: s.Platform.Cloud}); err != nil {
+		return Loop{}, err
+	}
+	return s.firstLoop(GroupDatabase, res.Expected, false), nil
+}
+
+// createFilesystem starts creating the application's EFS filesystem.
+func (s *Steps) createFilesystem(ctx context.Context, in Input, r records) (Loop, error) {
+	app, t := r.app, in.appTarget(r)
+	names := t.Names()
+	if app.Filesystem == nil {
+		return Loop{Ready: true}, nil
+	}
+	if err := s.step(ctx, []apps.Target{t}, in.Group, apps.StepRunning, "creating the EFS filesystem"); err != nil {
+		return Loop{}, err
+	}
+	res, err := s.Cloud.CreateFilesystem(ctx, cloud.FilesystemSpec{Name: names.Filesystem(), CreationToken: names.Filesystem(), Tags: names.Tags()})
+	if err != nil {
+		return Loop{}, cloudError("create filesystem", err)
+	}
+	if err := s.record(ctx, t, res, map[string]string{apps.OutCloud: s.Platform.Cloud}); err != nil {
+		return Loop{}, err
+	}
+	return s.firstLoop(GroupFilesystem, res.Expected, false), nil
+}
+
+// createRepository makes the application's ECR repository, when a
+// container uses an internal image.
+func (s *Steps) createRepository(ctx context.Context, in Input, r records) (Loop, error) {
+	app, t := r.app, in.appTarget(r)
+	names := t.Names()
+	if !usesInternalImages(app.Compose) {
+		return Loop{Ready: true}, nil
+	}
+	if err := s.step(ctx, []apps.Target{t}, in.Group, apps.StepRunning, "creating the ECR repository"); err != nil {
+		return Loop{}, err
+	}
+	res, err := s.Cloud.CreateRepository(ctx, cloud.RepositorySpec{Name: names.Repository(), Tags: names.Tags()})
+	if err != nil {
+		return Loop{}, cloudError("create repository", err)
+	}
+	if err := s.record(ctx, t, res, map[string]string{apps.OutRepositoryURI: res.Outputs[cloud.OutRepositoryURI], apps.OutCloud: s.Platform.Cloud}); err != nil {
+		return Loop{}, err
+	}
+	return Loop{Ready: true}, s.step(ctx, []apps.Target{t}, in.Group, apps.StepSucceeded, "")
 }
 
 // entrance is the container and port the load balancer sends traffic to:
@@ -472,7 +481,13 @@ func (s *Steps) taskSpec(r records, env apps.Environment, d compose.Definition) 
 	return spec, nil
 }
 
-func (s *Steps) createService(ctx context.Context, in Input, r records, env apps.Environment) (Loop, error) {
+// createService registers the environment's task definition and creates
+// its ECS service and auto scaling; Check waits for it.
+func (s *Steps) createService(ctx context.Context, in Input) (Loop, error) {
+	r, env, _, err := s.envStep(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
 	t := envTarget(env)
 	names := t.Names()
 	tags := names.Tags()

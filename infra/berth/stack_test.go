@@ -958,9 +958,10 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 				provision.StepNetwork: {[]string{"ec2:", "elasticloadbalancing:"},
 					[]string{"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
 						"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule"}},
-				provision.StepService: {[]string{"ecs:", "application-autoscaling:", "cloudwatch:", "iam:PassRole", "iam:CreateServiceLinkedRole"},
-					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks",
-						"application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget", "iam:PassRole"}},
+				provision.StepService: {[]string{"ecs:", "iam:PassRole"},
+					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks", "iam:PassRole"}},
+				provision.StepScaling: {[]string{"application-autoscaling:", "cloudwatch:", "ecs:DescribeServices", "ecs:UpdateService", "iam:CreateServiceLinkedRole"},
+					[]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeregisterScalableTarget"}},
 			}[step]
 			if want.services == nil {
 				t.Fatalf("%s: a step this test does not know", step)

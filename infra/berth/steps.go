@@ -280,8 +280,6 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		allow([]string{"ecs:TagResource"}, []string{taskDefs, services}, map[string]any{
 			"StringEquals": map[string]any{"ecs:CreateAction": []string{"RegisterTaskDefinition", "CreateService"}}})
 		allow([]string{"ecs:CreateService"}, []string{services}, map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}})
-		// Registering a service with Application Auto Scaling checks the
-		// caller may describe and update it.
 		allow([]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService"}, []string{services}, nil)
 		allow([]string{"ecs:DeleteTaskDefinitions"}, []string{taskDefs}, nil)
 		allow([]string{"ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"}, []string{"*"}, nil)
@@ -291,17 +289,24 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		onCluster := map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}}
 		allow([]string{"ecs:ListTasks"}, []string{"*"}, onCluster)
 		allow([]string{"ecs:DescribeTasks"}, []string{arn("ecs", "task/"+*d.Cluster.ClusterName()+"/*")}, onCluster)
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)$/`))
+		why("ecs:RegisterTaskDefinition accepts only Resource \"*\"; it is conditioned on aws:RequestTag "+cloud.ManagedTag+"=true. ecs:DeregisterTaskDefinition accepts only \"*\" (a deregistered revision stays readable, and DeleteTaskDefinitions is limited to the prefix); "+describe, "Resource::*")
+		why("iam:PassRole to ECS tasks only, for the task execution role and the task roles tenants may name ("+props.TaskRoleNames+", "+CtxTaskRoleNames+").", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/.*\*.*$/`))
+		why("The deployment health gate describes the stopped tasks of Berth's cluster: task ARNs end in ids ECS assigns; conditioned on ecs:cluster.", appliesRegex(`/^Resource::arn:.*:ecs:.*:task\/.*\/\*$/`))
+
+	case provision.StepScaling:
 		// Application Auto Scaling: scalable targets have no name to scope
-		// by; target tracking makes CloudWatch alarms named after the service.
+		// by; target tracking makes CloudWatch alarms named after the
+		// service; registering an ECS service checks the caller may
+		// describe and update it.
 		allow([]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
 			"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget"}, []string{"*"}, nil)
 		allow([]string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
 		allow([]string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil)
+		allow([]string{"ecs:DescribeServices", "ecs:UpdateService"}, []string{services}, nil)
 		slr("ecs.application-autoscaling.amazonaws.com")
-		why(prefixed, appliesRegex(`/^Resource::arn:.*:(ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
-		why("ecs:RegisterTaskDefinition accepts only Resource \"*\"; it is conditioned on aws:RequestTag "+cloud.ManagedTag+"=true. ecs:DeregisterTaskDefinition and Application Auto Scaling's actions accept only \"*\" (targets are ECS services named under the prefix; a deregistered revision stays readable, and DeleteTaskDefinitions is limited to the prefix); "+describe, "Resource::*")
-		why("iam:PassRole to ECS tasks only, for the task execution role and the task roles tenants may name ("+props.TaskRoleNames+", "+CtxTaskRoleNames+").", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/.*\*.*$/`))
-		why("The deployment health gate describes the stopped tasks of Berth's cluster: task ARNs end in ids ECS assigns; conditioned on ecs:cluster.", appliesRegex(`/^Resource::arn:.*:ecs:.*:task\/.*\/\*$/`))
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:(ecs:.*:service\/.*\/`+p+`-\*|cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+p+`-\*)$/`))
+		why("Application Auto Scaling's actions accept only Resource \"*\" (targets are ECS services named under the prefix); "+describe, "Resource::*")
 	}
 	return out, reasons
 }

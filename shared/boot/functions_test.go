@@ -32,6 +32,14 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 		if want, got := provision.NeedsCloud(step), awsCloudPort.Match(src); want != got {
 			t.Errorf("functions/%s/main.go: needs the cloud %v, links the AWS adapter %v", step, want, got)
 		}
+		// A cloud step links its own group's part only.
+		own := "aws" + strings.TrimPrefix(step, "step-") + ".FromEnv"
+		if step == provision.StepScaling {
+			own = "awsautoscaling.FromEnv" // awsscaling is the scaling-policy API's adapter
+		}
+		if provision.NeedsCloud(step) && (strings.Count(string(src), ".FromEnv") != 1 || !strings.Contains(string(src), own)) {
+			t.Errorf("functions/%s/main.go passes a cloud other than %s alone", step, own)
+		}
 	}
 	for _, r := range api.Routes() {
 		names[r.Name] = true

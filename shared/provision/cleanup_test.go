@@ -86,7 +86,7 @@ func TestCleanupGoesGroupByGroup(t *testing.T) {
 	in := Input{Execution: apps.ExecutionInput{Organisation: "acme", Application: "blog", UID: "u1"}, Workflow: apps.TeardownApplication, ExecutionName: "x"}
 
 	var called []Group
-	loop := Loop{Group: GroupService}
+	loop := Loop{Group: GroupScaling}
 	for round := 0; !loop.Ready; round++ {
 		if round > 20 {
 			t.Fatalf("no end after %d rounds; called %v", round, called)
@@ -108,7 +108,7 @@ func TestCleanupGoesGroupByGroup(t *testing.T) {
 		called = append(called, in.Group)
 		loop = next
 	}
-	want := []Group{GroupService, GroupService, GroupNetwork, GroupRuntime, GroupFilesystem, GroupDatabase, GroupRepository}
+	want := []Group{GroupScaling, GroupService, GroupService, GroupNetwork, GroupRuntime, GroupFilesystem, GroupDatabase, GroupRepository}
 	if !slices.Equal(called, want) {
 		t.Errorf("steps called %v, want %v (the service waited once)", called, want)
 	}
@@ -122,9 +122,9 @@ func TestCleanupGoesGroupByGroup(t *testing.T) {
 
 	// A group with nothing of its own answers the next that has something.
 	st.app.Resources = refs(cloud.KindRepository)
-	in.Group, in.Loop = GroupService, nil
+	in.Group, in.Loop = GroupScaling, nil
 	if next, err := s.Cleanup(context.Background(), in); err != nil || next.Ready || next.Group != GroupRepository || next.WaitSeconds != 0 {
-		t.Errorf("service with only a repository left: %+v %v, want the repository next at once", next, err)
+		t.Errorf("scaling with only a repository left: %+v %v, want the repository next at once", next, err)
 	}
 }
 
@@ -137,7 +137,7 @@ func TestEveryKindHasOneStep(t *testing.T) {
 			t.Errorf("%s goes to %q, which the cleanup never visits", k, g)
 		}
 		var serving []string
-		for _, st := range []Step{DatabaseStep, FilesystemStep, RepositoryStep, NetworkStep, RuntimeStep, ServiceStep} {
+		for _, st := range []Step{DatabaseStep, FilesystemStep, RepositoryStep, NetworkStep, RuntimeStep, ServiceStep, ScalingStep} {
 			if slices.Contains(st.Groups, g) {
 				serving = append(serving, st.Name)
 			}

@@ -162,20 +162,33 @@ func (s *Steps) rollOut(ctx context.Context, in Input) (Loop, error) {
 	if err != nil {
 		return Loop{}, err
 	}
-	rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
-	if err != nil {
-		return Loop{}, cloudError("read release", err)
-	}
 	svc := env.Outputs[apps.OutServiceName]
 	res, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: svc, TaskDefinitionARN: td, DesiredCount: dep.DesiredCount, KeepCount: keepsCount(dep)})
 	if err != nil {
 		return Loop{}, cloudError("update ECS service", err)
 	}
+	return s.firstLoop(GroupRollout, res.Expected, false), nil
+}
+
+// scaleRollout gives the service the scaling bounds of the deployment's
+// release (none while stopped), after RollOut.
+func (s *Steps) scaleRollout(ctx context.Context, in Input) (Loop, error) {
+	r, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	if err := owns(r, env, dep); err != nil {
+		return Loop{}, err
+	}
+	rel, err := s.Rollouts.GetRelease(ctx, env, dep.Release)
+	if err != nil {
+		return Loop{}, cloudError("read release", err)
+	}
 	minC, maxC := bounds(rel, dep.DesiredCount)
-	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC}); err != nil {
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: env.Outputs[apps.OutServiceName], Min: minC, Max: maxC}); err != nil {
 		return Loop{}, cloudError("register auto scaling", err)
 	}
-	return s.firstLoop(GroupRollout, res.Expected, false), nil
+	return Loop{Ready: true}, nil
 }
 
 // checkRollout is the health gate: ready once the release runs its tasks,
@@ -248,7 +261,7 @@ func failureReason(f *cloud.TaskFailure) string {
 }
 
 // rollBack puts the service back on the release that served before, with
-// its task count and scaling bounds. It answers Round 1 when it did, and
+// its task count (ScaleBack then restores its scaling bounds). It answers Round 1 when it did, and
 // does nothing when this run no longer owns the environment.
 func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
 	_, env, dep, err := s.deployment(ctx, in)
@@ -275,11 +288,36 @@ func (s *Steps) rollBack(ctx context.Context, in Input) (Loop, error) {
 	if _, err := s.Cloud.UpdateService(ctx, back); err != nil {
 		return Loop{}, cloudError("roll back the ECS service", err)
 	}
+	return Loop{Ready: true, Round: 1}, nil
+}
+
+// scaleBack restores the previous release's scaling bounds after RollBack,
+// on the same terms: only while this run owns the environment, and only
+// when a release served before.
+func (s *Steps) scaleBack(ctx context.Context, in Input) (Loop, error) {
+	_, env, dep, err := s.deployment(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	if env.Deploying != dep.Number || dep.Status != deploy.StatusInProgress {
+		return Loop{Ready: true}, nil
+	}
+	prev, err := s.Rollouts.GetRelease(ctx, env, dep.PreviousRelease)
+	if err != nil {
+		return Loop{}, cloudError("read the previous release", err)
+	}
+	if prev.TaskDefinitionARN == "" {
+		return Loop{Ready: true}, nil
+	}
+	count := env.DesiredCount
+	if env.Stopped {
+		count = 0
+	}
 	minC, maxC := bounds(prev, count)
-	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC}); err != nil {
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: env.Outputs[apps.OutServiceName], Min: minC, Max: maxC}); err != nil {
 		return Loop{}, cloudError("restore auto scaling", err)
 	}
-	return Loop{Ready: true, Round: 1}, nil
+	return Loop{Ready: true}, nil
 }
 
 // finishDeployment records how the deployment ended and frees the

@@ -103,15 +103,17 @@ func tier(k cloud.Kind) int {
 }
 
 // CleanupOrder is the order in which the groups' resources are deleted:
-// the service (whose tasks use everything else) first; then its network,
+// the service's scaling and the service (whose tasks use everything else) first; then its network,
 // and what its containers ran with; the application's resources last.
-var CleanupOrder = []Group{GroupService, GroupNetwork, GroupRuntime, GroupFilesystem, GroupDatabase, GroupRepository}
+var CleanupOrder = []Group{GroupScaling, GroupService, GroupNetwork, GroupRuntime, GroupFilesystem, GroupDatabase, GroupRepository}
 
 // GroupOf is the group whose step function creates and deletes kind k;
 // empty for a kind no step knows, which Cleanup refuses.
 func GroupOf(k cloud.Kind) Group {
 	switch k {
-	case cloud.KindScaling, cloud.KindService, cloud.KindTaskDefinition:
+	case cloud.KindScaling:
+		return GroupScaling
+	case cloud.KindService, cloud.KindTaskDefinition:
 		return GroupService
 	case cloud.KindListenerRule, cloud.KindTargetGroup, cloud.KindSecurityGroup:
 		return GroupNetwork

@@ -12,7 +12,8 @@ import (
 //
 // begin and finish only read and write the records. Each cloud step
 // creates, checks and deletes one group's resources, so that its function
-// links only the provider clients of that group.
+// links only the provider clients of that group (scaling is apart from the
+// service: the ECS client alone fills the service step's size budget).
 const (
 	StepBegin      = "step-begin"
 	StepDatabase   = "step-database"
@@ -21,11 +22,12 @@ const (
 	StepNetwork    = "step-network"
 	StepRuntime    = "step-runtime"
 	StepService    = "step-service"
+	StepScaling    = "step-scaling"
 	StepFinish     = "step-finish"
 )
 
 // StepNames lists every step function.
-var StepNames = []string{StepBegin, StepDatabase, StepFilesystem, StepRepository, StepNetwork, StepRuntime, StepService, StepFinish}
+var StepNames = []string{StepBegin, StepDatabase, StepFilesystem, StepRepository, StepNetwork, StepRuntime, StepService, StepScaling, StepFinish}
 
 // NeedsCloud reports whether a step asks anything of the cloud.
 func NeedsCloud(step string) bool { return step != StepBegin && step != StepFinish }
@@ -68,6 +70,11 @@ var (
 			check:  byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout}),
 		})
 	}}
+	// ScalingStep registers the service's scaling, and each deployment's
+	// (and rollback's) bounds.
+	ScalingStep = Step{Name: StepScaling, Groups: []Group{GroupScaling, GroupRollout, GroupRollback}, handler: func(s *Steps) any {
+		return s.serve(actions{create: byGroup(map[Group]action{GroupScaling: s.createScaling, GroupRollout: s.scaleRollout, GroupRollback: s.scaleBack})})
+	}}
 )
 
 // action is one thing a cloud step does.
@@ -99,7 +106,7 @@ func byGroup(by map[Group]action) action {
 
 // FindStep returns the step with the given name.
 func FindStep(name string) (Step, error) {
-	for _, st := range []Step{BeginStep, DatabaseStep, FilesystemStep, RepositoryStep, NetworkStep, RuntimeStep, ServiceStep, FinishStep} {
+	for _, st := range []Step{BeginStep, DatabaseStep, FilesystemStep, RepositoryStep, NetworkStep, RuntimeStep, ServiceStep, ScalingStep, FinishStep} {
 		if st.Name == name {
 			return st, nil
 		}

@@ -82,6 +82,9 @@ const (
 	// log group, app-secrets secret and view of the filesystem.
 	GroupRuntime Group = "runtime"
 	GroupService Group = "service"
+	// GroupScaling is the service's Application Auto Scaling target; its
+	// step shows as part of the service's.
+	GroupScaling Group = "scaling"
 	// GroupCleanup is the step that deletes resources, for teardown and compensation.
 	GroupCleanup Group = "cleanup"
 )

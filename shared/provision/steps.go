@@ -523,14 +523,30 @@ func (s *Steps) createService(ctx context.Context, in Input) (Loop, error) {
 	if err := s.record(ctx, t, res, map[string]string{apps.OutServiceARN: res.ID, apps.OutServiceName: svc.Name, apps.OutCluster: s.Platform.Cluster}); err != nil {
 		return Loop{}, err
 	}
-	scaling, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc.Name, Min: env.MinCapacity, Max: env.MaxCapacity, TargetCPUPercent: 70})
+	return s.firstLoop(GroupService, res.Expected, false), nil
+}
+
+// createScaling registers the environment's service with Application
+// Auto Scaling, its CPU at 70 %, right after the service is created. It
+// answers Ready and marks no step: it is part of the service's.
+func (s *Steps) createScaling(ctx context.Context, in Input) (Loop, error) {
+	r, _, err := s.owned(ctx, in)
+	if err != nil {
+		return Loop{}, err
+	}
+	env, err := in.envOf(r)
+	if err != nil {
+		return Loop{}, err
+	}
+	svc := env.Outputs[apps.OutServiceName]
+	if svc == "" {
+		return Loop{}, fail(ErrResourceFailed, "environment %q has no service to scale", env.Name)
+	}
+	res, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: env.MinCapacity, Max: env.MaxCapacity, TargetCPUPercent: 70})
 	if err != nil {
 		return Loop{}, cloudError("register auto scaling", err)
 	}
-	if err := s.record(ctx, t, scaling, nil); err != nil {
-		return Loop{}, err
-	}
-	return s.firstLoop(GroupService, res.Expected, false), nil
+	return Loop{Ready: true}, s.record(ctx, envTarget(env), res, nil)
 }
 
 // imageTag is the tag of the first container's image, for the deployment entry.

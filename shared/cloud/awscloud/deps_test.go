@@ -14,13 +14,14 @@ import (
 func TestPartsLinkOnlyTheirServices(t *testing.T) {
 	const module = "github.com/berth-dev/berth/shared/cloud/awscloud"
 	for pkg, want := range map[string][]string{
-		"":               nil,
-		"/awsdatabase":   {"rds"},
-		"/awsfilesystem": {"efs"},
-		"/awsrepository": {"ecr"},
-		"/awsruntime":    {"cloudwatchlogs", "efs", "secretsmanager"},
-		"/awsnetwork":    {"ec2", "elasticloadbalancingv2"},
-		"/awsservice":    {"applicationautoscaling", "ecs"},
+		"":                nil,
+		"/awsdatabase":    {"rds"},
+		"/awsfilesystem":  {"efs"},
+		"/awsrepository":  {"ecr"},
+		"/awsruntime":     {"cloudwatchlogs", "efs", "secretsmanager"},
+		"/awsnetwork":     {"ec2", "elasticloadbalancingv2"},
+		"/awsservice":     {"ecs"},
+		"/awsautoscaling": {"applicationautoscaling"},
 	} {
 		out, err := exec.Command("go", "list", "-deps", module+pkg).Output()
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/cloud/awscloud/awsautoscaling"
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awsdatabase"
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awsfilesystem"
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awsnetwork"
@@ -32,9 +33,10 @@ const (
 	runtime    = "awsruntime"
 	network    = "awsnetwork"
 	service    = "awsservice"
+	scaling    = "awsautoscaling"
 )
 
-var partNames = []string{database, filesystem, repository, runtime, network, service}
+var partNames = []string{database, filesystem, repository, runtime, network, service, scaling}
 
 // newParts builds every part with its New, each with its own stub.
 func newParts(t *testing.T) (cloud.Parts, map[string]*awstest.Stub) {
@@ -47,7 +49,7 @@ func newParts(t *testing.T) (cloud.Parts, map[string]*awstest.Stub) {
 	}
 	return cloud.Parts{
 		awsdatabase.New(on(database)), awsfilesystem.New(on(filesystem)), awsrepository.New(on(repository)),
-		awsruntime.New(on(runtime)), awsnetwork.New(on(network)), awsservice.New(on(service)),
+		awsruntime.New(on(runtime)), awsnetwork.New(on(network)), awsservice.New(on(service)), awsautoscaling.New(on(scaling)),
 	}, stubs
 }
 
@@ -116,7 +118,7 @@ func TestPartsRouteEveryCall(t *testing.T) {
 			_, err := c.CreateService(ctx, cloud.ServiceSpec{Name: "x", TaskDefinitionARN: "x"})
 			return err
 		}},
-		{"RegisterScaling", service, "RegisterScalableTarget", func() error { _, err := c.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: "x"}); return err }},
+		{"RegisterScaling", scaling, "RegisterScalableTarget", func() error { _, err := c.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: "x"}); return err }},
 		{"UpdateService", service, "UpdateService", func() error { _, err := c.UpdateService(ctx, cloud.ServiceUpdate{Name: "x"}); return err }},
 		{"Rollout", service, "DescribeServices", func() error { _, err := c.Rollout(ctx, "x", "x"); return err }},
 		{"LogLines", runtime, "GetLogEvents", func() error { _, err := c.LogLines(ctx, "x", "x"); return err }},
@@ -132,7 +134,7 @@ func TestPartsRouteEveryCall(t *testing.T) {
 		{"Check listener-rule", network, "DescribeRules", check(cloud.KindListenerRule)},
 		{"Check task-definition", service, "DescribeTaskDefinition", check(cloud.KindTaskDefinition)},
 		{"Check service", service, "DescribeServices", check(cloud.KindService)},
-		{"Check scaling", service, "DescribeScalableTargets", check(cloud.KindScaling)},
+		{"Check scaling", scaling, "DescribeScalableTargets", check(cloud.KindScaling)},
 
 		{"Delete database", database, "DeleteDBInstance", del(cloud.KindDatabase)},
 		{"Delete filesystem", filesystem, "DescribeFileSystems", del(cloud.KindFilesystem)},
@@ -145,7 +147,7 @@ func TestPartsRouteEveryCall(t *testing.T) {
 		{"Delete listener-rule", network, "DeleteRule", del(cloud.KindListenerRule)},
 		{"Delete task-definition", service, "DeregisterTaskDefinition", del(cloud.KindTaskDefinition)},
 		{"Delete service", service, "DescribeServices", del(cloud.KindService)},
-		{"Delete scaling", service, "DeregisterScalableTarget", del(cloud.KindScaling)},
+		{"Delete scaling", scaling, "DeregisterScalableTarget", del(cloud.KindScaling)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parts, stubs := newParts(t)
@@ -209,6 +211,7 @@ func clients(cfg aws.Config, getenv func(string) string) []client {
 	rt := awsruntime.New(cfg, awstest.Platform, getenv)
 	net := awsnetwork.New(cfg, awstest.Platform, getenv)
 	svc := awsservice.New(cfg, awstest.Platform, getenv)
+	as := awsautoscaling.New(cfg, awstest.Platform, getenv)
 	return []client{
 		{"awsdatabase RDS", "RDS", db.RDS.Options().Retryer, db.RDS.Options().Region, db.RDS.Options().BaseEndpoint},
 		{"awsfilesystem EFS", "EFS", fs.EFS.Options().Retryer, fs.EFS.Options().Region, fs.EFS.Options().BaseEndpoint},
@@ -219,7 +222,7 @@ func clients(cfg aws.Config, getenv func(string) string) []client {
 		{"awsnetwork EC2", "EC2", net.EC2.Options().Retryer, net.EC2.Options().Region, net.EC2.Options().BaseEndpoint},
 		{"awsnetwork ELB", "ELASTIC_LOAD_BALANCING_V2", net.ELB.Options().Retryer, net.ELB.Options().Region, net.ELB.Options().BaseEndpoint},
 		{"awsservice ECS", "ECS", svc.ECS.Options().Retryer, svc.ECS.Options().Region, svc.ECS.Options().BaseEndpoint},
-		{"awsservice Scaling", "APPLICATION_AUTO_SCALING", svc.Scaling.Options().Retryer, svc.Scaling.Options().Region, svc.Scaling.Options().BaseEndpoint},
+		{"awsautoscaling Scaling", "APPLICATION_AUTO_SCALING", as.Scaling.Options().Retryer, as.Scaling.Options().Region, as.Scaling.Options().BaseEndpoint},
 	}
 }
 
@@ -273,7 +276,7 @@ var bootPlatform = provision.Platform{Region: "eu-west-1", Cluster: "berth", VPC
 // fromEnvs are every FromEnv, a stepboot.CloudPort each.
 var fromEnvs = map[string]func(aws.Config, provision.Platform, func(string) string) (cloud.Cloud, error){
 	database: awsdatabase.FromEnv, filesystem: awsfilesystem.FromEnv, repository: awsrepository.FromEnv,
-	runtime: awsruntime.FromEnv, network: awsnetwork.FromEnv, service: awsservice.FromEnv,
+	runtime: awsruntime.FromEnv, network: awsnetwork.FromEnv, service: awsservice.FromEnv, scaling: awsautoscaling.FromEnv,
 }
 
 func TestPlatformFromEnv(t *testing.T) {
@@ -303,13 +306,12 @@ func TestPlatformFromEnv(t *testing.T) {
 }
 
 // TestFromEnv: each part's FromEnv is that part alone, on the platform
-// from the environment; awsall's is all six.
+// from the environment.
 func TestFromEnv(t *testing.T) {
 	getenv := func(name string) string { return stepEnv[name] }
 	want := map[string][]string{
 		database: {"*awsdatabase.Part"}, filesystem: {"*awsfilesystem.Part"}, repository: {"*awsrepository.Part"},
-		runtime: {"*awsruntime.Part"}, network: {"*awsnetwork.Part"}, service: {"*awsservice.Part"},
-		"awsall": {"*awsdatabase.Part", "*awsfilesystem.Part", "*awsrepository.Part", "*awsruntime.Part", "*awsnetwork.Part", "*awsservice.Part"},
+		runtime: {"*awsruntime.Part"}, network: {"*awsnetwork.Part"}, service: {"*awsservice.Part"}, scaling: {"*awsautoscaling.Part"},
 	}
 	for name, fromEnv := range fromEnvs {
 		c, err := fromEnv(aws.Config{}, bootPlatform, getenv)

@@ -1,16 +1,14 @@
 // Package awsservice adapts an environment's running service to AWS: its
-// ECS task definitions and service, their rollouts, and its Application
-// Auto Scaling target. It is a package of its own so that the step
-// function of its resource group links those two clients and no other
-// AWS client (a rollout names the failed container's log stream; reading
-// it is awsruntime's).
+// ECS task definitions and service, and their rollouts. It is a package of
+// its own so that the step function of its resource group links the ECS
+// client and no other (a rollout names the failed container's log stream;
+// reading it is awsruntime's; scaling is awsautoscaling's).
 package awsservice
 
 import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/berth-dev/berth/shared/cloud"
@@ -23,7 +21,6 @@ import (
 type Part struct {
 	Platform awscloud.Platform
 	ECS      *ecs.Client
-	Scaling  *applicationautoscaling.Client
 }
 
 var _ cloud.Part = (*Part)(nil)
@@ -39,11 +36,6 @@ func New(cfg aws.Config, p awscloud.Platform, getenv func(string) string) *Part 
 				o.BaseEndpoint = e
 			}
 		}),
-		Scaling: applicationautoscaling.NewFromConfig(cfg, func(o *applicationautoscaling.Options) {
-			if e := awscloud.Endpoint(getenv, "applicationautoscaling"); e != nil {
-				o.BaseEndpoint = e
-			}
-		}),
 	}
 }
 
@@ -54,7 +46,7 @@ func FromEnv(cfg aws.Config, p provision.Platform, getenv func(string) string) (
 
 // Kinds implements cloud.Part.
 func (c *Part) Kinds() []cloud.Kind {
-	return []cloud.Kind{cloud.KindTaskDefinition, cloud.KindService, cloud.KindScaling}
+	return []cloud.Kind{cloud.KindTaskDefinition, cloud.KindService}
 }
 
 // Check reports a resource's state; see cloud.Cloud.
@@ -64,8 +56,6 @@ func (c *Part) Check(ctx context.Context, ref cloud.Ref) (cloud.Resource, error)
 		return c.checkTaskDefinition(ctx, ref)
 	case cloud.KindService:
 		return c.checkService(ctx, ref)
-	case cloud.KindScaling:
-		return c.checkScaling(ctx, ref)
 	}
 	return cloud.Resource{}, awscloud.UnknownKind(ref.Kind)
 }
@@ -77,8 +67,6 @@ func (c *Part) Delete(ctx context.Context, ref cloud.Ref, _ cloud.DeleteOptions)
 		return c.deleteTaskDefinition(ctx, ref)
 	case cloud.KindService:
 		return c.deleteService(ctx, ref)
-	case cloud.KindScaling:
-		return c.deleteScaling(ctx, ref)
 	}
 	return false, awscloud.UnknownKind(ref.Kind)
 }

@@ -1,4 +1,4 @@
-package awsservice
+package awsautoscaling
 
 import (
 	"context"

@@ -145,3 +145,10 @@ func (n Names) Tags() Tags {
 	}
 	return t
 }
+
+// ScheduleGroup is the environment's EventBridge Scheduler schedule group,
+// which holds its cron jobs' schedules: letters, digits, '-', '_' and '.',
+// at most 64 characters.
+func (n Names) ScheduleGroup() string {
+	return clip(Prefix+"-"+n.Organisation+"-"+n.Application+"-"+n.Environment, 64-11) + "-" + n.short()
+}

@@ -219,12 +219,56 @@ func (ps Parts) Rollout(ctx context.Context, service, taskDefinitionARN string) 
 }
 
 // LogLines implements Cloud.
-func (ps Parts) LogLines(ctx context.Context, group, stream string) ([]string, error) {
+func (ps Parts) LogLines(ctx context.Context, group, stream string, limit int) ([]string, error) {
 	p, err := partWith[interface {
-		LogLines(context.Context, string, string) ([]string, error)
+		LogLines(context.Context, string, string, int) ([]string, error)
 	}](ps, "LogLines")
 	if err != nil {
 		return nil, err
 	}
-	return p.LogLines(ctx, group, stream)
+	return p.LogLines(ctx, group, stream, limit)
+}
+
+// CreateScheduleGroup implements Cloud.
+func (ps Parts) CreateScheduleGroup(ctx context.Context, spec ScheduleGroupSpec) (Resource, error) {
+	p, err := partWith[interface {
+		CreateScheduleGroup(context.Context, ScheduleGroupSpec) (Resource, error)
+	}](ps, "CreateScheduleGroup")
+	if err != nil {
+		return Resource{}, err
+	}
+	return p.CreateScheduleGroup(ctx, spec)
+}
+
+// RunTask implements Cloud.
+func (ps Parts) RunTask(ctx context.Context, spec TaskRun) (Task, error) {
+	p, err := partWith[interface {
+		RunTask(context.Context, TaskRun) (Task, error)
+	}](ps, "RunTask")
+	if err != nil {
+		return Task{}, err
+	}
+	return p.RunTask(ctx, spec)
+}
+
+// DescribeTask implements Cloud.
+func (ps Parts) DescribeTask(ctx context.Context, arn, container string) (Task, error) {
+	p, err := partWith[interface {
+		DescribeTask(context.Context, string, string) (Task, error)
+	}](ps, "DescribeTask")
+	if err != nil {
+		return Task{}, err
+	}
+	return p.DescribeTask(ctx, arn, container)
+}
+
+// StopTask implements Cloud.
+func (ps Parts) StopTask(ctx context.Context, arn, reason string) error {
+	p, err := partWith[interface {
+		StopTask(context.Context, string, string) error
+	}](ps, "StopTask")
+	if err != nil {
+		return err
+	}
+	return p.StopTask(ctx, arn, reason)
 }

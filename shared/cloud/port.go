@@ -24,11 +24,15 @@ const (
 	KindTaskDefinition Kind = "task-definition" // one ECS task definition revision
 	KindService        Kind = "service"         // ECS service
 	KindScaling        Kind = "scaling"         // Application Auto Scaling target and policy
+	// KindScheduleGroup is the environment's EventBridge Scheduler group
+	// (runtime group): deleting it deletes its cron jobs' schedules. Within
+	// its group it goes first, so no schedule fires on a half-deleted runtime.
+	KindScheduleGroup Kind = "schedule-group"
 )
 
 // Kinds lists every kind in creation order.
 var Kinds = []Kind{KindDatabase, KindFilesystem, KindRepository, KindLogGroup, KindSecret, KindAccessPoint,
-	KindSecurityGroup, KindTargetGroup, KindListenerRule, KindTaskDefinition, KindService, KindScaling}
+	KindSecurityGroup, KindTargetGroup, KindListenerRule, KindTaskDefinition, KindService, KindScaling, KindScheduleGroup}
 
 // Rank is k's place in Kinds; deletes go from the highest rank down.
 func (k Kind) Rank() int {
@@ -120,6 +124,7 @@ type Cloud interface {
 	RegisterTaskDefinition(ctx context.Context, spec TaskSpec) (Resource, error)
 	CreateService(ctx context.Context, spec ServiceSpec) (Resource, error)
 	RegisterScaling(ctx context.Context, spec ScalingSpec) (Resource, error)
+	CreateScheduleGroup(ctx context.Context, spec ScheduleGroupSpec) (Resource, error)
 
 	// UpdateService rolls the service out to a task definition and desired
 	// count: a rolling deployment that keeps every running task until its
@@ -130,9 +135,12 @@ type Cloud interface {
 	// task of that revision stopped: an essential container exited or
 	// failed its health check), not when a timeout runs out.
 	Rollout(ctx context.Context, service, taskDefinitionARN string) (Rollout, error)
-	// LogLines are the last lines (at most MaxFailureLogLines) of a log
-	// stream, oldest first: a failed container's, from its TaskFailure.
-	LogLines(ctx context.Context, group, stream string) ([]string, error)
+	// LogLines are the last lines (at most limit) of a log stream, oldest
+	// first: a failed container's, from its TaskFailure, or a job's.
+	LogLines(ctx context.Context, group, stream string, limit int) ([]string, error)
+
+	// Tasks run jobs: one-off tasks of an environment's task definition.
+	Tasks
 
 	// Check reports a resource's state. For a filesystem it also creates
 	// the mount targets once the filesystem is available, and reports

@@ -377,7 +377,7 @@ func (s *Steps) FailureLogs(ctx context.Context, in Input) (Loop, error) {
 	if dep.Status != deploy.StatusInProgress || dep.LogStream == "" || len(dep.LogLines) > 0 {
 		return Loop{Ready: true}, nil
 	}
-	lines, err := s.Cloud.LogLines(ctx, dep.LogGroup, dep.LogStream)
+	lines, err := s.Cloud.LogLines(ctx, dep.LogGroup, dep.LogStream, cloud.MaxFailureLogLines)
 	if err != nil || len(lines) == 0 {
 		return Loop{Ready: true}, nil
 	}

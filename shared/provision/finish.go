@@ -90,7 +90,7 @@ func readyOutputs(res cloud.Resource) map[string]string {
 // nothing of a higher tier that may depend on it is left.
 func tier(k cloud.Kind) int {
 	switch k {
-	case cloud.KindScaling:
+	case cloud.KindScaling, cloud.KindScheduleGroup:
 		return 4
 	case cloud.KindService:
 		return 3
@@ -117,7 +117,7 @@ func GroupOf(k cloud.Kind) Group {
 		return GroupService
 	case cloud.KindListenerRule, cloud.KindTargetGroup, cloud.KindSecurityGroup:
 		return GroupNetwork
-	case cloud.KindLogGroup, cloud.KindSecret, cloud.KindAccessPoint:
+	case cloud.KindLogGroup, cloud.KindSecret, cloud.KindAccessPoint, cloud.KindScheduleGroup:
 		return GroupRuntime
 	case cloud.KindFilesystem:
 		return GroupFilesystem

@@ -121,7 +121,7 @@ func TestPartsRouteEveryCall(t *testing.T) {
 		{"RegisterScaling", scaling, "RegisterScalableTarget", func() error { _, err := c.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: "x"}); return err }},
 		{"UpdateService", service, "UpdateService", func() error { _, err := c.UpdateService(ctx, cloud.ServiceUpdate{Name: "x"}); return err }},
 		{"Rollout", service, "DescribeServices", func() error { _, err := c.Rollout(ctx, "x", "x"); return err }},
-		{"LogLines", runtime, "GetLogEvents", func() error { _, err := c.LogLines(ctx, "x", "x"); return err }},
+		{"LogLines", runtime, "GetLogEvents", func() error { _, err := c.LogLines(ctx, "x", "x", 5); return err }},
 
 		{"Check database", database, "DescribeDBInstances", check(cloud.KindDatabase)},
 		{"Check filesystem", filesystem, "DescribeFileSystems", check(cloud.KindFilesystem)},

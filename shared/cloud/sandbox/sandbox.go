@@ -327,6 +327,11 @@ func (s *Sandbox) CreateLogGroup(_ context.Context, spec cloud.LogGroupSpec) (cl
 	return s.create("CreateLogGroup", cloud.KindLogGroup, spec.Name, spec, spec.Name, map[string]string{})
 }
 
+// CreateScheduleGroup implements cloud.Cloud.
+func (s *Sandbox) CreateScheduleGroup(_ context.Context, spec cloud.ScheduleGroupSpec) (cloud.Resource, error) {
+	return s.create("CreateScheduleGroup", cloud.KindScheduleGroup, spec.Name, spec, arn("schedule-group", spec.Name), map[string]string{})
+}
+
 // CreateSecret implements cloud.Cloud.
 func (s *Sandbox) CreateSecret(_ context.Context, spec cloud.SecretSpec) (cloud.Resource, error) {
 	return s.create("CreateSecret", cloud.KindSecret, spec.Name, spec, arn("secret", spec.Name), map[string]string{})

@@ -197,7 +197,7 @@ func (r *rollout) logStream() string { return "sandbox/" + r.container + "/" + r
 
 // LogLines implements cloud.Cloud: the lines of a misbehaving rollout's
 // failed container, from the stream its failure names.
-func (s *Sandbox) LogLines(_ context.Context, group, stream string) ([]string, error) {
+func (s *Sandbox) LogLines(_ context.Context, group, stream string, limit int) ([]string, error) {
 	const op = "LogLines"
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -207,7 +207,7 @@ func (s *Sandbox) LogLines(_ context.Context, group, stream string) ([]string, e
 	for _, rs := range s.rollouts {
 		for _, r := range rs {
 			if r.fault != "" && r.logGroup == group && r.logStream() == stream {
-				return r.logLines(), nil
+				return last(r.logLines(), limit), nil
 			}
 		}
 	}
@@ -254,4 +254,12 @@ func (s *Sandbox) setCount(svc *resource, desired int) {
 	if rs := s.rollouts[ss.Name]; len(rs) > 0 {
 		rs[len(rs)-1].desired = desired
 	}
+}
+
+// last is lines' last n, as GetLogEvents answers from the tail.
+func last(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-max(n, 0):]
+	}
+	return lines
 }

@@ -82,11 +82,11 @@ func TestMisbehavingImagesFailTheirRolloutAndTheOldRevisionServes(t *testing.T) 
 			if r.State != cloud.RolloutFailed || r.Failure == nil || r.Failure.Type != want || r.Failure.Container != "web" || r.Failure.LogGroup != "/berth/svc" {
 				t.Fatalf("rollout of %s: %+v %+v", tag, r, r.Failure)
 			}
-			lines, err := s.LogLines(ctx, r.Failure.LogGroup, r.Failure.LogStream)
+			lines, err := s.LogLines(ctx, r.Failure.LogGroup, r.Failure.LogStream, cloud.MaxFailureLogLines)
 			if err != nil || len(lines) == 0 || !strings.Contains(lines[len(lines)-1], tag) {
 				t.Fatalf("the failed container's lines: %q %v", lines, err)
 			}
-			if _, err := s.LogLines(ctx, r.Failure.LogGroup, "sandbox/web/nope"); !errors.Is(err, cloud.ErrNotFound) {
+			if _, err := s.LogLines(ctx, r.Failure.LogGroup, "sandbox/web/nope", 5); !errors.Is(err, cloud.ErrNotFound) {
 				t.Fatalf("a stream that does not exist: %v", err)
 			}
 			if tag == sandbox.TagCrashloop && (r.Failure.ExitCode == nil || *r.Failure.ExitCode != 1 || !strings.Contains(r.Failure.StoppedReason, "exited")) {

@@ -62,20 +62,20 @@ func (c *Part) deleteLogGroup(ctx context.Context, ref cloud.Ref) (bool, error) 
 }
 
 // LogLines implements cloud.Cloud: the stream's last lines, oldest first.
-func (c *Part) LogLines(ctx context.Context, group, stream string) ([]string, error) {
+func (c *Part) LogLines(ctx context.Context, group, stream string, limit int) ([]string, error) {
 	out, err := c.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
 		LogGroupName:  aws.String(group),
 		LogStreamName: aws.String(stream),
 		StartFromHead: aws.Bool(false),
-		Limit:         aws.Int32(cloud.MaxFailureLogLines),
+		Limit:         aws.Int32(int32(min(max(limit, 1), 10000))), // GetLogEvents' bounds
 	})
 	if err != nil {
 		return nil, awscloud.Fail(err)
 	}
 	events := out.Events
 	sort.SliceStable(events, func(i, j int) bool { return aws.ToInt64(events[i].Timestamp) < aws.ToInt64(events[j].Timestamp) })
-	if len(events) > cloud.MaxFailureLogLines {
-		events = events[len(events)-cloud.MaxFailureLogLines:]
+	if len(events) > limit {
+		events = events[len(events)-max(limit, 0):]
 	}
 	lines := make([]string, 0, len(events))
 	for _, e := range events {

@@ -112,7 +112,7 @@ func TestLogLinesRequest(t *testing.T) {
 	c, stub := testPart(t)
 	lines := numbered(cloud.MaxFailureLogLines)
 	stub.On("GetLogEvents", awstest.OK(logEvents(lines, func(i int) int { return i })))
-	got, err := c.LogLines(context.Background(), appLogGroup, failedStream)
+	got, err := c.LogLines(context.Background(), appLogGroup, failedStream, cloud.MaxFailureLogLines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestLogLinesOldestFirst(t *testing.T) {
 			c, stub := testPart(t)
 			lines := numbered(tc.n)
 			stub.On("GetLogEvents", awstest.OK(logEvents(lines, tc.at)))
-			got, err := c.LogLines(context.Background(), appLogGroup, failedStream)
+			got, err := c.LogLines(context.Background(), appLogGroup, failedStream, cloud.MaxFailureLogLines)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +156,7 @@ func TestLogLinesOldestFirst(t *testing.T) {
 func TestLogLinesOfAnEmptyStream(t *testing.T) {
 	c, stub := testPart(t)
 	stub.On("GetLogEvents", awstest.OK(`{"events":[]}`))
-	if got, err := c.LogLines(context.Background(), appLogGroup, failedStream); err != nil || len(got) != 0 {
+	if got, err := c.LogLines(context.Background(), appLogGroup, failedStream, cloud.MaxFailureLogLines); err != nil || len(got) != 0 {
 		t.Errorf("lines %q, error %v", got, err)
 	}
 }
@@ -172,7 +172,7 @@ func TestLogLinesErrors(t *testing.T) {
 	} {
 		c, stub := testPart(t)
 		stub.On("GetLogEvents", awstest.AWSErr(tc.code, tc.msg))
-		lines, err := c.LogLines(context.Background(), appLogGroup, failedStream)
+		lines, err := c.LogLines(context.Background(), appLogGroup, failedStream, cloud.MaxFailureLogLines)
 		if err == nil || lines != nil || err.Error() != "logs GetLogEvents: "+tc.code+": "+tc.msg {
 			t.Fatalf("%s: lines %q, error %v", tc.code, lines, err)
 		}

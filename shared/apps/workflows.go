@@ -16,10 +16,12 @@ const (
 	TeardownEnvironment  Workflow = "teardown-environment"
 	// DeployEnvironment rolls out one deployment (shared/deploy).
 	DeployEnvironment Workflow = "deploy-environment"
+	// RunJob runs one command or cron job firing (shared/jobs).
+	RunJob Workflow = "run-job"
 )
 
 // Workflows lists every workflow, for wiring.
-var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment, DeployEnvironment}
+var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment, DeployEnvironment, RunJob}
 
 // Execution is one run of a workflow. Name is deterministic for the record
 // and the operation, so a retried start cannot run the operation twice.
@@ -37,6 +39,11 @@ type ExecutionInput struct {
 	UID          string `json:"uid"`
 	// Deployment is the number of the deployment a deploy-environment rolls out.
 	Deployment int `json:"deployment,omitempty"`
+	// Run is the command a run-job runs; Cron the cron job, with the
+	// firing's ScheduledTime (RFC 3339), when a schedule started it.
+	Run           string `json:"run,omitempty"`
+	Cron          string `json:"cron,omitempty"`
+	ScheduledTime string `json:"scheduledTime,omitempty"`
 }
 
 // WorkflowStarter starts workflow executions. Starting an execution whose

@@ -70,7 +70,7 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	steps := &provision.Steps{Store: cfg.Store, Rollouts: cfg.Store, Cloud: cfg.Sandbox, Platform: SandboxPlatform, Now: cfg.Now}
+	steps := &provision.Steps{Store: cfg.Store, Rollouts: cfg.Store, Jobs: cfg.Store, Cloud: cfg.Sandbox, Platform: SandboxPlatform, Now: cfg.Now}
 	fns := map[string]lambda.Handler{}
 	for _, name := range provision.StepNames {
 		h, err := steps.Handler(name)

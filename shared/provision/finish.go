@@ -227,8 +227,11 @@ func resourcesOf(r records, t apps.Target) []cloud.Ref {
 // Finish records how the operation ended: ACTIVE, FAILED with the reason,
 // or, after a teardown, the records removed.
 func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
-	if in.Workflow == apps.DeployEnvironment {
+	switch in.Workflow {
+	case apps.DeployEnvironment:
 		return s.finishDeployment(ctx, in)
+	case apps.RunJob:
+		return s.finishJob(ctx, in)
 	}
 	r, err := s.load(ctx, in)
 	if errors.Is(err, apps.ErrNotFound) {

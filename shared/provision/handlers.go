@@ -60,14 +60,17 @@ var (
 	NetworkStep = Step{Name: StepNetwork, Groups: []Group{GroupNetwork}, handler: func(s *Steps) any {
 		return s.serve(actions{create: s.createEnv(s.createNetwork)})
 	}}
-	RuntimeStep = Step{Name: StepRuntime, Groups: []Group{GroupRuntime}, handler: func(s *Steps) any {
-		return s.serve(actions{create: s.createEnv(s.createRuntime), logs: s.FailureLogs})
+	// RuntimeStep also reads a failed deployment's and a job's log lines.
+	RuntimeStep = Step{Name: StepRuntime, Groups: []Group{GroupRuntime, GroupJob}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createEnv(s.createRuntime), logs: byGroup(map[Group]action{GroupRuntime: s.FailureLogs, GroupJob: s.jobOutput})})
 	}}
-	// ServiceStep also rolls deployments out and back, behind the health gate.
-	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback}, handler: func(s *Steps) any {
+	// ServiceStep also rolls deployments out and back, behind the health
+	// gate, and runs jobs' tasks.
+	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback, GroupJob}, handler: func(s *Steps) any {
 		return s.serve(actions{
-			create: byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack}),
-			check:  byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout}),
+			create:  byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack, GroupJob: s.startTask}),
+			check:   byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout, GroupJob: s.checkTask}),
+			cleanup: byGroup(map[Group]action{GroupService: s.Cleanup, GroupJob: s.stopJobTask}),
 		})
 	}}
 	// ScalingStep registers the service's scaling, and each deployment's
@@ -80,12 +83,16 @@ var (
 // action is one thing a cloud step does.
 type action func(context.Context, Input) (Loop, error)
 
-// actions are what a cloud step can be asked; every one cleans up its group.
-type actions struct{ create, check, logs action }
+// actions are what a cloud step can be asked; every one cleans up its
+// group (Cleanup, unless cleanup says otherwise).
+type actions struct{ create, check, logs, cleanup action }
 
 func (s *Steps) serve(a actions) any {
+	if a.cleanup == nil {
+		a.cleanup = s.Cleanup
+	}
 	return func(ctx context.Context, in Input) (Loop, error) {
-		do := map[Action]action{ActionCreate: a.create, ActionCheck: a.check, ActionLogs: a.logs, ActionCleanup: s.Cleanup}[in.Action]
+		do := map[Action]action{ActionCreate: a.create, ActionCheck: a.check, ActionLogs: a.logs, ActionCleanup: a.cleanup}[in.Action]
 		if do == nil {
 			return Loop{}, fail(ErrInvalid, "the %s step cannot %q", in.Group, in.Action)
 		}

@@ -43,6 +43,7 @@ type Platform struct {
 type Steps struct {
 	Store    apps.ProvisionStore
 	Rollouts RolloutStore
+	Jobs     JobStore
 	Cloud    cloud.Cloud
 	Platform Platform
 	Now      func() time.Time
@@ -97,6 +98,8 @@ const (
 	OutcomeActive  Outcome = "active"
 	OutcomeFailed  Outcome = "failed"
 	OutcomeDeleted Outcome = "deleted"
+	// OutcomeEnded: a job's task ran to its end, whatever its exit code.
+	OutcomeEnded Outcome = "ended"
 )
 
 // Caught is the error object a Catch puts at its ResultPath.

@@ -16,20 +16,24 @@ import (
 
 // Begin checks that the execution still owns its records and writes the
 // operation's plan to them, so progress shows every step from the start.
-func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
-	if in.Workflow == apps.DeployEnvironment {
-		return s.beginDeployment(ctx, in)
+func (s *Steps) Begin(ctx context.Context, in Input) (BeginResult, error) {
+	switch in.Workflow {
+	case apps.DeployEnvironment:
+		_, err := s.beginDeployment(ctx, in)
+		return BeginResult{}, err
+	case apps.RunJob:
+		return s.beginJob(ctx, in)
 	}
 	r, err := s.load(ctx, in)
 	if errors.Is(err, apps.ErrNotFound) {
-		return struct{}{}, fail(ErrStale, "application %q no longer exists", in.Execution.Application)
+		return BeginResult{}, fail(ErrStale, "application %q no longer exists", in.Execution.Application)
 	}
 	if err != nil {
-		return struct{}{}, err
+		return BeginResult{}, err
 	}
 	targets := in.targets(r)
 	if len(targets) == 0 {
-		return struct{}{}, fail(ErrStale, "the records of %s were replaced or removed", in.ExecutionName)
+		return BeginResult{}, fail(ErrStale, "the records of %s were replaced or removed", in.ExecutionName)
 	}
 	if in.teardown() {
 		// A provisioning run still going would create what teardown has
@@ -38,25 +42,25 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 		for _, t := range targets {
 			if p := progressOf(r, t); p != nil && p.State == apps.StepRunning &&
 				(p.Operation == apps.ProvisionApplication || p.Operation == apps.ProvisionEnvironment) {
-				return struct{}{}, fail(ErrProvisioningRunning, "%s is still running; teardown waits for it to stop", p.Execution)
+				return BeginResult{}, fail(ErrProvisioningRunning, "%s is still running; teardown waits for it to stop", p.Execution)
 			}
 			// A deployment sees DELETING at its next step, rolls back and
 			// frees the environment; until then its revision may still appear.
 			if e, ok := r.env(t.Environment); ok && t.Environment != "" && e.Deploying != 0 {
-				return struct{}{}, fail(ErrProvisioningRunning, "deployment %d of %q is still running; teardown waits for it to stop", e.Deploying, e.Name)
+				return BeginResult{}, fail(ErrProvisioningRunning, "deployment %d of %q is still running; teardown waits for it to stop", e.Deploying, e.Name)
 			}
 		}
 	}
 	if in.Workflow == apps.ProvisionEnvironment {
 		switch r.app.Status {
 		case apps.StatusCreating:
-			return struct{}{}, fail(ErrApplicationNotReady, "application %q is still being created", r.app.Name)
+			return BeginResult{}, fail(ErrApplicationNotReady, "application %q is still being created", r.app.Name)
 		case apps.StatusFailed, apps.StatusDeleting:
-			return struct{}{}, fail(ErrApplicationFailed, "application %q is %s", r.app.Name, r.app.Status)
+			return BeginResult{}, fail(ErrApplicationFailed, "application %q is %s", r.app.Name, r.app.Status)
 		}
 	}
 	if !in.teardown() && status(r, targets[0]) != apps.StatusCreating {
-		return struct{}{}, fail(ErrCancelled, "%s is %s, not CREATING: nothing to provision", describeTarget(targets[0]), status(r, targets[0]))
+		return BeginResult{}, fail(ErrCancelled, "%s is %s, not CREATING: nothing to provision", describeTarget(targets[0]), status(r, targets[0]))
 	}
 	now := s.now()
 	for _, t := range targets {
@@ -79,10 +83,10 @@ func (s *Steps) Begin(ctx context.Context, in Input) (struct{}, error) {
 			c.IfStatus = apps.StatusCreating // a DELETE since the check above wins
 		}
 		if err := s.Store.Apply(ctx, t, c); err != nil {
-			return struct{}{}, cloudError("begin", err)
+			return BeginResult{}, cloudError("begin", err)
 		}
 	}
-	return struct{}{}, nil
+	return BeginResult{}, nil
 }
 
 type plannedStep struct {
@@ -330,6 +334,15 @@ func (s *Steps) createRuntime(ctx context.Context, r records, env apps.Environme
 	t := envTarget(env)
 	names := t.Names()
 	tags := names.Tags()
+	if !holds(env, cloud.KindScheduleGroup) {
+		res, err := s.Cloud.CreateScheduleGroup(ctx, cloud.ScheduleGroupSpec{Name: names.ScheduleGroup(), Tags: tags})
+		if err != nil {
+			return cloudError("create schedule group", err)
+		}
+		if err := s.record(ctx, t, res, nil); err != nil {
+			return err
+		}
+	}
 	if env.Outputs[apps.OutLogGroup] == "" {
 		res, err := s.Cloud.CreateLogGroup(ctx, cloud.LogGroupSpec{Name: names.LogGroup(), RetentionDays: s.Platform.LogRetentionDays, Tags: tags})
 		if err != nil {
@@ -559,4 +572,14 @@ func imageTag(d compose.Definition) string {
 		return id[i+1:]
 	}
 	return id
+}
+
+// holds reports whether env has a resource of kind k.
+func holds(env apps.Environment, k cloud.Kind) bool {
+	for _, ref := range env.Resources {
+		if ref.Kind == k {
+			return true
+		}
+	}
+	return false
 }

@@ -80,7 +80,7 @@ func StepHandler(step provision.Step, getenv func(string) string, newCloud Cloud
 		}
 	}
 	tbl := &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}
-	steps := &provision.Steps{Store: tbl, Rollouts: tbl, Cloud: c, Platform: p, Now: time.Now}
+	steps := &provision.Steps{Store: tbl, Rollouts: tbl, Jobs: tbl, Cloud: c, Platform: p, Now: time.Now}
 	return step.Handler(steps), nil
 }
 

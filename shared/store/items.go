@@ -13,11 +13,12 @@ import (
 //
 //	item         pk                          sk            gsi1pk      gsi1sk
 //	application  ORG#<org>#APP#<app>         APP           ORG#<org>   APP#<app>
-//	environment  ORG#<org>#APP#<app>         ENV#<env>     -           -
+//	environment  ORG#<org>#APP#<app>         ENV#<env>     ORG#<org>#ENV#<env>  APP#<app>
 //
 // An application and its environments share a partition, so one Query
-// reads an application with every environment. The sparse gsi1 index holds
-// applications only and lists an organisation's applications by name.
+// reads an application with every environment. The gsi1 index lists an
+// organisation's applications by name, and finds its environments of one
+// name across applications (Quant's organisation-level command paths).
 // Names never contain '#', so keys cannot collide.
 const (
 	attrPK     = "pk"
@@ -87,6 +88,8 @@ type deploymentItem struct {
 type environmentItem struct {
 	PK                     string         `dynamodbav:"pk"`
 	SK                     string         `dynamodbav:"sk"`
+	GSI1PK                 string         `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK                 string         `dynamodbav:"gsi1sk,omitempty"`
 	Kind                   string         `dynamodbav:"kind"`
 	Organisation           string         `dynamodbav:"organisation"`
 	Application            string         `dynamodbav:"application"`
@@ -208,6 +211,7 @@ func toEnvironmentItem(e apps.Environment) (environmentItem, error) {
 	}
 	return environmentItem{
 		PK: applicationPK(e.Organisation, e.Application), SK: environmentSK(e.Name),
+		GSI1PK: environmentGSI1PK(e.Organisation, e.Name), GSI1SK: applicationGSI1SK(e.Application),
 		Kind: "environment", Organisation: e.Organisation, Application: e.Application, Name: e.Name,
 		UID: e.UID, Status: string(e.Status), DeploymentStatus: e.DeploymentStatus, Compose: string(doc),
 		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, DesiredCount: e.DesiredCount, RunningCount: e.RunningCount,

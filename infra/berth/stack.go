@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -37,6 +38,8 @@ type Stack struct {
 	Functions map[string]*Function
 	Workflows *Workflows
 	DataPlane *DataPlane
+	// SchedulerRole is what cron jobs' schedules start run-job executions as.
+	SchedulerRole awsiam.Role
 }
 
 // AuthorizerFunction is the folder under functions/ of the API's token
@@ -219,6 +222,12 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		if rt.Scaling {
 			grantScaling(s.Stack, s.Functions[rt.Name], rt.Method, d, cfg.ResourcePrefix)
 		}
+		if rt.Schedules {
+			if s.SchedulerRole == nil {
+				s.SchedulerRole = newSchedulerRole(s.Stack, s.Workflows.StateMachines[apps.RunJob])
+			}
+			grantSchedules(s.Stack, s.Functions[rt.Name], s.SchedulerRole, s.Workflows.StateMachines[apps.RunJob], cfg.ResourcePrefix)
+		}
 	}
 	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
 
@@ -274,6 +283,39 @@ func grantUsageKeys(stack awscdk.Stack, fn *Function, planName string) {
 	}))
 	suppress(fn.Role, "AwsSolutions-IAM5", "API key ids are made by API Gateway when a token is created, and the usage plan's id cannot be named without a dependency cycle (plan -> stage -> methods -> this function), so key deletes and plan keys take a wildcard id; API Gateway has no tag conditions for these.",
 		appliesRegex(`/^Resource::arn:.*:apigateway:.*::\/(apikeys|usageplans)\/\*.*$/`))
+}
+
+// newSchedulerRole is the role EventBridge Scheduler assumes to start a
+// cron job's run-job execution, from this account's schedules only.
+func newSchedulerRole(stack awscdk.Stack, runJob awsstepfunctions.StateMachine) awsiam.Role {
+	role := awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+		Description: jsii.String("EventBridge Scheduler starts Berth's run-job workflow for cron jobs"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},
+		}),
+	})
+	runJob.GrantStartExecution(role)
+	return role
+}
+
+// grantSchedules lets a cron route keep schedules in environments'
+// schedule groups (named under the prefix), pass the scheduler role, and
+// name the run-job state machine as their target.
+func grantSchedules(stack awscdk.Stack, fn *Function, schedulerRole awsiam.Role, runJob awsstepfunctions.StateMachine, prefix string) {
+	fn.Function.AddEnvironment(jsii.String(boot.StateMachineEnv(apps.RunJob)), runJob.StateMachineArn(), nil)
+	fn.Function.AddEnvironment(jsii.String(boot.EnvSchedulerRoleARN), schedulerRole.RoleArn(), nil)
+	schedules := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("scheduler"), Resource: jsii.String("schedule/" + prefix + "-*/*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
+		Resources: jsii.Strings(schedules),
+	}))
+	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("iam:PassRole"),
+		Resources:  jsii.Strings(*schedulerRole.RoleArn()),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}},
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "Schedules live in each environment's schedule group, named under the "+prefix+" prefix; the wildcards are the environment's part of the group name and the cron job's name.",
+		appliesRegex(`/^Resource::arn:.*:scheduler:.*:schedule\/`+prefix+`-\*\/\*$/`))
 }
 
 // grantRegistryLogin lets a route ask ECR for an authorization token, and

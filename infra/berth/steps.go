@@ -154,6 +154,8 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		services    = arn("ecs", "service/"+cluster+"/"+p+"-*")
 		taskDefs    = arn("ecs", "task-definition/"+p+"-*:*")
 		alarms      = arn("cloudwatch", "alarm:TargetTracking-service/"+cluster+"/"+p+"-*")
+		schedGroups = arn("scheduler", "schedule-group/"+p+"-*")
+		tasks       = arn("ecs", "task/"+cluster+"/*")
 	)
 	managed := map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + cloud.ManagedTag: "true"}}
 	requested := map[string]any{"StringEquals": map[string]any{"aws:RequestTag/" + cloud.ManagedTag: "true"}}
@@ -252,6 +254,9 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		why(tagged, appliesRegex(`/^Resource::arn:.*:elasticfilesystem:.*:(file-system|access-point)\/\*$/`))
 		why(describe, appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\*$/`))
 		why("A failed deployment's container logs to a stream ECS names after the task, in a log group under the prefix.", appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\/`+p+`\/\*:log-stream:\*$/`))
+		// The environment's schedule group, whose deletion deletes its cron jobs' schedules.
+		allow([]string{"scheduler:CreateScheduleGroup", "scheduler:GetScheduleGroup", "scheduler:DeleteScheduleGroup", "scheduler:TagResource"}, []string{schedGroups}, nil)
+		why(prefixed, appliesRegex(`/^Resource::arn:.*:scheduler:.*:schedule-group\/`+p+`-\*$/`))
 
 	case provision.StepNetwork:
 		// A service's security group in Berth's VPC, tagged when created;
@@ -288,7 +293,11 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		// The deployment health gate reads the stopped tasks of a rollout.
 		onCluster := map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}}
 		allow([]string{"ecs:ListTasks"}, []string{"*"}, onCluster)
-		allow([]string{"ecs:DescribeTasks"}, []string{arn("ecs", "task/"+*d.Cluster.ClusterName()+"/*")}, onCluster)
+		allow([]string{"ecs:DescribeTasks"}, []string{tasks}, onCluster)
+		// Jobs: one-off tasks of an environment's task definition on Berth's cluster.
+		allow([]string{"ecs:RunTask"}, []string{taskDefs}, onCluster)
+		allow([]string{"ecs:StopTask"}, []string{tasks}, onCluster)
+		allow([]string{"ecs:TagResource"}, []string{tasks}, merge(onCluster, map[string]any{"StringEquals": map[string]any{"ecs:CreateAction": "RunTask"}}))
 		why(prefixed, appliesRegex(`/^Resource::arn:.*:ecs:.*:(service\/.*\/`+p+`-\*|task-definition\/`+p+`-\*:\*)$/`))
 		why("ecs:RegisterTaskDefinition accepts only Resource \"*\"; it is conditioned on aws:RequestTag "+cloud.ManagedTag+"=true. ecs:DeregisterTaskDefinition accepts only \"*\" (a deregistered revision stays readable, and DeleteTaskDefinitions is limited to the prefix); "+describe, "Resource::*")
 		why("iam:PassRole to ECS tasks only, for the task execution role and the task roles tenants may name ("+props.TaskRoleNames+", "+CtxTaskRoleNames+").", appliesRegex(`/^Resource::arn:.*:iam::.*:role\/.*\*.*$/`))

@@ -16,6 +16,7 @@ import (
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/idempotency"
+	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/scaling"
@@ -27,6 +28,7 @@ import (
 type Server struct {
 	Apps         *apps.Service
 	Deploy       *deploy.Service
+	Jobs         *jobs.Service
 	Operations   *operations.Service
 	Tokens       TokenStore
 	UsageKeys    usage.Keys
@@ -220,6 +222,10 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request) {
 
 func applicationPath(org, app string) string {
 	return "/api/v3/organizations/" + org + "/applications/" + app
+}
+
+func environmentPath(org, app, env string) string {
+	return applicationPath(org, app) + "/environments/" + env
 }
 
 // publicPath is p as the caller addresses it. Behind an API Gateway stage

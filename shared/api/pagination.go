@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -27,6 +28,9 @@ const (
 	auditList        = "u"
 	releasesList     = "r"
 	deploymentsList  = "d"
+	commandsList     = "c"
+	cronList         = "j"
+	cronRunsList     = "k"
 )
 
 // validAfter checks what a token of each list may hold.
@@ -37,6 +41,9 @@ var validAfter = map[string]func(string) bool{
 	auditList:        store.ValidAuditID,
 	releasesList:     positiveNumber,
 	deploymentsList:  positiveNumber,
+	commandsList:     jobs.ValidRunID,
+	cronList:         apps.ValidName,
+	cronRunsList:     jobs.ValidRunID,
 }
 
 // positiveNumber holds for a release or deployment number.

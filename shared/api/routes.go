@@ -50,6 +50,9 @@ type Route struct {
 	// Scaling routes read and change scaling policies in Application Auto
 	// Scaling (Server.Scaling), at once, as Quant's do.
 	Scaling bool
+	// Schedules routes keep cron jobs' EventBridge Scheduler schedules
+	// (Server.Jobs.Schedules), which start the run-job workflow.
+	Schedules bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -59,6 +62,8 @@ type Route struct {
 const (
 	orgPath = "/api/v3/organizations/{organisation}"
 	envPath = orgPath + "/applications/{application}/environments/{environment}"
+	// orgEnvPath is Quant's organisation-level environment path, for commands.
+	orgEnvPath = orgPath + "/environments/{environment}"
 )
 
 // The endpoints, one variable each, so that a function's main.go names
@@ -69,35 +74,50 @@ var (
 	// GetEcrLoginRoute's literal segment wins over GetApplicationRoute's
 	// {application} (ServeMux and API Gateway both prefer the more specific
 	// path), so apps.Reserved keeps ecr-login from naming an application.
-	GetEcrLoginRoute             = Route{Name: "get-ecr-login", Method: http.MethodGet, Pattern: orgPath + "/applications/" + apps.EcrLoginSegment, Registry: true, handler: (*Server).getEcrLogin}
-	GetApplicationRoute          = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
-	DeleteApplicationRoute       = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}
-	CreateEnvironmentRoute       = Route{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment}
-	ListEnvironmentsRoute        = Route{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments}
-	GetEnvironmentRoute          = Route{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment}
-	DeleteEnvironmentRoute       = Route{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment}
-	CreateTokenRoute             = Route{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken}
-	ListTokensRoute              = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
-	RevokeTokenRoute             = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
-	ListAuditEventsRoute         = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
-	UpdateEnvironmentRoute       = Route{Name: "update-environment", Method: http.MethodPut, Pattern: envPath, Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironment}
-	UpdateEnvironmentStateRoute  = Route{Name: "update-environment-state", Method: http.MethodPut, Pattern: envPath + "/state", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironmentState}
-	GetEnvironmentComposeRoute   = Route{Name: "get-environment-compose", Method: http.MethodGet, Pattern: envPath + "/compose", handler: (*Server).getEnvironmentCompose}
-	PatchEnvironmentComposeRoute = Route{Name: "patch-environment-compose", Method: http.MethodPatch, Pattern: envPath + "/compose", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).patchEnvironmentCompose}
-	ListContainersRoute          = Route{Name: "list-containers", Method: http.MethodGet, Pattern: envPath + "/containers", handler: (*Server).listContainers}
-	UpdateContainerRoute         = Route{Name: "update-container", Method: http.MethodPut, Pattern: envPath + "/containers/{container}", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateContainer}
-	ListReleasesRoute            = Route{Name: "list-releases", Method: http.MethodGet, Pattern: envPath + "/releases", handler: (*Server).listReleases}
-	RollbackReleaseRoute         = Route{Name: "rollback-release", Method: http.MethodPost, Pattern: envPath + "/releases/{release}/rollback", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).rollbackRelease}
-	ListDeploymentsRoute         = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
-	CancelDeploymentRoute        = Route{Name: "cancel-deployment", Method: http.MethodDelete, Pattern: envPath + "/deployments/{deployment}", Success: http.StatusAccepted, handler: (*Server).cancelDeployment}
-	GetDeploymentRoute           = Route{Name: "get-deployment", Method: http.MethodGet, Pattern: envPath + "/deployments/{deployment}", handler: (*Server).getDeployment}
-	GetOperationRoute            = Route{Name: "get-operation", Method: http.MethodGet, Pattern: orgPath + "/operations/{operation}", handler: (*Server).getOperation}
-	CancelOperationRoute         = Route{Name: "cancel-operation", Method: http.MethodDelete, Pattern: orgPath + "/operations/{operation}", Success: http.StatusAccepted, handler: (*Server).cancelOperation}
-	ListOperationsRoute          = Route{Name: "list-operations", Method: http.MethodGet, Pattern: envPath + "/operations", handler: (*Server).listOperations}
-	ListScalingPoliciesRoute     = Route{Name: "list-scaling-policies", Method: http.MethodGet, Pattern: envPath + "/scaling-policies", Scaling: true, handler: (*Server).listScalingPolicies}
-	UpsertScalingPolicyRoute     = Route{Name: "upsert-scaling-policy", Method: http.MethodPut, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusOK, handler: (*Server).upsertScalingPolicy}
-	DeleteScalingPolicyRoute     = Route{Name: "delete-scaling-policy", Method: http.MethodDelete, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusNoContent, handler: (*Server).deleteScalingPolicy}
-	ValidateComposeRoute         = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
+	GetEcrLoginRoute              = Route{Name: "get-ecr-login", Method: http.MethodGet, Pattern: orgPath + "/applications/" + apps.EcrLoginSegment, Registry: true, handler: (*Server).getEcrLogin}
+	GetApplicationRoute           = Route{Name: "get-application", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}", handler: (*Server).getApplication}
+	DeleteApplicationRoute        = Route{Name: "delete-application", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}", Starts: []apps.Workflow{apps.TeardownApplication}, Success: http.StatusAccepted, handler: (*Server).deleteApplication}
+	CreateEnvironmentRoute        = Route{Name: "create-environment", Method: http.MethodPost, Pattern: orgPath + "/applications/{application}/environments", Starts: []apps.Workflow{apps.ProvisionEnvironment}, Success: http.StatusCreated, handler: (*Server).createEnvironment}
+	ListEnvironmentsRoute         = Route{Name: "list-environments", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments", handler: (*Server).listEnvironments}
+	GetEnvironmentRoute           = Route{Name: "get-environment", Method: http.MethodGet, Pattern: orgPath + "/applications/{application}/environments/{environment}", handler: (*Server).getEnvironment}
+	DeleteEnvironmentRoute        = Route{Name: "delete-environment", Method: http.MethodDelete, Pattern: orgPath + "/applications/{application}/environments/{environment}", Starts: []apps.Workflow{apps.TeardownEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteEnvironment}
+	CreateTokenRoute              = Route{Name: "create-token", Method: http.MethodPost, Pattern: orgPath + "/tokens", Admin: true, Secret: true, UsageKeys: true, Success: http.StatusCreated, handler: (*Server).createToken}
+	ListTokensRoute               = Route{Name: "list-tokens", Method: http.MethodGet, Pattern: orgPath + "/tokens", Admin: true, handler: (*Server).listTokens}
+	RevokeTokenRoute              = Route{Name: "revoke-token", Method: http.MethodDelete, Pattern: orgPath + "/tokens/{token}", Admin: true, UsageKeys: true, Success: http.StatusNoContent, handler: (*Server).revokeToken}
+	ListAuditEventsRoute          = Route{Name: "list-audit-events", Method: http.MethodGet, Pattern: orgPath + "/audit-events", Admin: true, handler: (*Server).listAuditEvents}
+	UpdateEnvironmentRoute        = Route{Name: "update-environment", Method: http.MethodPut, Pattern: envPath, Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironment}
+	UpdateEnvironmentStateRoute   = Route{Name: "update-environment-state", Method: http.MethodPut, Pattern: envPath + "/state", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateEnvironmentState}
+	GetEnvironmentComposeRoute    = Route{Name: "get-environment-compose", Method: http.MethodGet, Pattern: envPath + "/compose", handler: (*Server).getEnvironmentCompose}
+	PatchEnvironmentComposeRoute  = Route{Name: "patch-environment-compose", Method: http.MethodPatch, Pattern: envPath + "/compose", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).patchEnvironmentCompose}
+	ListContainersRoute           = Route{Name: "list-containers", Method: http.MethodGet, Pattern: envPath + "/containers", handler: (*Server).listContainers}
+	UpdateContainerRoute          = Route{Name: "update-container", Method: http.MethodPut, Pattern: envPath + "/containers/{container}", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).updateContainer}
+	ListReleasesRoute             = Route{Name: "list-releases", Method: http.MethodGet, Pattern: envPath + "/releases", handler: (*Server).listReleases}
+	RollbackReleaseRoute          = Route{Name: "rollback-release", Method: http.MethodPost, Pattern: envPath + "/releases/{release}/rollback", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).rollbackRelease}
+	ListDeploymentsRoute          = Route{Name: "list-deployments", Method: http.MethodGet, Pattern: envPath + "/deployments", handler: (*Server).listDeployments}
+	CancelDeploymentRoute         = Route{Name: "cancel-deployment", Method: http.MethodDelete, Pattern: envPath + "/deployments/{deployment}", Success: http.StatusAccepted, handler: (*Server).cancelDeployment}
+	GetDeploymentRoute            = Route{Name: "get-deployment", Method: http.MethodGet, Pattern: envPath + "/deployments/{deployment}", handler: (*Server).getDeployment}
+	GetOperationRoute             = Route{Name: "get-operation", Method: http.MethodGet, Pattern: orgPath + "/operations/{operation}", handler: (*Server).getOperation}
+	CancelOperationRoute          = Route{Name: "cancel-operation", Method: http.MethodDelete, Pattern: orgPath + "/operations/{operation}", Success: http.StatusAccepted, handler: (*Server).cancelOperation}
+	ListOperationsRoute           = Route{Name: "list-operations", Method: http.MethodGet, Pattern: envPath + "/operations", handler: (*Server).listOperations}
+	ListScalingPoliciesRoute      = Route{Name: "list-scaling-policies", Method: http.MethodGet, Pattern: envPath + "/scaling-policies", Scaling: true, handler: (*Server).listScalingPolicies}
+	UpsertScalingPolicyRoute      = Route{Name: "upsert-scaling-policy", Method: http.MethodPut, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusOK, handler: (*Server).upsertScalingPolicy}
+	DeleteScalingPolicyRoute      = Route{Name: "delete-scaling-policy", Method: http.MethodDelete, Pattern: envPath + "/scaling-policies", Scaling: true, Success: http.StatusNoContent, handler: (*Server).deleteScalingPolicy}
+	ListCommandsRoute             = Route{Name: "list-commands", Method: http.MethodGet, Pattern: orgEnvPath + "/commands", handler: (*Server).listCommands}
+	CreateCommandRoute            = Route{Name: "create-command", Method: http.MethodPost, Pattern: orgEnvPath + "/commands", Starts: []apps.Workflow{apps.RunJob}, Success: http.StatusOK, handler: (*Server).createCommand}
+	GetCommandRoute               = Route{Name: "get-command", Method: http.MethodGet, Pattern: orgEnvPath + "/commands/{command}", handler: (*Server).getCommand}
+	CancelCommandRoute            = Route{Name: "cancel-command", Method: http.MethodDelete, Pattern: orgEnvPath + "/commands/{command}", Success: http.StatusAccepted, handler: (*Server).cancelCommand}
+	ListApplicationCommandsRoute  = Route{Name: "list-application-commands", Method: http.MethodGet, Pattern: envPath + "/commands", handler: (*Server).listCommands}
+	CreateApplicationCommandRoute = Route{Name: "create-application-command", Method: http.MethodPost, Pattern: envPath + "/commands", Starts: []apps.Workflow{apps.RunJob}, Success: http.StatusOK, handler: (*Server).createCommand}
+	GetApplicationCommandRoute    = Route{Name: "get-application-command", Method: http.MethodGet, Pattern: envPath + "/commands/{command}", handler: (*Server).getCommand}
+	CancelApplicationCommandRoute = Route{Name: "cancel-application-command", Method: http.MethodDelete, Pattern: envPath + "/commands/{command}", Success: http.StatusAccepted, handler: (*Server).cancelCommand}
+	ListCronJobsRoute             = Route{Name: "list-cron-jobs", Method: http.MethodGet, Pattern: envPath + "/cron", handler: (*Server).listCronJobs}
+	CreateCronJobRoute            = Route{Name: "create-cron-job", Method: http.MethodPost, Pattern: envPath + "/cron", Schedules: true, Success: http.StatusCreated, handler: (*Server).createCronJob}
+	GetCronJobRoute               = Route{Name: "get-cron-job", Method: http.MethodGet, Pattern: envPath + "/cron/{cron}", handler: (*Server).getCronJob}
+	UpdateCronJobRoute            = Route{Name: "update-cron-job", Method: http.MethodPatch, Pattern: envPath + "/cron/{cron}", Schedules: true, Success: http.StatusOK, handler: (*Server).updateCronJob}
+	DeleteCronJobRoute            = Route{Name: "delete-cron-job", Method: http.MethodDelete, Pattern: envPath + "/cron/{cron}", Schedules: true, Success: http.StatusNoContent, handler: (*Server).deleteCronJob}
+	ListCronJobRunsRoute          = Route{Name: "list-cron-job-runs", Method: http.MethodGet, Pattern: envPath + "/cron/{cron}/runs", handler: (*Server).listCronJobRuns}
+	GetCronRunRoute               = Route{Name: "get-cron-run", Method: http.MethodGet, Pattern: envPath + "/cron/{cron}/runs/{run}", handler: (*Server).getCronRun}
+	ValidateComposeRoute          = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
 // Routes is every endpoint of the API. It is a function, not a variable,
@@ -135,6 +155,21 @@ func Routes() []Route {
 		ListScalingPoliciesRoute,
 		UpsertScalingPolicyRoute,
 		DeleteScalingPolicyRoute,
+		ListCommandsRoute,
+		CreateCommandRoute,
+		GetCommandRoute,
+		CancelCommandRoute,
+		ListApplicationCommandsRoute,
+		CreateApplicationCommandRoute,
+		GetApplicationCommandRoute,
+		CancelApplicationCommandRoute,
+		ListCronJobsRoute,
+		CreateCronJobRoute,
+		GetCronJobRoute,
+		UpdateCronJobRoute,
+		DeleteCronJobRoute,
+		ListCronJobRunsRoute,
+		GetCronRunRoute,
 	}
 }
 

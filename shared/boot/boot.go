@@ -24,6 +24,7 @@ import (
 	"github.com/berth-dev/berth/shared/awsenv"
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/scaling"
@@ -42,6 +43,9 @@ const (
 	// EnvListenerARN is a listener of the shared load balancer, whose name
 	// RPS scaling policies' resource labels carry.
 	EnvListenerARN = "BERTH_LISTENER_ARN"
+	// EnvSchedulerRoleARN is the role EventBridge Scheduler assumes to
+	// start the run-job workflow, for the cron routes.
+	EnvSchedulerRoleARN = "BERTH_SCHEDULER_ROLE_ARN"
 )
 
 // StateMachineEnv is the variable holding a workflow's state machine ARN,
@@ -110,6 +114,9 @@ type Ports struct {
 	// Compose translates docker-compose files, for routes that do
 	// (Route.Compose): composego.Translate, which links compose-go.
 	Compose composefile.Translator
+	// Schedules keeps cron jobs' schedules, which start the run-job state
+	// machine as the scheduler role, for routes that do (Route.Schedules).
+	Schedules func(cfg aws.Config, stateMachineARN, roleARN, endpoint string) jobs.Schedules
 }
 
 // Handler builds the http.Handler for the named route from configuration
@@ -158,8 +165,21 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		starter = ports.Workflows(cfg, arns, getenv("AWS_ENDPOINT_URL_SFN"))
 	}
 	tbl := &store.Table{Client: db, Name: table}
+	var schedules jobs.Schedules
+	if rt.Schedules {
+		machine, role := getenv(StateMachineEnv(apps.RunJob)), getenv(EnvSchedulerRoleARN)
+		switch {
+		case machine == "":
+			return nil, fmt.Errorf("%s is not set", StateMachineEnv(apps.RunJob))
+		case role == "":
+			return nil, fmt.Errorf("%s is not set", EnvSchedulerRoleARN)
+		case ports.Schedules == nil:
+			return nil, fmt.Errorf("route %s keeps schedules, but its function was built without them", route)
+		}
+		schedules = ports.Schedules(cfg, machine, role, getenv("AWS_ENDPOINT_URL_SCHEDULER"))
+	}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {

@@ -33,6 +33,8 @@ import (
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
+	"github.com/berth-dev/berth/shared/jobs"
+	"github.com/berth-dev/berth/shared/jobs/awsschedules"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
 	"github.com/berth-dev/berth/shared/stepboot"
@@ -185,6 +187,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	autoScaling := &autoScalingStub{policies: map[string]map[string]any{}}
 	autoScalingServer := httptest.NewServer(autoScaling)
 	defer autoScalingServer.Close()
+	scheduler := &schedulerStub{names: map[string]bool{}}
+	schedulerServer := httptest.NewServer(scheduler)
+	defer schedulerServer.Close()
 
 	vars := map[string]string{
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
@@ -192,6 +197,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
 		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
 		"AWS_ENDPOINT_URL_ECR": ecrServer.URL, "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": autoScalingServer.URL,
+		"AWS_ENDPOINT_URL_SCHEDULER": schedulerServer.URL, boot.EnvSchedulerRoleARN: "arn:aws:iam::123456789012:role/berth-scheduler",
 		boot.EnvClusterARN:  "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
 		boot.EnvListenerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/50dc6c495c0c9188/f2f7dc8efc522ab2",
 	}
@@ -215,6 +221,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"get-environment-compose", "list-containers", "update-environment", "patch-environment-compose", "update-container",
 		"update-environment-state", "rollback-release", "cancel-deployment", "cancel-operation", "get-operation", "list-operations", "list-releases", "list-deployments", "get-deployment",
 		"list-scaling-policies", "upsert-scaling-policy", "delete-scaling-policy",
+		"list-commands", "create-command", "get-command", "cancel-command",
+		"list-application-commands", "create-application-command", "get-application-command", "cancel-application-command",
+		"list-cron-jobs", "create-cron-job", "get-cron-job", "update-cron-job", "list-cron-job-runs", "get-cron-run", "delete-cron-job",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
@@ -236,6 +245,18 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 
 	for _, fn := range order {
+		if fn == "list-commands" {
+			// The command events read and cancel a seeded command, and
+			// get-cron-run a seeded run of the job create-cron-job makes.
+			if err := seedJobs(ctx, tbl, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fn == "get-cron-run" {
+			if err := seedJobs(ctx, tbl, true); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if slices.Contains(changes, fn) {
 			if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
 				t.Fatal(err)
@@ -312,9 +333,38 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 4+len(changes) {
-		t.Fatalf("started %v, want provision app, provision env, a deployment per change, teardown env, teardown app", names)
+	if len(names) != 6+len(changes) {
+		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, teardown env, teardown app", names)
 	}
+	// The cron events made, changed and deleted one schedule; the invalid
+	// ones reached no scheduler.
+	if want := []string{"POST nightly", "POST nightly", "PUT nightly", "DELETE nightly"}; !slices.Equal(scheduler.calls, want) {
+		t.Errorf("Scheduler calls %v, want %v", scheduler.calls, want)
+	}
+}
+
+// seedJobs stores what the job events read: a PENDING command, or a
+// finished run of the cron job "nightly". Production gets the schedule
+// group provisioning makes.
+func seedJobs(ctx context.Context, tbl *store.Table, cronRun bool) error {
+	if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+		return err
+	}
+	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
+	if err != nil {
+		return err
+	}
+	if cronRun {
+		code := 0
+		return tbl.CreateRun(ctx, env, jobs.Run{ID: "20261205T120000-cron", Type: jobs.RunCron, Cron: "nightly", Command: []string{"true"},
+			Container: "web", Timeout: time.Hour, Status: jobs.StatusSucceeded, ExitCode: &code, Execution: "x", CreatedAt: time.Now()})
+	}
+	target := apps.Target{Organisation: "acme", Application: "my-app", Environment: env.Name, UID: env.UID}
+	if err := tbl.Apply(ctx, target, apps.Change{Add: []cloud.Ref{{Kind: cloud.KindScheduleGroup, Name: target.Names().ScheduleGroup()}}, Now: time.Now()}); err != nil {
+		return err
+	}
+	return tbl.CreateRun(ctx, env, jobs.Run{ID: "20261205T120000-events01", Type: jobs.RunExec, Command: []string{"sleep 600"}, Shell: true,
+		Container: "web", Timeout: time.Hour, Status: jobs.StatusPending, Execution: "x", CreatedAt: time.Now()})
 }
 
 // header reads a response header; the adapter may use either map.
@@ -387,7 +437,40 @@ func TestAuthorizerEvents(t *testing.T) {
 }
 
 // allPorts are every adapter, as the functions' main.go files name them.
-var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New}
+var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New, Schedules: awsschedules.New}
+
+// schedulerStub answers EventBridge Scheduler's schedule calls (REST
+// JSON) as the service does, and records them as "METHOD name".
+type schedulerStub struct {
+	mu    sync.Mutex
+	calls []string
+	names map[string]bool
+}
+
+func (s *schedulerStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := strings.TrimPrefix(r.URL.Path, "/schedules/")
+	s.calls = append(s.calls, r.Method+" "+name)
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == http.MethodPost && s.names[name]:
+		w.WriteHeader(http.StatusConflict)
+		_, _ = io.WriteString(w, `{"Message":"Schedule `+name+` already exists."}`)
+	case r.Method == http.MethodPost || r.Method == http.MethodPut:
+		s.names[name] = true
+		_, _ = io.WriteString(w, `{"ScheduleArn":"arn:aws:scheduler:eu-west-1:123456789012:schedule/g/`+name+`"}`)
+	case r.Method == http.MethodDelete && !s.names[name]:
+		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"Message":"Schedule `+name+` does not exist."}`)
+	case r.Method == http.MethodDelete:
+		delete(s.names, name)
+		_, _ = io.WriteString(w, `{}`)
+	default:
+		http.Error(w, `{"Message":"unexpected"}`, http.StatusBadRequest)
+	}
+}
 
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)

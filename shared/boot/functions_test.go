@@ -65,6 +65,9 @@ func TestEveryRouteHasAFunction(t *testing.T) {
 		if want, got := r.Registry, strings.Contains(string(src), "ecrlogin.New"); want != got {
 			t.Errorf("functions/%s/main.go: issues registry logins %v, links the ECR client %v", r.Name, want, got)
 		}
+		if want, got := r.Schedules, strings.Contains(string(src), "awsschedules.New"); want != got {
+			t.Errorf("functions/%s/main.go: keeps schedules %v, links the EventBridge Scheduler client %v", r.Name, want, got)
+		}
 		if want, got := r.Scaling, strings.Contains(string(src), "awsscaling.New"); want != got {
 			t.Errorf("functions/%s/main.go: changes scaling policies %v, links the Application Auto Scaling client %v", r.Name, want, got)
 		}

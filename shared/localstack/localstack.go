@@ -24,6 +24,7 @@ import (
 	"github.com/berth-dev/berth/shared/composefile/composego"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dynamolocal"
+	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/ratelimit"
 	"github.com/berth-dev/berth/shared/scaling"
@@ -126,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		authenticate = cache.authenticate
 	}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Jobs: jobs.NewService(tbl, starter, cfg.Sandbox.Schedules()), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: authenticate, UsageKeys: usage.None{},
 		// No registry runs locally; logins have ECR's shape and expire as its do.
 		Registry: sandbox.Registry{}, Compose: composego.Translate,

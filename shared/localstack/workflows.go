@@ -2,6 +2,8 @@ package localstack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +23,7 @@ import (
 	"github.com/berth-dev/berth/shared/lambdalocal"
 	"github.com/berth-dev/berth/shared/localsfn"
 	"github.com/berth-dev/berth/shared/provision"
+	"github.com/berth-dev/berth/shared/schedule"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 )
@@ -35,6 +38,7 @@ type Workflows struct {
 	LambdaEndpoint string
 	Starter        apps.WorkflowStarter
 	lambdaSrv      *http.Server
+	stopScheduler  context.CancelFunc
 }
 
 // SandboxPlatform is the platform the sandbox pretends to be.
@@ -121,7 +125,33 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 	}
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	w.Starter = stepfunctions.New(awsCfg, arns, w.SFN.Endpoint)
+	// The local scheduler fires cron jobs' schedules on the sandbox's
+	// clock, starting run-job as EventBridge Scheduler would.
+	runCtx, stop := context.WithCancel(context.Background())
+	w.stopScheduler = stop
+	go cfg.Sandbox.Schedules().Run(runCtx, nextFiring, w.fire)
 	return w, nil
+}
+
+// nextFiring is a schedule expression's next firing after after.
+func nextFiring(expr string, after time.Time) (time.Time, bool) {
+	e, err := schedule.Parse(expr)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return e.Next(after)
+}
+
+// fire starts run-job with a schedule's input, under a name of its own
+// per firing, as EventBridge Scheduler does.
+func (w *Workflows) fire(ctx context.Context, input string) error {
+	var in apps.ExecutionInput
+	if err := json.Unmarshal([]byte(input), &in); err != nil {
+		return fmt.Errorf("schedule input: %w", err)
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return w.Starter.Start(ctx, apps.Execution{Workflow: apps.RunJob, Name: "scheduler-" + hex.EncodeToString(b), Input: in})
 }
 
 // zeroWaits overrides every Wait state of a definition, Parallel branches
@@ -159,6 +189,9 @@ func zeroWaits(path string) (map[string]int, error) {
 
 // Close stops local Step Functions and the Lambda endpoint.
 func (w *Workflows) Close() error {
+	if w.stopScheduler != nil {
+		w.stopScheduler()
+	}
 	var errs []error
 	if w.SFN != nil {
 		errs = append(errs, w.SFN.Close())

@@ -53,6 +53,16 @@ func TestTheListNamesRealOperations(t *testing.T) {
 			t.Errorf("Unserved names %q, which the Quant document does not have", id)
 		}
 	}
+	for id, item := range quant.ArrayLists {
+		op, ok := ops[id]
+		if !ok {
+			t.Errorf("ArrayLists names %q, which the Quant document does not have", id)
+			continue
+		}
+		if s := success(op.op); s == nil || s.Items != nil || !strings.HasSuffix(op.op.Responses.Value("200").Value.Content.Get("application/json").Schema.Ref, "/"+item) {
+			t.Errorf("ArrayLists: Quant's %s does not answer one %s", id, item)
+		}
+	}
 	for entry := range quant.UnservedFields {
 		id, _, _ := strings.Cut(entry, " ")
 		if _, ok := ops[id]; !ok || quant.Unserved[id] != "" {
@@ -97,6 +107,13 @@ func TestServedOperationsKeepQuantsShape(t *testing.T) {
 		if bs == nil {
 			t.Errorf("%s: docs/openapi.yaml documents no success body", id)
 			continue
+		}
+		if quant.ArrayLists[id] != "" {
+			if bs.Items == nil {
+				t.Errorf("%s: docs/openapi.yaml should answer an array of %s", id, quant.ArrayLists[id])
+				continue
+			}
+			bs = bs.Items.Value
 		}
 		compare(t, id, qs, bs, "", used, 0)
 	}

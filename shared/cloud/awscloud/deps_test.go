@@ -18,7 +18,7 @@ func TestPartsLinkOnlyTheirServices(t *testing.T) {
 		"/awsdatabase":    {"rds"},
 		"/awsfilesystem":  {"efs"},
 		"/awsrepository":  {"ecr"},
-		"/awsruntime":     {"cloudwatchlogs", "efs", "secretsmanager"},
+		"/awsruntime":     {"cloudwatchlogs", "efs", "scheduler", "secretsmanager"},
 		"/awsnetwork":     {"ec2", "elasticloadbalancingv2"},
 		"/awsservice":     {"ecs"},
 		"/awsautoscaling": {"applicationautoscaling"},

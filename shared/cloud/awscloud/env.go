@@ -27,12 +27,12 @@ const (
 var endpointEnv = map[string]string{
 	"rds": "RDS", "efs": "EFS", "ecr": "ECR", "ec2": "EC2", "elasticloadbalancingv2": "ELASTIC_LOAD_BALANCING_V2",
 	"ecs": "ECS", "applicationautoscaling": "APPLICATION_AUTO_SCALING", "secretsmanager": "SECRETS_MANAGER",
-	"cloudwatchlogs": "CLOUDWATCH_LOGS",
+	"cloudwatchlogs": "CLOUDWATCH_LOGS", "scheduler": "SCHEDULER",
 }
 
 // Endpoint is the base URL set for a service's client ("rds", "efs",
 // "ecr", "ec2", "elasticloadbalancingv2", "ecs", "applicationautoscaling",
-// "secretsmanager", "cloudwatchlogs") in AWS_ENDPOINT_URL_<SERVICE>, or
+// "secretsmanager", "cloudwatchlogs", "scheduler") in AWS_ENDPOINT_URL_<SERVICE>, or
 // nil to keep the AWS endpoint.
 func Endpoint(getenv func(string) string, service string) *string {
 	name, ok := endpointEnv[service]

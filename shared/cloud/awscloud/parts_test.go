@@ -122,6 +122,16 @@ func TestPartsRouteEveryCall(t *testing.T) {
 		{"UpdateService", service, "UpdateService", func() error { _, err := c.UpdateService(ctx, cloud.ServiceUpdate{Name: "x"}); return err }},
 		{"Rollout", service, "DescribeServices", func() error { _, err := c.Rollout(ctx, "x", "x"); return err }},
 		{"LogLines", runtime, "GetLogEvents", func() error { _, err := c.LogLines(ctx, "x", "x", 5); return err }},
+		{"CreateScheduleGroup", runtime, "CreateScheduleGroup", func() error {
+			_, err := c.CreateScheduleGroup(ctx, cloud.ScheduleGroupSpec{Name: "x"})
+			return err
+		}},
+		{"RunTask", service, "RunTask", func() error {
+			_, err := c.RunTask(ctx, cloud.TaskRun{TaskDefinitionARN: "x", Container: "x", SecurityGroupID: "x"})
+			return err
+		}},
+		{"DescribeTask", service, "DescribeTasks", func() error { _, err := c.DescribeTask(ctx, "x", "x"); return err }},
+		{"StopTask", service, "StopTask", func() error { return c.StopTask(ctx, "x", "x") }},
 
 		{"Check database", database, "DescribeDBInstances", check(cloud.KindDatabase)},
 		{"Check filesystem", filesystem, "DescribeFileSystems", check(cloud.KindFilesystem)},
@@ -135,6 +145,7 @@ func TestPartsRouteEveryCall(t *testing.T) {
 		{"Check task-definition", service, "DescribeTaskDefinition", check(cloud.KindTaskDefinition)},
 		{"Check service", service, "DescribeServices", check(cloud.KindService)},
 		{"Check scaling", scaling, "DescribeScalableTargets", check(cloud.KindScaling)},
+		{"Check schedule-group", runtime, "GetScheduleGroup", check(cloud.KindScheduleGroup)},
 
 		{"Delete database", database, "DeleteDBInstance", del(cloud.KindDatabase)},
 		{"Delete filesystem", filesystem, "DescribeFileSystems", del(cloud.KindFilesystem)},
@@ -148,6 +159,7 @@ func TestPartsRouteEveryCall(t *testing.T) {
 		{"Delete task-definition", service, "DeregisterTaskDefinition", del(cloud.KindTaskDefinition)},
 		{"Delete service", service, "DescribeServices", del(cloud.KindService)},
 		{"Delete scaling", scaling, "DeregisterScalableTarget", del(cloud.KindScaling)},
+		{"Delete schedule-group", runtime, "GetScheduleGroup", del(cloud.KindScheduleGroup)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parts, stubs := newParts(t)
@@ -219,6 +231,7 @@ func clients(cfg aws.Config, getenv func(string) string) []client {
 		{"awsruntime Logs", "CLOUDWATCH_LOGS", rt.Logs.Options().Retryer, rt.Logs.Options().Region, rt.Logs.Options().BaseEndpoint},
 		{"awsruntime Secrets", "SECRETS_MANAGER", rt.Secrets.Options().Retryer, rt.Secrets.Options().Region, rt.Secrets.Options().BaseEndpoint},
 		{"awsruntime EFS", "EFS", rt.EFS.Options().Retryer, rt.EFS.Options().Region, rt.EFS.Options().BaseEndpoint},
+		{"awsruntime Scheduler", "SCHEDULER", rt.Scheduler.Options().Retryer, rt.Scheduler.Options().Region, rt.Scheduler.Options().BaseEndpoint},
 		{"awsnetwork EC2", "EC2", net.EC2.Options().Retryer, net.EC2.Options().Region, net.EC2.Options().BaseEndpoint},
 		{"awsnetwork ELB", "ELASTIC_LOAD_BALANCING_V2", net.ELB.Options().Retryer, net.ELB.Options().Region, net.ELB.Options().BaseEndpoint},
 		{"awsservice ECS", "ECS", svc.ECS.Options().Retryer, svc.ECS.Options().Region, svc.ECS.Options().BaseEndpoint},

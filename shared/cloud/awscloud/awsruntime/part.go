@@ -1,8 +1,9 @@
 // Package awsruntime adapts what an environment's tasks run with to AWS:
-// its CloudWatch Logs group (and reading a failed container's lines), its
-// Secrets Manager secret and its EFS access point. It is a package of its
-// own so that the step function of its resource group links those three
-// clients and no other AWS client.
+// its CloudWatch Logs group (and reading a failed container's or a job's
+// lines), its Secrets Manager secret, its EFS access point and its
+// EventBridge Scheduler schedule group. It is a package of its own so that
+// the step function of its resource group links those four clients and no
+// other AWS client.
 package awsruntime
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/berth-dev/berth/shared/cloud"
@@ -21,10 +23,11 @@ import (
 // Part is the runtime part of the AWS cloud. Build it with New, or set
 // the clients directly (tests point them at a stub).
 type Part struct {
-	Platform awscloud.Platform
-	Logs     *cloudwatchlogs.Client
-	Secrets  *secretsmanager.Client
-	EFS      *efs.Client
+	Platform  awscloud.Platform
+	Logs      *cloudwatchlogs.Client
+	Secrets   *secretsmanager.Client
+	EFS       *efs.Client
+	Scheduler *scheduler.Client
 }
 
 var _ cloud.Part = (*Part)(nil)
@@ -50,6 +53,11 @@ func New(cfg aws.Config, p awscloud.Platform, getenv func(string) string) *Part 
 				o.BaseEndpoint = e
 			}
 		}),
+		Scheduler: scheduler.NewFromConfig(cfg, func(o *scheduler.Options) {
+			if e := awscloud.Endpoint(getenv, "scheduler"); e != nil {
+				o.BaseEndpoint = e
+			}
+		}),
 	}
 }
 
@@ -60,7 +68,7 @@ func FromEnv(cfg aws.Config, p provision.Platform, getenv func(string) string) (
 
 // Kinds implements cloud.Part.
 func (c *Part) Kinds() []cloud.Kind {
-	return []cloud.Kind{cloud.KindLogGroup, cloud.KindSecret, cloud.KindAccessPoint}
+	return []cloud.Kind{cloud.KindLogGroup, cloud.KindSecret, cloud.KindAccessPoint, cloud.KindScheduleGroup}
 }
 
 // Check reports a resource's state; see cloud.Cloud.
@@ -72,6 +80,8 @@ func (c *Part) Check(ctx context.Context, ref cloud.Ref) (cloud.Resource, error)
 		return c.checkSecret(ctx, ref)
 	case cloud.KindAccessPoint:
 		return c.checkAccessPoint(ctx, ref)
+	case cloud.KindScheduleGroup:
+		return c.checkScheduleGroup(ctx, ref)
 	}
 	return cloud.Resource{}, awscloud.UnknownKind(ref.Kind)
 }
@@ -85,6 +95,8 @@ func (c *Part) Delete(ctx context.Context, ref cloud.Ref, _ cloud.DeleteOptions)
 		return c.deleteSecret(ctx, ref)
 	case cloud.KindAccessPoint:
 		return c.deleteAccessPoint(ctx, ref)
+	case cloud.KindScheduleGroup:
+		return c.deleteScheduleGroup(ctx, ref)
 	}
 	return false, awscloud.UnknownKind(ref.Kind)
 }

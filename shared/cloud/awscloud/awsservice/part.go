@@ -1,8 +1,9 @@
 // Package awsservice adapts an environment's running service to AWS: its
-// ECS task definitions and service, and their rollouts. It is a package of
-// its own so that the step function of its resource group links the ECS
-// client and no other (a rollout names the failed container's log stream;
-// reading it is awsruntime's; scaling is awsautoscaling's).
+// ECS task definitions and service, their rollouts, and jobs' one-off
+// tasks. It is a package of its own so that the step function of its
+// resource group links the ECS client and no other (a rollout or a task
+// names its container's log stream; reading it is awsruntime's; scaling is
+// awsautoscaling's).
 package awsservice
 
 import (

@@ -142,10 +142,9 @@ func (c *Part) failedTask(ctx context.Context, svc *types.Service, d *types.Depl
 	}
 	// Only the task definition says which containers are essential (and
 	// where they log); without it, every container counts, ECS's default.
-	var defs []types.ContainerDefinition
 	essential := everyEssential
-	if td, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(taskDefinitionARN)}); err == nil && td.TaskDefinition != nil {
-		defs = td.TaskDefinition.ContainerDefinitions
+	defs, err := c.containerDefs(ctx, taskDefinitionARN)
+	if err == nil {
 		essential = func(name string) bool {
 			def := containerDef(defs, name)
 			return def == nil || def.Essential == nil || *def.Essential
@@ -161,6 +160,18 @@ func (c *Part) failedTask(ctx context.Context, svc *types.Service, d *types.Depl
 }
 
 func everyEssential(string) bool { return true }
+
+// containerDefs are the containers of a task definition revision.
+func (c *Part) containerDefs(ctx context.Context, taskDefinitionARN string) ([]types.ContainerDefinition, error) {
+	td, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(taskDefinitionARN)})
+	if err != nil {
+		return nil, awscloud.Fail(err)
+	}
+	if td.TaskDefinition == nil {
+		return nil, nil
+	}
+	return td.TaskDefinition.ContainerDefinitions, nil
+}
 
 func containerDef(defs []types.ContainerDefinition, name string) *types.ContainerDefinition {
 	for i := range defs {
@@ -222,8 +233,7 @@ func classify(t *types.Task, essential func(string) bool) string {
 // describeFailure fills the failure of a task classify accepted, naming
 // the container that caused it.
 func describeFailure(t *types.Task, svc *types.Service, essential func(string) bool) *cloud.TaskFailure {
-	arn := aws.ToString(t.TaskArn)
-	f := &cloud.TaskFailure{Type: classify(t, essential), TaskID: arn[strings.LastIndex(arn, "/")+1:], StoppedReason: aws.ToString(t.StoppedReason)}
+	f := &cloud.TaskFailure{Type: classify(t, essential), TaskID: taskID(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason)}
 	var ct *types.Container
 	pick := func(ok func(*types.Container) bool) {
 		for i := range t.Containers {
@@ -263,6 +273,9 @@ func describeFailure(t *types.Task, svc *types.Service, essential func(string) b
 	}
 	return f
 }
+
+// taskID is the last part of a task's ARN, which its log stream ends with.
+func taskID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 // logStream is where the container's awslogs driver writes for the task:
 // its group, and the stream <stream prefix>/<container>/<task id>; empty

@@ -28,7 +28,7 @@ import (
 // Request is one request as it reached the stub.
 type Request struct {
 	Op       string
-	Protocol string         // "query" (RDS, ELBv2), "ec2", "json" (JSON 1.1), "rest" (EFS)
+	Protocol string         // "query" (RDS, ELBv2), "ec2", "json" (JSON 1.1), "rest" (EFS, Scheduler)
 	Form     url.Values     // query and ec2
 	JSON     map[string]any // json and rest
 	Method   string
@@ -96,11 +96,14 @@ func (s *Stub) On(op string, replies ...Reply) {
 	s.replies[op] = append(s.replies[op], replies...)
 }
 
-// efsRoutes name EFS's REST operations.
-var efsRoutes = map[string]string{
+// restRoutes name the REST operations by method and collection: EFS's
+// (paths /2015-02-01/<collection>[/<id>]) and Scheduler's (/<collection>/<name>).
+var restRoutes = map[string]string{
 	"POST file-systems": "CreateFileSystem", "GET file-systems": "DescribeFileSystems", "DELETE file-systems": "DeleteFileSystem",
 	"POST mount-targets": "CreateMountTarget", "GET mount-targets": "DescribeMountTargets", "DELETE mount-targets": "DeleteMountTarget",
 	"POST access-points": "CreateAccessPoint", "GET access-points": "DescribeAccessPoints", "DELETE access-points": "DeleteAccessPoint",
+	"POST schedule-groups": "CreateScheduleGroup", "GET schedule-groups": "GetScheduleGroup", "DELETE schedule-groups": "DeleteScheduleGroup",
+	"POST schedules": "CreateSchedule", "PUT schedules": "UpdateSchedule", "GET schedules": "GetSchedule", "DELETE schedules": "DeleteSchedule",
 }
 
 // ServeHTTP records the request and answers it.
@@ -118,10 +121,11 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			req.Protocol = "ec2"
 		}
 	default:
-		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // 2015-02-01/<collection>[/<id>]
-		if len(parts) > 1 {
-			req.Op = efsRoutes[r.Method+" "+parts[1]]
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		if len(parts) > 1 && parts[0] == "2015-02-01" { // EFS's API version
+			parts = parts[1:]
 		}
+		req.Op = restRoutes[r.Method+" "+parts[0]]
 		req.Protocol = "rest"
 		if len(raw) > 0 {
 			_ = json.Unmarshal(raw, &req.JSON)

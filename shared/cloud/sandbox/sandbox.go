@@ -37,6 +37,12 @@ type Profile struct {
 	Delete map[cloud.Kind]time.Duration
 	// MountTargets is how long a filesystem's mount targets take once it is available.
 	MountTargets time.Duration
+	// Second is how long a second of a job's own time lasts on the
+	// sandbox clock: a job's `sleep 600` takes 600*Second, and a
+	// schedule's rate(1 minute) fires every 60*Second, so that long jobs
+	// and schedules play out in a local run. 0 runs jobs at once; the
+	// scheduler then keeps schedules at their own pace (see Schedules.Run).
+	Second time.Duration
 }
 
 // Profiles.
@@ -48,6 +54,7 @@ var (
 		Create:       map[cloud.Kind]time.Duration{cloud.KindDatabase: 3 * time.Second, cloud.KindFilesystem: time.Second, cloud.KindService: 2 * time.Second},
 		Delete:       map[cloud.Kind]time.Duration{cloud.KindDatabase: 2 * time.Second, cloud.KindService: time.Second},
 		MountTargets: time.Second,
+		Second:       time.Second / 30, // sleep 600 in 20 s, rate(1 minute) every 2 s
 	}
 	// Realistic is AWS's usual timings divided by 60: an RDS instance in
 	// about 8 minutes, EFS in 30 s with 90 s of mount targets, an ECS
@@ -57,6 +64,7 @@ var (
 			cloud.KindService: 3 * time.Second, cloud.KindAccessPoint: 100 * time.Millisecond},
 		Delete:       map[cloud.Kind]time.Duration{cloud.KindDatabase: 6 * time.Second, cloud.KindService: 2 * time.Second, cloud.KindFilesystem: 500 * time.Millisecond},
 		MountTargets: 1500 * time.Millisecond,
+		Second:       time.Second / 60,
 	}
 )
 
@@ -86,6 +94,10 @@ type Sandbox struct {
 	rollouts map[string][]*rollout
 	// policies are each service's scaling policies, by name.
 	policies map[string]map[string]scaling.Policy
+	// jobs are job tasks by ARN, and by client token.
+	jobs, tokens map[string]*job
+	// scheduler holds schedules; nil until Schedules is first called.
+	scheduler *Schedules
 }
 
 type resource struct {
@@ -497,6 +509,9 @@ func (s *Sandbox) Delete(_ context.Context, ref cloud.Ref, _ cloud.DeleteOptions
 	r.goneAt = s.Now().Add(s.Profile.Delete[r.Kind])
 	if r.Kind == cloud.KindScaling {
 		delete(s.policies, r.Name) // deregistering a target deletes its policies
+	}
+	if r.Kind == cloud.KindScheduleGroup {
+		s.dropSchedules(r.Name) // as deleting a schedule group does
 	}
 	s.settle()
 	_, still := s.resources[resourceKey(ref.Kind, ref.Name)]

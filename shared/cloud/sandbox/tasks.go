@@ -196,13 +196,17 @@ func (r *rollout) failure() *cloud.TaskFailure {
 func (r *rollout) logStream() string { return "sandbox/" + r.container + "/" + r.taskID }
 
 // LogLines implements cloud.Cloud: the lines of a misbehaving rollout's
-// failed container, from the stream its failure names.
+// failed container, from the stream its failure names, or those a job
+// task has written by now.
 func (s *Sandbox) LogLines(_ context.Context, group, stream string, limit int) ([]string, error) {
 	const op = "LogLines"
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.call(op); err != nil {
 		return nil, err
+	}
+	if lines, found, err := s.jobLines(group, stream, limit); found {
+		return lines, err
 	}
 	for _, rs := range s.rollouts {
 		for _, r := range rs {

@@ -455,6 +455,7 @@ func (s *schedulerStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.Method == http.MethodPost && s.names[name]:
+		w.Header().Set("X-Amzn-Errortype", "ConflictException")
 		w.WriteHeader(http.StatusConflict)
 		_, _ = io.WriteString(w, `{"Message":"Schedule `+name+` already exists."}`)
 	case r.Method == http.MethodPost || r.Method == http.MethodPut:

@@ -39,7 +39,7 @@ var _ jobs.Schedules = (*Schedules)(nil)
 
 // New builds the client from cfg, at endpoint when it is not "" (tests,
 // local tools), else at AWS's.
-func New(cfg aws.Config, stateMachineARN, roleARN string, endpoint string) *Schedules {
+func New(cfg aws.Config, stateMachineARN, roleARN string, endpoint string) jobs.Schedules {
 	return &Schedules{
 		Client: scheduler.NewFromConfig(cfg, func(o *scheduler.Options) {
 			if endpoint != "" {

@@ -27,7 +27,7 @@ var nightly = jobs.Schedule{
 
 func testSchedules(t *testing.T) (*Schedules, *awstest.Stub) {
 	stub := awstest.New(t)
-	return New(stub.Config(), stateMachineARN, roleARN, stub.URL), stub
+	return New(stub.Config(), stateMachineARN, roleARN, stub.URL).(*Schedules), stub
 }
 
 // withoutToken drops the client token the SDK fills in (a random one,
@@ -184,13 +184,13 @@ func TestDelete(t *testing.T) {
 // the SDK's standard retryer.
 func TestNewEndpoint(t *testing.T) {
 	cfg := aws.Config{Region: "eu-west-1"}
-	if o := New(cfg, stateMachineARN, roleARN, "").Client.Options(); o.BaseEndpoint != nil || o.Region != "eu-west-1" || o.Retryer == nil || o.Retryer.MaxAttempts() != 3 {
+	if o := New(cfg, stateMachineARN, roleARN, "").(*Schedules).Client.Options(); o.BaseEndpoint != nil || o.Region != "eu-west-1" || o.Retryer == nil || o.Retryer.MaxAttempts() != 3 {
 		t.Errorf("endpoint %v, region %s, retryer %T", aws.ToString(o.BaseEndpoint), o.Region, o.Retryer)
 	}
-	if o := New(cfg, stateMachineARN, roleARN, "http://localhost:4566").Client.Options(); aws.ToString(o.BaseEndpoint) != "http://localhost:4566" {
+	if o := New(cfg, stateMachineARN, roleARN, "http://localhost:4566").(*Schedules).Client.Options(); aws.ToString(o.BaseEndpoint) != "http://localhost:4566" {
 		t.Errorf("endpoint %v", aws.ToString(o.BaseEndpoint))
 	}
-	s := New(cfg, stateMachineARN, roleARN, "")
+	s := New(cfg, stateMachineARN, roleARN, "").(*Schedules)
 	if s.StateMachineARN != stateMachineARN || s.RoleARN != roleARN {
 		t.Errorf("schedules %+v", s)
 	}

@@ -3,6 +3,7 @@ package request
 import (
 	"github.com/berth-dev/berth/shared/apikeys"
 	"github.com/berth-dev/berth/shared/ecrlogin"
+	"github.com/berth-dev/berth/shared/jobs/awsschedules"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 )
@@ -13,4 +14,5 @@ var (
 	usageKeysPort = apikeys.New
 	registryPort  = ecrlogin.New
 	scalingPort   = awsscaling.New
+	schedulesPort = awsschedules.New
 )

@@ -99,12 +99,12 @@ func TestMatchesBoot(t *testing.T) {
 	srv := httptest.NewServer(viaBoot)
 	defer srv.Close()
 	vars := Vars()
-	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING"} {
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", "AWS_ENDPOINT_URL_SCHEDULER"} {
 		vars[k] = srv.URL
 	}
 	for _, rt := range api.Routes() {
 		ev := event(t, rt.Name)
-		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort, Registry: registryPort, Compose: composego.Translate, Scaling: scalingPort})
+		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort, Registry: registryPort, Compose: composego.Translate, Scaling: scalingPort, Schedules: schedulesPort})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestMatchesBoot(t *testing.T) {
 			t.Errorf("%s: status %d, boot.Handler %d: %s", rt.Name, StatusOf(got), StatusOf(want), want)
 		}
 		g, w := direct.Snapshot(), viaBoot.Snapshot()
-		if !maps.Equal(g.DynamoDB, w.DynamoDB) || g.ConditionalWrites != w.ConditionalWrites || g.StepFunctions != w.StepFunctions || g.APIGateway != w.APIGateway || g.ECR != w.ECR || g.Scaling != w.Scaling {
+		if !maps.Equal(g.DynamoDB, w.DynamoDB) || g.ConditionalWrites != w.ConditionalWrites || g.StepFunctions != w.StepFunctions || g.APIGateway != w.APIGateway || g.ECR != w.ECR || g.Scaling != w.Scaling || g.Scheduler != w.Scheduler {
 			t.Errorf("%s: calls %+v, boot.Handler %+v", rt.Name, g, w)
 		}
 		t.Logf("%s: %d DynamoDB calls %v, %d conditional writes", rt.Name, g.Total(), g.DynamoDB, g.ConditionalWrites)

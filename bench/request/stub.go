@@ -41,6 +41,7 @@ type Counts struct {
 	APIGateway        int
 	ECR               int
 	Scaling           int // Application Auto Scaling
+	Scheduler         int // EventBridge Scheduler
 }
 
 // Total is every DynamoDB call.
@@ -142,6 +143,12 @@ func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 		default:
 			return answer(200, "application/x-amz-json-1.1", `{}`), nil
 		}
+	case strings.HasPrefix(r.URL.Path, "/schedules/"): // EventBridge Scheduler's REST API
+		counts.Scheduler++
+		if r.Method == http.MethodDelete {
+			return answer(200, "application/json", `{}`), nil
+		}
+		return answer(200, "application/json", `{"ScheduleArn":"arn:aws:scheduler:eu-west-1:123456789012:schedule/bench/`+strings.TrimPrefix(r.URL.Path, "/schedules/")+`"}`), nil
 	default: // API Gateway's REST API: usage plans and API keys
 		counts.APIGateway++
 		switch {

@@ -26,6 +26,8 @@ import (
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/ecrlogin"
+	"github.com/berth-dev/berth/shared/jobs"
+	"github.com/berth-dev/berth/shared/jobs/awsschedules"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/scaling"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
@@ -42,8 +44,9 @@ func Vars() map[string]string {
 	v := map[string]string{
 		boot.EnvTableName: Table, "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDBENCH",
 		"AWS_SECRET_ACCESS_KEY": "bench", boot.EnvUsagePlan: "berth-tokens",
-		boot.EnvClusterARN:  "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
-		boot.EnvListenerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/0123456789abcdef/fedcba9876543210",
+		boot.EnvClusterARN:       "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
+		boot.EnvListenerARN:      "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/0123456789abcdef/fedcba9876543210",
+		boot.EnvSchedulerRoleARN: "arn:aws:iam::123456789012:role/berth-scheduler",
 	}
 	for _, w := range apps.Workflows {
 		v[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -80,8 +83,12 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 		starter = stepfunctions.New(cfg, arns, "")
 	}
 	tbl := &store.Table{Client: dynamodb.NewFromConfig(cfg), Name: Table}
+	var schedules jobs.Schedules
+	if rt.Schedules {
+		schedules = awsschedules.New(cfg, Vars()[boot.StateMachineEnv(apps.RunJob)], Vars()[boot.EnvSchedulerRoleARN], "")
+	}
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {
@@ -202,7 +209,27 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 	item["status"], item["uid"] = json.RawMessage(`{"S":"ACTIVE"}`), json.RawMessage(`{"S":"`+productionUID+`"}`)
 	item["outputs"] = json.RawMessage(`{"M":{"serviceName":{"S":"berth-acme-my-app-production"},"targetGroupArn":{"S":"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-production/0123456789abcdef"}}}`)
 	item["release"], item["lastRelease"], item["lastDeployment"] = json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"5"}`)
-	return nil
+	return seedJobs(ctx, tbl, env, item)
+}
+
+// seedJobs gives production its schedule group, the command the command
+// events read and cancel, and the cron job "nightly" with the run
+// get-cron-run reads.
+func seedJobs(ctx context.Context, tbl *store.Table, env apps.Environment, item attrs) error {
+	group := apps.Target{Organisation: "acme", Application: "my-app", Environment: env.Name, UID: env.UID}.Names().ScheduleGroup()
+	item["resources"] = json.RawMessage(`{"M":{"schedule-group#` + group + `":{"M":{"kind":{"S":"schedule-group"},"name":{"S":"` + group + `"}}}}}`)
+	now := time.Now()
+	code := 0
+	runs := []jobs.Run{
+		{ID: "20261205T120000-events01", Type: jobs.RunExec, Command: []string{"sleep 600"}, Shell: true, Container: "web", Timeout: time.Hour, Status: jobs.StatusPending, Execution: "bench", CreatedAt: now},
+		{ID: "20261205T120000-cron", Type: jobs.RunCron, Cron: "nightly", Command: []string{"true"}, Container: "web", Timeout: time.Hour, Status: jobs.StatusSucceeded, ExitCode: &code, Execution: "bench", CreatedAt: now},
+	}
+	for _, r := range runs {
+		if err := tbl.CreateRun(ctx, env, r); err != nil {
+			return err
+		}
+	}
+	return tbl.CreateCron(ctx, env, jobs.Cron{Name: "nightly", Expression: "cron(0 3 * * ? *)", Command: []string{"true"}, Container: "web", Enabled: true, Timeout: time.Hour, CreatedAt: now, UpdatedAt: now, Version: 1})
 }
 
 // StatusOf reads the statusCode of an API Gateway proxy response.

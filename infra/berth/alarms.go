@@ -1,6 +1,9 @@
 package berth
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -21,6 +24,9 @@ type AlarmsProps struct {
 	TopicARN string
 }
 
+// ThrottleAlarmGroup is how many functions' throttles one alarm watches.
+const ThrottleAlarmGroup = 10
+
 // NewAlarms defines the control plane's alarms. Each fires on the first
 // occurrence in five minutes: the API's traffic is low and every 5xx,
 // throttle or failed workflow is worth a look. No data is not a breach.
@@ -32,8 +38,9 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) []awsc
 	}
 	period := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
 	var alarms []awscloudwatch.Alarm
-	add := func(id string, metric awscloudwatch.Metric, description string) {
-		a := metric.CreateAlarm(c, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+	add := func(id string, metric awscloudwatch.IMetric, description string) {
+		a := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
+			Metric:             metric,
 			AlarmDescription:   jsii.String(description),
 			Threshold:          jsii.Number(1),
 			EvaluationPeriods:  jsii.Number(1),
@@ -46,8 +53,22 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) []awsc
 		alarms = append(alarms, a)
 	}
 	add("Api5xx", props.API.MetricServerError(period), "The Berth API answered 5xx.")
-	for _, name := range sortedKeys(props.Functions) {
-		add(pascal(name)+"Throttles", props.Functions[name].Function.MetricThrottles(period), "Lambda throttled the "+name+" function.")
+	// Throttles are summed over groups of functions (an alarm's metric math
+	// takes at most 10 metrics): an alarm per function would take a
+	// resource each from the template's 500.
+	names := sortedKeys(props.Functions)
+	for i := 0; i < len(names); i += ThrottleAlarmGroup {
+		group := names[i:min(i+ThrottleAlarmGroup, len(names))]
+		using := map[string]awscloudwatch.IMetric{}
+		var terms []string
+		for j, name := range group {
+			using[fmt.Sprintf("m%d", j)] = props.Functions[name].Function.MetricThrottles(period)
+			terms = append(terms, fmt.Sprintf("m%d", j))
+		}
+		sum := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(strings.Join(terms, "+")), UsingMetrics: &using, Period: awscdk.Duration_Minutes(jsii.Number(5)),
+		})
+		add(fmt.Sprintf("FunctionThrottles%d", i/ThrottleAlarmGroup+1), sum, "Lambda throttled one of these functions: "+strings.Join(group, ", ")+".")
 	}
 	for _, w := range apps.Workflows {
 		sm, ok := props.Workflows.StateMachines[w]

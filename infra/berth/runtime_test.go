@@ -131,13 +131,19 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	autoScaling := &autoScalingStub{}
 	autoScalingServer := httptest.NewServer(autoScaling)
 	defer autoScalingServer.Close()
+	// EventBridge Scheduler: a schedule's create or update succeeds, and a delete finds it.
+	schedulerServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ScheduleArn":"arn:aws:scheduler:`+testRegion+`:`+testAccount+`:schedule/harness/`+strings.TrimPrefix(r.URL.Path, "/schedules/")+`"}`)
+	}))
+	defer schedulerServer.Close()
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
 		"AWS_ACCESS_KEY_ID=AKIDHARNESS", "AWS_SECRET_ACCESS_KEY=harness", "AWS_SESSION_TOKEN=",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint, "AWS_ENDPOINT_URL_SFN=" + sfnServer.URL,
 		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL, "AWS_ENDPOINT_URL_ECR=" + ecrServer.URL,
-		"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING=" + autoScalingServer.URL,
+		"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING=" + autoScalingServer.URL, "AWS_ENDPOINT_URL_SCHEDULER=" + schedulerServer.URL,
 	}
 
 	for _, name := range provision.StepNames {
@@ -179,6 +185,12 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	for _, name := range invocationOrder() {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
+		if strings.Contains(name, "command") || strings.Contains(name, "cron") {
+			// The job events read and cancel seeded runs, on an ACTIVE production.
+			if err := deploytest.SeedJobs(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if rt, err := api.FindRoute(name); err == nil && slices.Contains(rt.Starts, apps.DeployEnvironment) {
 			// No workflow runs here: production is ACTIVE, and each
 			// deployment is over before the next change.
@@ -284,6 +296,9 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 		case isAtt && resourceByID(t, s.Template, attID(v)).Type == "AWS::ECS::Cluster":
 			// The scaling routes' cluster: only its name, the ARN's last part, is used.
 			value = "arn:aws:ecs:" + testRegion + ":" + testAccount + ":cluster/harness-" + attID(v)
+		case isAtt && resourceByID(t, s.Template, attID(v)).Type == "AWS::IAM::Role":
+			// The cron routes' scheduler role: passed to Scheduler, never assumed here.
+			value = "arn:aws:iam::" + testAccount + ":role/harness-" + attID(v)
 		case !isRef:
 			str, ok := v.(string)
 			if !ok {

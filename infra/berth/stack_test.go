@@ -54,7 +54,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::StepFunctions::StateMachine":          workflows,
 		"AWS::DynamoDB::Table":                      1,
 		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs
-		"AWS::CloudWatch::Alarm":                    1 + functions + 3*workflows,
+		"AWS::CloudWatch::Alarm":                    1 + (functions+berth.ThrottleAlarmGroup-1)/berth.ThrottleAlarmGroup + 3*workflows,
 		"AWS::ECS::Cluster":                         1,
 		"AWS::ElasticLoadBalancingV2::LoadBalancer": 1,
 		"AWS::ElasticLoadBalancingV2::Listener":     1,
@@ -648,6 +648,26 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		if !sameStrings(scalingActions, wantScaling) || !sameStrings(alarmActions, wantAlarms) {
 			t.Errorf("%s: scaling actions %v and %v, want %v and %v", name, scalingActions, alarmActions, wantScaling, wantAlarms)
 		}
+		schedules := slices.ContainsFunc(api.Routes(), func(r api.Route) bool { return r.Name == name && r.Schedules })
+		if schedules {
+			// Cron routes name the run-job machine as their schedules' target, and pass the scheduler role.
+			wantVars = append(wantVars, boot.StateMachineEnv(apps.RunJob), boot.EnvSchedulerRoleARN)
+			var schedActions []string
+			for _, st := range statementsWith(sts, "scheduler:") {
+				schedActions = append(schedActions, strs(st["Action"])...)
+				if raw, _ := json.Marshal(st["Resource"]); !strings.Contains(string(raw), ":schedule/berth-*/*") {
+					t.Errorf("%s: Scheduler actions on %s", name, raw)
+				}
+			}
+			if !sameStrings(schedActions, []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"}) {
+				t.Errorf("%s: Scheduler actions %v", name, schedActions)
+			}
+			for _, st := range statementsWith(sts, "iam:") {
+				if raw, _ := json.Marshal(st); !strings.Contains(string(raw), "scheduler.amazonaws.com") || !strings.Contains(string(raw), "SchedulerRole") {
+					t.Errorf("%s: IAM statement %s", name, raw)
+				}
+			}
+		}
 		if scalingMethod != "" {
 			wantVars = append(wantVars, boot.EnvClusterARN, boot.EnvListenerARN)
 			cluster, listener := getAttArns(vars[boot.EnvClusterARN]), vars[boot.EnvListenerARN]
@@ -662,6 +682,7 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 			for _, a := range strs(st["Action"]) {
 				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") && !(usageKeys && strings.HasPrefix(a, "apigateway:")) && !(registry && a == "ecr:GetAuthorizationToken") &&
 					!(scalingMethod != "" && (strings.HasPrefix(a, "application-autoscaling:") || strings.HasPrefix(a, "cloudwatch:"))) &&
+					!(schedules && (strings.HasPrefix(a, "scheduler:") || a == "iam:PassRole")) &&
 					!slices.Contains([]string{"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}, a) {
 					t.Errorf("%s: unexpected action %s", name, a)
 				}
@@ -952,9 +973,9 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 				provision.StepFilesystem: {[]string{"elasticfilesystem:", "ec2:", "iam:CreateServiceLinkedRole"},
 					[]string{"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateMountTarget", "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:DeleteMountTarget"}},
 				provision.StepRepository: {[]string{"ecr:"}, []string{"ecr:CreateRepository", "ecr:DeleteRepository"}},
-				provision.StepRuntime: {[]string{"logs:", "secretsmanager:", "elasticfilesystem:"},
+				provision.StepRuntime: {[]string{"logs:", "secretsmanager:", "elasticfilesystem:", "scheduler:"},
 					[]string{"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:GetLogEvents", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
-						"elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DeleteAccessPoint"}},
+						"elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DeleteAccessPoint", "scheduler:CreateScheduleGroup", "scheduler:DeleteScheduleGroup"}},
 				provision.StepNetwork: {[]string{"ec2:", "elasticloadbalancing:"},
 					[]string{"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
 						"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule"}},

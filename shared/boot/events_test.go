@@ -33,7 +33,6 @@ import (
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
-	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/jobs/awsschedules"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
@@ -246,14 +245,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 
 	for _, fn := range order {
 		if fn == "list-commands" {
-			// The command events read and cancel a seeded command, and
-			// get-cron-run a seeded run of the job create-cron-job makes.
-			if err := seedJobs(ctx, tbl, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if fn == "get-cron-run" {
-			if err := seedJobs(ctx, tbl, true); err != nil {
+			if err := deploytest.SeedJobs(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -341,30 +333,6 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	if want := []string{"POST nightly", "POST nightly", "PUT nightly", "DELETE nightly"}; !slices.Equal(scheduler.calls, want) {
 		t.Errorf("Scheduler calls %v, want %v", scheduler.calls, want)
 	}
-}
-
-// seedJobs stores what the job events read: a PENDING command, or a
-// finished run of the cron job "nightly". Production gets the schedule
-// group provisioning makes.
-func seedJobs(ctx context.Context, tbl *store.Table, cronRun bool) error {
-	if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
-		return err
-	}
-	env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
-	if err != nil {
-		return err
-	}
-	if cronRun {
-		code := 0
-		return tbl.CreateRun(ctx, env, jobs.Run{ID: "20261205T120000-cron", Type: jobs.RunCron, Cron: "nightly", Command: []string{"true"},
-			Container: "web", Timeout: time.Hour, Status: jobs.StatusSucceeded, ExitCode: &code, Execution: "x", CreatedAt: time.Now()})
-	}
-	target := apps.Target{Organisation: "acme", Application: "my-app", Environment: env.Name, UID: env.UID}
-	if err := tbl.Apply(ctx, target, apps.Change{Add: []cloud.Ref{{Kind: cloud.KindScheduleGroup, Name: target.Names().ScheduleGroup()}}, Now: time.Now()}); err != nil {
-		return err
-	}
-	return tbl.CreateRun(ctx, env, jobs.Run{ID: "20261205T120000-events01", Type: jobs.RunExec, Command: []string{"sleep 600"}, Shell: true,
-		Container: "web", Timeout: time.Hour, Status: jobs.StatusPending, Execution: "x", CreatedAt: time.Now()})
 }
 
 // header reads a response header; the adapter may use either map.

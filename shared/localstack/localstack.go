@@ -153,7 +153,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		// What the sandbox holds, to check that teardown leaves nothing.
 		mux.HandleFunc("GET /_local/sandbox", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "resources": local.Sandbox.Resources()})
+			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "resources": local.Sandbox.Resources(),
+				"tasks": local.Sandbox.Tasks(), "schedules": local.Sandbox.Schedules().List()})
 		})
 		handler = sandboxHeader(handler)
 	}

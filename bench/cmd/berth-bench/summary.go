@@ -132,6 +132,10 @@ func summary(w io.Writer, r *Results) {
 			fmt.Fprintf(w, "   deploy-environment (a redeploy of production with a new tag): %d state transitions, %d history events; time to steady state %.2f s = %.3f× the rollout %.1f s\n",
 				d.Transitions, d.HistoryEvents, d.SteadySec, d.Ratio, d.CriticalPathSec)
 		}
+		if c := wf.Command; c != nil {
+			fmt.Fprintf(w, "   run-job (echo hello on production): %d state transitions; POST to SUCCEEDED %.2f s = %.3f× the sandbox's task start %.1f s\n",
+				c.Transitions, c.PostToEndSec, c.Ratio, c.TaskStartSec)
+		}
 	}
 	fmt.Fprintf(w, "\nShort of the goals (%d):\n", len(r.Shortfalls))
 	for _, s := range r.Shortfalls {

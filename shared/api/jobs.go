@@ -198,6 +198,7 @@ func (s *Server) deleteCronJob(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -236,15 +237,16 @@ func (s *Server) getCronRun(w http.ResponseWriter, r *http.Request) {
 
 // runView is Quant's Command (and CronRun), with Berth's fields after.
 type runView struct {
-	RunID               string     `json:"runId"`
-	RunType             string     `json:"runType"`
-	Command             string     `json:"command"`
-	Status              string     `json:"status"`
-	StartTime           *time.Time `json:"startTime"`
-	EndTime             *time.Time `json:"endTime"`
-	ExitCode            *int       `json:"exitCode"`
+	RunID   string `json:"runId"`
+	RunType string `json:"runType"`
+	Command string `json:"command"`
+	Status  string `json:"status"`
+	// Quant's Command has no nulls: what is not known yet is left out.
+	StartTime           *time.Time `json:"startTime,omitempty"`
+	EndTime             *time.Time `json:"endTime,omitempty"`
+	ExitCode            *int       `json:"exitCode,omitempty"`
 	Output              []string   `json:"output"`
-	ScheduleName        *string    `json:"scheduleName"`
+	ScheduleName        *string    `json:"scheduleName,omitempty"`
 	TargetContainerName string     `json:"targetContainerName"`
 	CommandArgs         []string   `json:"commandArgs"`
 	Shell               bool       `json:"shell"`

@@ -16,8 +16,10 @@ import (
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
+	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/workflow"
@@ -48,6 +50,7 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 	path = strings.NewReplacer(
 		"{organisation}", org, "{application}", "my-app", "{environment}", "pr-456",
 		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)), "{release}", "1", "{deployment}", "1", "{container}", "web",
+		"{command}", deploytest.CommandRunID, "{cron}", "nightly", "{run}", deploytest.CronRunID,
 	).Replace(r.Pattern)
 	switch r.Name {
 	case "create-application":
@@ -79,6 +82,12 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		path = strings.Replace(path, "{operation}", operations.OfDeployment(env, env.LastDeployment).String(), 1)
 	case "upsert-scaling-policy":
 		body = map[string]any{"metric": "MemoryUtilization", "targetValue": 75}
+	case "create-command", "create-application-command":
+		body = map[string]any{"command": "echo hello"}
+	case "create-cron-job":
+		body = map[string]any{"name": "job-" + strconv.Itoa(n), "scheduleExpression": "rate(1 hour)", "command": []string{"true"}}
+	case "update-cron-job":
+		body = map[string]any{"isEnabled": false}
 	}
 	return path, body
 }
@@ -99,6 +108,28 @@ func seedOrg(t *testing.T, org string) {
 	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications", seed(t, "create-application.json")), http.StatusCreated)
 	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", seed(t, "create-environment.json")), http.StatusCreated)
 	deployable(t, org)
+	jobsReady(t, org)
+}
+
+// jobsReady gives org's pr-456 what the job routes act on: its schedule
+// group (in the record and the sandbox), a PENDING command, and the cron
+// job "nightly" with its schedule and a run.
+func jobsReady(t *testing.T, org string) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	if err := deploytest.SeedJobs(ctx, tbl, org, "my-app", "pr-456"); err != nil {
+		t.Fatal(err)
+	}
+	env := lastDeployment(t, org)
+	group := apps.Target{Organisation: org, Application: "my-app", Environment: "pr-456", UID: env.UID}.Names().ScheduleGroup()
+	if _, err := stack.Sandbox.CreateScheduleGroup(ctx, cloud.ScheduleGroupSpec{Name: group}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stack.Server.Jobs.CreateCron(ctx, jobs.Request{Organisation: org, Application: "my-app", Environment: "pr-456"},
+		jobs.CronRequest{Name: ptr("nightly"), ScheduleExpression: ptr("cron(0 3 * * ? *)"), Command: &[]string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // deployable makes org's pr-456 ACTIVE with a finished deployment 1 of a

@@ -25,7 +25,21 @@ type TaskSpec struct {
 	Filesystem *FilesystemMount
 	// Database, when set, is passed to every container.
 	Database *DatabaseConnection
-	Tags     Tags
+	// Variables and Secrets are the environment's (shared/configuration):
+	// every container gets each of them, unless it sets the same name
+	// itself. A secret's value is never here: ECS reads it from ValueFrom.
+	Variables []compose.EnvVar
+	Secrets   []SecretRef
+	Tags      Tags
+}
+
+// SecretRef is a variable whose value ECS reads from Secrets Manager when
+// the task starts: ValueFrom is the secret's ARN pinned to one version
+// ("<arn>:::<version id>"), so a release always runs the values it was
+// made with.
+type SecretRef struct {
+	Name      string
+	ValueFrom string
 }
 
 // FilesystemMount is the application's EFS filesystem, seen through the

@@ -74,6 +74,12 @@ func (n Names) Secret() string {
 	return Prefix + "/" + n.Organisation + "/" + n.Application + "/" + n.Environment + "-" + n.short() + "/app-secrets"
 }
 
+// VariableSecret is the Secrets Manager secret holding the value of the
+// environment's secret variable name (shared/configuration).
+func (n Names) VariableSecret(name string) string {
+	return Prefix + "/" + n.Organisation + "/" + n.Application + "/" + n.Environment + "-" + n.short() + "/vars/" + name
+}
+
 // Resource names the environment's ECS service, security group, access
 // point, listener rule and task definition family.
 func (n Names) Resource() string {

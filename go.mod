@@ -11,6 +11,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue v1.20.24
 	github.com/aws/aws-sdk-go-v2/service/apigateway v1.38.0
 	github.com/aws/aws-sdk-go-v2/service/applicationautoscaling v1.41.7
+	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.52.6
 	github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs v1.62.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.53.0
 	github.com/aws/aws-sdk-go-v2/service/ec2 v1.275.1

@@ -100,6 +100,21 @@ func containerDefinition(spec cloud.TaskSpec, c compose.Container) (types.Contai
 		def.Secrets = append(def.Secrets, types.Secret{Name: aws.String(s.Name), ValueFrom: aws.String(jsonKey(spec.SecretsARN, s.ValueFrom))})
 		taken[s.Name] = true
 	}
+	// The environment's variables and secrets (shared/configuration) come
+	// next: a container's own setting of a name wins over the
+	// environment's, as the environment's wins over the database's below.
+	for _, v := range spec.Variables {
+		if !taken[v.Name] {
+			def.Environment = append(def.Environment, types.KeyValuePair{Name: aws.String(v.Name), Value: v.Value})
+			taken[v.Name] = true
+		}
+	}
+	for _, s := range spec.Secrets {
+		if !taken[s.Name] {
+			def.Secrets = append(def.Secrets, types.Secret{Name: aws.String(s.Name), ValueFrom: aws.String(s.ValueFrom)})
+			taken[s.Name] = true
+		}
+	}
 	if db := spec.Database; db != nil {
 		add := func(name, value string) {
 			if !taken[name] {

@@ -188,3 +188,62 @@ func TestTheSDKValidatesTheInput(t *testing.T) {
 		t.Fatalf("error %v and %d requests sent; want the SDK's InvalidParamsError and none", err, len(stub.bodies))
 	}
 }
+
+// TestEnvironmentVariablesAndSecrets: every container gets the
+// environment's variables and version-pinned secrets, after its own
+// (which win on a name) and before the database's (which yield).
+func TestEnvironmentVariablesAndSecrets(t *testing.T) {
+	spec := richSpec(t)
+	const stripe = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:berth/acme/my-app/production/STRIPE_KEY-QwErTy:::v-3"
+	const dbPassword = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:berth/acme/my-app/production/DB_PASSWORD-AsDfGh:::v-4"
+	const apiKey = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:berth/acme/my-app/production/API_KEY-ZxCvBn:::v-1"
+	spec.Variables = []compose.EnvVar{
+		{Name: "APP_ENV", Value: aws.String("staging")},
+		{Name: "LOG_LEVEL", Value: aws.String("debug")},
+		{Name: cloud.EnvDatabasePort, Value: aws.String("6033")},
+	}
+	spec.Secrets = []cloud.SecretRef{
+		{Name: "API_KEY", ValueFrom: apiKey},
+		{Name: "STRIPE_KEY", ValueFrom: stripe},
+		{Name: cloud.EnvDatabasePassword, ValueFrom: dbPassword},
+	}
+	in, err := RegisterTaskDefinitionInput(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, stub := ecsClient(t)
+	if _, err := client.RegisterTaskDefinition(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	cs := stub.bodies[0]["containerDefinitions"].([]any)
+	web, cache := cs[0].(map[string]any), cs[1].(map[string]any)
+	const host = `{"name":"DB_HOST","value":"berth-acme-my-app.abc.eu-west-1.rds.amazonaws.com"}`
+	const user = `{"name":"DB_USER","valueFrom":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-XyZ:username::"}`
+	awstest.CheckJSON(t, web["environment"], `[{"name":"APP_ENV","value":"production"},{"name":"LOG_LEVEL","value":"debug"},
+		{"name":"DB_PORT","value":"6033"},`+host+`,{"name":"DB_NAME","value":"app"}]`)
+	awstest.CheckJSON(t, web["secrets"], `[
+		{"name":"API_KEY","valueFrom":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:berth/acme/my-app/production/app-secrets-AbCdEf:api_key::"},
+		{"name":"STRIPE_KEY","valueFrom":"`+stripe+`"},{"name":"DB_PASSWORD","valueFrom":"`+dbPassword+`"},`+user+`]`)
+	awstest.CheckJSON(t, cache["environment"], `[{"name":"APP_ENV","value":"staging"},{"name":"LOG_LEVEL","value":"debug"},
+		{"name":"DB_PORT","value":"6033"},`+host+`,{"name":"DB_NAME","value":"app"}]`)
+	awstest.CheckJSON(t, cache["secrets"], `[{"name":"API_KEY","valueFrom":"`+apiKey+`"},
+		{"name":"STRIPE_KEY","valueFrom":"`+stripe+`"},{"name":"DB_PASSWORD","valueFrom":"`+dbPassword+`"},`+user+`]`)
+}
+
+// TestEnvironmentSecretsNeedNoAppSecrets: a version-pinned secret names
+// its own ARN, so a task with no app-secrets secret still maps.
+func TestEnvironmentSecretsNeedNoAppSecrets(t *testing.T) {
+	spec := richSpec(t)
+	spec.Compose.Containers[0].Secrets = nil
+	spec.SecretsARN, spec.Database = "", nil
+	spec.Secrets = []cloud.SecretRef{{Name: "TOKEN", ValueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbCdEf:::v-1"}}
+	in, err := RegisterTaskDefinitionInput(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range in.ContainerDefinitions {
+		if len(c.Secrets) != 1 || aws.ToString(c.Secrets[0].ValueFrom) != spec.Secrets[0].ValueFrom {
+			t.Errorf("container %s secrets %v", aws.ToString(c.Name), c.Secrets)
+		}
+	}
+}

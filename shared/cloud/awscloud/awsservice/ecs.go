@@ -110,7 +110,9 @@ func (c *Part) deleteTaskDefinition(ctx context.Context, ref cloud.Ref) (bool, e
 
 // CreateService creates a Fargate service in the platform's private
 // subnets. The deployment circuit breaker rolls a failing deployment back,
-// so Check can report FAILED instead of waiting for ever.
+// so Check can report FAILED instead of waiting for ever. ECS Exec is
+// enabled, for shell access (shared/shell): its tasks run the SSM agent,
+// which also needs the task role to allow ssmmessages.
 func (c *Part) CreateService(ctx context.Context, spec cloud.ServiceSpec) (cloud.Resource, error) {
 	in := &ecs.CreateServiceInput{
 		Cluster:        aws.String(c.Platform.Cluster),
@@ -129,6 +131,7 @@ func (c *Part) CreateService(ctx context.Context, spec cloud.ServiceSpec) (cloud
 		ClientToken:          aws.String(spec.ClientToken),
 		PropagateTags:        types.PropagateTagsService,
 		EnableECSManagedTags: true,
+		EnableExecuteCommand: true,
 		Tags:                 awscloud.TagList(spec.Tags, ecsTag),
 	}
 	if spec.TargetGroupARN != "" {

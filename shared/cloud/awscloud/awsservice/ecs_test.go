@@ -143,6 +143,7 @@ func TestCreateServiceRequest(t *testing.T) {
 		"healthCheckGracePeriodSeconds":60,
 		"deploymentConfiguration":{"deploymentCircuitBreaker":{"enable":true,"rollback":true}},
 		"clientToken":"0123456789abcdef0123456789abcdef","propagateTags":"SERVICE","enableECSManagedTags":true,
+		"enableExecuteCommand":true,
 		"tags":[{"key":"berth:application","value":"my-app"},{"key":"berth:managed","value":"true"}]
 	}`)
 	if r.ID != serviceARN || r.State != cloud.StateCreating || r.Expected == 0 {

@@ -19,6 +19,8 @@ import (
 // ForceNewDeployment makes a redeploy of the running revision replace its
 // tasks. The circuit breaker only marks a failing deployment FAILED: Berth
 // rolls back itself, to the release it chose, so ECS must not race it.
+// ECS Exec is enabled here too, so a service created before Berth enabled
+// it gets it with its next deployment's tasks.
 func (c *Part) UpdateService(ctx context.Context, spec cloud.ServiceUpdate) (cloud.Resource, error) {
 	var count *int32 // nil: ECS keeps the current count
 	if !spec.KeepCount {
@@ -30,6 +32,9 @@ func (c *Part) UpdateService(ctx context.Context, spec cloud.ServiceUpdate) (clo
 		TaskDefinition:     aws.String(spec.TaskDefinitionARN),
 		DesiredCount:       count,
 		ForceNewDeployment: true,
+		// Only tasks started after this have the exec agent; the forced
+		// deployment starts them all anew.
+		EnableExecuteCommand: aws.Bool(true),
 		DeploymentConfiguration: &types.DeploymentConfiguration{
 			MinimumHealthyPercent:    aws.Int32(100),
 			MaximumPercent:           aws.Int32(200),

@@ -29,7 +29,7 @@ func TestUpdateServiceRequest(t *testing.T) {
 	}
 	awstest.CheckJSON(t, stub.Only("UpdateService").JSON, `{
 		"cluster":"berth","service":"berth-acme-my-app-production-0123456789","taskDefinition":"`+newTaskDefARN+`",
-		"desiredCount":3,"forceNewDeployment":true,
+		"desiredCount":3,"forceNewDeployment":true,"enableExecuteCommand":true,
 		"deploymentConfiguration":{"minimumHealthyPercent":100,"maximumPercent":200,"deploymentCircuitBreaker":{"enable":true,"rollback":false}}
 	}`)
 	if r.Kind != cloud.KindService || r.ID != serviceARN || r.State != cloud.StateCreating || r.Outputs[cloud.OutDesired] != "3" {
@@ -47,7 +47,7 @@ func TestUpdateServiceKeepsTheCount(t *testing.T) {
 	}
 	awstest.CheckJSON(t, stub.Only("UpdateService").JSON, `{
 		"cluster":"berth","service":"berth-acme-my-app-production-0123456789","taskDefinition":"`+newTaskDefARN+`",
-		"forceNewDeployment":true,
+		"forceNewDeployment":true,"enableExecuteCommand":true,
 		"deploymentConfiguration":{"minimumHealthyPercent":100,"maximumPercent":200,"deploymentCircuitBreaker":{"enable":true,"rollback":false}}
 	}`)
 }

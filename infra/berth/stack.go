@@ -119,7 +119,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 			continue
 		}
 		if !rt.Stateless {
-			grantTable(fn.Role, s.Table, IsReadOnly(rt))
+			grantTable(fn, s.Table, IsReadOnly(rt))
 		}
 		s.Functions[rt.Name] = fn
 		fnByLogicalID[FunctionLogicalID(rt.Name)] = fn.Function
@@ -137,7 +137,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	if err != nil {
 		errs = append(errs, err)
 	} else {
-		authFn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		authFn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:UpdateItem"),
 			Resources: jsii.Strings(*s.Table.TableArn()),
 		}))
@@ -195,7 +195,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 				return nil, fmt.Errorf("route %s starts workflow %s, which has no state machine", rt.Name, w)
 			}
 			fn.Function.AddEnvironment(jsii.String(boot.StateMachineEnv(w)), sm.StateMachineArn(), nil)
-			sm.GrantStartExecution(fn.Role)
+			fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("states:StartExecution"), Resources: jsii.Strings(*sm.StateMachineArn()),
+			}))
 		}
 	}
 
@@ -246,12 +248,12 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 }
 
 // grantTable lets a role read, or read and write, the table and its index.
-func grantTable(role awsiam.Role, table awsdynamodb.Table, readOnly bool) {
+func grantTable(fn *Function, table awsdynamodb.Table, readOnly bool) {
 	actions := slices.Clone(readActions)
 	if !readOnly {
 		actions = append(actions, writeActions...)
 	}
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings(actions...),
 		Resources: jsii.Strings(
 			*table.TableArn(),
@@ -269,15 +271,15 @@ func grantUsageKeys(stack awscdk.Stack, fn *Function, planName string) {
 	arn := func(path string) string {
 		return fmt.Sprintf("arn:%s:apigateway:%s::%s", *stack.Partition(), *stack.Region(), path)
 	}
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("apigateway:GET"),
 		Resources: jsii.Strings(arn("/usageplans"), arn("/apikeys")),
 	}))
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("apigateway:POST"),
 		Resources: jsii.Strings(arn("/apikeys"), arn("/usageplans/*/keys")),
 	}))
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("apigateway:DELETE"),
 		Resources: jsii.Strings(arn("/apikeys/*")),
 	}))
@@ -305,11 +307,11 @@ func grantSchedules(stack awscdk.Stack, fn *Function, schedulerRole awsiam.Role,
 	fn.Function.AddEnvironment(jsii.String(boot.StateMachineEnv(apps.RunJob)), runJob.StateMachineArn(), nil)
 	fn.Function.AddEnvironment(jsii.String(boot.EnvSchedulerRoleARN), schedulerRole.RoleArn(), nil)
 	schedules := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("scheduler"), Resource: jsii.String("schedule/" + prefix + "-*/*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"),
 		Resources: jsii.Strings(schedules),
 	}))
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:    jsii.Strings("iam:PassRole"),
 		Resources:  jsii.Strings(*schedulerRole.RoleArn()),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}},
@@ -321,7 +323,7 @@ func grantSchedules(stack awscdk.Stack, fn *Function, schedulerRole awsiam.Role,
 // grantRegistryLogin lets a route ask ECR for an authorization token, and
 // nothing else in ECR: the token carries this role's permissions.
 func grantRegistryLogin(fn *Function) {
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("ecr:GetAuthorizationToken"),
 		Resources: jsii.Strings("*"),
 	}))
@@ -347,13 +349,13 @@ func grantScaling(stack awscdk.Stack, fn *Function, method string, d *DataPlane,
 		actions = append(actions, "application-autoscaling:DeleteScalingPolicy")
 		alarmActions = []string{"cloudwatch:DeleteAlarms"}
 	}
-	fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings("*")}))
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings("*")}))
 	reason := "application-autoscaling:DescribeScalingPolicies, PutScalingPolicy and DeleteScalingPolicy accept only Resource \"*\"; the function names the resource service/<Berth's cluster>/<service> itself"
 	if len(alarmActions) > 0 {
 		alarms := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"),
 			Resource: jsii.String("alarm:TargetTracking-service/" + *d.Cluster.ClusterName() + "/" + prefix + "-*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
-		fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(alarmActions...), Resources: jsii.Strings(alarms)}))
-		fn.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: jsii.Strings("*")}))
+		fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(alarmActions...), Resources: jsii.Strings(alarms)}))
+		fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: jsii.Strings("*")}))
 		reason += "; cloudwatch:DescribeAlarms accepts only \"*\" and reads, never changes"
 		suppress(fn.Role, "AwsSolutions-IAM5", "Target tracking's alarms are named by Application Auto Scaling TargetTracking-service/<cluster>/<service>-AlarmHigh-<uuid>; tenants' services are under the "+prefix+" prefix, so the wildcard is the rest of the name.",
 			appliesRegex(`/^Resource::arn:.*:cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+prefix+`-\*$/`))

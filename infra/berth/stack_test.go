@@ -482,18 +482,15 @@ func mapValues(m map[string]string) []string {
 
 func TestNoWildcardActionsOrFullAccessPolicies(t *testing.T) {
 	s := synth(t)
-	for _, p := range resources(s.Template, "AWS::IAM::Policy") {
-		doc, _ := p.Properties["PolicyDocument"].(map[string]any)
-		sts, _ := doc["Statement"].([]any)
-		for _, st := range sts {
-			m, _ := st.(map[string]any)
+	for _, p := range policyDocuments(s.Template) {
+		for _, m := range p.statements {
 			for _, a := range strs(m["Action"]) {
 				if a == "*" || strings.HasSuffix(a, ":*") {
-					t.Errorf("policy %s grants action %q", p.ID, a)
+					t.Errorf("policy %s grants action %q", p.id, a)
 				}
 			}
 			if m["NotAction"] != nil || m["NotResource"] != nil {
-				t.Errorf("policy %s uses NotAction or NotResource: %v", p.ID, m)
+				t.Errorf("policy %s uses NotAction or NotResource: %v", p.id, m)
 			}
 		}
 	}

@@ -67,12 +67,12 @@ func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (ma
 		if err != nil {
 			return nil, err
 		}
-		grantTable(fn.Role, props.Table, false)
+		grantTable(fn, props.Table, false)
 		statements, reasons := StepPolicy(scope, step, &StepPolicyProps{
 			ResourcePrefix: cfg.ResourcePrefix, TaskRoleNames: cfg.TaskRoleNamePattern(), DataPlane: props.DataPlane,
 		})
 		for _, st := range statements {
-			fn.Role.AddToPolicy(st)
+			fn.Allow(st)
 		}
 		for _, r := range reasons {
 			suppress(fn.Role, "AwsSolutions-IAM5", r.reason, r.appliesTo...)

@@ -1,7 +1,9 @@
 package berth_test
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -105,26 +107,57 @@ func getAttArns(v any) []string {
 	return out
 }
 
-// statements lists every policy statement attached to the role.
+// statements lists every policy statement attached to the role: its
+// inline policies' and those of AWS::IAM::Policy resources naming it.
 func statements(tpl map[string]any, roleID string) []map[string]any {
 	var out []map[string]any
-	for _, p := range resources(tpl, "AWS::IAM::Policy") {
-		roles, _ := p.Properties["Roles"].([]any)
-		attached := false
-		for _, r := range roles {
-			if id, ok := ref(r); ok && id == roleID {
-				attached = true
-			}
+	for _, p := range policyDocuments(tpl) {
+		if p.role == roleID || slices.Contains(p.roles, roleID) {
+			out = append(out, p.statements...)
 		}
-		if !attached {
-			continue
-		}
-		doc, _ := p.Properties["PolicyDocument"].(map[string]any)
-		sts, _ := doc["Statement"].([]any)
+	}
+	return out
+}
+
+// policyDocument is one policy of the template: an AWS::IAM::Policy
+// (attached to roles) or a role's inline policy (role).
+type policyDocument struct {
+	id         string
+	role       string
+	roles      []string
+	statements []map[string]any
+}
+
+func policyDocuments(tpl map[string]any) []policyDocument {
+	var out []policyDocument
+	read := func(id string, doc any) policyDocument {
+		p := policyDocument{id: id}
+		d, _ := doc.(map[string]any)
+		sts, _ := d["Statement"].([]any)
 		for _, s := range sts {
 			if m, ok := s.(map[string]any); ok {
-				out = append(out, m)
+				p.statements = append(p.statements, m)
 			}
+		}
+		return p
+	}
+	for _, r := range resources(tpl, "AWS::IAM::Policy") {
+		p := read(r.ID, r.Properties["PolicyDocument"])
+		roles, _ := r.Properties["Roles"].([]any)
+		for _, x := range roles {
+			if id, ok := ref(x); ok {
+				p.roles = append(p.roles, id)
+			}
+		}
+		out = append(out, p)
+	}
+	for _, r := range resources(tpl, "AWS::IAM::Role") {
+		inline, _ := r.Properties["Policies"].([]any)
+		for _, x := range inline {
+			m, _ := x.(map[string]any)
+			p := read(fmt.Sprintf("%s/%v", r.ID, m["PolicyName"]), m["PolicyDocument"])
+			p.role = r.ID
+			out = append(out, p)
 		}
 	}
 	return out

@@ -22,6 +22,20 @@ import (
 // a whole task definition, which is what a body here becomes.
 const MaxBodyBytes = 64 << 10
 
+// MaxSecretBodyBytes caps the body of a route that sets a secret: a
+// 64 KiB value, each byte escaped in JSON as \u00XX at worst.
+const MaxSecretBodyBytes int64 = 400 << 10
+
+type bodyLimitKey struct{}
+
+// bodyLimit is the most bytes r's body may have.
+func bodyLimit(r *http.Request) int64 {
+	if n, ok := r.Context().Value(bodyLimitKey{}).(int64); ok {
+		return n
+	}
+	return MaxBodyBytes
+}
+
 // MaxDepth bounds how deeply a body may nest objects and arrays; the
 // deepest valid body nests 6 levels.
 const MaxDepth = 16
@@ -83,7 +97,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, mode FieldValidat
 			return &requestError{kind: kindMediaType, message: "Send the body as JSON, with Content-Type: application/json."}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, bodyLimit(r)))
 	if err != nil {
 		return bodyReadError(err)
 	}
@@ -129,8 +143,8 @@ func warnUnknown(h http.Header, unknown []string) {
 func bodyReadError(err error) *requestError {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return &requestError{kind: kindTooLarge, message: fmt.Sprintf("The body must be at most %d bytes.", MaxBodyBytes),
-			errors: validation.Errors{"body": {fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)}}}
+		return &requestError{kind: kindTooLarge, message: fmt.Sprintf("The body must be at most %d bytes.", tooLarge.Limit),
+			errors: validation.Errors{"body": {fmt.Sprintf("must be at most %d bytes", tooLarge.Limit)}}}
 	}
 	return &requestError{kind: kindMalformed, message: "The body could not be read.", errors: validation.Errors{"body": {"could not be read"}}}
 }

@@ -97,6 +97,9 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if rt.Secrets {
+			r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, MaxSecretBodyBytes))
+		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || rt.Stateless {
 			h(w, r)
 			return
@@ -173,7 +176,7 @@ func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Princ
 		return
 	}
 	key := idempotency.Scope(p.TokenID, clientKey)
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, bodyLimit(r)))
 	if err != nil {
 		fail(w, r, bodyReadError(err))
 		s.audit(r, rt, w.status)
@@ -182,7 +185,12 @@ func (s *Server) idempotent(w *recorder, r *http.Request, rt Route, p auth.Princ
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	// The lock is this request's own: a client-chosen request id could be shared.
 	org, lock := r.PathValue("organisation"), newLock()
-	fp := idempotency.Fingerprint(r.Method, r.URL.RequestURI(), body)
+	fpBody := body
+	if rt.Secrets {
+		// Not even a digest of a secret value is stored.
+		fpBody = nil
+	}
+	fp := idempotency.Fingerprint(r.Method, r.URL.RequestURI(), fpBody)
 	prev, err := s.Idempotency.BeginIdempotent(r.Context(), org, key, idempotency.NewClaim(fp, lock, s.now()))
 	if err == nil && prev != nil && prev.Fingerprint == fp && !prev.Done {
 		prev, err = s.awaitIdempotent(r.Context(), org, key, fp)

@@ -14,12 +14,16 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/composefile"
+	"github.com/berth-dev/berth/shared/configuration"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/jobs"
+	"github.com/berth-dev/berth/shared/logs"
+	"github.com/berth-dev/berth/shared/metrics"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/scaling"
+	"github.com/berth-dev/berth/shared/shell"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -44,6 +48,14 @@ type Server struct {
 	// Scaling reads and changes environments' scaling policies; nil but
 	// for the routes that do (Route.Scaling).
 	Scaling *scaling.Service
+	// Logs, Metrics and Shell read logs and metrics and issue shell
+	// access; nil but for the routes that do (Route.Logs, .Metrics, .Shell).
+	Logs    *logs.Service
+	Metrics *metrics.Service
+	Shell   *shell.Service
+	// Configuration changes variables and secrets; its SecretStore is nil
+	// but for the routes that write secrets (Route.Secrets).
+	Configuration *configuration.Service
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time

@@ -53,6 +53,16 @@ type Route struct {
 	// Schedules routes keep cron jobs' EventBridge Scheduler schedules
 	// (Server.Jobs.Schedules), which start the run-job workflow.
 	Schedules bool
+	// Logs, Metrics and Shell routes read CloudWatch Logs, CloudWatch
+	// metrics, and issue ECS Exec credentials (Server.Logs, .Metrics, .Shell).
+	Logs, Metrics, Shell bool
+	// Secrets routes write secret values to Secrets Manager
+	// (Server.Configuration.Secrets). Their request bodies hold a secret,
+	// so an Idempotency-Key's fingerprint leaves the body out.
+	Secrets bool
+	// Writer routes need the write role even for a GET: what they answer
+	// gives more than reading does (shell access reads secrets).
+	Writer bool
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int
@@ -117,6 +127,16 @@ var (
 	DeleteCronJobRoute            = Route{Name: "delete-cron-job", Method: http.MethodDelete, Pattern: envPath + "/cron/{cron}", Schedules: true, Success: http.StatusNoContent, handler: (*Server).deleteCronJob}
 	ListCronJobRunsRoute          = Route{Name: "list-cron-job-runs", Method: http.MethodGet, Pattern: envPath + "/cron/{cron}/runs", handler: (*Server).listCronJobRuns}
 	GetCronRunRoute               = Route{Name: "get-cron-run", Method: http.MethodGet, Pattern: envPath + "/cron/{cron}/runs/{run}", handler: (*Server).getCronRun}
+	GetEnvironmentLogsRoute       = Route{Name: "get-environment-logs", Method: http.MethodGet, Pattern: envPath + "/logs", Logs: true, handler: (*Server).getEnvironmentLogs}
+	GetEnvironmentMetricsRoute    = Route{Name: "get-environment-metrics", Method: http.MethodGet, Pattern: envPath + "/metrics", Metrics: true, handler: (*Server).getEnvironmentMetrics}
+	GetSshAccessRoute             = Route{Name: "get-ssh-access-credentials", Method: http.MethodGet, Pattern: envPath + "/ssh-access", Shell: true, Writer: true, handler: (*Server).getSshAccess}
+	ListVariablesRoute            = Route{Name: "list-variables", Method: http.MethodGet, Pattern: envPath + "/variables", handler: (*Server).listVariables}
+	ReplaceVariablesRoute         = Route{Name: "replace-variables", Method: http.MethodPut, Pattern: envPath + "/variables", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).replaceVariables}
+	SetVariableRoute              = Route{Name: "set-variable", Method: http.MethodPut, Pattern: envPath + "/variables/{variable}", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).setVariable}
+	DeleteVariableRoute           = Route{Name: "delete-variable", Method: http.MethodDelete, Pattern: envPath + "/variables/{variable}", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).deleteVariable}
+	ListSecretsRoute              = Route{Name: "list-secrets", Method: http.MethodGet, Pattern: envPath + "/secrets", handler: (*Server).listSecrets}
+	SetSecretRoute                = Route{Name: "set-secret", Method: http.MethodPut, Pattern: envPath + "/secrets/{secret}", Starts: []apps.Workflow{apps.DeployEnvironment}, Secrets: true, Success: http.StatusAccepted, handler: (*Server).setSecret}
+	DeleteSecretRoute             = Route{Name: "delete-secret", Method: http.MethodDelete, Pattern: envPath + "/secrets/{secret}", Starts: []apps.Workflow{apps.DeployEnvironment}, Secrets: true, Success: http.StatusAccepted, handler: (*Server).deleteSecret}
 	ValidateComposeRoute          = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
@@ -170,6 +190,16 @@ func Routes() []Route {
 		DeleteCronJobRoute,
 		ListCronJobRunsRoute,
 		GetCronRunRoute,
+		GetEnvironmentLogsRoute,
+		GetEnvironmentMetricsRoute,
+		GetSshAccessRoute,
+		ListVariablesRoute,
+		ReplaceVariablesRoute,
+		SetVariableRoute,
+		DeleteVariableRoute,
+		ListSecretsRoute,
+		SetSecretRoute,
+		DeleteSecretRoute,
 	}
 }
 
@@ -177,6 +207,9 @@ func Routes() []Route {
 func (rt Route) Needs() auth.Role {
 	if rt.Stateless && !rt.Admin {
 		return auth.RoleRead
+	}
+	if rt.Writer && !rt.Admin {
+		return auth.RoleWrite
 	}
 	return auth.Needs(rt.Method, rt.Admin)
 }

@@ -92,14 +92,27 @@ type Environment struct {
 	RunningCount           int
 	CloneConfigurationFrom string
 	ImageSuffix            string
-	// Variables are the environment's initial variables: the create's
-	// environment[], over the clone source's when MergeEnvironment.
+	// Variables are the environment's variables as its serving release
+	// runs them: at first the create's environment[], over the clone
+	// source's when MergeEnvironment; then what shared/configuration set.
 	Variables        []compose.EnvVar
 	MergeEnvironment bool
+	// Secrets are its secret variables as the serving release runs them:
+	// names and versions, never values.
+	Secrets []SecretVariable
 	Provisioning
 	Rollouts
 	Version   int64
 	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// SecretVariable is one of an environment's secrets. Its value lives only
+// in Secrets Manager; ValueFrom pins the version the release runs.
+type SecretVariable struct {
+	Name      string
+	Version   int
+	ValueFrom string
 	UpdatedAt time.Time
 }
 

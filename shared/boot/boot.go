@@ -24,7 +24,11 @@ import (
 	"github.com/berth-dev/berth/shared/awsenv"
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/configuration"
 	"github.com/berth-dev/berth/shared/jobs"
+	"github.com/berth-dev/berth/shared/logs"
+	"github.com/berth-dev/berth/shared/metrics"
+	"github.com/berth-dev/berth/shared/shell"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/scaling"
@@ -40,6 +44,9 @@ const (
 	// EnvClusterARN is the ECS cluster of tenants' services, for the
 	// scaling routes (as for the workflows' steps).
 	EnvClusterARN = "BERTH_CLUSTER_ARN"
+	// EnvShellRoleARN is the role shell access credentials are issued for
+	// (each session narrowed to one environment).
+	EnvShellRoleARN = "BERTH_SHELL_ROLE_ARN"
 	// EnvListenerARN is a listener of the shared load balancer, whose name
 	// RPS scaling policies' resource labels carry.
 	EnvListenerARN = "BERTH_LISTENER_ARN"
@@ -117,6 +124,16 @@ type Ports struct {
 	// Schedules keeps cron jobs' schedules, which start the run-job state
 	// machine as the scheduler role, for routes that do (Route.Schedules).
 	Schedules func(cfg aws.Config, stateMachineARN, roleARN, endpoint string) jobs.Schedules
+	// Logs reads CloudWatch Logs, for routes that do (Route.Logs).
+	Logs func(cfg aws.Config, endpoint string) logs.Reader
+	// Metrics reads CloudWatch metrics, for routes that do (Route.Metrics).
+	Metrics func(cfg aws.Config, endpoint string) metrics.Reader
+	// Shell issues ECS Exec credentials (STS) and finds tasks (ECS), for
+	// routes that do (Route.Shell).
+	Shell func(cfg aws.Config, stsEndpoint, ecsEndpoint string) shell.Access
+	// Secrets writes secret values to Secrets Manager, for routes that do
+	// (Route.Secrets).
+	Secrets func(cfg aws.Config, endpoint string) configuration.SecretStore
 }
 
 // Handler builds the http.Handler for the named route from configuration
@@ -178,8 +195,9 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		}
 		schedules = ports.Schedules(cfg, machine, role, getenv("AWS_ENDPOINT_URL_SCHEDULER"))
 	}
+	deployments := deploy.NewService(tbl, starter)
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Apps: apps.NewService(tbl, starter), Deploy: deployments, Configuration: configuration.NewService(tbl, deployments, nil), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {
@@ -205,11 +223,55 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		}
 		srv.Scaling = sc
 	}
+	if err := observability(srv, rt, getenv, cfg, ports, tbl); err != nil {
+		return nil, err
+	}
+	if rt.Secrets {
+		if ports.Secrets == nil {
+			return nil, fmt.Errorf("route %s writes secrets, but its function was built without a secret store", route)
+		}
+		srv.Configuration.Secrets = ports.Secrets(cfg, getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"))
+	}
 	srv.Compose = ports.Compose
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
 	return api.CanonicalPaths(log, mux), nil
+}
+
+// observability gives a Logs, Metrics or Shell route its use cases.
+func observability(srv *api.Server, rt api.Route, getenv func(string) string, cfg aws.Config, ports Ports, tbl *store.Table) error {
+	if rt.Logs {
+		if ports.Logs == nil {
+			return fmt.Errorf("route %s reads logs, but its function was built without a log reader", rt.Name)
+		}
+		srv.Logs = logs.NewService(tbl, ports.Logs(cfg, getenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS")))
+	}
+	if rt.Metrics {
+		if ports.Metrics == nil {
+			return fmt.Errorf("route %s reads metrics, but its function was built without a metrics reader", rt.Name)
+		}
+		srv.Metrics = &metrics.Service{Store: tbl, Reader: ports.Metrics(cfg, getenv("AWS_ENDPOINT_URL_CLOUDWATCH"))}
+		// The load balancer's dimension names the environments' request counts.
+		if l := getenv(EnvListenerARN); l != "" {
+			lb, err := scaling.LoadBalancerName(l)
+			if err != nil {
+				return fmt.Errorf("%s: %w", EnvListenerARN, err)
+			}
+			srv.Metrics.LoadBalancer = lb
+		}
+	}
+	if rt.Shell {
+		role := getenv(EnvShellRoleARN)
+		switch {
+		case role == "":
+			return fmt.Errorf("%s is not set", EnvShellRoleARN)
+		case ports.Shell == nil:
+			return fmt.Errorf("route %s issues shell access, but its function was built without it", rt.Name)
+		}
+		srv.Shell = &shell.Service{Store: tbl, RoleARN: role, Access: ports.Shell(cfg, getenv("AWS_ENDPOINT_URL_STS"), getenv("AWS_ENDPOINT_URL_ECS"))}
+	}
+	return nil
 }
 
 // scalingService builds the scaling policy use cases of a Scaling route.

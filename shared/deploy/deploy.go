@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/compose"
 )
 
@@ -32,6 +33,10 @@ type Release struct {
 	CreatedAt time.Time
 	// TaskDefinitionARN is the task definition registered for it, once one is.
 	TaskDefinitionARN string
+	// Variables and Secrets are the environment's configuration the
+	// release runs (shared/configuration): secrets by pinned version.
+	Variables []compose.EnvVar
+	Secrets   []apps.SecretVariable
 }
 
 // Causes of a release.
@@ -42,6 +47,8 @@ const (
 	CauseContainer = "updateContainer"         // PUT containers/{container}
 	CauseRedeploy  = "redeploy"                // redeploy with an imageTag
 	CauseRollback  = "rollback"                // rollback to an earlier release
+	CauseVariables = "variables"               // PUT or DELETE of variables
+	CauseSecrets   = "secrets"                 // PUT or DELETE of a secret
 )
 
 // Action is what a deployment does.

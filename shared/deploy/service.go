@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/compose"
 	"github.com/berth-dev/berth/shared/pattern"
 	"github.com/berth-dev/berth/shared/validation"
@@ -24,7 +25,9 @@ type Store interface {
 	// with a Conflict when the environment is not ACTIVE, already deploying
 	// or changed meanwhile, and with a PreconditionFailed when ifVersion is
 	// set and is not its version.
-	StartDeployment(ctx context.Context, env apps.Environment, releases []Release, dep Deployment, ifVersion *int64) error
+	// refs are resources made for the change (a secret), recorded with the
+	// environment's in the same write.
+	StartDeployment(ctx context.Context, env apps.Environment, releases []Release, dep Deployment, ifVersion *int64, refs ...cloud.Ref) error
 	// AbandonDeployment marks a deployment that could not be started
 	// FAILED and frees the environment.
 	AbandonDeployment(ctx context.Context, env apps.Environment, dep Deployment, reason string, now time.Time) error
@@ -175,16 +178,20 @@ func (s *Service) UpdateContainer(ctx context.Context, r Request, name string, c
 
 // Rollback makes a new release with release n's definition and deploys it.
 func (s *Service) Rollback(ctx context.Context, r Request, n int) (Deployment, apps.Environment, error) {
-	return s.change(ctx, r, "release", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
+	var rel Release
+	return s.changeWith(ctx, r, "release", func(app apps.Application, env apps.Environment) (*compose.Definition, error) {
 		if n == max(env.Release, 1) && !env.Stopped {
 			return nil, apps.Conflict("release %d is the one serving; nothing to roll back to", n)
 		}
-		rel, err := s.release(ctx, env, n)
-		if err != nil {
+		var err error
+		if rel, err = s.release(ctx, env, n); err != nil {
 			return nil, err
 		}
 		d := rel.Compose.Clone()
 		return &d, nil
+	}, func(apps.Environment) (Configuration, error) {
+		// The release's configuration comes back with its definition.
+		return Configuration{Variables: rel.Variables, Secrets: rel.Secrets}, nil
 	}, ActionRollback, CauseRollback)
 }
 
@@ -206,6 +213,7 @@ func (s *Service) release(ctx context.Context, env apps.Environment, n int) (Rel
 func firstRelease(env apps.Environment) Release {
 	rel := NewRelease(1, env.Compose, CauseCreate, "", env.CreatedAt)
 	rel.TaskDefinitionARN = env.Outputs[apps.OutTaskDefinitionARN]
+	rel.Variables, rel.Secrets = env.Variables, env.Secrets
 	return rel
 }
 
@@ -214,6 +222,28 @@ func firstRelease(env apps.Environment) Release {
 //
 // at is where the new definition's fields are in the request body, for errors.
 func (s *Service) change(ctx context.Context, r Request, at string, next func(apps.Application, apps.Environment) (*compose.Definition, error), action Action, cause string) (Deployment, apps.Environment, error) {
+	return s.changeWith(ctx, r, at, next, nil, action, cause)
+}
+
+// Configuration is what a configuration change makes of the environment's
+// variables and secrets, and the resources it made for them.
+type Configuration struct {
+	Variables []compose.EnvVar
+	Secrets   []apps.SecretVariable
+	Refs      []cloud.Ref
+}
+
+// Configure makes a release of the serving definition with the
+// configuration edit returns, and deploys it. edit runs once the
+// environment is known to be deployable, so a refused change writes nothing.
+func (s *Service) Configure(ctx context.Context, r Request, cause string, edit func(apps.Environment) (Configuration, error)) (Deployment, apps.Environment, error) {
+	return s.changeWith(ctx, r, "", func(_ apps.Application, env apps.Environment) (*compose.Definition, error) {
+		d := env.Compose.Clone()
+		return &d, nil
+	}, edit, ActionDeploy, cause)
+}
+
+func (s *Service) changeWith(ctx context.Context, r Request, at string, next func(apps.Application, apps.Environment) (*compose.Definition, error), edit func(apps.Environment) (Configuration, error), action Action, cause string) (Deployment, apps.Environment, error) {
 	app, envs, err := s.Store.GetApplication(ctx, r.Organisation, r.Application)
 	if err != nil {
 		return Deployment{}, apps.Environment{}, err
@@ -239,6 +269,10 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 		releases = append(releases, firstRelease(env))
 	}
 	release := serving
+	if err := checkState(env, action); err != nil {
+		return Deployment{}, apps.Environment{}, err
+	}
+	cfg := Configuration{Variables: env.Variables, Secrets: env.Secrets}
 	if next != nil {
 		d, err := next(app, env)
 		if err != nil {
@@ -257,16 +291,20 @@ func (s *Service) change(ctx context.Context, r Request, at string, next func(ap
 			return Deployment{}, apps.Environment{}, err
 		}
 		d.MinCapacity, d.MaxCapacity = &minC, &maxC
+		if edit != nil {
+			if cfg, err = edit(env); err != nil {
+				return Deployment{}, apps.Environment{}, err
+			}
+		}
 		release = max(env.LastRelease, 1) + 1
-		releases = append(releases, NewRelease(release, *d, cause, r.By, now))
+		rel := NewRelease(release, *d, cause, r.By, now)
+		rel.Variables, rel.Secrets = cfg.Variables, cfg.Secrets
+		releases = append(releases, rel)
 	}
 	dep := Deployment{Number: env.LastDeployment + 1, Action: action, Release: release, PreviousRelease: serving,
 		Status: StatusInProgress, CreatedBy: r.By, CreatedAt: now, DesiredCount: desired(env, action, releases)}
-	if err := checkState(env, action); err != nil {
-		return Deployment{}, apps.Environment{}, err
-	}
 	dep.Execution = ExecutionName(env.UID, dep.Number)
-	if err := s.Store.StartDeployment(ctx, env, releases, dep, r.IfVersion); err != nil {
+	if err := s.Store.StartDeployment(ctx, env, releases, dep, r.IfVersion, cfg.Refs...); err != nil {
 		return Deployment{}, apps.Environment{}, err
 	}
 	start := apps.Execution{Workflow: apps.DeployEnvironment, Name: dep.Execution,

@@ -111,7 +111,7 @@ func (s *Steps) taskDefinition(ctx context.Context, r records, env apps.Environm
 	if rel.TaskDefinitionARN != "" {
 		return rel.TaskDefinitionARN, nil
 	}
-	spec, err := s.taskSpec(r, env, rel.Compose)
+	spec, err := s.taskSpec(r, env, rel.Compose, rel.Variables, rel.Secrets)
 	if err != nil {
 		return "", err
 	}

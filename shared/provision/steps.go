@@ -463,7 +463,7 @@ func findRef(rs []cloud.Ref, kind cloud.Kind) (cloud.Ref, bool) {
 // taskSpec is the task definition of d for env: its database, its view of
 // the application's filesystem (the runtime step's access point), its log
 // group and secrets.
-func (s *Steps) taskSpec(r records, env apps.Environment, d compose.Definition) (cloud.TaskSpec, error) {
+func (s *Steps) taskSpec(r records, env apps.Environment, d compose.Definition, vars []compose.EnvVar, secrets []apps.SecretVariable) (cloud.TaskSpec, error) {
 	app := r.app
 	names := envTarget(env).Names()
 	tags := names.Tags()
@@ -471,6 +471,10 @@ func (s *Steps) taskSpec(r records, env apps.Environment, d compose.Definition) 
 		Family: names.Resource(), Compose: d, ExecutionRoleARN: s.Platform.ExecutionRoleARN,
 		LogGroup: env.Outputs[apps.OutLogGroup], Region: s.Platform.Region,
 		RepositoryURI: app.Outputs[apps.OutRepositoryURI], SecretsARN: env.Outputs[apps.OutSecretsARN], Tags: tags,
+		Variables: vars,
+	}
+	for _, sec := range secrets {
+		spec.Secrets = append(spec.Secrets, cloud.SecretRef{Name: sec.Name, ValueFrom: sec.ValueFrom})
 	}
 	if app.Database != nil {
 		host, port := app.Outputs[apps.OutDatabaseEndpoint], app.Outputs[apps.OutDatabasePort]
@@ -504,7 +508,7 @@ func (s *Steps) createService(ctx context.Context, in Input) (Loop, error) {
 	t := envTarget(env)
 	names := t.Names()
 	tags := names.Tags()
-	spec, err := s.taskSpec(r, env, env.Compose)
+	spec, err := s.taskSpec(r, env, env.Compose, env.Variables, env.Secrets)
 	if err != nil {
 		return Loop{}, err
 	}

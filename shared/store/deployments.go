@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/deploy"
 )
 
@@ -50,6 +51,8 @@ type releaseItem struct {
 	CreatedBy         string    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt         time.Time `dynamodbav:"createdAt"`
 	TaskDefinitionARN string    `dynamodbav:"taskDefinitionArn,omitempty"`
+	Variables         []variableItem `dynamodbav:"variables,omitempty"`
+	Secrets           []secretItem   `dynamodbav:"secrets,omitempty"`
 }
 
 type deploymentRecordItem struct {
@@ -82,12 +85,14 @@ func toReleaseItem(e apps.Environment, r deploy.Release) (releaseItem, error) {
 	}
 	return releaseItem{PK: historyPK(e), SK: numberSK(releasePrefix, r.Number), Kind: "release", Number: r.Number,
 		Compose: string(doc), Digest: r.Digest, Images: r.Images, Cause: r.Cause, CreatedBy: r.CreatedBy,
-		CreatedAt: r.CreatedAt, TaskDefinitionARN: r.TaskDefinitionARN}, nil
+		CreatedAt: r.CreatedAt, TaskDefinitionARN: r.TaskDefinitionARN,
+		Variables: toVariableItems(r.Variables), Secrets: toSecretItems(r.Secrets)}, nil
 }
 
 func (it releaseItem) record() (deploy.Release, error) {
 	r := deploy.Release{Number: it.Number, Digest: it.Digest, Images: it.Images, Cause: it.Cause, CreatedBy: it.CreatedBy,
-		CreatedAt: it.CreatedAt, TaskDefinitionARN: it.TaskDefinitionARN}
+		CreatedAt: it.CreatedAt, TaskDefinitionARN: it.TaskDefinitionARN,
+		Variables: variableRecords(it.Variables), Secrets: secretRecords(it.Secrets)}
 	if err := decodeCompose(it.Compose, &r.Compose); err != nil {
 		return deploy.Release{}, fmt.Errorf("release %d: %w", it.Number, err)
 	}
@@ -113,7 +118,7 @@ func (it deploymentRecordItem) record() deploy.Deployment {
 const notDeploying = "(attribute_not_exists(deploying) OR deploying = :zero)"
 
 // StartDeployment implements deploy.Store.
-func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, releases []deploy.Release, dep deploy.Deployment, ifVersion *int64) error {
+func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, releases []deploy.Release, dep deploy.Deployment, ifVersion *int64, refs ...cloud.Ref) error {
 	values := map[string]types.AttributeValue{
 		":uid": str(env.UID), ":active": str(string(apps.StatusActive)), ":zero": num(int64(0)),
 		":n": num(int64(dep.Number)), ":one": num(int64(1)), ":now": timeAV(dep.CreatedAt), ":inprogress": str(string(deploy.StatusInProgress)),
@@ -131,12 +136,25 @@ func (t *Table) StartDeployment(ctx context.Context, env apps.Environment, relea
 		set += ", lastRelease = :lr"
 		values[":lr"] = num(int64(releases[len(releases)-1].Number))
 	}
+	names := map[string]string{"#status": "status"}
+	// A secret written for this change is recorded with the environment's
+	// resources in the same write, so teardown deletes it even if the
+	// release never serves.
+	for i, ref := range refs {
+		k, v := fmt.Sprintf("#ref%d", i), fmt.Sprintf(":ref%d", i)
+		av, err := attributevalue.Marshal(refItem{string(ref.Kind), ref.Name, ref.ID})
+		if err != nil {
+			return fmt.Errorf("marshal resource: %w", err)
+		}
+		names[k], values[v] = refKey(ref), av
+		set += ", resources." + k + " = " + v
+	}
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName:                 aws.String(t.Name),
 		Key:                       key(applicationPK(env.Organisation, env.Application), environmentSK(env.Name)),
 		ConditionExpression:       aws.String(condition),
 		UpdateExpression:          aws.String("SET " + set),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	}}}
 	for _, r := range releases {
@@ -217,6 +235,17 @@ func (t *Table) FinishDeployment(ctx context.Context, env apps.Environment, dep 
 		}
 		values[":rel"], values[":compose"], values[":desired"] = num(int64(serving.Number)), str(string(doc)), num(int64(dep.DesiredCount))
 		set = append(set, "#release = :rel", "compose = :compose", "desiredCount = :desired")
+		// The environment shows the configuration its serving release runs.
+		vars, err := attributevalue.Marshal(toVariableItems(serving.Variables))
+		if err != nil {
+			return fmt.Errorf("marshal variables: %w", err)
+		}
+		secrets, err := attributevalue.Marshal(toSecretItems(serving.Secrets))
+		if err != nil {
+			return fmt.Errorf("marshal secrets: %w", err)
+		}
+		values[":vars"], values[":secrets"] = vars, secrets
+		set = append(set, "variables = :vars", "secrets = :secrets")
 		if c := serving.Compose; c.MinCapacity != nil && c.MaxCapacity != nil {
 			values[":min"], values[":max"] = num(int64(*c.MinCapacity)), num(int64(*c.MaxCapacity))
 			set = append(set, "minCapacity = :min", "maxCapacity = :max")

@@ -106,6 +106,7 @@ type environmentItem struct {
 	ImageSuffix            string         `dynamodbav:"imageSuffix,omitempty"`
 	Variables              []variableItem `dynamodbav:"variables,omitempty"`
 	MergeEnvironment       bool           `dynamodbav:"mergeEnvironment,omitempty"`
+	Secrets                []secretItem   `dynamodbav:"secrets,omitempty"`
 	provisioningItem
 	rolloutsItem
 	Version   int64     `dynamodbav:"version"`
@@ -125,7 +126,31 @@ type rolloutsItem struct {
 	FailureReason  string `dynamodbav:"failureReason,omitempty"`
 }
 
-// variableItem is one initial variable; an empty value is stored empty.
+// secretItem is one secret variable: its name and version, never its value.
+type secretItem struct {
+	Name      string    `dynamodbav:"name"`
+	Version   int       `dynamodbav:"version"`
+	ValueFrom string    `dynamodbav:"valueFrom"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+}
+
+func toSecretItems(ss []apps.SecretVariable) []secretItem {
+	var out []secretItem
+	for _, s := range ss {
+		out = append(out, secretItem(s))
+	}
+	return out
+}
+
+func secretRecords(its []secretItem) []apps.SecretVariable {
+	var out []apps.SecretVariable
+	for _, it := range its {
+		out = append(out, apps.SecretVariable(it))
+	}
+	return out
+}
+
+// variableItem is one variable; an empty value is stored empty.
 type variableItem struct {
 	Name  string `dynamodbav:"name"`
 	Value string `dynamodbav:"value"`
@@ -216,7 +241,7 @@ func toEnvironmentItem(e apps.Environment) (environmentItem, error) {
 		UID: e.UID, Status: string(e.Status), DeploymentStatus: e.DeploymentStatus, Compose: string(doc),
 		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, DesiredCount: e.DesiredCount, RunningCount: e.RunningCount,
 		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
-		Variables: toVariableItems(e.Variables), MergeEnvironment: e.MergeEnvironment,
+		Variables: toVariableItems(e.Variables), MergeEnvironment: e.MergeEnvironment, Secrets: toSecretItems(e.Secrets),
 		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		provisioningItem: toProvisioningItem(e.Provisioning),
 		rolloutsItem:     rolloutsItem(e.Rollouts),
@@ -229,7 +254,7 @@ func (it environmentItem) record() (apps.Environment, error) {
 		Status: apps.Status(it.Status), DeploymentStatus: it.DeploymentStatus,
 		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity, DesiredCount: it.DesiredCount, RunningCount: it.RunningCount,
 		CloneConfigurationFrom: it.CloneConfigurationFrom, ImageSuffix: it.ImageSuffix,
-		Variables: variableRecords(it.Variables), MergeEnvironment: it.MergeEnvironment,
+		Variables: variableRecords(it.Variables), MergeEnvironment: it.MergeEnvironment, Secrets: secretRecords(it.Secrets),
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		Provisioning: it.provisioningItem.record(),
 		Rollouts:     apps.Rollouts(it.rolloutsItem),

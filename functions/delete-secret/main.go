@@ -1,0 +1,13 @@
+// Command delete-secret is the Lambda function behind one API route.
+package main
+
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/configuration/awssecrets"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
+
+func main() {
+	boot.Lambda(api.DeleteSecretRoute, boot.Ports{Workflows: stepfunctions.New, Secrets: awssecrets.New})
+}

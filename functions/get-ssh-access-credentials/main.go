@@ -1,0 +1,10 @@
+// Command get-ssh-access-credentials is the Lambda function behind one API route.
+package main
+
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/shell/awsshell"
+)
+
+func main() { boot.Lambda(api.GetSshAccessRoute, boot.Ports{Shell: awsshell.New}) }

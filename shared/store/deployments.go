@@ -40,17 +40,17 @@ func historyPK(e apps.Environment) string {
 func numberSK(prefix string, n int) string { return fmt.Sprintf("%s%09d", prefix, n) }
 
 type releaseItem struct {
-	PK                string    `dynamodbav:"pk"`
-	SK                string    `dynamodbav:"sk"`
-	Kind              string    `dynamodbav:"kind"`
-	Number            int       `dynamodbav:"number"`
-	Compose           string    `dynamodbav:"compose"`
-	Digest            string    `dynamodbav:"digest"`
-	Images            []string  `dynamodbav:"images"`
-	Cause             string    `dynamodbav:"cause"`
-	CreatedBy         string    `dynamodbav:"createdBy,omitempty"`
-	CreatedAt         time.Time `dynamodbav:"createdAt"`
-	TaskDefinitionARN string    `dynamodbav:"taskDefinitionArn,omitempty"`
+	PK                string         `dynamodbav:"pk"`
+	SK                string         `dynamodbav:"sk"`
+	Kind              string         `dynamodbav:"kind"`
+	Number            int            `dynamodbav:"number"`
+	Compose           string         `dynamodbav:"compose"`
+	Digest            string         `dynamodbav:"digest"`
+	Images            []string       `dynamodbav:"images"`
+	Cause             string         `dynamodbav:"cause"`
+	CreatedBy         string         `dynamodbav:"createdBy,omitempty"`
+	CreatedAt         time.Time      `dynamodbav:"createdAt"`
+	TaskDefinitionARN string         `dynamodbav:"taskDefinitionArn,omitempty"`
 	Variables         []variableItem `dynamodbav:"variables,omitempty"`
 	Secrets           []secretItem   `dynamodbav:"secrets,omitempty"`
 }

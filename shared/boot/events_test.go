@@ -29,7 +29,12 @@ import (
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/cloud/awscloud/awstest"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/configuration/awssecrets"
+	"github.com/berth-dev/berth/shared/logs/awslogs"
+	"github.com/berth-dev/berth/shared/metrics/awsmetrics"
+	"github.com/berth-dev/berth/shared/shell/awsshell"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
@@ -190,8 +195,21 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	schedulerServer := httptest.NewServer(scheduler)
 	defer schedulerServer.Close()
 
+	// CloudWatch Logs and metrics, STS, ECS and Secrets Manager: one stub
+	// that speaks each protocol; any call it has no answer for fails.
+	observe := awstest.New(t)
+	observe.On("FilterLogEvents", awstest.OK(`{"events":[{"eventId":"e1","timestamp":1764936000000,"logStreamName":"berth/web/0123","message":"Starting container web"}],"nextToken":"n1"}`))
+	observe.On("GetMetricData", awstest.OK(`<MetricDataResults><member><Id>m0_0</Id><Timestamps><member>2026-12-05T10:00:00Z</member></Timestamps><Values><member>12.5</member></Values><StatusCode>Complete</StatusCode></member></MetricDataResults>`))
+	observe.On("ListTasks", awstest.OK(`{"taskArns":["arn:aws:ecs:eu-west-1:123456789012:task/berth/0123456789abcdef"]}`))
+	observe.On("AssumeRole", awstest.OK(`<Credentials><AccessKeyId>ASIAEVENTS</AccessKeyId><SecretAccessKey>sk</SecretAccessKey><SessionToken>st</SessionToken><Expiration>2026-12-05T11:00:00Z</Expiration></Credentials>`))
+	observe.On("CreateSecret", awstest.OK(`{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:berth/acme/my-app/production/vars/API_KEY-AbCdEf","Name":"API_KEY","VersionId":"v-1"}`))
+	observe.On("DeleteSecret", awstest.OK(`{}`))
+
 	vars := map[string]string{
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
+		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": observe.URL, "AWS_ENDPOINT_URL_CLOUDWATCH": observe.URL, "AWS_ENDPOINT_URL_STS": observe.URL,
+		"AWS_ENDPOINT_URL_ECS": observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER": observe.URL,
+		boot.EnvShellRoleARN: "arn:aws:iam::123456789012:role/berth-shell",
 		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
 		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
@@ -223,11 +241,14 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"list-commands", "create-command", "get-command", "cancel-command",
 		"list-application-commands", "create-application-command", "get-application-command", "cancel-application-command",
 		"list-cron-jobs", "create-cron-job", "get-cron-job", "update-cron-job", "list-cron-job-runs", "get-cron-run", "delete-cron-job",
+		"get-environment-logs", "get-environment-metrics", "get-ssh-access-credentials",
+		"list-variables", "replace-variables", "set-variable", "delete-variable", "list-secrets", "set-secret", "delete-secret",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
 	// running for cancel-deployment.
-	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release"}
+	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release",
+		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)
@@ -300,6 +321,18 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 			if env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment); err != nil || env.Deploying == 0 {
 				t.Fatalf("%s started no deployment (%v)", fn, err)
 			}
+		}
+	}
+
+	// The observability and secret routes called AWS for their valid events
+	// only (the invalid ones are refused before any call), in event order.
+	wantObserve := []string{"FilterLogEvents", "GetMetricData", "ListTasks", "AssumeRole", "CreateSecret", "DeleteSecret"}
+	if got := observe.Ops(); !slices.Equal(got, wantObserve) {
+		t.Errorf("CloudWatch, STS, ECS and Secrets Manager calls %v, want %v", got, wantObserve)
+	}
+	for _, req := range observe.Requests() {
+		if raw, _ := json.Marshal(req); strings.Contains(string(raw), "event-secret-value") && req.Op != "CreateSecret" {
+			t.Errorf("%s carried the secret value", req.Op)
 		}
 	}
 
@@ -405,7 +438,8 @@ func TestAuthorizerEvents(t *testing.T) {
 }
 
 // allPorts are every adapter, as the functions' main.go files name them.
-var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New, Schedules: awsschedules.New}
+var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New, Schedules: awsschedules.New,
+	Logs: awslogs.New, Metrics: awsmetrics.New, Shell: awsshell.New, Secrets: awssecrets.New}
 
 // schedulerStub answers EventBridge Scheduler's schedule calls (REST
 // JSON) as the service does, and records them as "METHOD name".

@@ -55,6 +55,8 @@ func Activate(ctx context.Context, tbl *store.Table, org, app, name string) erro
 	c := apps.Change{Status: apps.StatusActive, Outputs: map[string]string{
 		apps.OutTaskDefinitionARN: "arn:aws:ecs:eu-west-1:123456789012:task-definition/berth-" + app + ":1",
 		apps.OutServiceName:       target.Names().Resource(),
+		apps.OutCluster:           "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
+		apps.OutLogGroup:          target.Names().LogGroup(),
 	}, Now: time.Now()}
 	if err := tbl.Apply(ctx, target, c); err != nil {
 		return fmt.Errorf("activate %s: %w", name, err)

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -203,6 +204,13 @@ func (s *Stub) Ops() []string {
 		ops = append(ops, r.Op)
 	}
 	return ops
+}
+
+// Requests lists the requests the stub saw, in order.
+func (s *Stub) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
 }
 
 // Only returns the one request for op, and fails the test when there

@@ -56,6 +56,8 @@ type Server struct {
 	// Configuration changes variables and secrets; its SecretStore is nil
 	// but for the routes that write secrets (Route.Secrets).
 	Configuration *configuration.Service
+	// FollowWindow bounds a followed log stream; api.FollowWindow when zero.
+	FollowWindow time.Duration
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.
 	Limiter Limiter
 	Now     func() time.Time

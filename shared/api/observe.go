@@ -13,9 +13,9 @@ import (
 // The observability routes: thin handlers over shared/logs,
 // shared/metrics and shared/shell.
 
-// FollowWindow is the longest a followed log stream stays open: inside
-// API Gateway's 29 seconds, after which the client reconnects with
-// Last-Event-ID.
+// FollowWindow is the longest a followed log stream stays open by
+// default: inside API Gateway's 29 seconds, after which the client
+// reconnects with Last-Event-ID.
 const FollowWindow = 20 * time.Second
 
 func (s *Server) getEnvironmentLogs(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +67,11 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request, names []stri
 		}
 		after = c
 	}
-	until := s.now().Add(FollowWindow)
+	window := s.FollowWindow
+	if window <= 0 {
+		window = FollowWindow
+	}
+	until := s.now().Add(window)
 	if d, ok := r.Context().Deadline(); ok && d.Add(-2*time.Second).Before(until) {
 		until = d.Add(-2 * time.Second)
 	}

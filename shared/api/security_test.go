@@ -51,6 +51,7 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		"{organisation}", org, "{application}", "my-app", "{environment}", "pr-456",
 		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)), "{release}", "1", "{deployment}", "1", "{container}", "web",
 		"{command}", deploytest.CommandRunID, "{cron}", "nightly", "{run}", deploytest.CronRunID,
+		"{variable}", "APP_MODE", "{secret}", "API_KEY",
 	).Replace(r.Pattern)
 	switch r.Name {
 	case "create-application":
@@ -88,6 +89,12 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"name": "job-" + strconv.Itoa(n), "scheduleExpression": "rate(1 hour)", "command": []string{"true"}}
 	case "update-cron-job":
 		body = map[string]any{"isEnabled": false}
+	case "replace-variables":
+		body = map[string]any{"variables": []any{map[string]any{"name": "APP_MODE", "value": "matrix"}, map[string]any{"name": "LOG_LEVEL", "value": "info"}}}
+	case "set-variable":
+		body = map[string]any{"value": "debug"}
+	case "set-secret":
+		body = map[string]any{"value": "matrix-secret-value"}
 	}
 	return path, body
 }
@@ -171,8 +178,8 @@ func readsFirst() []api.Route {
 				switch {
 				case r.Name == "cancel-deployment" || r.Name == "cancel-operation":
 					return 3 // while the last change's deployment runs
-				case len(r.Starts) > 0: // a teardown takes what the other deletes act on
-					return 5
+				case slices.Contains(r.Starts, apps.TeardownApplication) || slices.Contains(r.Starts, apps.TeardownEnvironment):
+					return 5 // a teardown takes what the other deletes act on
 				}
 				return 4
 			}

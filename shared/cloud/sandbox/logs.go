@@ -38,33 +38,56 @@ type logEvent struct {
 // logStore is the events of every log group, oldest first.
 type logStore struct {
 	groups map[string][]logEvent
-	seq    int64
+	// pending are events written and not yet merged into their groups.
+	pending map[string][]logEvent
+	seq     int64
 	// deleted are groups deleted since they were last created: what tasks
 	// still write to them is lost, as the awslogs driver's writes are.
 	deleted map[string]bool
 }
 
-// write stores one event. Callers hold mu.
+// write records one event, which flushLogs then stores. Callers hold mu.
 func (s *Sandbox) write(group, stream string, at time.Time, message string, note bool) {
 	if group == "" || s.logs.deleted[group] {
 		return
 	}
-	if s.logs.groups == nil {
-		s.logs.groups = map[string][]logEvent{}
+	if s.logs.pending == nil {
+		s.logs.pending = map[string][]logEvent{}
 	}
 	s.logs.seq++
 	at = at.Truncate(time.Millisecond) // CloudWatch keeps milliseconds
-	e := logEvent{Event: logs.Event{ID: fmt.Sprintf("%020d%016d", at.UnixMilli(), s.logs.seq), Timestamp: at, Stream: stream, Message: message},
-		seq: s.logs.seq, note: note}
-	events := s.logs.groups[group]
-	i := sort.Search(len(events), func(k int) bool { return events[k].Timestamp.After(at) })
-	events = append(events, logEvent{})
-	copy(events[i+1:], events[i:])
-	events[i] = e
-	if len(events) > MaxLogEvents {
-		events = events[len(events)-MaxLogEvents:] // append reallocates soon, freeing the old ones
+	s.logs.pending[group] = append(s.logs.pending[group], logEvent{
+		Event: logs.Event{ID: fmt.Sprintf("%020d%016d", at.UnixMilli(), s.logs.seq), Timestamp: at, Stream: stream, Message: message},
+		seq:   s.logs.seq, note: note})
+}
+
+// flushLogs merges the events written into their groups, in time order
+// (then in the order written), keeping each group's newest MaxLogEvents.
+// Callers hold mu.
+func (s *Sandbox) flushLogs() {
+	for group, batch := range s.logs.pending {
+		sort.SliceStable(batch, func(i, j int) bool { return batch[i].Timestamp.Before(batch[j].Timestamp) })
+		old := s.logs.groups[group]
+		merged := make([]logEvent, 0, len(old)+len(batch))
+		i, j := 0, 0
+		for i < len(old) || j < len(batch) {
+			if j == len(batch) || i < len(old) && !batch[j].Timestamp.Before(old[i].Timestamp) {
+				merged = append(merged, old[i])
+				i++
+			} else {
+				merged = append(merged, batch[j])
+				j++
+			}
+		}
+		if len(merged) > MaxLogEvents {
+			merged = append([]logEvent(nil), merged[len(merged)-MaxLogEvents:]...)
+		}
+		if s.logs.groups == nil {
+			s.logs.groups = map[string][]logEvent{}
+		}
+		s.logs.groups[group] = merged
 	}
-	s.logs.groups[group] = events
+	s.logs.pending = nil
 }
 
 // dropLogs deletes a log group's events, as deleting the group does.
@@ -101,6 +124,7 @@ func (s *Sandbox) writeLogs(now time.Time) {
 	for _, j := range s.jobs {
 		s.writeJobLogs(j, now)
 	}
+	s.flushLogs()
 }
 
 // streamOf is a container's stream in a task.

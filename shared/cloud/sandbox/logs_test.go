@@ -264,6 +264,9 @@ func TestALogGroupKeepsItsNewestEvents(t *testing.T) {
 	s, c := newBox(sandbox.Fast)
 	logGroup(t, s, "/berth/svc")
 	service(t, s, "nginx:1")
+	if err := s.Scale("svc", 8); err != nil {
+		t.Fatal(err)
+	}
 	c.advance(sandbox.Fast.Create[cloud.KindService] + 20000*30*sandbox.Fast.Second)
 	if n := s.LogGroups()["/berth/svc"]; n != sandbox.MaxLogEvents {
 		t.Fatalf("%d events kept, want %d", n, sandbox.MaxLogEvents)

@@ -153,8 +153,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		// What the sandbox holds, to check that teardown leaves nothing.
 		mux.HandleFunc("GET /_local/sandbox", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			// Log groups by their event count, and secrets by their version
+			// ids: never a secret's value.
 			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "resources": local.Sandbox.Resources(),
-				"tasks": local.Sandbox.Tasks(), "schedules": local.Sandbox.Schedules().List()})
+				"tasks": local.Sandbox.Tasks(), "schedules": local.Sandbox.Schedules().List(),
+				"logGroups": local.Sandbox.LogGroups(), "secrets": local.Sandbox.SecretList()})
 		})
 		handler = sandboxHeader(handler)
 	}

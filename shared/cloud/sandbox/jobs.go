@@ -29,6 +29,14 @@ type job struct {
 	// stopAt is when StopTask stopped it, and reason why; zero when it was not.
 	stopAt time.Time
 	reason string
+	// failed is why it failed to start (a secret it could not read); its
+	// container then never starts.
+	failed string
+	// image is its container's, for its start line; noted and written
+	// record which of its lines are in its log stream.
+	image   string
+	noted   bool
+	written int
 }
 
 func (j *job) startedAt() time.Time { return j.runAt.Add(j.startDelay) }
@@ -36,6 +44,9 @@ func (j *job) endsAt() time.Time    { return j.startedAt().Add(j.out.took) }
 
 // started reports whether its container has started by now.
 func (j *job) started(now time.Time) bool {
+	if j.failed != "" {
+		return false
+	}
 	if !j.stopAt.IsZero() && j.stopAt.Before(j.startedAt()) {
 		return false
 	}
@@ -63,6 +74,8 @@ func (j *job) view(now time.Time, container string) cloud.Task {
 		t.Status = cloud.TaskProvisioning
 	case elapsed < j.startDelay:
 		t.Status = cloud.TaskPending
+	case j.failed != "":
+		t.Status, t.StoppedAt, t.StopCode, t.StoppedReason = cloud.TaskStopped, j.startedAt(), "TaskFailedToStart", j.failed
 	case now.Before(j.endsAt()):
 		t.Status = cloud.TaskRunning
 	default:
@@ -72,18 +85,28 @@ func (j *job) view(now time.Time, container string) cloud.Task {
 	return t
 }
 
-// written are the lines written by now: none after a stop.
-func (j *job) written(now time.Time) []string {
+// writeJobLogs writes the lines the job has logged by now: a note that
+// its container started, then its program's lines at the times they are
+// written, none after a stop. Callers hold mu.
+func (s *Sandbox) writeJobLogs(j *job, now time.Time) {
+	if j.logGroup == "" || !j.started(now) {
+		return
+	}
+	if !j.noted {
+		j.noted = true
+		s.write(j.logGroup, j.logStream, j.startedAt(), "Starting container "+j.container+" (image "+j.image+")", true)
+	}
 	if !j.stopAt.IsZero() && j.stopAt.Before(now) {
 		now = j.stopAt
 	}
-	out := []string{}
-	for _, l := range j.out.lines {
-		if !j.startedAt().Add(l.at).After(now) {
-			out = append(out, l.text)
+	for ; j.written < len(j.out.lines); j.written++ {
+		l := j.out.lines[j.written]
+		at := j.startedAt().Add(l.at)
+		if at.After(now) {
+			return
 		}
+		s.write(j.logGroup, j.logStream, at, l.text, false)
 	}
-	return out
 }
 
 // RunTask implements cloud.Cloud. The same ClientToken returns the task
@@ -126,10 +149,18 @@ func (s *Sandbox) RunTask(_ context.Context, spec cloud.TaskRun) (cloud.Task, er
 	_, _ = rand.Read(id) // crypto/rand.Read never fails (Go 1.24+)
 	j := &job{id: hex.EncodeToString(id), token: spec.ClientToken, container: spec.Container,
 		command: append([]string(nil), spec.Command...), runAt: now, startDelay: s.Profile.Create[cloud.KindService] / 2,
-		out: interpret(spec.Command, ts.Compose.Containers[i].Environment, s.Profile.Second)}
-	j.arn = "arn:aws:ecs:" + Region + ":" + Account + ":task/berth-sandbox/" + j.id
+		image: image(ts, ts.Compose.Containers[i])}
+	// The container's environment: the environment's variables and
+	// secrets, then its own; a secret that cannot be read fails the task
+	// before its container starts, as ECS's ResourceInitializationError.
+	if env, err := s.environment(ts, ts.Compose.Containers[i]); err != nil {
+		j.failed = err.Error()
+	} else {
+		j.out = interpret(spec.Command, env, s.Profile.Second)
+	}
+	j.arn = taskARN(j.id)
 	if ts.LogGroup != "" {
-		j.logGroup, j.logStream = ts.LogGroup, "sandbox/"+spec.Container+"/"+j.id // as a rollout's failed container's
+		j.logGroup, j.logStream = ts.LogGroup, streamOf(spec.Container, j.id)
 	}
 	if s.jobs == nil {
 		s.jobs, s.tokens = map[string]*job{}, map[string]*job{}
@@ -174,22 +205,13 @@ func (s *Sandbox) StopTask(_ context.Context, arn, reason string) error {
 	return nil
 }
 
-// jobLines are a job's stream's lines written by now; found is false when
-// no job logs to the stream, err when its container has not started (the
-// stream does not exist yet). Callers hold mu.
-func (s *Sandbox) jobLines(group, stream string, limit int) (lines []string, found bool, err error) {
-	now := s.Now()
-	for _, j := range s.jobs {
-		if j.logGroup == "" || j.logGroup != group || j.logStream != stream {
-			continue
-		}
-		if !j.started(now) {
-			return nil, true, fmt.Errorf("sandbox LogLines: ResourceNotFoundException: The specified log stream does not exist: %s: %w", stream, cloud.ErrNotFound)
-		}
-		return last(j.written(now), limit), true, nil
-	}
-	return nil, false, nil
+// taskARN is a sandbox task's ARN, in its one cluster.
+func taskARN(id string) string {
+	return "arn:aws:ecs:" + Region + ":" + Account + ":task/" + Cluster + "/" + id
 }
+
+// Cluster is the sandbox's one ECS cluster.
+const Cluster = "berth-sandbox"
 
 // JobTask is a job task as GET /_local/sandbox shows it.
 type JobTask struct {

@@ -114,7 +114,7 @@ func TestRunTaskIsIdempotentAndRefusesWhatECSWould(t *testing.T) {
 	if !regexp.MustCompile(`^arn:aws:ecs:sandbox:000000000000:task/berth-sandbox/[0-9a-f]{32}$`).MatchString(a.ARN) {
 		t.Errorf("task ARN %s", a.ARN)
 	}
-	if a.LogGroup != "/berth/env" || a.LogStream != "sandbox/app/"+a.ARN[strings.LastIndex(a.ARN, "/")+1:] || a.Expected != time.Second {
+	if a.LogGroup != "/berth/env" || a.LogStream != "berth/app/"+a.ARN[strings.LastIndex(a.ARN, "/")+1:] || a.Expected != time.Second {
 		t.Errorf("task %+v", a)
 	}
 	b, err := s.RunTask(ctx, run)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/scaling"
+	shellport "github.com/berth-dev/berth/shared/shell"
 )
 
 // Account and Region appear in every sandbox ARN.
@@ -98,6 +99,12 @@ type Sandbox struct {
 	jobs, tokens map[string]*job
 	// scheduler holds schedules; nil until Schedules is first called.
 	scheduler *Schedules
+	// logs are the log groups' events (logs.go).
+	logs logStore
+	// secrets are Secrets Manager's, by id (secrets.go).
+	secrets map[string]*secret
+	// grants are the AssumeRole calls that issued credentials (access.go).
+	grants []shellport.Grant
 }
 
 type resource struct {
@@ -336,7 +343,13 @@ func (s *Sandbox) CreateRepository(_ context.Context, spec cloud.RepositorySpec)
 
 // CreateLogGroup implements cloud.Cloud.
 func (s *Sandbox) CreateLogGroup(_ context.Context, spec cloud.LogGroupSpec) (cloud.Resource, error) {
-	return s.create("CreateLogGroup", cloud.KindLogGroup, spec.Name, spec, spec.Name, map[string]string{})
+	res, err := s.create("CreateLogGroup", cloud.KindLogGroup, spec.Name, spec, spec.Name, map[string]string{})
+	if err == nil {
+		s.mu.Lock()
+		delete(s.logs.deleted, spec.Name)
+		s.mu.Unlock()
+	}
+	return res, err
 }
 
 // CreateScheduleGroup implements cloud.Cloud.
@@ -505,8 +518,15 @@ func (s *Sandbox) Delete(_ context.Context, ref cloud.Ref, _ cloud.DeleteOptions
 	if s.inUse(r) {
 		return false, nil // AWS: DependencyViolation, ResourceInUse, FileSystemInUse
 	}
+	now := s.Now()
+	if r.Kind == cloud.KindService {
+		s.stopTasks(r.Name, now) // ECS drains a deleted service's tasks
+	}
+	if r.Kind == cloud.KindLogGroup {
+		s.dropLogs(r.Name)
+	}
 	r.deleting = true
-	r.goneAt = s.Now().Add(s.Profile.Delete[r.Kind])
+	r.goneAt = now.Add(s.Profile.Delete[r.Kind])
 	if r.Kind == cloud.KindScaling {
 		delete(s.policies, r.Name) // deregistering a target deletes its policies
 	}

@@ -86,7 +86,7 @@ func TestMisbehavingImagesFailTheirRolloutAndTheOldRevisionServes(t *testing.T) 
 			if err != nil || len(lines) == 0 || !strings.Contains(lines[len(lines)-1], tag) {
 				t.Fatalf("the failed container's lines: %q %v", lines, err)
 			}
-			if _, err := s.LogLines(ctx, r.Failure.LogGroup, "sandbox/web/nope", 5); !errors.Is(err, cloud.ErrNotFound) {
+			if _, err := s.LogLines(ctx, r.Failure.LogGroup, "berth/web/nope", 5); !errors.Is(err, cloud.ErrNotFound) {
 				t.Fatalf("a stream that does not exist: %v", err)
 			}
 			if tag == sandbox.TagCrashloop && (r.Failure.ExitCode == nil || *r.Failure.ExitCode != 1 || !strings.Contains(r.Failure.StoppedReason, "exited")) {

@@ -22,12 +22,16 @@ import (
 	"github.com/berth-dev/berth/shared/authorizer"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/composefile/composego"
+	"github.com/berth-dev/berth/shared/configuration"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/jobs"
+	"github.com/berth-dev/berth/shared/logs"
+	"github.com/berth-dev/berth/shared/metrics"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/ratelimit"
 	"github.com/berth-dev/berth/shared/scaling"
+	"github.com/berth-dev/berth/shared/shell"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/workflow"
@@ -126,8 +130,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		cache := &decisionCache{next: authenticate, ttl: authorizer.CacheTTL, now: time.Now, entries: map[string]decision{}}
 		authenticate = cache.authenticate
 	}
+	deployments := deploy.NewService(tbl, starter)
+	logReader := logs.NewService(tbl, cfg.Sandbox.Logs())
+	logReader.Poll = 200 * time.Millisecond // the sandbox's clock runs fast
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Jobs: jobs.NewService(tbl, starter, cfg.Sandbox.Schedules()), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		// Logs, metrics, shell access and secrets come from the sandbox.
+		Logs: logReader, Metrics: &metrics.Service{Store: tbl, Reader: cfg.Sandbox.Metrics(), LoadBalancer: sandbox.LoadBalancer},
+		Shell:         &shell.Service{Store: tbl, Access: cfg.Sandbox.Access(), RoleARN: "arn:aws:iam::" + sandbox.Account + ":role/berth-shell"},
+		Configuration: configuration.NewService(tbl, deployments, cfg.Sandbox.Secrets()),
+		Apps:          apps.NewService(tbl, starter), Deploy: deployments, Jobs: jobs.NewService(tbl, starter, cfg.Sandbox.Schedules()), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: authenticate, UsageKeys: usage.None{},
 		// No registry runs locally; logins have ECR's shape and expire as its do.
 		Registry: sandbox.Registry{}, Compose: composego.Translate,

@@ -264,6 +264,11 @@ func (s *Sandbox) taken(op, name string, spec any) error {
 }
 
 func arn(kind cloud.Kind, name string) string {
+	if kind == cloud.KindTargetGroup {
+		// ELB's form, which CloudWatch's TargetGroup dimension is cut from.
+		sum := sha256.Sum256([]byte(name))
+		return "arn:aws:elasticloadbalancing:" + Region + ":" + Account + ":targetgroup/" + name + "/" + hex.EncodeToString(sum[:8])
+	}
 	return "arn:aws:" + string(kind) + ":" + Region + ":" + Account + ":" + name
 }
 

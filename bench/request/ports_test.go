@@ -2,9 +2,13 @@ package request
 
 import (
 	"github.com/berth-dev/berth/shared/apikeys"
+	"github.com/berth-dev/berth/shared/configuration/awssecrets"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/jobs/awsschedules"
+	"github.com/berth-dev/berth/shared/logs/awslogs"
+	"github.com/berth-dev/berth/shared/metrics/awsmetrics"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
+	"github.com/berth-dev/berth/shared/shell/awsshell"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 )
 
@@ -15,4 +19,8 @@ var (
 	registryPort  = ecrlogin.New
 	scalingPort   = awsscaling.New
 	schedulesPort = awsschedules.New
+	logsPort      = awslogs.New
+	metricsPort   = awsmetrics.New
+	shellPort     = awsshell.New
+	secretsPort   = awssecrets.New
 )

@@ -99,12 +99,14 @@ func TestMatchesBoot(t *testing.T) {
 	srv := httptest.NewServer(viaBoot)
 	defer srv.Close()
 	vars := Vars()
-	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", "AWS_ENDPOINT_URL_SCHEDULER"} {
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_API_GATEWAY", "AWS_ENDPOINT_URL_ECR", "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING", "AWS_ENDPOINT_URL_SCHEDULER",
+		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
 		vars[k] = srv.URL
 	}
 	for _, rt := range api.Routes() {
 		ev := event(t, rt.Name)
-		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort, Registry: registryPort, Compose: composego.Translate, Scaling: scalingPort, Schedules: schedulesPort})
+		b, err := boot.Handler(rt.Name, func(k string) string { return vars[k] }, quiet(), boot.Ports{Workflows: workflowsPort, UsageKeys: usageKeysPort, Registry: registryPort, Compose: composego.Translate, Scaling: scalingPort, Schedules: schedulesPort,
+			Logs: logsPort, Metrics: metricsPort, Shell: shellPort, Secrets: secretsPort})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +128,8 @@ func TestMatchesBoot(t *testing.T) {
 			t.Errorf("%s: status %d, boot.Handler %d: %s", rt.Name, StatusOf(got), StatusOf(want), want)
 		}
 		g, w := direct.Snapshot(), viaBoot.Snapshot()
-		if !maps.Equal(g.DynamoDB, w.DynamoDB) || g.ConditionalWrites != w.ConditionalWrites || g.StepFunctions != w.StepFunctions || g.APIGateway != w.APIGateway || g.ECR != w.ECR || g.Scaling != w.Scaling || g.Scheduler != w.Scheduler {
+		if !maps.Equal(g.DynamoDB, w.DynamoDB) || g.ConditionalWrites != w.ConditionalWrites || g.StepFunctions != w.StepFunctions || g.APIGateway != w.APIGateway || g.ECR != w.ECR || g.Scaling != w.Scaling || g.Scheduler != w.Scheduler ||
+			g.Logs != w.Logs || g.CloudWatch != w.CloudWatch || g.ECS != w.ECS || g.STS != w.STS || g.SecretsManager != w.SecretsManager {
 			t.Errorf("%s: calls %+v, boot.Handler %+v", rt.Name, g, w)
 		}
 		t.Logf("%s: %d DynamoDB calls %v, %d conditional writes", rt.Name, g.Total(), g.DynamoDB, g.ConditionalWrites)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -42,6 +43,11 @@ type Counts struct {
 	ECR               int
 	Scaling           int // Application Auto Scaling
 	Scheduler         int // EventBridge Scheduler
+	Logs              int // CloudWatch Logs
+	CloudWatch        int // CloudWatch metrics
+	ECS               int
+	STS               int
+	SecretsManager    int
 }
 
 // Total is every DynamoDB call.
@@ -143,6 +149,29 @@ func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 		default:
 			return answer(200, "application/x-amz-json-1.1", `{}`), nil
 		}
+	case target == "Logs_20140328.FilterLogEvents":
+		counts.Logs++
+		return answer(200, "application/x-amz-json-1.1", `{"events":[{"eventId":"e1","timestamp":1764936000000,"logStreamName":"berth/web/0123","message":"Starting container web"}]}`), nil
+	case target == "AmazonEC2ContainerServiceV20141113.ListTasks":
+		counts.ECS++
+		return answer(200, "application/x-amz-json-1.1", `{"taskArns":["arn:aws:ecs:eu-west-1:123456789012:task/berth/0123456789abcdef"]}`), nil
+	case strings.HasPrefix(target, "secretsmanager."):
+		counts.SecretsManager++
+		if target == "secretsmanager.DeleteSecret" {
+			return answer(200, "application/x-amz-json-1.1", `{}`), nil
+		}
+		return answer(200, "application/x-amz-json-1.1", `{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf","Name":"bench","VersionId":"v-1"}`), nil
+	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"): // the query protocol: CloudWatch, STS
+		form, _ := url.ParseQuery(string(body))
+		switch form.Get("Action") {
+		case "GetMetricData":
+			counts.CloudWatch++
+			return answer(200, "text/xml", `<GetMetricDataResponse><GetMetricDataResult><MetricDataResults><member><Id>m0_0</Id><Timestamps><member>2026-12-05T10:00:00Z</member></Timestamps><Values><member>12.5</member></Values><StatusCode>Complete</StatusCode></member></MetricDataResults></GetMetricDataResult></GetMetricDataResponse>`), nil
+		case "AssumeRole":
+			counts.STS++
+			return answer(200, "text/xml", `<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIABENCH</AccessKeyId><SecretAccessKey>sk</SecretAccessKey><SessionToken>st</SessionToken><Expiration>2026-12-05T11:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>`), nil
+		}
+		return answer(400, "text/xml", `<ErrorResponse><Error><Code>InvalidAction</Code><Message>the bench stub has no answer</Message></Error></ErrorResponse>`), nil
 	case strings.HasPrefix(r.URL.Path, "/schedules/"): // EventBridge Scheduler's REST API
 		counts.Scheduler++
 		if r.Method == http.MethodDelete {

@@ -23,14 +23,22 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/configuration"
+	"github.com/berth-dev/berth/shared/configuration/awssecrets"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/jobs/awsschedules"
+	"github.com/berth-dev/berth/shared/logs"
+	"github.com/berth-dev/berth/shared/logs/awslogs"
+	"github.com/berth-dev/berth/shared/metrics"
+	"github.com/berth-dev/berth/shared/metrics/awsmetrics"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/scaling"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
+	"github.com/berth-dev/berth/shared/shell"
+	"github.com/berth-dev/berth/shared/shell/awsshell"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
@@ -47,6 +55,7 @@ func Vars() map[string]string {
 		boot.EnvClusterARN:       "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
 		boot.EnvListenerARN:      "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/0123456789abcdef/fedcba9876543210",
 		boot.EnvSchedulerRoleARN: "arn:aws:iam::123456789012:role/berth-scheduler",
+		boot.EnvShellRoleARN:     "arn:aws:iam::123456789012:role/berth-shell",
 	}
 	for _, w := range apps.Workflows {
 		v[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -87,8 +96,10 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	if rt.Schedules {
 		schedules = awsschedules.New(cfg, Vars()[boot.StateMachineEnv(apps.RunJob)], Vars()[boot.EnvSchedulerRoleARN], "")
 	}
+	deployments := deploy.NewService(tbl, starter)
 	srv := &api.Server{
-		Apps: apps.NewService(tbl, starter), Deploy: deploy.NewService(tbl, starter), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
+		Configuration: configuration.NewService(tbl, deployments, nil),
+		Apps:          apps.NewService(tbl, starter), Deploy: deployments, Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
 	if rt.UsageKeys {
@@ -106,6 +117,22 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 			return nil, err
 		}
 		srv.Scaling = &scaling.Service{Environments: tbl, LoadBalancer: lb, Policies: awsscaling.New(cfg, Vars()[boot.EnvClusterARN], "")}
+	}
+	if rt.Logs {
+		srv.Logs = logs.NewService(tbl, awslogs.New(cfg, ""))
+	}
+	if rt.Metrics {
+		lb, err := scaling.LoadBalancerName(Vars()[boot.EnvListenerARN])
+		if err != nil {
+			return nil, err
+		}
+		srv.Metrics = &metrics.Service{Store: tbl, Reader: awsmetrics.New(cfg, ""), LoadBalancer: lb}
+	}
+	if rt.Shell {
+		srv.Shell = &shell.Service{Store: tbl, RoleARN: Vars()[boot.EnvShellRoleARN], Access: awsshell.New(cfg, "", "")}
+	}
+	if rt.Secrets {
+		srv.Configuration.Secrets = awssecrets.New(cfg, "")
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
@@ -207,7 +234,11 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 	}
 	item := stub.items[key(attrs{"pk": json.RawMessage(`{"S":"ORG#acme#APP#my-app"}`), "sk": json.RawMessage(`{"S":"ENV#production"}`)})]
 	item["status"], item["uid"] = json.RawMessage(`{"S":"ACTIVE"}`), json.RawMessage(`{"S":"`+productionUID+`"}`)
-	item["outputs"] = json.RawMessage(`{"M":{"serviceName":{"S":"berth-acme-my-app-production"},"targetGroupArn":{"S":"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-production/0123456789abcdef"}}}`)
+	item["outputs"] = json.RawMessage(`{"M":{"serviceName":{"S":"berth-acme-my-app-production"},"targetGroupArn":{"S":"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-production/0123456789abcdef"},` +
+		`"cluster":{"S":"arn:aws:ecs:eu-west-1:123456789012:cluster/berth"},"logGroup":{"S":"/berth/acme/my-app/production"}}}`)
+	// The variable and the secret the configuration events change and delete.
+	item["variables"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"APP_MODE"},"value":{"S":"production"}}}]}`)
+	item["secrets"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"API_KEY"},"version":{"N":"1"},"valueFrom":{"S":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf:::v-1"},"updatedAt":{"S":"2026-12-05T10:00:00Z"}}}]}`)
 	item["release"], item["lastRelease"], item["lastDeployment"] = json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"5"}`)
 	return seedJobs(ctx, tbl, env, item)
 }

@@ -7,4 +7,4 @@ import (
 	"github.com/berth-dev/berth/shared/shell/awsshell"
 )
 
-func main() { boot.Lambda(api.GetSshAccessRoute, boot.Ports{Shell: awsshell.New}) }
+func main() { boot.Lambda(api.GetSshAccessCredentialsRoute, boot.Ports{Shell: awsshell.New}) }

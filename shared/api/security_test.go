@@ -56,11 +56,11 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 	switch r.Name {
 	case "create-application":
 		b := seed(t, "create-application.json")
-		b["appName"] = "app-" + string(rune('a'+n))
+		b["appName"] = "app-" + strconv.Itoa(n)
 		body = b
 	case "create-environment":
 		b := seed(t, "create-environment.json")
-		b["envName"] = "env-" + string(rune('a'+n))
+		b["envName"] = "env-" + strconv.Itoa(n)
 		body = b
 	case "create-token":
 		body = map[string]any{"role": "read"}
@@ -95,8 +95,45 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"value": "debug"}
 	case "set-secret":
 		body = map[string]any{"value": "matrix-secret-value"}
+	case "get-ssh-access-credentials":
+		runningService(t, org)
 	}
 	return path, body
+}
+
+// runningService gives pr-456 a service with a running task in the
+// sandbox, as provisioning would, for shell access to find.
+func runningService(t *testing.T, org string) {
+	t.Helper()
+	ctx := context.Background()
+	env, err := (&store.Table{Client: stack.Client, Name: stack.Table}).GetEnvironment(ctx, org, "my-app", "pr-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := env.Outputs[apps.OutServiceName]
+	if tasks, err := stack.Sandbox.Access().RunningTasks(ctx, "", name); err == nil && len(tasks) > 0 {
+		return
+	}
+	tags := cloud.Tags{cloud.TagUID: env.UID}
+	td, err := stack.Sandbox.RegisterTaskDefinition(ctx, cloud.TaskSpec{Family: name, Compose: env.Compose, Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := stack.Sandbox.CreateSecurityGroup(ctx, cloud.SecurityGroupSpec{Name: name, Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stack.Sandbox.CreateService(ctx, cloud.ServiceSpec{Name: name, TaskDefinitionARN: td.ID, DesiredCount: 1, SecurityGroupID: sg.ID, Tags: tags}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if tasks, _ := stack.Sandbox.Access().RunningTasks(ctx, "", name); len(tasks) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sandbox service %s never ran a task", name)
+		}
+	}
 }
 
 // lastDeployment reads pr-456, whose LastDeployment is its newest.

@@ -10,22 +10,19 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 // Unserved maps each Quant operationId Berth does not serve yet to the
 // issue that brings it.
 var Unserved = map[string]string{
-	"getEnvironmentLogs":      "14: logs and configuration",
-	"getEnvironmentMetrics":   "14: logs and configuration",
-	"getSshAccessCredentials": "14: logs and configuration",
-	"listVolumes":             "15: data",
-	"createVolume":            "15: data",
-	"getVolume":               "15: data",
-	"deleteVolume":            "15: data",
-	"listBackups":             "15: data",
-	"createBackup":            "15: data",
-	"deleteBackup":            "15: data",
-	"downloadBackup":          "15: data",
-	"restoreDatabase":         "15: data",
-	"restoreFilesystem":       "15: data",
-	"getRestoreStatus":        "15: data",
-	"listSyncOperations":      "15: data",
-	"syncToEnvironment":       "15: data",
+	"listVolumes":        "15: data",
+	"createVolume":       "15: data",
+	"getVolume":          "15: data",
+	"deleteVolume":       "15: data",
+	"listBackups":        "15: data",
+	"createBackup":       "15: data",
+	"deleteBackup":       "15: data",
+	"downloadBackup":     "15: data",
+	"restoreDatabase":    "15: data",
+	"restoreFilesystem":  "15: data",
+	"getRestoreStatus":   "15: data",
+	"listSyncOperations": "15: data",
+	"syncToEnvironment":  "15: data",
 }
 
 // ArrayLists are the lists Quant's document types as one item, which

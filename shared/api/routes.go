@@ -129,7 +129,7 @@ var (
 	GetCronRunRoute               = Route{Name: "get-cron-run", Method: http.MethodGet, Pattern: envPath + "/cron/{cron}/runs/{run}", handler: (*Server).getCronRun}
 	GetEnvironmentLogsRoute       = Route{Name: "get-environment-logs", Method: http.MethodGet, Pattern: envPath + "/logs", Logs: true, handler: (*Server).getEnvironmentLogs}
 	GetEnvironmentMetricsRoute    = Route{Name: "get-environment-metrics", Method: http.MethodGet, Pattern: envPath + "/metrics", Metrics: true, handler: (*Server).getEnvironmentMetrics}
-	GetSshAccessCredentialsRoute             = Route{Name: "get-ssh-access-credentials", Method: http.MethodGet, Pattern: envPath + "/ssh-access", Shell: true, Writer: true, handler: (*Server).getSshAccess}
+	GetSshAccessCredentialsRoute  = Route{Name: "get-ssh-access-credentials", Method: http.MethodGet, Pattern: envPath + "/ssh-access", Shell: true, Writer: true, handler: (*Server).getSshAccess}
 	ListVariablesRoute            = Route{Name: "list-variables", Method: http.MethodGet, Pattern: envPath + "/variables", handler: (*Server).listVariables}
 	ReplaceVariablesRoute         = Route{Name: "replace-variables", Method: http.MethodPut, Pattern: envPath + "/variables", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).replaceVariables}
 	SetVariableRoute              = Route{Name: "set-variable", Method: http.MethodPut, Pattern: envPath + "/variables/{variable}", Starts: []apps.Workflow{apps.DeployEnvironment}, Success: http.StatusAccepted, handler: (*Server).setVariable}

@@ -32,15 +32,15 @@ import (
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awstest"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/configuration/awssecrets"
-	"github.com/berth-dev/berth/shared/logs/awslogs"
-	"github.com/berth-dev/berth/shared/metrics/awsmetrics"
-	"github.com/berth-dev/berth/shared/shell/awsshell"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/jobs/awsschedules"
+	"github.com/berth-dev/berth/shared/logs/awslogs"
+	"github.com/berth-dev/berth/shared/metrics/awsmetrics"
 	"github.com/berth-dev/berth/shared/provision"
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
+	"github.com/berth-dev/berth/shared/shell/awsshell"
 	"github.com/berth-dev/berth/shared/stepboot"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
@@ -210,7 +210,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": observe.URL, "AWS_ENDPOINT_URL_CLOUDWATCH": observe.URL, "AWS_ENDPOINT_URL_STS": observe.URL,
 		"AWS_ENDPOINT_URL_ECS": observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER": observe.URL,
 		boot.EnvShellRoleARN: "arn:aws:iam::123456789012:role/berth-shell",
-		"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_ACCESS_KEY_ID":  "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
 		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
 		"AWS_ENDPOINT_URL_ECR": ecrServer.URL, "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": autoScalingServer.URL,

@@ -220,7 +220,7 @@ func (s *Service) SetSecret(ctx context.Context, r deploy.Request, name string, 
 		id := envTarget(env).Names().VariableSecret(name)
 		v, err := s.Secrets.Put(ctx, SecretWrite{ID: id, Value: *body.Value, Token: s.NewToken(), Tags: envTarget(env).Names().Tags()})
 		if err != nil {
-			return deploy.Configuration{}, secretError(name, err)
+			return deploy.Configuration{}, secretError(name, *body.Value, err)
 		}
 		cfg := deploy.Configuration{Variables: env.Variables}
 		entry := apps.SecretVariable{Name: name, Version: 1, ValueFrom: v.ValueFrom(), UpdatedAt: time.Now().UTC()}
@@ -241,7 +241,8 @@ func (s *Service) SetSecret(ctx context.Context, r deploy.Request, name string, 
 		// Recorded nowhere: delete it, on a deadline of its own.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if derr := s.Secrets.Delete(cctx, written.ID); derr != nil {
+		// By its name, as Put and DeleteSecret name it (written.ID is its ARN).
+		if derr := s.Secrets.Delete(cctx, written.Name); derr != nil {
 			err = errors.Join(err, fmt.Errorf("and the secret written for it could not be removed: %w", derr))
 		}
 	}
@@ -308,10 +309,27 @@ func derefString(p *string) string {
 }
 
 // secretError says what went wrong writing a secret, naming it but never
-// its value (the provider's message is not passed on: it may quote it).
-func secretError(name string, err error) error {
+// its value (the provider's message is not passed on as it is: it may
+// quote it, so the cause kept for the logs has the value cut out).
+func secretError(name, value string, err error) error {
 	if errors.Is(err, ErrTokenReused) {
 		return apps.Conflict("secret %q was being written by another request; retry", name)
 	}
-	return apps.Unavailable(err, "secret %q could not be stored, so nothing changed; retry the request", name)
+	return apps.Unavailable(redacted{err, value}, "secret %q could not be stored, so nothing changed; retry the request", name)
 }
+
+// redacted is an error whose text has value cut out; errors.Is and
+// errors.As still see what it wraps.
+type redacted struct {
+	err   error
+	value string
+}
+
+func (r redacted) Error() string {
+	if r.value == "" {
+		return r.err.Error()
+	}
+	return strings.ReplaceAll(r.err.Error(), r.value, "[secret value]")
+}
+
+func (r redacted) Unwrap() error { return r.err }

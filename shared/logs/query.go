@@ -75,7 +75,7 @@ func parseTime(errs validation.Errors, field, s string) time.Time {
 			errs.Addf(field, "must not be before 1970; got %d", n)
 			return time.Time{}
 		}
-		if len(strings.TrimLeft(s, "0")) >= 13 {
+		if len(strings.TrimLeft(strings.TrimPrefix(s, "+"), "0")) >= 13 { // digits, not the sign
 			return time.UnixMilli(n).UTC()
 		}
 		return time.Unix(n, 0).UTC()

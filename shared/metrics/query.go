@@ -73,8 +73,8 @@ func ParseQuery(q url.Values, now time.Time) (Params, error) {
 		switch {
 		case err != nil || n < MinPeriod || n > MaxPeriod || n%60 != 0:
 			errs.Addf("period", "must be a number of seconds, a multiple of 60 from %d to %d; got %q", MinPeriod, MaxPeriod, clip(q.Get("period")))
-		case window > 0 && int(window/time.Second)/n > MaxPoints:
-			errs.Addf("period", "gives %d data points over the window; at most %d: use a period of at least %d", int(window/time.Second)/n, MaxPoints, minPeriod(window))
+		case window > 0 && points(window, n) > MaxPoints:
+			errs.Addf("period", "gives %d data points over the window; at most %d: use a period of at least %d", points(window, n), MaxPoints, minPeriod(window))
 		default:
 			out.Period = n
 		}
@@ -96,9 +96,16 @@ func ParseQuery(q url.Values, now time.Time) (Params, error) {
 	return out, errs.Err()
 }
 
+// points is how many data points of period seconds cover window: a part
+// of a period at the end is a point too.
+func points(window time.Duration, period int) int {
+	p := time.Duration(period) * time.Second
+	return int((window + p - 1) / p)
+}
+
 func minPeriod(window time.Duration) int {
 	for _, p := range []int{60, 300, 3600, 86400} {
-		if int(window/time.Second)/p <= MaxPoints {
+		if points(window, p) <= MaxPoints {
 			return p
 		}
 	}

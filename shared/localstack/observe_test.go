@@ -3,6 +3,7 @@ package localstack_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -336,6 +337,21 @@ func TestVariablesAndSecrets(t *testing.T) {
 	w.change(http.MethodDelete, env+"/variables/GREETING", nil, "SUCCEEDED")
 	if run := printenv("GREETING"); run["status"] != "FAILED" || run["exitCode"] != 1.0 {
 		t.Fatalf("printenv GREETING after DELETE: %v", run)
+	}
+
+	// Quant's environment[] on create feeds the same variables.
+	if code, out := w.call(http.MethodPost, "/applications/web/environments", map[string]any{"envName": "staging",
+		"environment": []map[string]any{{"name": "FROM_CREATE", "value": "created"}}}); code != http.StatusCreated {
+		t.Fatalf("create staging: %d %v", code, out)
+	}
+	w.waitFor("/applications/web/environments/staging", "ACTIVE")
+	if _, vars := w.call(http.MethodGet, "/applications/web/environments/staging/variables", nil); fmt.Sprint(vars) != "map[variables:[map[name:FROM_CREATE value:created]]]" {
+		t.Errorf("staging's variables: %v", vars)
+	}
+	const staging = "/applications/web/environments/staging/commands"
+	_, _, run := w.send(http.MethodPost, staging, map[string]any{"command": []string{"printenv", "FROM_CREATE"}}, nil)
+	if done := w.runOf(staging+"/"+run["runId"].(string), "SUCCEEDED", "FAILED", "TIMED_OUT"); strings.Join(lines(done["output"]), "|") != "created" {
+		t.Errorf("printenv FROM_CREATE in staging: %v", done)
 	}
 
 	// No answer of the API holds the value: the configuration's, the

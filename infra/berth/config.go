@@ -9,6 +9,7 @@ package berth
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +96,20 @@ func (c Config) TaskRoleNamePattern() string {
 		return c.TaskRoleNames
 	}
 	return c.ResourcePrefix + "-task-*"
+}
+
+// DefaultTaskRoleName names the task role of tenants' tasks whose compose
+// definition names none: TaskRoleNamePattern with each * as "default", so
+// that the service step may pass it like any task role tenants name.
+func (c Config) DefaultTaskRoleName() string {
+	return strings.ReplaceAll(c.TaskRoleNamePattern(), "*", "default")
+}
+
+// ShellRoleName names the role shell access credentials are issued for:
+// <prefix>-shell-access. It must not fit TaskRoleNamePattern, or a tenant
+// could name it as a task role (Validate says so).
+func (c Config) ShellRoleName() string {
+	return c.ResourcePrefix + "-shell-access"
 }
 
 // DefaultConfig is the configuration when no context is given.
@@ -230,6 +245,14 @@ func (c Config) Validate() error {
 	}
 	if c.TaskRoleNames != "" && !isRoleNamePattern(c.TaskRoleNames) {
 		bad(CtxTaskRoleNames, "must be an IAM role name pattern (1 to 64 characters of a-z, A-Z, 0-9, +=,.@_- and *), not \"*\" alone, got %q", c.TaskRoleNames)
+	}
+	if c.TaskRoleNames != "" && isRoleNamePattern(c.TaskRoleNames) {
+		if n := c.DefaultTaskRoleName(); len(n) > 64 {
+			bad(CtxTaskRoleNames, "must leave room for the default task role's name, each * made \"default\" (%s), within IAM's 64 characters", n)
+		}
+		if ok, _ := path.Match(c.TaskRoleNames, c.ShellRoleName()); ok {
+			bad(CtxTaskRoleNames, "must not fit the shell access role %s: a tenant could name it as a task role", c.ShellRoleName())
+		}
 	}
 	if _, ok := retentions[c.TenantLogRetentionDays]; !ok {
 		days := slices.Sorted(maps.Keys(retentions))

@@ -2,6 +2,7 @@ package berth_test
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,20 +31,28 @@ func TestConfigValidation(t *testing.T) {
 		"domain leaving no room for a host": {func(c *berth.Config) {
 			c.PlatformDomain = strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + ".example"
 		}, berth.CtxPlatformDomain},
-		"bad stage":                    {func(c *berth.Config) { c.APIStageName = "v 3" }, berth.CtxAPIStageName},
-		"no throttle":                  {func(c *berth.Config) { c.APIThrottleRate = 0 }, berth.CtxAPIThrottleRate},
-		"retention CloudWatch refuses": {func(c *berth.Config) { c.LogRetentionDays = 31 }, berth.CtxLogRetentionDays},
-		"tiny functions":               {func(c *berth.Config) { c.FunctionMemoryMB = 64 }, berth.CtxFunctionMemoryMB},
-		"bad prefix":                   {func(c *berth.Config) { c.ResourcePrefix = "Berth" }, berth.CtxResourcePrefix},
-		"bad alarm topic":              {func(c *berth.Config) { c.AlarmTopicARN = "topic" }, berth.CtxAlarmTopicARN},
-		"every role as task role":      {func(c *berth.Config) { c.TaskRoleNames = "*" }, berth.CtxTaskRoleNames},
-		"task role path":               {func(c *berth.Config) { c.TaskRoleNames = "a/b" }, berth.CtxTaskRoleNames},
-		"task roles":                   {func(c *berth.Config) { c.TaskRoleNames = "acme-app-*" }, ""},
-		"tenant retention":             {func(c *berth.Config) { c.TenantLogRetentionDays = 2 }, berth.CtxTenantLogRetentionDays},
+		"bad stage":                         {func(c *berth.Config) { c.APIStageName = "v 3" }, berth.CtxAPIStageName},
+		"no throttle":                       {func(c *berth.Config) { c.APIThrottleRate = 0 }, berth.CtxAPIThrottleRate},
+		"retention CloudWatch refuses":      {func(c *berth.Config) { c.LogRetentionDays = 31 }, berth.CtxLogRetentionDays},
+		"tiny functions":                    {func(c *berth.Config) { c.FunctionMemoryMB = 64 }, berth.CtxFunctionMemoryMB},
+		"bad prefix":                        {func(c *berth.Config) { c.ResourcePrefix = "Berth" }, berth.CtxResourcePrefix},
+		"bad alarm topic":                   {func(c *berth.Config) { c.AlarmTopicARN = "topic" }, berth.CtxAlarmTopicARN},
+		"every role as task role":           {func(c *berth.Config) { c.TaskRoleNames = "*" }, berth.CtxTaskRoleNames},
+		"task role path":                    {func(c *berth.Config) { c.TaskRoleNames = "a/b" }, berth.CtxTaskRoleNames},
+		"task roles":                        {func(c *berth.Config) { c.TaskRoleNames = "acme-app-*" }, ""},
+		"tenant retention":                  {func(c *berth.Config) { c.TenantLogRetentionDays = 2 }, berth.CtxTenantLogRetentionDays},
+		"task roles fitting the shell role": {func(c *berth.Config) { c.TaskRoleNames = "berth-*" }, berth.CtxTaskRoleNames},
+		"no room for the default task role": {func(c *berth.Config) { c.TaskRoleNames = strings.Repeat("a", 58) + "-*" }, berth.CtxTaskRoleNames},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			c := berth.DefaultConfig()
+			defer func() {
+				// The default task role fits the pattern the service step may pass.
+				if ok, _ := path.Match(c.TaskRoleNamePattern(), c.DefaultTaskRoleName()); !ok && tc.want == "" {
+					t.Errorf("default task role %s does not fit %s", c.DefaultTaskRoleName(), c.TaskRoleNamePattern())
+				}
+			}()
 			tc.change(&c)
 			err := c.Validate()
 			switch {

@@ -23,6 +23,8 @@ type DataPlaneProps struct {
 	CertificateARN   string
 	ResourcePrefix   string
 	LogRetentionDays int
+	// DefaultTaskRoleName names DefaultTaskRole (Config.DefaultTaskRoleName).
+	DefaultTaskRoleName string
 }
 
 // DataPlane is the network and compute tenants share. Per-tenant resources
@@ -48,6 +50,9 @@ type DataPlane struct {
 	// TaskExecutionRole pulls tenants' images and secrets and writes their
 	// logs, for resources named with the resource prefix only.
 	TaskExecutionRole awsiam.Role
+	// DefaultTaskRole is the task role of tenants' tasks whose compose
+	// definition names none: it allows what ECS Exec needs, nothing else.
+	DefaultTaskRole awsiam.Role
 }
 
 // NewDataPlane defines the shared data plane.
@@ -178,7 +183,35 @@ func NewDataPlane(scope constructs.Construct, id string, props *DataPlaneProps) 
 	}
 
 	d.TaskExecutionRole = newTaskExecutionRole(c, props.ResourcePrefix)
+	d.DefaultTaskRole = newDefaultTaskRole(c, props.DefaultTaskRoleName)
 	return d
+}
+
+// execActions are what the ECS agent's Session Manager channel needs of a
+// task's role for ECS Exec (ssmmessages has no resource-level permissions).
+var execActions = []string{"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
+
+// newDefaultTaskRole is the task role of tenants' tasks that name none,
+// assumed by ECS tasks of this account: ECS Exec's channels and nothing
+// else, in an inline policy. Its name fits the task role pattern, so the
+// service step may pass it as it passes the roles tenants name.
+func newDefaultTaskRole(scope constructs.Construct, name string) awsiam.Role {
+	stack := awscdk.Stack_Of(scope)
+	role := awsiam.NewRole(scope, jsii.String("DefaultTaskRole"), &awsiam.RoleProps{
+		RoleName: jsii.String(name),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},
+		}),
+		Description: jsii.String("Berth tenant tasks' default task role: ECS Exec (shell access) only"),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{"Berth": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings(execActions...), Resources: jsii.Strings("*"),
+			})},
+		})},
+	})
+	suppress(role, "AwsSolutions-IAM5", "ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel (ECS Exec's Session Manager channels) accept only Resource \"*\"; the role allows nothing else.", "Resource::*")
+	return role
 }
 
 // newTaskExecutionRole is what AmazonECSTaskExecutionRolePolicy grants,

@@ -31,6 +31,7 @@ import (
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cloud/awscloud/awstest"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/provision"
@@ -137,6 +138,16 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		_, _ = io.WriteString(w, `{"ScheduleArn":"arn:aws:scheduler:`+testRegion+`:`+testAccount+`:schedule/harness/`+strings.TrimPrefix(r.URL.Path, "/schedules/")+`"}`)
 	}))
 	defer schedulerServer.Close()
+	// CloudWatch Logs and metrics, ECS, STS and Secrets Manager, each in
+	// its own protocol, for the logs, metrics, shell and secrets routes;
+	// any call it has no answer for fails the test.
+	observe := awstest.New(t)
+	observe.On("FilterLogEvents", awstest.OK(`{"events":[{"eventId":"e1","timestamp":1764936000000,"logStreamName":"berth/web/0123","message":"Starting container web"}],"nextToken":"n1"}`))
+	observe.On("GetMetricData", awstest.OK(`<MetricDataResults><member><Id>m0_0</Id><Timestamps><member>2026-12-05T10:00:00Z</member></Timestamps><Values><member>12.5</member></Values><StatusCode>Complete</StatusCode></member></MetricDataResults>`))
+	observe.On("ListTasks", awstest.OK(`{"taskArns":["arn:aws:ecs:`+testRegion+`:`+testAccount+`:task/berth/0123456789abcdef"]}`))
+	observe.On("AssumeRole", awstest.OK(`<Credentials><AccessKeyId>ASIAHARNESS</AccessKeyId><SecretAccessKey>sk</SecretAccessKey><SessionToken>st</SessionToken><Expiration>2026-12-05T11:00:00Z</Expiration></Credentials>`))
+	observe.On("CreateSecret", awstest.OK(`{"ARN":"arn:aws:secretsmanager:`+testRegion+`:`+testAccount+`:secret:berth/acme/my-app/production/vars/API_KEY-AbCdEf","Name":"API_KEY","VersionId":"v-1"}`))
+	observe.On("DeleteSecret", awstest.OK(`{}`))
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
@@ -144,6 +155,8 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddb.Endpoint, "AWS_ENDPOINT_URL_SFN=" + sfnServer.URL,
 		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL, "AWS_ENDPOINT_URL_ECR=" + ecrServer.URL,
 		"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING=" + autoScalingServer.URL, "AWS_ENDPOINT_URL_SCHEDULER=" + schedulerServer.URL,
+		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=" + observe.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + observe.URL, "AWS_ENDPOINT_URL_STS=" + observe.URL,
+		"AWS_ENDPOINT_URL_ECS=" + observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + observe.URL,
 	}
 
 	for _, name := range provision.StepNames {
@@ -182,12 +195,18 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		})
 	}
 
-	for _, name := range invocationOrder() {
+	for _, name := range invocationOrder(t) {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
 		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
 		if strings.Contains(name, "command") || strings.Contains(name, "cron") {
 			// The job events read and cancel seeded runs, on an ACTIVE production.
 			if err := deploytest.SeedJobs(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rt, err := api.FindRoute(name); err == nil && (rt.Logs || rt.Metrics || rt.Shell) {
+			// They read an ACTIVE production's cluster, service and log group.
+			if err := withOutputs(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -242,33 +261,60 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	if got := autoScaling.operations(); !slices.Contains(got, "DescribeScalingPolicies") || !slices.Contains(got, "PutScalingPolicy") {
 		t.Errorf("Application Auto Scaling calls %v: want the policies listed and one put", got)
 	}
+	// The logs, metrics, shell and secrets routes called AWS through the
+	// real SDK for their valid events only: the invalid ones are refused first.
+	wantObserve := []string{"FilterLogEvents", "GetMetricData", "ListTasks", "AssumeRole", "CreateSecret", "DeleteSecret"}
+	if got := observe.Ops(); !sameStrings(got, wantObserve) {
+		t.Errorf("CloudWatch, ECS, STS and Secrets Manager calls %v, want %v", got, wantObserve)
+	}
 	if got := sfnStub.count(); got != starts {
 		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
 	}
 }
 
-// invocationOrder runs the authorizer, then creates, reads and deletes, so
-// that each valid event finds the records it needs: creates with fewer
-// path parameters first (the application before its environment), deletes
-// with more first (the environment before its application).
-func invocationOrder() []string {
-	phase := map[string]int{http.MethodPost: 0, http.MethodPut: 0, http.MethodPatch: 1, http.MethodGet: 1, http.MethodDelete: 2}
-	routes := slices.Clone(api.Routes())
-	slices.SortStableFunc(routes, func(a, b api.Route) int {
-		if phase[a.Method] != phase[b.Method] {
-			return phase[a.Method] - phase[b.Method]
-		}
-		depth := strings.Count(a.Pattern, "{") - strings.Count(b.Pattern, "{")
-		if a.Method == http.MethodDelete {
-			return -depth
-		}
-		return depth
-	})
-	order := []string{berth.AuthorizerFunction}
-	for _, rt := range routes {
-		order = append(order, rt.Name)
+// withOutputs makes the environment ACTIVE, as provisioning would, with
+// the cluster and log group its logs, metrics and shell access read.
+func withOutputs(ctx context.Context, tbl *store.Table, org, app, name string) error {
+	if err := deploytest.Activate(ctx, tbl, org, app, name); err != nil {
+		return err
 	}
-	return order
+	env, err := tbl.GetEnvironment(ctx, org, app, name)
+	if err != nil {
+		return err
+	}
+	target := apps.Target{Organisation: org, Application: app, Environment: name, UID: env.UID}
+	return tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{
+		apps.OutCluster:  "arn:aws:ecs:" + testRegion + ":" + testAccount + ":cluster/berth",
+		apps.OutLogGroup: target.Names().LogGroup(),
+	}, Now: time.Now()})
+}
+
+// invocationOrder runs the authorizer, then the routes in the order of
+// shared/boot's event test: creates first, deletes last, so that each
+// valid event finds the records it needs; the changes through
+// rollback-release make deployments 1 to 5, the last left running for
+// cancel-deployment and cancel-operation; the configuration changes come
+// after them, so that no rollback undoes a variable a later event deletes.
+func invocationOrder(t *testing.T) []string {
+	order := []string{"create-application", "create-environment", "create-token", "list-applications", "get-application", "get-ecr-login",
+		"list-environments", "get-environment", "list-tokens", "list-audit-events", "validate-compose",
+		"get-environment-compose", "list-containers", "update-environment", "patch-environment-compose", "update-container",
+		"update-environment-state", "rollback-release", "cancel-deployment", "cancel-operation", "get-operation", "list-operations", "list-releases", "list-deployments", "get-deployment",
+		"list-scaling-policies", "upsert-scaling-policy", "delete-scaling-policy",
+		"list-commands", "create-command", "get-command", "cancel-command",
+		"list-application-commands", "create-application-command", "get-application-command", "cancel-application-command",
+		"list-cron-jobs", "create-cron-job", "get-cron-job", "update-cron-job", "list-cron-job-runs", "get-cron-run", "delete-cron-job",
+		"get-environment-logs", "get-environment-metrics", "get-ssh-access-credentials",
+		"list-variables", "replace-variables", "set-variable", "delete-variable", "list-secrets", "set-secret", "delete-secret",
+		"delete-environment", "delete-application", "revoke-token"}
+	var routes []string
+	for _, rt := range api.Routes() {
+		routes = append(routes, rt.Name)
+	}
+	if !sameStrings(order, routes) {
+		t.Fatalf("the invocation order %v does not name every route once %v", order, routes)
+	}
+	return append([]string{berth.AuthorizerFunction}, order...)
 }
 
 // lambdaEnvironment is the environment Lambda would give the function:

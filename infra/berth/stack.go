@@ -18,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -40,7 +41,14 @@ type Stack struct {
 	DataPlane *DataPlane
 	// SchedulerRole is what cron jobs' schedules start run-job executions as.
 	SchedulerRole awsiam.Role
+	// ShellRole is what shell access credentials are issued for.
+	ShellRole awsiam.Role
 }
+
+// FollowFunctionTimeout is the timeout of Logs routes' functions: a
+// ?follow=true request holds the response open up to 20 s (Server-Sent
+// Events), within API Gateway's 29 s integration limit.
+const FollowFunctionTimeout = 29
 
 // AuthorizerFunction is the folder under functions/ of the API's token
 // authorizer.
@@ -92,7 +100,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	s.DataPlane = NewDataPlane(s.Stack, "DataPlane", &DataPlaneProps{
 		VPCID: cfg.VPCID, MaxAZs: cfg.MaxAZs, NATGateways: cfg.NATGateways,
 		CertificateARN: cfg.CertificateARN, ResourcePrefix: cfg.ResourcePrefix,
-		LogRetentionDays: cfg.LogRetentionDays,
+		LogRetentionDays: cfg.LogRetentionDays, DefaultTaskRoleName: cfg.DefaultTaskRoleName(),
 	})
 
 	// One function per route, each with its own role.
@@ -106,11 +114,16 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		if !rt.Stateless {
 			env[boot.EnvTableName] = s.Table.TableName()
 		}
+		timeout := 0 // FunctionTimeout
+		if rt.Logs {
+			timeout = FollowFunctionTimeout
+		}
 		fn, err := NewFunction(s.Stack, pascal(rt.Name), &FunctionProps{
 			Name:             rt.Name,
 			CodeDir:          cfg.CodeDir,
 			Environment:      env,
 			MemoryMB:         cfg.FunctionMemoryMB,
+			TimeoutSeconds:   timeout,
 			LogRetentionDays: cfg.LogRetentionDays,
 			Description:      "Berth " + rt.Method + " " + rt.Pattern,
 		})
@@ -213,7 +226,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	}
 	// Token routes give each token its API key in the usage plan; registry
 	// routes get registry logins from ECR; scaling routes keep tenants'
-	// scaling policies in Application Auto Scaling.
+	// scaling policies in Application Auto Scaling; logs, metrics and shell
+	// routes read tenants' logs and metrics and issue ECS Exec credentials;
+	// secrets routes keep environments' secret variables.
 	for _, rt := range routes {
 		if rt.UsageKeys {
 			grantUsageKeys(s.Stack, s.Functions[rt.Name], UsagePlanName(cfg.StackName))
@@ -229,6 +244,21 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 				s.SchedulerRole = newSchedulerRole(s.Stack, s.Workflows.StateMachines[apps.RunJob])
 			}
 			grantSchedules(s.Stack, s.Functions[rt.Name], s.SchedulerRole, s.Workflows.StateMachines[apps.RunJob], cfg.ResourcePrefix)
+		}
+		if rt.Logs {
+			grantLogs(s.Stack, s.Functions[rt.Name], cfg.ResourcePrefix)
+		}
+		if rt.Metrics {
+			grantMetrics(s.Functions[rt.Name], d)
+		}
+		if rt.Shell {
+			if s.ShellRole != nil {
+				return nil, fmt.Errorf("route %s issues shell access, and so does another: the shell role trusts one function", rt.Name)
+			}
+			s.ShellRole = grantShell(s.Stack, s.Functions[rt.Name], d, cfg.ShellRoleName())
+		}
+		if rt.Secrets {
+			grantSecrets(s.Stack, s.Functions[rt.Name], rt.Method, cfg.ResourcePrefix)
 		}
 	}
 	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
@@ -361,6 +391,98 @@ func grantScaling(stack awscdk.Stack, fn *Function, method string, d *DataPlane,
 			appliesRegex(`/^Resource::arn:.*:cloudwatch:.*:alarm:TargetTracking-service\/.*\/`+prefix+`-\*$/`))
 	}
 	suppress(fn.Role, "AwsSolutions-IAM5", reason+".", "Resource::*")
+}
+
+// grantLogs lets a logs route read tenants' log groups, /<prefix>/...
+func grantLogs(stack awscdk.Stack, fn *Function, prefix string) {
+	groups := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group:/" + prefix + "/*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("logs:FilterLogEvents"), Resources: jsii.Strings(groups),
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "Tenants' log groups are created at run time as /"+prefix+"/<organisation>/<application>/<environment>-<uid>; the wildcard is the rest of the name, and the function reads the one its environment record names.",
+		appliesRegex(`/^Resource::arn:.*:logs:.*:log-group:\/`+prefix+`\/\*$/`))
+}
+
+// grantMetrics lets a metrics route read CloudWatch metrics, and gives it
+// the listener, whose load balancer names the request count dimension.
+func grantMetrics(fn *Function, d *DataPlane) {
+	fn.Function.AddEnvironment(jsii.String(boot.EnvListenerARN), d.Listener.ListenerArn(), nil)
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("cloudwatch:GetMetricData"), Resources: jsii.Strings("*"),
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "cloudwatch:GetMetricData accepts only Resource \"*\" (metrics have no ARNs); it reads, never changes, and the function asks for its environment's ECS service and target group only.", "Resource::*")
+}
+
+// grantShell makes the shell role, which trusts only this function's role,
+// and lets the function assume it and list the tasks of Berth's cluster.
+// The role's name is fixed (not a reference), so that the function's
+// policy can name it while the role's trust policy names the function's
+// role: references both ways would be a dependency cycle.
+func grantShell(stack awscdk.Stack, fn *Function, d *DataPlane, name string) awsiam.Role {
+	role := newShellRole(stack, fn.Role, d, name)
+	fn.Function.AddEnvironment(jsii.String(boot.EnvShellRoleARN), role.RoleArn(), nil)
+	roleARN := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("iam"), Region: jsii.String(""),
+		Resource: jsii.String("role/" + name), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("sts:AssumeRole"), Resources: jsii.Strings(roleARN),
+	}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ecs:ListTasks"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}},
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "ecs:ListTasks takes Resource \"*\"; it is conditioned on ecs:cluster being Berth's cluster.", "Resource::*")
+	return role
+}
+
+// newShellRole is the role shell access credentials are issued for,
+// trusted by the shell function's role only, for sessions of at most an
+// hour: ECS Exec into tenants' tasks (tagged berth:managed=true) on
+// Berth's cluster, and finding them. Each session's policy
+// (shared/shell.SessionPolicy) narrows it to one environment's tasks.
+func newShellRole(stack awscdk.Stack, trusted awsiam.IRole, d *DataPlane, name string) awsiam.Role {
+	cluster := *d.Cluster.ClusterArn()
+	tasks := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("task/" + *d.Cluster.ClusterName() + "/*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	onCluster := map[string]any{"ArnEquals": map[string]any{"ecs:cluster": cluster}}
+	doc := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("ecs:ExecuteCommand"), Resources: jsii.Strings(cluster)}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("ecs:ExecuteCommand"), Resources: jsii.Strings(tasks),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + cloud.ManagedTag: "true"}}}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("ecs:DescribeTasks"), Resources: jsii.Strings(tasks), Conditions: &onCluster}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("ecs:ListTasks"), Resources: jsii.Strings("*"), Conditions: &onCluster}),
+	}})
+	role := awsiam.NewRole(stack, jsii.String("ShellRole"), &awsiam.RoleProps{
+		RoleName:           jsii.String(name),
+		Description:        jsii.String("Berth shell access: ECS Exec into tenants' tasks; each session's policy narrows it to one environment"),
+		AssumedBy:          awsiam.NewArnPrincipal(trusted.RoleArn()),
+		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+		InlinePolicies:     &map[string]awsiam.PolicyDocument{"Berth": doc},
+	})
+	suppress(role, "AwsSolutions-IAM5", "Task ARNs end in ids ECS assigns: ecs:ExecuteCommand on Berth's cluster's tasks is conditioned on aws:ResourceTag "+cloud.ManagedTag+"=true, DescribeTasks and ListTasks (which takes only \"*\") on ecs:cluster.",
+		"Resource::*", appliesRegex(`/^Resource::arn:.*:ecs:.*:task\/.*\/\*$/`))
+	return role
+}
+
+// grantSecrets lets a secrets route keep environments' secret variables,
+// named <prefix>/<organisation>/<application>/<environment>-<uid>/vars/<NAME>
+// (cloud.Names.VariableSecret): PUT creates one (tagged berth:managed, as
+// every tenant resource) or writes a version of it, restoring it when it
+// is scheduled for deletion, and deletes one it created for a refused
+// change; DELETE schedules its deletion.
+func grantSecrets(stack awscdk.Stack, fn *Function, method string, prefix string) {
+	secrets := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("secretsmanager"), Resource: jsii.String("secret:" + prefix + "/*/vars/*"), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	if method == http.MethodPut {
+		fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("secretsmanager:CreateSecret", "secretsmanager:TagResource"), Resources: jsii.Strings(secrets),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:RequestTag/" + cloud.ManagedTag: "true"}},
+		}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret", "secretsmanager:DeleteSecret"), Resources: jsii.Strings(secrets),
+		}))
+	} else {
+		fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("secretsmanager:DeleteSecret"), Resources: jsii.Strings(secrets),
+		}))
+	}
+	suppress(fn.Role, "AwsSolutions-IAM5", "Secret variables are created at run time as "+prefix+"/<organisation>/<application>/<environment>-<uid>/vars/<NAME>, and Secrets Manager appends a random suffix to their ARNs; the wildcards are those parts.",
+		appliesRegex(`/^Resource::arn:.*:secretsmanager:.*:secret:`+prefix+`\/\*\/vars\/\*$/`))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

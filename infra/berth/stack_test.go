@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -95,6 +96,10 @@ func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 		memory, timeout := berth.DefaultFunctionMemoryMB, berth.FunctionTimeout
 		if slices.Contains(provision.StepNames, name) {
 			memory, timeout = berth.StepFunctionMemoryMB, berth.StepFunctionTimeout
+		}
+		if rt, err := api.FindRoute(name); err == nil && rt.Logs {
+			// ?follow=true holds the request open up to 20 s; API Gateway gives up at 29.
+			timeout = berth.FollowFunctionTimeout
 		}
 		if fn.Properties["MemorySize"] != float64(memory) || fn.Properties["Timeout"] != float64(timeout) {
 			t.Errorf("%s: memory %v, timeout %v", name, fn.Properties["MemorySize"], fn.Properties["Timeout"])
@@ -617,6 +622,8 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 					if st["Resource"] != "*" {
 						t.Errorf("%s: %s on %v", name, a, st["Resource"])
 					}
+				case a == "cloudwatch:GetMetricData":
+					// The metrics route's, checked below.
 				case a == "cloudwatch:DescribeAlarms":
 					alarmActions = append(alarmActions, a)
 					if st["Resource"] != "*" {
@@ -672,11 +679,24 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 				t.Errorf("%s: %s is %v, %s is %v", name, boot.EnvClusterARN, vars[boot.EnvClusterARN], boot.EnvListenerARN, listener)
 			}
 		}
+		// Logs, metrics, shell and secrets routes: exactly their actions,
+		// each on its resources.
+		observeActions := verifyObservability(t, s, name, sts, vars)
+		rt, _ := api.FindRoute(name)
+		if rt.Metrics {
+			wantVars = append(wantVars, boot.EnvListenerARN)
+		}
+		if rt.Shell {
+			wantVars = append(wantVars, boot.EnvShellRoleARN)
+		}
 		if !sameStrings(mapKeys(vars), wantVars) {
 			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
 		}
 		for _, st := range sts {
 			for _, a := range strs(st["Action"]) {
+				if slices.Contains(observeActions, a) {
+					continue
+				}
 				if !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "states:") && !(usageKeys && strings.HasPrefix(a, "apigateway:")) && !(registry && a == "ecr:GetAuthorizationToken") &&
 					!(scalingMethod != "" && (strings.HasPrefix(a, "application-autoscaling:") || strings.HasPrefix(a, "cloudwatch:"))) &&
 					!(schedules && (strings.HasPrefix(a, "scheduler:") || a == "iam:PassRole")) &&
@@ -703,6 +723,263 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		verify(rt.Name, want, index, rt.Starts, rt.UsageKeys, rt.Registry, scalingMethod)
 	}
 	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false, false, "")
+}
+
+// verifyObservability checks the grants of a Logs, Metrics, Shell or
+// Secrets route: exactly the actions its adapter calls, each on Berth's
+// resources only (and none for any other function). It answers the
+// actions it checked.
+func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[string]any, vars map[string]any) []string {
+	t.Helper()
+	rt, _ := api.FindRoute(name) // the authorizer is no route: the zero Route
+	p := s.Config.ResourcePrefix
+	var want []string
+	switch {
+	case rt.Logs:
+		want = []string{"logs:FilterLogEvents"}
+	case rt.Metrics:
+		want = []string{"cloudwatch:GetMetricData"}
+	case rt.Shell:
+		want = []string{"sts:AssumeRole", "ecs:ListTasks"}
+	case rt.Secrets && rt.Method == http.MethodPut:
+		want = []string{"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret", "secretsmanager:DeleteSecret"}
+	case rt.Secrets && rt.Method == http.MethodDelete:
+		want = []string{"secretsmanager:DeleteSecret"}
+	case rt.Secrets:
+		t.Errorf("%s: a secrets route this test does not know", name)
+	}
+	var got []string
+	for _, st := range sts {
+		raw, _ := json.Marshal(st["Resource"])
+		res := flatten(st["Resource"])
+		cond, _ := json.Marshal(st["Condition"])
+		for _, a := range strs(st["Action"]) {
+			switch {
+			case a == "logs:FilterLogEvents":
+				if !strings.HasSuffix(res, ":log-group:/"+p+"/*") {
+					t.Errorf("%s: %s on %s, want the log groups /%s/*", name, a, raw, p)
+				}
+			case a == "cloudwatch:GetMetricData":
+				if st["Resource"] != "*" {
+					t.Errorf("%s: %s on %s", name, a, raw)
+				}
+			case strings.HasPrefix(a, "sts:"):
+				if a != "sts:AssumeRole" || !strings.HasSuffix(res, ":role/"+s.Config.ShellRoleName()) {
+					t.Errorf("%s: %s on %s, want sts:AssumeRole on the shell role %s only", name, a, raw, s.Config.ShellRoleName())
+				}
+			case strings.HasPrefix(a, "ecs:"):
+				if a != "ecs:ListTasks" || st["Resource"] != "*" || !strings.Contains(string(cond), `"ecs:cluster"`) || !strings.Contains(string(cond), "Cluster") {
+					t.Errorf("%s: %s on %s with condition %s, want ecs:ListTasks on Berth's cluster", name, a, raw, cond)
+				}
+			case strings.HasPrefix(a, "secretsmanager:"):
+				if !strings.HasSuffix(res, ":secret:"+p+"/*/vars/*") {
+					t.Errorf("%s: %s on %s, want the secret variables %s/*/vars/*", name, a, raw, p)
+				}
+				if (a == "secretsmanager:CreateSecret" || a == "secretsmanager:TagResource") && !strings.Contains(string(cond), `"aws:RequestTag/berth:managed":"true"`) {
+					t.Errorf("%s: %s with condition %s, want aws:RequestTag/berth:managed=true", name, a, cond)
+				}
+			default:
+				continue
+			}
+			got = append(got, a)
+		}
+	}
+	if !sameStrings(got, want) {
+		t.Errorf("%s: logs, metrics, shell and secrets actions %v, want %v", name, got, want)
+	}
+	if rt.Metrics {
+		if id, ok := ref(vars[boot.EnvListenerARN]); !ok || !strings.Contains(id, "LoadBalancerHttp") {
+			t.Errorf("%s: %s is %v, want the listener", name, boot.EnvListenerARN, vars[boot.EnvListenerARN])
+		}
+	}
+	if rt.Shell {
+		if id, attr, ok := getAtt(vars[boot.EnvShellRoleARN]); !ok || attr != "Arn" || resourceByID(t, s.Template, id).Properties["RoleName"] != s.Config.ShellRoleName() {
+			t.Errorf("%s: %s is %v, want the shell role's ARN", name, boot.EnvShellRoleARN, vars[boot.EnvShellRoleARN])
+		}
+	}
+	return got
+}
+
+// The shell role trusts the ssh-access function's role and nothing else,
+// for sessions of at most an hour; it may exec into Berth's managed tasks
+// on Berth's cluster and find them, nothing more; and no other role may
+// assume it.
+func TestShellRoleTrustsOnlyTheShellFunction(t *testing.T) {
+	s := synth(t)
+	var shellRoutes []string
+	for _, rt := range api.Routes() {
+		if rt.Shell {
+			shellRoutes = append(shellRoutes, rt.Name)
+		}
+	}
+	if len(shellRoutes) != 1 {
+		t.Fatalf("shell routes %v, want one", shellRoutes)
+	}
+	fnRole, _, _ := getAtt(resourceByID(t, s.Template, berth.FunctionLogicalID(shellRoutes[0])).Properties["Role"])
+	var role resource
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		if r.Properties["RoleName"] == s.Config.ShellRoleName() {
+			role = r
+		}
+	}
+	if role.ID == "" {
+		t.Fatalf("no role named %s", s.Config.ShellRoleName())
+	}
+	trust, _ := role.Properties["AssumeRolePolicyDocument"].(map[string]any)
+	trustSts, _ := trust["Statement"].([]any)
+	if len(trustSts) != 1 {
+		t.Fatalf("shell role trust %v, want one statement", trust)
+	}
+	st, _ := trustSts[0].(map[string]any)
+	principal, _ := st["Principal"].(map[string]any)
+	if id, attr, ok := getAtt(principal["AWS"]); st["Effect"] != "Allow" || !slices.Equal(strs(st["Action"]), []string{"sts:AssumeRole"}) ||
+		len(principal) != 1 || !ok || id != fnRole || attr != "Arn" || st["Condition"] != nil {
+		t.Errorf("shell role trust %v, want sts:AssumeRole by %s's role %s only", st, shellRoutes[0], fnRole)
+	}
+	if role.Properties["MaxSessionDuration"] != float64(3600) {
+		t.Errorf("shell role max session %v, want 3600 s", role.Properties["MaxSessionDuration"])
+	}
+	if role.Properties["ManagedPolicyArns"] != nil {
+		t.Errorf("shell role has managed policies %v", role.Properties["ManagedPolicyArns"])
+	}
+	var got []string
+	for _, st := range statements(s.Template, role.ID) {
+		res := flatten(st["Resource"])
+		cond, _ := json.Marshal(st["Condition"])
+		for _, a := range strs(st["Action"]) {
+			got = append(got, a)
+			onTasks := strings.Contains(res, ":task/") && strings.HasSuffix(res, "/*")
+			switch {
+			case a == "ecs:ExecuteCommand" && onTasks:
+				if !strings.Contains(string(cond), `"aws:ResourceTag/berth:managed":"true"`) {
+					t.Errorf("shell role: %s on %s with condition %s, want berth:managed tasks only", a, res, cond)
+				}
+			case a == "ecs:ExecuteCommand":
+				if !strings.Contains(res, "Cluster") || strings.Contains(res, "*") {
+					t.Errorf("shell role: %s on %s, want Berth's cluster", a, res)
+				}
+			case a == "ecs:DescribeTasks" && onTasks, a == "ecs:ListTasks" && res == "*":
+				if !strings.Contains(string(cond), `"ecs:cluster"`) {
+					t.Errorf("shell role: %s on %s with condition %s, want Berth's cluster", a, res, cond)
+				}
+			default:
+				t.Errorf("shell role: unexpected %s on %s", a, res)
+			}
+		}
+	}
+	if !sameStrings(got, []string{"ecs:ExecuteCommand", "ecs:ExecuteCommand", "ecs:DescribeTasks", "ecs:ListTasks"}) {
+		t.Errorf("shell role actions %v", got)
+	}
+	// Only the shell function's role may assume it.
+	for _, p := range policyDocuments(s.Template) {
+		for _, st := range p.statements {
+			for _, a := range strs(st["Action"]) {
+				if (a == "sts:AssumeRole" || a == "sts:*") && (p.role != fnRole || !strings.HasSuffix(flatten(st["Resource"]), ":role/"+s.Config.ShellRoleName())) {
+					t.Errorf("policy %s allows %s on %s", p.id, a, flatten(st["Resource"]))
+				}
+			}
+		}
+	}
+}
+
+// Tenants' tasks that name no task role get the default one: ECS Exec's
+// channels only, assumed by ECS tasks, named so that it fits the task role
+// pattern the service step may pass, and given to the step functions.
+func TestDefaultTaskRoleAllowsECSExecOnly(t *testing.T) {
+	s := synth(t)
+	name := s.Config.DefaultTaskRoleName()
+	if ok, _ := path.Match(s.Config.TaskRoleNamePattern(), name); !ok {
+		t.Errorf("default task role %s does not fit the task role pattern %s", name, s.Config.TaskRoleNamePattern())
+	}
+	var role resource
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		if r.Properties["RoleName"] == name {
+			role = r
+		}
+	}
+	if role.ID == "" {
+		t.Fatalf("no role named %s", name)
+	}
+	raw, _ := json.Marshal(role.Properties["AssumeRolePolicyDocument"])
+	if !strings.Contains(string(raw), `"Service":"ecs-tasks.amazonaws.com"`) || !strings.Contains(string(raw), "aws:SourceAccount") {
+		t.Errorf("default task role trust %s, want ECS tasks of this account", raw)
+	}
+	var got []string
+	for _, st := range statements(s.Template, role.ID) {
+		if st["Resource"] != "*" || st["Condition"] != nil {
+			t.Errorf("default task role: %v", st)
+		}
+		got = append(got, strs(st["Action"])...)
+	}
+	want := []string{"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}
+	if !sameStrings(got, want) {
+		t.Errorf("default task role actions %v, want %v", got, want)
+	}
+	for _, step := range provision.StepNames {
+		vars, _ := resourceByID(t, s.Template, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if id, attr, ok := getAtt(vars[stepboot.EnvDefaultTaskRoleARN]); !ok || id != role.ID || attr != "Arn" {
+			t.Errorf("%s: %s is %v, want the default task role's ARN", step, stepboot.EnvDefaultTaskRoleARN, vars[stepboot.EnvDefaultTaskRoleARN])
+		}
+	}
+}
+
+// The deploy-environment workflow's task definitions read secret variables
+// (valueFrom "<ARN>:::<version>"), so the task execution role may read
+// them; and teardown deletes them as KindSecret resources, so the runtime
+// step may describe and delete them.
+func TestSecretVariablesAreReadableByTasksAndDeletableByTeardown(t *testing.T) {
+	s := synth(t)
+	secret := "arn:aws:secretsmanager:" + testRegion + ":" + testAccount + ":secret:" + s.Config.ResourcePrefix + "/acme/my-app/production-0123456789/vars/API_KEY-AbCdEf"
+	covers := func(st map[string]any) bool {
+		list, ok := st["Resource"].([]any)
+		if !ok {
+			list = []any{st["Resource"]}
+		}
+		return slices.ContainsFunc(list, func(r any) bool { return iamMatch(flatten(r), secret) })
+	}
+	allowed := func(roleID, action string) bool {
+		for _, st := range statements(s.Template, roleID) {
+			if slices.Contains(strs(st["Action"]), action) && st["Condition"] == nil && covers(st) {
+				return true
+			}
+		}
+		return false
+	}
+	var execRole string
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		if strings.Contains(r.ID, "TaskExecutionRole") {
+			execRole = r.ID
+		}
+	}
+	if !allowed(execRole, "secretsmanager:GetSecretValue") {
+		t.Errorf("the task execution role %q may not read %s", execRole, secret)
+	}
+	runtimeRole, _, _ := getAtt(resourceByID(t, s.Template, berth.FunctionLogicalID(provision.StepRuntime)).Properties["Role"])
+	for _, a := range []string{"secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"} {
+		if !allowed(runtimeRole, a) {
+			t.Errorf("the runtime step may not %s %s", a, secret)
+		}
+	}
+}
+
+// iamMatch tells whether an IAM resource pattern (flattened, with the
+// partition, region and account references) matches arn.
+func iamMatch(pattern, arn string) bool {
+	pattern = strings.NewReplacer("<Ref:AWS::Partition>", "aws", "<Ref:AWS::Region>", testRegion, "<Ref:AWS::AccountId>", testAccount).Replace(pattern)
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+	ok, _ := regexp.MatchString(re, arn)
+	return ok
+}
+
+// CloudFormation takes at most 500 resources in a template; each route
+// adds about ten. This says how much room is left.
+func TestTemplateStaysUnderCloudFormationsResourceLimit(t *testing.T) {
+	s := synth(t)
+	n := len(resources(s.Template, ""))
+	if n >= 500 {
+		t.Errorf("the template has %d resources; CloudFormation takes at most 500", n)
+	}
+	t.Logf("the template has %d resources (limit 500)", n)
 }
 
 func mapKeys(m map[string]any) []string {
@@ -855,7 +1132,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	p := s.Config.ResourcePrefix
 	roles := map[string]string{}
-	wantVars := []string{boot.EnvTableName, stepboot.EnvPlatformDomain, stepboot.EnvExecutionRoleARN, stepboot.EnvVPC, stepboot.EnvSubnets,
+	wantVars := []string{boot.EnvTableName, stepboot.EnvPlatformDomain, stepboot.EnvExecutionRoleARN, stepboot.EnvDefaultTaskRoleARN, stepboot.EnvVPC, stepboot.EnvSubnets,
 		stepboot.EnvCluster, stepboot.EnvLogRetentionDays, awscloud.EnvAccount, awscloud.EnvLoadBalancerSecurityGroup,
 		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup}
 	// Actions on "*": only those that accept nothing else.
@@ -884,7 +1161,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 			t.Errorf("%s: domain %v, tenant log retention %v", step, vars[stepboot.EnvPlatformDomain], vars[stepboot.EnvLogRetentionDays])
 		}
 		for k, want := range map[string]string{
-			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvVPC: "Vpc",
+			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvDefaultTaskRoleARN: "DefaultTaskRole", stepboot.EnvVPC: "Vpc",
 			awscloud.EnvListenerARN: "LoadBalancerHttp", awscloud.EnvDatabaseSubnetGroup: "DatabaseSubnets",
 			awscloud.EnvLoadBalancerSecurityGroup: "LoadBalancerSecurityGroup", awscloud.EnvDatabaseSecurityGroup: "DatabaseSecurityGroup",
 			awscloud.EnvFilesystemSecurityGroup: "FilesystemSecurityGroup", stepboot.EnvSubnets: "Subnet", awscloud.EnvAccount: testAccount,

@@ -88,6 +88,7 @@ func StepEnvironment(scope constructs.Construct, props *StepFunctionsProps) map[
 	env := map[string]*string{
 		boot.EnvTableName:                     props.Table.TableName(),
 		stepboot.EnvExecutionRoleARN:          d.TaskExecutionRole.RoleArn(),
+		stepboot.EnvDefaultTaskRoleARN:        d.DefaultTaskRole.RoleArn(),
 		stepboot.EnvVPC:                       d.VPC.VpcId(),
 		stepboot.EnvSubnets:                   awscdk.Fn_Join(jsii.String(","), d.TaskSubnets.SubnetIds),
 		stepboot.EnvCluster:                   d.Cluster.ClusterArn(),

@@ -31,6 +31,9 @@ type Platform struct {
 	Region           string
 	Domain           string // environments answer at hosts under it (cloud.Names.Host)
 	ExecutionRoleARN string
+	// TaskRoleARN is the task role of tasks whose compose definition names
+	// none; "" leaves them without one.
+	TaskRoleARN      string
 	VPC              string
 	Subnets          []string
 	Cluster          string

@@ -27,10 +27,13 @@ const (
 	EnvTableName        = "BERTH_TABLE_NAME"
 	EnvPlatformDomain   = "BERTH_PLATFORM_DOMAIN"
 	EnvExecutionRoleARN = "BERTH_TASK_EXECUTION_ROLE_ARN"
-	EnvVPC              = "BERTH_VPC_ID"
-	EnvSubnets          = "BERTH_TASK_SUBNET_IDS" // comma-separated
-	EnvCluster          = "BERTH_CLUSTER_ARN"
-	EnvLogRetentionDays = "BERTH_TENANT_LOG_RETENTION_DAYS"
+	// EnvDefaultTaskRoleARN is the task role of tenants' tasks whose compose
+	// definition names none (ECS Exec needs one); optional.
+	EnvDefaultTaskRoleARN = "BERTH_DEFAULT_TASK_ROLE_ARN"
+	EnvVPC                = "BERTH_VPC_ID"
+	EnvSubnets            = "BERTH_TASK_SUBNET_IDS" // comma-separated
+	EnvCluster            = "BERTH_CLUSTER_ARN"
+	EnvLogRetentionDays   = "BERTH_TENANT_LOG_RETENTION_DAYS"
 )
 
 // CloudPort builds the cloud adapter of the step functions from the
@@ -88,7 +91,7 @@ func StepHandler(step provision.Step, getenv func(string) string, newCloud Cloud
 func PlatformFromEnv(getenv func(string) string) (provision.Platform, error) {
 	p := provision.Platform{
 		Cloud: "aws", Region: getenv("AWS_REGION"), Domain: getenv(EnvPlatformDomain),
-		ExecutionRoleARN: getenv(EnvExecutionRoleARN), VPC: getenv(EnvVPC), Cluster: getenv(EnvCluster),
+		ExecutionRoleARN: getenv(EnvExecutionRoleARN), TaskRoleARN: getenv(EnvDefaultTaskRoleARN), VPC: getenv(EnvVPC), Cluster: getenv(EnvCluster),
 		LogRetentionDays: 30, CleanupWait: 30 * time.Second,
 	}
 	if s := getenv(EnvSubnets); s != "" {

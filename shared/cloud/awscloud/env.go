@@ -54,6 +54,7 @@ func PlatformFromEnv(p provision.Platform, getenv func(string) string) (Platform
 		LoadBalancerSecurityGroup: getenv(EnvLoadBalancerSecurityGroup), ListenerARN: getenv(EnvListenerARN),
 		DatabaseSubnetGroup: getenv(EnvDatabaseSubnetGroup), DatabaseSecurityGroup: getenv(EnvDatabaseSecurityGroup),
 		FilesystemSecurityGroup: getenv(EnvFilesystemSecurityGroup), ExecutionRoleARN: p.ExecutionRoleARN,
+		TaskRoleARN: p.TaskRoleARN,
 	}
 	var missing []string
 	for name, v := range map[string]string{EnvAccount: plat.Account, EnvLoadBalancerSecurityGroup: plat.LoadBalancerSecurityGroup,

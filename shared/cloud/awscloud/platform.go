@@ -39,6 +39,10 @@ type Platform struct {
 	ListenerARN string
 	// ExecutionRoleARN is used when a task spec names no execution role.
 	ExecutionRoleARN string
+	// TaskRoleARN is the task role when the compose definition names none:
+	// ECS Exec needs the task to have a role allowing ssmmessages. "" leaves
+	// such tasks without a role.
+	TaskRoleARN string
 }
 
 // Config is cfg in the platform's region, when it names one: the

@@ -33,6 +33,9 @@ func (c *Part) RegisterTaskDefinition(ctx context.Context, spec cloud.TaskSpec) 
 	if spec.Region == "" {
 		spec.Region = c.Platform.Region
 	}
+	if spec.Compose.TaskRoleARN == nil && c.Platform.TaskRoleARN != "" {
+		spec.Compose.TaskRoleARN = aws.String(c.Platform.TaskRoleARN)
+	}
 	in, err := RegisterTaskDefinitionInput(spec)
 	if err != nil {
 		return cloud.Resource{}, fmt.Errorf("%w: %w", cloud.ErrInvalid, err)

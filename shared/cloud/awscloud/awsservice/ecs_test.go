@@ -301,3 +301,36 @@ func TestSDKValidationIsInvalid(t *testing.T) {
 		t.Errorf("message %q", err)
 	}
 }
+
+// TestRegisterTaskDefinitionDefaultTaskRole: a compose definition that
+// names no task role gets the platform's (ECS Exec needs one); one that
+// names its own keeps it; without a platform role there is none.
+func TestRegisterTaskDefinitionDefaultTaskRole(t *testing.T) {
+	const platformRole = "arn:aws:iam::123456789012:role/berth-task-default"
+	own := richSpec(t).Compose.TaskRoleARN
+	for _, c := range []struct {
+		name, platform string
+		own            *string
+		want           any
+	}{
+		{"default", platformRole, nil, platformRole},
+		{"own", platformRole, own, *own},
+		{"none", "", nil, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stub := awstest.New(t)
+			plat := awstest.Platform
+			plat.TaskRoleARN = c.platform
+			part := New(stub.Config(), plat, stub.Getenv)
+			stub.On("RegisterTaskDefinition", awstest.OK(`{"taskDefinition":{"taskDefinitionArn":"`+taskDefARN+`","revision":1,"status":"ACTIVE"}}`))
+			spec := richSpec(t)
+			spec.Compose.TaskRoleARN = c.own
+			if _, err := part.RegisterTaskDefinition(context.Background(), spec); err != nil {
+				t.Fatal(err)
+			}
+			if got := stub.Only("RegisterTaskDefinition").JSON["taskRoleArn"]; got != c.want {
+				t.Errorf("taskRoleArn %v, want %v", got, c.want)
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ token:
 
 ## test: formatting, vet, the state machine definitions (asl), every Go test (with DynamoDB Local and local Step Functions), a short fuzz run, and the Lambda builds
 test: deps check asl build
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
 
 check:

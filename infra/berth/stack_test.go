@@ -278,7 +278,8 @@ func TestTableMatchesTheStore(t *testing.T) {
 				"GlobalSecondaryIndexes":           gsis,
 				"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 				"DeletionProtectionEnabled":        true,
-				"TimeToLiveSpecification":          map[string]any{"AttributeName": berth.TimeToLiveAttribute, "Enabled": true},
+				// Items expire by the store's TTL attribute (store/ttl.go).
+				"TimeToLiveSpecification": map[string]any{"AttributeName": store.TTLAttribute, "Enabled": true},
 				// SSE on, without a key of its own: the AWS managed key.
 				"SSESpecification": map[string]any{"SSEEnabled": true},
 			},

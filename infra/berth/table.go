@@ -14,10 +14,10 @@ import (
 )
 
 // TimeToLiveAttribute is the attribute DynamoDB expires items by (epoch
-// seconds): idempotency records and audit events carry it. It must match
-// the store's, which store.EnsureTable turns on locally; the infra tests
-// compare the two. (Once shared/store exports its name, use that.)
-const TimeToLiveAttribute = "ttl"
+// seconds): the store's, which store.EnsureTable turns on locally. Audit
+// events, idempotency records, expiring tokens, finished runs and FAILED
+// records whose create left nothing carry it (see store.TTLAttribute).
+const TimeToLiveAttribute = store.TTLAttribute
 
 // NewTable declares Berth's table from store.TableDefinition, so the key
 // design lives in one place. CDK names it; the functions get the name

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/backpressure"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -94,6 +96,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, kind problemKind, mess
 	_ = enc.Encode(p) // the client has gone if this fails; nothing to do
 }
 
+// retryAfter is every 503's Retry-After, in seconds.
+var retryAfter = strconv.Itoa(backpressure.RetryAfterSeconds)
+
 // fail turns an error from parsing or the domain into its problem.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
@@ -114,12 +119,19 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, kindPrecondition, appsErr.Message, nil)
 	case errors.As(err, &appsErr) && errors.Is(err, apps.ErrUnavailable):
 		noteError(r.Context(), err)
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", retryAfter)
 		writeProblem(w, r, kindUnavailable, appsErr.Message, nil)
 	case errors.Is(err, registry.ErrUnavailable):
 		noteError(r.Context(), err)
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", retryAfter)
 		writeProblem(w, r, kindUnavailable, "the container registry did not answer; retry the request", nil)
+	case backpressure.Is(err):
+		// DynamoDB or Step Functions pushed back (throttling, a limit, a
+		// transaction conflict) beyond the SDK's retries: the request
+		// was sound and may succeed later, so 503, not 500.
+		noteError(r.Context(), err)
+		w.Header().Set("Retry-After", retryAfter)
+		writeProblem(w, r, kindUnavailable, "Berth is busy; retry the request after Retry-After seconds", nil)
 	default:
 		noteError(r.Context(), err)
 		writeProblem(w, r, kindInternal, "Something went wrong on our side. Retry later, quoting the requestId if it persists.", nil)

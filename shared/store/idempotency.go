@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -14,9 +15,6 @@ import (
 
 	"github.com/berth-dev/berth/shared/idempotency"
 )
-
-// ttlAttribute is the table's DynamoDB TTL attribute (epoch seconds).
-const ttlAttribute = "ttl"
 
 func idempotencySK(key string) string {
 	sum := sha256.Sum256([]byte(key))
@@ -81,7 +79,8 @@ func (t *Table) BeginIdempotent(ctx context.Context, org, idemKey string, c idem
 	return nil, nil
 }
 
-// GetIdempotent reads the record of a key, consistently.
+// GetIdempotent reads the record of a key, consistently. A record past
+// its TTL counts as none: DynamoDB deletes it only some time later.
 func (t *Table) GetIdempotent(ctx context.Context, org, idemKey string) (*idempotency.Record, error) {
 	out, err := t.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name), Key: key(orgKey(org), idempotencySK(idemKey)), ConsistentRead: aws.Bool(true),
@@ -89,7 +88,7 @@ func (t *Table) GetIdempotent(ctx context.Context, org, idemKey string) (*idempo
 	if err != nil {
 		return nil, fmt.Errorf("read idempotency record: %w", err)
 	}
-	if out.Item == nil {
+	if out.Item == nil || expired(out.Item, time.Now()) {
 		return nil, nil
 	}
 	var it idempotencyItem

@@ -73,10 +73,25 @@ type runItem struct {
 	StartedAt       time.Time `dynamodbav:"startedAt,omitempty"`
 	EndedAt         time.Time `dynamodbav:"endedAt,omitempty"`
 	Version         int64     `dynamodbav:"version"`
+	// TTL removes a finished run RunRetention after it ended.
+	TTL int64 `dynamodbav:"ttl,omitempty"`
+}
+
+// runExpiry is when a run's item may go: RunRetention after a finished
+// run ended; never (0) while it is pending or running.
+func runExpiry(r jobs.Run) int64 {
+	if !r.Status.Finished() {
+		return 0
+	}
+	ended := r.EndedAt
+	if ended.IsZero() {
+		ended = r.CreatedAt
+	}
+	return ended.Add(RunRetention).Unix()
 }
 
 func toRunItem(e apps.Environment, r jobs.Run) runItem {
-	return runItem{PK: historyPK(e), SK: runSK(r.Cron, r.ID), Kind: "run", ID: r.ID, Type: r.Type, Cron: r.Cron,
+	return runItem{TTL: runExpiry(r), PK: historyPK(e), SK: runSK(r.Cron, r.ID), Kind: "run", ID: r.ID, Type: r.Type, Cron: r.Cron,
 		Command: r.Command, Shell: r.Shell, Container: r.Container, TimeoutSeconds: int64(r.Timeout / time.Second),
 		Status: string(r.Status), ExitCode: r.ExitCode, Output: r.Output, Reason: r.Reason, TaskARN: r.TaskARN,
 		LogGroup: r.LogGroup, LogStream: r.LogStream, CancelRequested: r.CancelRequested, TimedOut: r.TimedOut,
@@ -146,6 +161,9 @@ func (t *Table) FindEnvironments(ctx context.Context, org, name string) ([]apps.
 			return nil, fmt.Errorf("find environment %q: %w", name, err)
 		}
 		for _, item := range out.Items {
+			if expired(item, time.Now()) {
+				continue
+			}
 			e, err := unmarshalEnvironment(item)
 			if err != nil {
 				return nil, err
@@ -185,7 +203,7 @@ func (t *Table) GetRun(ctx context.Context, env apps.Environment, runKey string)
 	if err != nil {
 		return jobs.Run{}, fmt.Errorf("get run %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if out.Item == nil || expired(out.Item, time.Now()) {
 		return jobs.Run{}, apps.NotFound("no command %q in environment %q", id, env.Name)
 	}
 	var it runItem
@@ -215,7 +233,11 @@ func (t *Table) ListRuns(ctx context.Context, env apps.Environment, cron string,
 		return apps.Page[jobs.Run]{}, fmt.Errorf("list runs: %w", err)
 	}
 	var res apps.Page[jobs.Run]
+	now := time.Now()
 	for _, item := range out.Items {
+		if expired(item, now) {
+			continue // finished more than RunRetention ago; DynamoDB has yet to delete it
+		}
 		var it runItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return apps.Page[jobs.Run]{}, fmt.Errorf("decode run: %w", err)

@@ -212,6 +212,11 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 	if c.Status != "" {
 		u.set = append(u.set, u.name("status")+" = "+u.value(string(c.Status)))
 	}
+	if c.Status != "" || len(c.Add) > 0 {
+		// A record that moves on, or gains a resource, stops expiring;
+		// expireFailed below gives a FAILED one its TTL again if it may.
+		u.remove = append(u.remove, u.name(ttlAttribute))
+	}
 	if c.Reason != nil {
 		if *c.Reason == "" {
 			u.remove = append(u.remove, u.name("reason"))
@@ -252,6 +257,92 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 	}
 	if err != nil {
 		return fmt.Errorf("update %s: %w", describe(target), err)
+	}
+	if c.Status == apps.StatusFailed {
+		return t.expireFailed(ctx, target, now)
+	}
+	return nil
+}
+
+// expireFailed gives a FAILED record FailedRetention to live when its
+// create failed and was compensated: no resources are left, so there is
+// nothing to delete, and the client may send the create again meanwhile
+// (the record is replaceable) or DELETE it. Only creates: a failed
+// teardown may leave release and deployment history, which its DELETE
+// removes. A record with resources never gets a TTL, nor does a FAILED
+// teardown; each condition below is checked by DynamoDB, so a resource
+// recorded meanwhile wins.
+//
+// An environment created on its own (provision-environment) expires
+// alone. An application expires with every one of its environments, in
+// one transaction, and only if each is FAILED without resources too, so
+// that no environment outlives its application; CreateEnvironment
+// refuses an application with a TTL.
+func (t *Table) expireFailed(ctx context.Context, target apps.Target, now time.Time) error {
+	const failedCreate = "#status = :failed AND (attribute_not_exists(#resources) OR size(#resources) = :zero)"
+	names := map[string]string{"#status": "status", "#resources": "resources", "#ttl": ttlAttribute}
+	// The record's own condition also names the workflow that failed.
+	opNames := map[string]string{"#progress": "progress", "#operation": "operation"}
+	for k, v := range names {
+		opNames[k] = v
+	}
+	values := func(uid string, extra map[string]types.AttributeValue) map[string]types.AttributeValue {
+		v := map[string]types.AttributeValue{
+			":uid": str(uid), ":failed": str(string(apps.StatusFailed)), ":zero": num(0),
+			":ttl": num(now.Add(FailedRetention).Unix()),
+		}
+		for k, x := range extra {
+			v[k] = x
+		}
+		return v
+	}
+	if target.Environment != "" {
+		_, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(t.Name),
+			Key:                       targetKey(target),
+			UpdateExpression:          aws.String("SET #ttl = :ttl"),
+			ConditionExpression:       aws.String("uid = :uid AND " + failedCreate + " AND #progress.#operation = :op"),
+			ExpressionAttributeNames:  opNames,
+			ExpressionAttributeValues: values(target.UID, map[string]types.AttributeValue{":op": str(string(apps.ProvisionEnvironment))}),
+		})
+		if err != nil && !checkFailed(err) {
+			return fmt.Errorf("expire failed %s: %w", describe(target), err)
+		}
+		return nil
+	}
+	_, envs, err := t.GetApplication(ctx, target.Organisation, target.Application)
+	if errors.Is(err, apps.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("expire failed %s: %w", describe(target), err)
+	}
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                 aws.String(t.Name),
+		Key:                       targetKey(target),
+		UpdateExpression:          aws.String("SET #ttl = :ttl"),
+		ConditionExpression:       aws.String("uid = :uid AND " + failedCreate + " AND #progress.#operation = :op"),
+		ExpressionAttributeNames:  opNames,
+		ExpressionAttributeValues: values(target.UID, map[string]types.AttributeValue{":op": str(string(apps.ProvisionApplication))}),
+	}}}
+	for _, e := range envs {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(t.Name),
+			Key:                       key(applicationPK(e.Organisation, e.Application), environmentSK(e.Name)),
+			UpdateExpression:          aws.String("SET #ttl = :ttl"),
+			ConditionExpression:       aws.String("uid = :uid AND " + failedCreate),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values(e.UID, nil),
+		}})
+	}
+	// Not t.transact: the TTL is housekeeping, not the request's change.
+	_, err = t.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var cancelled *types.TransactionCanceledException
+	if errors.As(err, &cancelled) {
+		return nil // something is not FAILED without resources, or changed meanwhile: the records stay
+	}
+	if err != nil {
+		return fmt.Errorf("expire failed %s: %w", describe(target), err)
 	}
 	return nil
 }

@@ -234,6 +234,7 @@ func (t *Table) GetApplication(ctx context.Context, org, name string) (apps.Appl
 		app   apps.Application
 		found bool
 		envs  []apps.Environment
+		now   = time.Now()
 	)
 	p := dynamodb.NewQueryPaginator(t.Client, in)
 	for p.HasMorePages() {
@@ -242,6 +243,9 @@ func (t *Table) GetApplication(ctx context.Context, org, name string) (apps.Appl
 			return apps.Application{}, nil, fmt.Errorf("query application %q: %w", name, err)
 		}
 		for _, item := range out.Items {
+			if expired(item, now) {
+				continue // a FAILED record past its TTL: gone, though DynamoDB has yet to delete it
+			}
 			sk, _ := item[attrSK].(*types.AttributeValueMemberS)
 			if sk != nil && sk.Value == applicationSK {
 				var it applicationItem
@@ -297,7 +301,11 @@ func (t *Table) ListApplications(ctx context.Context, org string, page apps.Page
 		return apps.Page[apps.Application]{}, fmt.Errorf("list applications: %w", err)
 	}
 	var res apps.Page[apps.Application]
+	now := time.Now()
 	for _, item := range out.Items {
+		if expired(item, now) {
+			continue
+		}
 		var it applicationItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return apps.Page[apps.Application]{}, fmt.Errorf("unmarshal application: %w", err)
@@ -350,11 +358,12 @@ func (t *Table) markDeleting(ctx context.Context, pk, sk string, now time.Time) 
 		return nil, err
 	}
 	out, err := t.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Name),
-		Key:                      key(pk, sk),
-		UpdateExpression:         aws.String("SET #status = :deleting, updatedAt = :now, version = version + :one"),
+		TableName: aws.String(t.Name),
+		Key:       key(pk, sk),
+		// A FAILED record's TTL goes: its teardown decides what happens to it.
+		UpdateExpression:         aws.String("SET #status = :deleting, updatedAt = :now, version = version + :one REMOVE #ttl"),
 		ConditionExpression:      aws.String("attribute_exists(pk) AND #status <> :deleting"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#ttl": ttlAttribute},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":deleting": str(string(apps.StatusDeleting)), ":now": ts, ":one": num(1),
 		},
@@ -386,10 +395,12 @@ func (t *Table) CreateEnvironment(ctx context.Context, env apps.Environment) err
 	putEnv.Put.ExpressionAttributeNames = map[string]string{"#status": "status"}
 	putEnv.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":failed": str(string(apps.StatusFailed)), ":zero": num(0)}
 	check := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:                           aws.String(t.Name),
-		Key:                                 key(applicationPK(env.Organisation, env.Application), applicationSK),
-		ConditionExpression:                 aws.String("attribute_exists(pk) AND #status <> :deleting"),
-		ExpressionAttributeNames:            map[string]string{"#status": "status"},
+		TableName: aws.String(t.Name),
+		Key:       key(applicationPK(env.Organisation, env.Application), applicationSK),
+		// An application with a TTL is FAILED and expiring (expireFailed):
+		// no environment may join it and outlive it.
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND #status <> :deleting AND attribute_not_exists(#ttl)"),
+		ExpressionAttributeNames:            map[string]string{"#status": "status", "#ttl": ttlAttribute},
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":deleting": str(string(apps.StatusDeleting))},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
@@ -397,6 +408,8 @@ func (t *Table) CreateEnvironment(ctx context.Context, env apps.Environment) err
 	switch {
 	case conditionFailed(reasons, 0) && reasons[0].Item == nil:
 		return apps.NotFound("application %q does not exist", env.Application)
+	case conditionFailed(reasons, 0) && expiresAt(reasons[0].Item) != 0:
+		return apps.Conflict("application %q failed to provision; send its create again first", env.Application)
 	case conditionFailed(reasons, 0):
 		return apps.Conflict("application %q is being deleted", env.Application)
 	case conditionFailed(reasons, 1):
@@ -432,7 +445,7 @@ func (t *Table) GetEnvironment(ctx context.Context, org, app, name string) (apps
 	if err != nil {
 		return apps.Environment{}, fmt.Errorf("get environment %q: %w", name, err)
 	}
-	if out.Item == nil {
+	if out.Item == nil || expired(out.Item, time.Now()) {
 		return apps.Environment{}, apps.NotFound("environment %q of application %q does not exist", name, app)
 	}
 	return unmarshalEnvironment(out.Item)
@@ -462,7 +475,11 @@ func (t *Table) ListEnvironments(ctx context.Context, org, app string, page apps
 		return apps.Page[apps.Environment]{}, apps.NotFound("application %q does not exist", app)
 	}
 	var res apps.Page[apps.Environment]
+	now := time.Now()
 	for _, item := range out.Items {
+		if expired(item, now) {
+			continue
+		}
 		e, err := unmarshalEnvironment(item)
 		if err != nil {
 			return apps.Page[apps.Environment]{}, err

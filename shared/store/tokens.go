@@ -48,6 +48,9 @@ type tokenItem struct {
 	// LastUsedUnix is LastUsedAt in epoch seconds, for the condition that
 	// limits updates: RFC 3339 strings of varying precision do not compare.
 	LastUsedUnix int64 `dynamodbav:"lastUsedUnix,omitempty"`
+	// TTL removes a token TokenRetention after it expired, with its
+	// membership items; a token without an expiry has none.
+	TTL int64 `dynamodbav:"ttl,omitempty"`
 }
 
 func (it tokenItem) token() auth.Token {
@@ -60,6 +63,9 @@ func (t *Table) CreateToken(ctx context.Context, tok auth.Token) error {
 	it := tokenItem{PK: tokenPK(tok.ID), SK: tokenSK, Kind: "token", ID: tok.ID, SecretHash: tok.SecretHash,
 		Organisations: tok.Organisations, Role: string(tok.Role), Description: tok.Description,
 		ExpiresAt: tok.ExpiresAt, CreatedAt: tok.CreatedAt}
+	if tok.ExpiresAt != nil {
+		it.TTL = tok.ExpiresAt.Add(TokenRetention).Unix()
+	}
 	main, err := put(it, "attribute_not_exists(pk)")
 	if err != nil {
 		return err
@@ -82,7 +88,8 @@ func (t *Table) CreateToken(ctx context.Context, tok auth.Token) error {
 	return nil
 }
 
-// GetToken reads a token by id; auth.ErrNoToken if there is none.
+// GetToken reads a token by id; auth.ErrNoToken if there is none, or if
+// it is past its TTL (expired for TokenRetention already).
 func (t *Table) GetToken(ctx context.Context, id string) (auth.Token, error) {
 	out, err := t.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name), Key: key(tokenPK(id), tokenSK), ConsistentRead: aws.Bool(true),
@@ -90,7 +97,7 @@ func (t *Table) GetToken(ctx context.Context, id string) (auth.Token, error) {
 	if err != nil {
 		return auth.Token{}, fmt.Errorf("get token %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if out.Item == nil || expired(out.Item, time.Now()) {
 		return auth.Token{}, auth.ErrNoToken
 	}
 	var it tokenItem
@@ -164,7 +171,11 @@ func (t *Table) ListTokens(ctx context.Context, org string, page apps.PageReques
 		return apps.Page[auth.Token]{}, fmt.Errorf("list tokens: %w", err)
 	}
 	var res apps.Page[auth.Token]
+	now := time.Now()
 	for _, item := range out.Items {
+		if expired(item, now) {
+			continue // DynamoDB has yet to delete it
+		}
 		var it tokenItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return apps.Page[auth.Token]{}, fmt.Errorf("unmarshal token: %w", err)
@@ -175,7 +186,8 @@ func (t *Table) ListTokens(ctx context.Context, org string, page apps.PageReques
 	return res, nil
 }
 
-// RevokeToken deletes a token with its memberships. The caller checks
+// RevokeToken deletes a token with its memberships at once: a revoked
+// token is not kept (audit events name it by id on their own). The caller checks
 // that it may: the token reaches org, and no organisation beyond the
 // caller's.
 // The delete is conditional on the token existing, so that of two

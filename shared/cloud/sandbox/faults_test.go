@@ -9,6 +9,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
+	"github.com/berth-dev/berth/shared/compose"
 	"github.com/berth-dev/berth/shared/scaling"
 )
 
@@ -173,5 +174,32 @@ func TestNoFaultHasEffectButALostAnswer(t *testing.T) {
 	s.SetFaults(sandbox.Faults{})
 	if left := len(s.Resources()); deleted == 0 || left != created-deleted {
 		t.Fatalf("%d lost delete answers, %d log groups left of %d", deleted, left, created)
+	}
+}
+
+// TestTaskDefinitionFamilyFindsALostRegistration: a registration whose
+// answer was lost is found by its family, as ECS's DescribeTaskDefinition
+// finds a family's latest revision, so the step adopts it instead of
+// registering another.
+func TestTaskDefinitionFamilyFindsALostRegistration(t *testing.T) {
+	s := faulty(0, 0)
+	family := cloud.Ref{Kind: cloud.KindTaskDefinition, Name: "berth-acme-shop-production-0123456789"}
+	if _, err := s.Check(ctx, family); !errors.Is(err, cloud.ErrNotFound) {
+		t.Fatalf("an empty family: %v", err)
+	}
+	spec := cloud.TaskSpec{Family: family.Name, Tags: tags, Compose: compose.Definition{Containers: []compose.Container{
+		{Name: "web", ImageReference: &compose.ImageReference{Type: compose.ImageExternal, Identifier: "nginx:1"}}}}}
+	for seed := uint64(0); ; seed++ {
+		s.SetFaults(sandbox.Faults{Rate: 1, Seed: seed})
+		_, err := s.RegisterTaskDefinition(ctx, spec)
+		var f *sandbox.FaultError
+		if errors.As(err, &f) && f.Lost {
+			break
+		}
+	}
+	s.SetFaults(sandbox.Faults{})
+	got, err := s.Check(ctx, family)
+	if err != nil || got.Name != family.Name+":1" || got.State != cloud.StateAvailable {
+		t.Fatalf("the family after a lost registration: %+v, %v", got, err)
 	}
 }

@@ -507,6 +507,9 @@ func (s *Sandbox) Check(_ context.Context, ref cloud.Ref) (cloud.Resource, error
 	}
 	s.settle()
 	r, ok := s.resources[resourceKey(ref.Kind, ref.Name)]
+	if !ok && ref.Kind == cloud.KindTaskDefinition && ref.ID == "" && !strings.Contains(ref.Name, ":") {
+		r, ok = s.latestRevision(ref.Name) // as ECS describes a family by its name
+	}
 	if !ok {
 		return cloud.Resource{}, fmt.Errorf("sandbox Check: %s %q: %w", ref.Kind, ref.Name, cloud.ErrNotFound)
 	}
@@ -516,6 +519,24 @@ func (s *Sandbox) Check(_ context.Context, ref cloud.Ref) (cloud.Resource, error
 		r.mtReadyAt = now.Add(s.Profile.MountTargets)
 	}
 	return s.view(r), nil
+}
+
+// latestRevision is the family's latest revision not being deleted.
+// Callers hold mu.
+func (s *Sandbox) latestRevision(family string) (*resource, bool) {
+	var latest *resource
+	for _, r := range s.resources {
+		if r.Kind == cloud.KindTaskDefinition && !r.deleting && r.spec.(cloud.TaskSpec).Family == family &&
+			(latest == nil || revision(r) > revision(latest)) {
+			latest = r
+		}
+	}
+	return latest, latest != nil
+}
+
+func revision(r *resource) int {
+	n, _ := strconv.Atoi(r.Outputs[cloud.OutRevision])
+	return n
 }
 
 // Delete implements cloud.Cloud.

@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
@@ -46,6 +48,10 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	profile.Faults, err = sandboxFaults(os.Getenv)
+	if err != nil {
+		return err
+	}
 	sfnLog, err := os.Create(filepath.Join(".berth", "local-sfn.log"))
 	if err != nil {
 		return err
@@ -67,7 +73,8 @@ func run(log *slog.Logger) error {
 	log.Info("berth is up",
 		slog.String("api", "http://"+srv.Addr), slog.String("dynamodb", stack.DynamoDB.Endpoint),
 		slog.String("table", stack.Table), slog.String("stepFunctions", stack.Local.SFN.Endpoint),
-		slog.String("lambda", stack.Local.LambdaEndpoint), slog.String("cloud", "sandbox ("+profile.Name+"), see GET /_local/sandbox"))
+		slog.String("lambda", stack.Local.LambdaEndpoint), slog.String("cloud", "sandbox ("+profile.Name+"), see GET /_local/sandbox"),
+		slog.Float64("sandboxFaults", profile.Faults.Rate), slog.Uint64("sandboxSeed", profile.Faults.Seed))
 
 	select {
 	case err := <-errc:
@@ -87,4 +94,28 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// sandboxFaults reads BERTH_SANDBOX_FAULTS, the share of the sandbox's
+// calls that fail at random (0, none, by default), and BERTH_SANDBOX_SEED,
+// their seed: random when unset, and logged at startup so that a run can
+// be repeated.
+func sandboxFaults(getenv func(string) string) (sandbox.Faults, error) {
+	var f sandbox.Faults
+	if v := getenv("BERTH_SANDBOX_FAULTS"); v != "" {
+		rate, err := strconv.ParseFloat(v, 64)
+		if err != nil || rate < 0 || rate > 1 {
+			return f, fmt.Errorf("BERTH_SANDBOX_FAULTS=%q: want a share of calls from 0 to 1, such as 0.1", v)
+		}
+		f.Rate = rate
+	}
+	f.Seed = rand.Uint64()
+	if v := getenv("BERTH_SANDBOX_SEED"); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return f, fmt.Errorf("BERTH_SANDBOX_SEED=%q: want a whole number, such as 42", v)
+		}
+		f.Seed = seed
+	}
+	return f, nil
 }

@@ -104,6 +104,12 @@ var (
 	// ErrConflict: the name or host belongs to another owner's resource,
 	// which Berth never takes over; retrying cannot help.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the provider throttled the call, failed on its side
+	// (5xx) or did not answer (a reset connection, a timeout) after the
+	// SDK's own retries; the same call, repeated later, may succeed. Every
+	// call Berth makes is safe to repeat (deterministic names, client
+	// tokens), so workflows retry it (Berth.CloudUnavailable).
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Cloud is what the provisioning steps ask of a cloud. Every Create is

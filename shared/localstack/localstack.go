@@ -166,7 +166,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			w.Header().Set("Content-Type", "application/json")
 			// Log groups by their event count, and secrets by their version
 			// ids: never a secret's value.
-			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "resources": local.Sandbox.Resources(),
+			_ = json.NewEncoder(w).Encode(map[string]any{"profile": local.Sandbox.Profile.Name, "faults": local.Sandbox.FaultStats(), "resources": local.Sandbox.Resources(),
 				"tasks": local.Sandbox.Tasks(), "schedules": local.Sandbox.Schedules().List(),
 				"logGroups": local.Sandbox.LogGroups(), "secrets": local.Sandbox.SecretList()})
 		})

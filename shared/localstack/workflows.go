@@ -105,12 +105,10 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 		path := filepath.Join(root, "statemachines", string(wf)+".asl.json")
 		sm := localsfn.StateMachine{DefinitionPath: path, Substitutions: subs}
 		if cfg.NoWaits {
-			if sm.WaitTimeOverrides, err = zeroWaits(path); err != nil {
+			if sm.WaitTimeOverrides, sm.RetryIntervalOverrides, err = zeroWaits(path); err != nil {
 				_ = w.Close()
 				return nil, err
 			}
-			// Begin retries while another run must finish first; 0.2 s stands for AWS's seconds.
-			sm.RetryIntervalOverrides = map[string]int{"Begin": 200}
 		}
 		machines[string(wf)] = sm
 	}
@@ -155,11 +153,11 @@ func (w *Workflows) fire(ctx context.Context, input string) error {
 }
 
 // zeroWaits overrides every Wait state of a definition, Parallel branches
-// included, to 0 ms.
-func zeroWaits(path string) (map[string]int, error) {
+// included, to 0 ms, and every Task's pause before a retry to 200 ms.
+func zeroWaits(path string) (waits, retries map[string]int, err error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type machine struct {
 		States map[string]struct {
@@ -169,14 +167,19 @@ func zeroWaits(path string) (map[string]int, error) {
 	}
 	var def machine
 	if err := json.Unmarshal(raw, &def); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	out := map[string]int{}
+	waits, retries = map[string]int{}, map[string]int{}
 	var walk func(machine)
 	walk = func(m machine) {
 		for name, st := range m.States {
-			if st.Type == "Wait" {
-				out[name] = 0
+			switch st.Type {
+			case "Wait":
+				waits[name] = 0
+			case "Task":
+				// Begin retries while another run must finish first, a cloud step
+				// while the cloud is unavailable: 0.2 s stands for AWS's seconds.
+				retries[name] = 200
 			}
 			for _, b := range st.Branches {
 				walk(b)
@@ -184,7 +187,7 @@ func zeroWaits(path string) (map[string]int, error) {
 		}
 	}
 	walk(def)
-	return out, nil
+	return waits, retries, nil
 }
 
 // Close stops local Step Functions and the Lambda endpoint.

@@ -154,6 +154,10 @@ const (
 	// ErrProvisioningRunning: teardown waits (by retrying) until a provisioning run has stopped.
 	ErrProvisioningRunning = "Berth.ProvisioningRunning"
 	ErrCloud               = "Berth.CloudError"
+	// ErrCloudUnavailable: the cloud throttled, failed on its side or did
+	// not answer, past the SDK's own retries (cloud.ErrUnavailable). Every
+	// step is idempotent, so the state machines Retry it.
+	ErrCloudUnavailable = "Berth.CloudUnavailable"
 )
 
 // fail builds a step error with a name the state machine sees as Error.
@@ -175,8 +179,11 @@ func cloudError(step string, err error) error {
 		return fail(ErrStale, "%s: %v", step, err)
 	}
 	name := ErrCloud
-	if errors.Is(err, cloud.ErrInvalid) || errors.Is(err, cloud.ErrConflict) {
+	switch {
+	case errors.Is(err, cloud.ErrInvalid) || errors.Is(err, cloud.ErrConflict):
 		name = ErrInvalid
+	case errors.Is(err, cloud.ErrUnavailable):
+		name = ErrCloudUnavailable
 	}
 	return fail(name, "%s: %v", step, err)
 }

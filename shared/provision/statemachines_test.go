@@ -35,7 +35,8 @@ var lambdaErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaExceptio
 // TestDefinitionsFollowTaskHygiene: every Task invokes a step function that
 // exists with its own workflow's name, has a timeout, retries Lambda's
 // service errors with jitter (and never retries everything, which would
-// stack on the SDK's retries), and every failure is caught.
+// stack on the SDK's retries), a cloud step retries the cloud's being
+// unavailable past the SDK's retries, and every failure is caught.
 func TestDefinitionsFollowTaskHygiene(t *testing.T) {
 	keys := map[string]string{}
 	for _, name := range StepNames {
@@ -85,7 +86,7 @@ func TestDefinitionsFollowTaskHygiene(t *testing.T) {
 				if st.TimeoutSeconds <= 0 || st.TimeoutSeconds > 300 {
 					t.Errorf("%s: TimeoutSeconds %d", where, st.TimeoutSeconds)
 				}
-				lambdaRetried := false
+				lambdaRetried, unavailableRetried := false, false
 				for _, r := range st.Retry {
 					if slices.Contains(r.ErrorEquals, "States.ALL") || slices.Contains(r.ErrorEquals, ErrCloud) {
 						t.Errorf("%s retries %v: cloud errors were retried by the SDK already", where, r.ErrorEquals)
@@ -96,6 +97,17 @@ func TestDefinitionsFollowTaskHygiene(t *testing.T) {
 					if slices.Equal(r.ErrorEquals, lambdaErrors) {
 						lambdaRetried = true
 					}
+					if slices.Contains(r.ErrorEquals, ErrCloudUnavailable) {
+						unavailableRetried = true
+						if r.MaxAttempts < 3 {
+							t.Errorf("%s retries %s only %d times", where, ErrCloudUnavailable, r.MaxAttempts)
+						}
+					}
+				}
+				// Past the SDK's own retries, throttling and 5xx go on for a while: a cloud
+				// step, idempotent, is retried on them, and no other step is.
+				if isCloud := st.Parameters["group"] != nil; unavailableRetried != isCloud {
+					t.Errorf("%s: a cloud step %v, retries %s %v", where, isCloud, ErrCloudUnavailable, unavailableRetried)
 				}
 				if !lambdaRetried {
 					t.Errorf("%s does not retry Lambda's service errors", where)

@@ -514,7 +514,14 @@ func (s *Steps) createService(ctx context.Context, in Input) (Loop, error) {
 	}
 	tdARN := env.Outputs[apps.OutTaskDefinitionARN]
 	if _, ok := findRef(env.Resources, cloud.KindTaskDefinition); !ok || tdARN == "" {
-		res, err := s.Cloud.RegisterTaskDefinition(ctx, spec)
+		// A registration whose answer was lost (or whose Lambda died before
+		// recording it) left a revision of this environment's family that no
+		// record holds: take it, rather than register another and orphan it.
+		// RegisterTaskDefinition has no client token; the family is the key.
+		res, err := s.Cloud.Check(ctx, cloud.Ref{Kind: cloud.KindTaskDefinition, Name: spec.Family})
+		if errors.Is(err, cloud.ErrNotFound) || err == nil && res.State != cloud.StateAvailable {
+			res, err = s.Cloud.RegisterTaskDefinition(ctx, spec)
+		}
 		if err != nil {
 			return Loop{}, cloudError("register task definition", err)
 		}

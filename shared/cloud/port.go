@@ -284,6 +284,9 @@ type ScalingSpec struct {
 	// bounds only, leaving the policies as they are (a deployment must
 	// not undo a target set through the scaling-policy API).
 	TargetCPUPercent float64
+	// Tags go on the scalable target when it is registered; nil (a
+	// deployment changing the bounds) leaves its tags as they are.
+	Tags Tags
 }
 
 // ServiceUpdate is a new deployment of an existing service.

@@ -170,6 +170,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 				"tasks": local.Sandbox.Tasks(), "schedules": local.Sandbox.Schedules().List(),
 				"logGroups": local.Sandbox.LogGroups(), "secrets": local.Sandbox.SecretList()})
 		})
+		// The reconciler, on demand (`make reconcile`).
+		mux.HandleFunc("POST /_local/reconcile", local.serveReconcile(tbl))
 		handler = sandboxHeader(handler)
 	}
 	mux.Handle("/", api.NoRoute(cfg.Log))

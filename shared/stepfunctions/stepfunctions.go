@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/reconcile"
 )
 
 // Starter starts executions of the state machines named in ARNs.
@@ -53,4 +55,31 @@ func New(cfg aws.Config, arns map[apps.Workflow]string, endpoint string) apps.Wo
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	})}
+}
+
+// Status says where the execution of w named name is, for the reconciler
+// (shared/reconcile): DescribeExecution on the execution ARN, which is the
+// state machine's with "execution" for "stateMachine" and the name added.
+func (s Starter) Status(ctx context.Context, w apps.Workflow, name string) (reconcile.ExecutionStatus, error) {
+	arn, ok := s.ARNs[w]
+	if !ok || !strings.Contains(arn, ":stateMachine:") {
+		return "", fmt.Errorf("status of %s %s: no state machine configured", w, name)
+	}
+	execution := strings.Replace(arn, ":stateMachine:", ":execution:", 1) + ":" + name
+	out, err := s.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(execution)})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return reconcile.ExecutionNotFound, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("status of %s %s: %w", w, name, err)
+	}
+	switch out.Status {
+	case types.ExecutionStatusRunning, types.ExecutionStatusPendingRedrive:
+		return reconcile.ExecutionRunning, nil
+	case types.ExecutionStatusSucceeded:
+		return reconcile.ExecutionSucceeded, nil
+	default:
+		return reconcile.ExecutionEnded, nil
+	}
 }

@@ -117,6 +117,8 @@ type Sandbox struct {
 type resource struct {
 	cloud.Resource
 	spec      any
+	tags      cloud.Tags
+	createdAt time.Time
 	readyAt   time.Time
 	goneAt    time.Time
 	deleting  bool
@@ -161,6 +163,73 @@ func (s *Sandbox) Resources() []cloud.Resource {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// Tagged is a resource with the tags it was created with and when.
+type Tagged struct {
+	cloud.Resource
+	Tags      cloud.Tags `json:"tags"`
+	CreatedAt time.Time  `json:"createdAt"`
+}
+
+// TaggedWith lists the resources (not those being deleted) whose tag key
+// has value, as the Resource Groups Tagging API's GetResources with a tag
+// filter does, in Resources' order.
+func (s *Sandbox) TaggedWith(key, value string) []Tagged {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settle()
+	var out []Tagged
+	for _, r := range s.resources {
+		if r.deleting || r.tags[key] != value {
+			continue
+		}
+		t := Tagged{Resource: s.view(r), Tags: cloud.Tags{}, CreatedAt: r.createdAt}
+		for k, v := range r.tags {
+			t.Tags[k] = v
+		}
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind.Rank() < out[j].Kind.Rank()
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// specTags are the tags a create's spec asks for.
+func specTags(spec any) cloud.Tags {
+	switch sp := spec.(type) {
+	case cloud.DatabaseSpec:
+		return sp.Tags
+	case cloud.FilesystemSpec:
+		return sp.Tags
+	case cloud.RepositorySpec:
+		return sp.Tags
+	case cloud.LogGroupSpec:
+		return sp.Tags
+	case cloud.SecretSpec:
+		return sp.Tags
+	case cloud.AccessPointSpec:
+		return sp.Tags
+	case cloud.SecurityGroupSpec:
+		return sp.Tags
+	case cloud.TargetGroupSpec:
+		return sp.Tags
+	case cloud.ListenerRuleSpec:
+		return sp.Tags
+	case cloud.TaskSpec:
+		return sp.Tags
+	case cloud.ServiceSpec:
+		return sp.Tags
+	case cloud.ScalingSpec:
+		return sp.Tags
+	case cloud.ScheduleGroupSpec:
+		return sp.Tags
+	}
+	return nil
 }
 
 // Spec is the spec a resource was created with (a cloud.ListenerRuleSpec
@@ -253,7 +322,7 @@ func (s *Sandbox) createLocked(op string, kind cloud.Kind, name string, spec any
 	}
 	now := s.Now()
 	r := &resource{Resource: cloud.Resource{Ref: cloud.Ref{Kind: kind, Name: name, ID: id}, Outputs: outputs},
-		spec: spec, readyAt: now.Add(s.Profile.Create[kind])}
+		spec: spec, tags: specTags(spec), createdAt: now, readyAt: now.Add(s.Profile.Create[kind])}
 	r.Outputs[cloud.OutARN] = arn(kind, name)
 	s.resources[k] = r
 	return s.view(r), nil

@@ -28,6 +28,7 @@ func (c *Part) RegisterScaling(ctx context.Context, spec cloud.ScalingSpec) (clo
 		ScalableDimension: types.ScalableDimensionECSServiceDesiredCount,
 		MinCapacity:       aws.Int32(int32(spec.Min)),
 		MaxCapacity:       aws.Int32(int32(spec.Max)),
+		Tags:              tagMap(spec.Tags),
 	})
 	if err != nil {
 		return cloud.Resource{}, awscloud.Fail(err)
@@ -102,4 +103,16 @@ func (c *Part) deleteScaling(ctx context.Context, ref cloud.Ref) (bool, error) {
 		return false, awscloud.Fail(err)
 	}
 	return true, nil
+}
+
+// tagMap is t as Application Auto Scaling's tag map; nil when there are none.
+func tagMap(t cloud.Tags) map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(t))
+	for k, v := range t {
+		out[k] = v
+	}
+	return out
 }

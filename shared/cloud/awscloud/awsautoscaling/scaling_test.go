@@ -91,3 +91,15 @@ func TestScalingCheckAndDelete(t *testing.T) {
 	}
 	awstest.CheckJSON(t, stub.All("DeregisterScalableTarget")[0].JSON, `{"ServiceNamespace":"ecs","ResourceId":"service/berth/berth-acme-my-app-production-0123456789","ScalableDimension":"ecs:service:DesiredCount"}`)
 }
+
+// TestRegisterScalingTagsTheTarget: a scalable target is registered with
+// Berth's tags, so one registered but never recorded can be found.
+func TestRegisterScalingTagsTheTarget(t *testing.T) {
+	c, stub := testPart(t)
+	stub.On("RegisterScalableTarget", awstest.OK(`{"ScalableTargetARN":"`+scalableTargetARN+`"}`))
+	tags := cloud.Tags{cloud.ManagedTag: "true", cloud.TagUID: "u1"}
+	if _, err := c.RegisterScaling(context.Background(), cloud.ScalingSpec{ServiceName: "berth-x", Min: 1, Max: 2, Tags: tags}); err != nil {
+		t.Fatal(err)
+	}
+	awstest.CheckJSON(t, stub.Only("RegisterScalableTarget").JSON["Tags"], `{"berth:managed":"true","berth:uid":"u1"}`)
+}

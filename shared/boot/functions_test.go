@@ -16,9 +16,9 @@ import (
 // calling boot.Lambda with its route variable (api.<Name>Route), each workflow step a
 // functions/<step>/main.go calling stepboot.Lambda (with the AWS cloud
 // adapter only when the step needs the cloud), and every function folder is
-// a route, a step or the authorizer.
+// a route, a step, the authorizer or the reconciler.
 func TestEveryRouteHasAFunction(t *testing.T) {
-	names := map[string]bool{"authorizer": true}
+	names := map[string]bool{"authorizer": true, "reconcile": true}
 	for _, step := range provision.StepNames {
 		names[step] = true
 		src, err := os.ReadFile(filepath.Join("../../functions", step, "main.go"))

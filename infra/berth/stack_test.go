@@ -51,7 +51,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGateway::Stage":                    1,
 		"AWS::ApiGateway::Method":                   routes,
 		"AWS::ApiGateway::Authorizer":               1,
-		"AWS::Lambda::Permission":                   routes + 1, // one per method, one for the authorizer
+		"AWS::Lambda::Permission":                   routes + 2, // one per method, one for the authorizer, one for the reconciler's rule
 		"AWS::StepFunctions::StateMachine":          workflows,
 		"AWS::DynamoDB::Table":                      1,
 		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs
@@ -96,6 +96,10 @@ func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 		memory, timeout := berth.DefaultFunctionMemoryMB, berth.FunctionTimeout
 		if slices.Contains(provision.StepNames, name) {
 			memory, timeout = berth.StepFunctionMemoryMB, berth.StepFunctionTimeout
+		}
+		if name == berth.ReconcileFunction {
+			// A pass over every record and tagged resource, every 15 minutes.
+			memory, timeout = berth.StepFunctionMemoryMB, berth.ReconcileTimeout
 		}
 		if rt, err := api.FindRoute(name); err == nil && rt.Logs {
 			// ?follow=true holds the request open up to 20 s; API Gateway gives up at 29.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGateway::Stage":                    1,
 		"AWS::ApiGateway::Method":                   routes,
 		"AWS::ApiGateway::Authorizer":               1,
-		"AWS::Lambda::Permission":                   routes + 2, // one per method, one for the authorizer, one for the reconciler's rule
+		"AWS::Lambda::Permission":                   2, // the authorizer's and the reconciler's rule; API Gateway calls routes as APIInvokeRole
 		"AWS::StepFunctions::StateMachine":          workflows,
 		"AWS::DynamoDB::Table":                      1,
 		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs
@@ -152,6 +153,22 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 	paths := resourcePaths(t, s.Template)
 	authorizer := onlyResource(t, s.Template, "AWS::ApiGateway::Authorizer")
 	got := map[string]string{} // "GET /path" -> function logical id
+	// API Gateway invokes the routes as one role, allowed exactly them.
+	var invokeRole string
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		if strings.Contains(flatten(r.Properties["AssumeRolePolicyDocument"]), "apigateway.amazonaws.com") {
+			invokeRole = r.ID
+		}
+	}
+	invokable := map[string]bool{}
+	for _, st := range statements(s.Template, invokeRole) {
+		if !sameStrings(strs(st["Action"]), []string{"lambda:InvokeFunction"}) {
+			t.Errorf("the invoke role allows %v, want lambda:InvokeFunction only", st["Action"])
+		}
+		for _, id := range getAttArns(st["Resource"]) {
+			invokable[id] = true
+		}
+	}
 	for _, m := range resources(s.Template, "AWS::ApiGateway::Method") {
 		resID, _ := ref(m.Properties["ResourceId"])
 		key := fmt.Sprintf("%v %s", m.Properties["HttpMethod"], paths[resID])
@@ -165,6 +182,9 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 			continue
 		}
 		got[key] = fns[0]
+		if role, attr, _ := getAtt(integ["Credentials"]); attr != "Arn" || role != invokeRole {
+			t.Errorf("%s: integration credentials %v, want the API's invoke role %s", key, integ["Credentials"], invokeRole)
+		}
 		if id, _ := ref(m.Properties["AuthorizerId"]); m.Properties["AuthorizationType"] != "CUSTOM" || id != authorizer.ID {
 			t.Errorf("%s: authorization %v by %v, want the token authorizer", key, m.Properties["AuthorizationType"], m.Properties["AuthorizerId"])
 		}
@@ -172,6 +192,13 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 	want := map[string]string{}
 	for _, rt := range api.Routes() {
 		want[rt.Method+" "+rt.Pattern] = berth.FunctionLogicalID(rt.Name)
+	}
+	wantInvokable := map[string]bool{}
+	for _, fn := range want {
+		wantInvokable[fn] = true
+	}
+	if !maps.Equal(invokable, wantInvokable) {
+		t.Errorf("the invoke role may call %v, want exactly the route functions %v", slices.Sorted(maps.Keys(invokable)), slices.Sorted(maps.Keys(wantInvokable)))
 	}
 	for k, w := range want {
 		if got[k] != w {

@@ -3,10 +3,10 @@ package berth_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"regexp"
-	"maps"
 	"slices"
 	"strings"
 	"testing"

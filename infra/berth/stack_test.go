@@ -52,7 +52,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGateway::Stage":                    1,
 		"AWS::ApiGateway::Method":                   routes,
 		"AWS::ApiGateway::Authorizer":               1,
-		"AWS::Lambda::Permission":                   2, // the authorizer's and the reconciler's rule; API Gateway calls routes as APIInvokeRole
+		"AWS::Lambda::Permission":                   2, // the authorizer's and the reconciler's rule; API Gateway calls routes as ApiInvokeRole
 		"AWS::StepFunctions::StateMachine":          workflows,
 		"AWS::DynamoDB::Table":                      1,
 		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs

@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/shared/shell"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/validation"
+	"github.com/berth-dev/berth/shared/volumes"
 )
 
 // Server holds what the handlers need.
@@ -56,6 +57,9 @@ type Server struct {
 	// Configuration changes variables and secrets; its SecretStore is nil
 	// but for the routes that write secrets (Route.Secrets).
 	Configuration *configuration.Service
+	// Volumes are environments' volumes; its AccessPoints is nil but for
+	// the routes that create or delete them (Route.Volumes).
+	Volumes *volumes.Service
 	// FollowWindow bounds a followed log stream; api.FollowWindow when zero.
 	FollowWindow time.Duration
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.

@@ -60,6 +60,9 @@ type Route struct {
 	// (Server.Configuration.Secrets). Their request bodies hold a secret,
 	// so an Idempotency-Key's fingerprint leaves the body out.
 	Secrets bool
+	// Volumes routes create and delete EFS access points
+	// (Server.Volumes.AccessPoints).
+	Volumes bool
 	// Writer routes need the write role even for a GET: what they answer
 	// gives more than reading does (shell access reads secrets).
 	Writer bool
@@ -137,6 +140,10 @@ var (
 	ListSecretsRoute              = Route{Name: "list-secrets", Method: http.MethodGet, Pattern: envPath + "/secrets", handler: (*Server).listSecrets}
 	SetSecretRoute                = Route{Name: "set-secret", Method: http.MethodPut, Pattern: envPath + "/secrets/{secret}", Starts: []apps.Workflow{apps.DeployEnvironment}, Secrets: true, Success: http.StatusAccepted, handler: (*Server).setSecret}
 	DeleteSecretRoute             = Route{Name: "delete-secret", Method: http.MethodDelete, Pattern: envPath + "/secrets/{secret}", Starts: []apps.Workflow{apps.DeployEnvironment}, Secrets: true, Success: http.StatusAccepted, handler: (*Server).deleteSecret}
+	ListVolumesRoute              = Route{Name: "list-volumes", Method: http.MethodGet, Pattern: envPath + "/volumes", handler: (*Server).listVolumes}
+	CreateVolumeRoute             = Route{Name: "create-volume", Method: http.MethodPost, Pattern: envPath + "/volumes", Volumes: true, Success: http.StatusCreated, handler: (*Server).createVolume}
+	GetVolumeRoute                = Route{Name: "get-volume", Method: http.MethodGet, Pattern: envPath + "/volumes/{volume}", handler: (*Server).getVolume}
+	DeleteVolumeRoute             = Route{Name: "delete-volume", Method: http.MethodDelete, Pattern: envPath + "/volumes/{volume}", Volumes: true, Success: http.StatusNoContent, handler: (*Server).deleteVolume}
 	ValidateComposeRoute          = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
@@ -200,6 +207,10 @@ func Routes() []Route {
 		ListSecretsRoute,
 		SetSecretRoute,
 		DeleteSecretRoute,
+		ListVolumesRoute,
+		CreateVolumeRoute,
+		GetVolumeRoute,
+		DeleteVolumeRoute,
 	}
 }
 

@@ -85,12 +85,28 @@ type vpcView struct {
 	VPCID string `json:"vpcId"`
 }
 
+// volumeView is Quant's Volume, with Berth's own names of the same
+// things kept for clients of earlier releases.
 type volumeView struct {
-	Name          string `json:"name"`
-	FilesystemID  string `json:"filesystemId"`
-	AccessPointID string `json:"accessPointId"`
-	RootDirectory string `json:"rootDirectory"`
-	MountPath     string `json:"mountPath,omitempty"`
+	VolumeID         string `json:"volumeId"`
+	VolumeName       string `json:"volumeName"`
+	Description      string `json:"description"`
+	EnvironmentEfsID string `json:"environmentEfsId"`
+	CreatedAt        string `json:"createdAt"`
+	RootDirectory    string `json:"rootDirectory"`
+	AccessPointID    string `json:"accessPointId"`
+	AccessPointARN   string `json:"accessPointArn,omitempty"`
+	Name             string `json:"name"`
+	FilesystemID     string `json:"filesystemId"`
+	MountPath        string `json:"mountPath,omitempty"`
+}
+
+// newVolumeView is one of an environment's own volumes (shared/volumes)
+// on the filesystem fs.
+func newVolumeView(fs string, v apps.Volume) volumeView {
+	return volumeView{VolumeID: v.Name, VolumeName: v.Name, Description: v.Description, EnvironmentEfsID: fs,
+		CreatedAt: v.CreatedAt.UTC().Format(time.RFC3339), RootDirectory: v.RootDirectory, AccessPointID: v.AccessPointID,
+		AccessPointARN: v.AccessPointARN, Name: v.Name, FilesystemID: fs}
 }
 
 // fillResources fills the environment's cloud details from what
@@ -119,8 +135,14 @@ func (v *environmentView) fillResources(e apps.Environment) {
 		v.VPC = &vpcView{VPCID: id}
 	}
 	if ap := out[apps.OutAccessPointID]; ap != "" {
-		v.Volumes = append(v.Volumes, volumeView{Name: compose.DataVolume, FilesystemID: out[apps.OutFilesystemID],
+		fs := out[apps.OutFilesystemID]
+		v.Volumes = append(v.Volumes, volumeView{VolumeID: compose.DataVolume, VolumeName: compose.DataVolume,
+			Description: "The environment's own directory of the application filesystem", EnvironmentEfsID: fs,
+			CreatedAt: e.CreatedAt.UTC().Format(time.RFC3339), Name: compose.DataVolume, FilesystemID: fs,
 			AccessPointID: ap, RootDirectory: "/" + e.Name, MountPath: out[apps.OutMountPath]})
+	}
+	for _, vol := range e.Volumes {
+		v.Volumes = append(v.Volumes, newVolumeView(out[apps.OutFilesystemID], vol))
 	}
 }
 

@@ -100,6 +100,9 @@ type Environment struct {
 	// Secrets are its secret variables as the serving release runs them:
 	// names and versions, never values.
 	Secrets []SecretVariable
+	// Volumes are its EFS access points beyond its own (shared/volumes),
+	// by name; each one's access point is also among Resources.
+	Volumes []Volume
 	Provisioning
 	Rollouts
 	Version   int64
@@ -114,6 +117,18 @@ type SecretVariable struct {
 	Version   int
 	ValueFrom string
 	UpdatedAt time.Time
+}
+
+// Volume is an EFS access point of an environment under the application's
+// filesystem, at its own root directory; containers mount it by Name.
+type Volume struct {
+	Name          string
+	Description   string
+	RootDirectory string
+	AccessPointID string
+	// AccessPointARN is what IAM policies and ECS name it by.
+	AccessPointARN string
+	CreatedAt      time.Time
 }
 
 // Rollouts is what deployments have made of an environment (shared/deploy).
@@ -158,6 +173,16 @@ func (a Application) ComposeContext() compose.Context {
 		return compose.Context{}
 	}
 	return compose.Context{Filesystem: true, FilesystemMountPath: a.Filesystem.MountPath}
+}
+
+// ComposeContextFor adds what compose rules need to know of one of its
+// environments: the volumes its containers may mount.
+func (a Application) ComposeContextFor(e Environment) compose.Context {
+	ctx := a.ComposeContext()
+	for _, v := range e.Volumes {
+		ctx.Volumes = append(ctx.Volumes, v.Name)
+	}
+	return ctx
 }
 
 // Page is one page of a list, with the name to continue after, if any.

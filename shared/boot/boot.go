@@ -34,6 +34,7 @@ import (
 	"github.com/berth-dev/berth/shared/shell"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
+	"github.com/berth-dev/berth/shared/volumes"
 )
 
 // Environment variable names shared with the CDK stack, which sets their values.
@@ -134,6 +135,9 @@ type Ports struct {
 	// Secrets writes secret values to Secrets Manager, for routes that do
 	// (Route.Secrets).
 	Secrets func(cfg aws.Config, endpoint string) configuration.SecretStore
+	// Volumes creates and deletes EFS access points, for routes that do
+	// (Route.Volumes).
+	Volumes func(cfg aws.Config, endpoint string) volumes.AccessPoints
 }
 
 // Handler builds the http.Handler for the named route from configuration
@@ -231,6 +235,13 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 			return nil, fmt.Errorf("route %s writes secrets, but its function was built without a secret store", route)
 		}
 		srv.Configuration.Secrets = ports.Secrets(cfg, getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"))
+	}
+	srv.Volumes = &volumes.Service{Store: tbl, Now: time.Now, Log: log}
+	if rt.Volumes {
+		if ports.Volumes == nil {
+			return nil, fmt.Errorf("route %s changes volumes, but its function was built without EFS", route)
+		}
+		srv.Volumes.AccessPoints = ports.Volumes(cfg, getenv("AWS_ENDPOINT_URL_EFS"))
 	}
 	srv.Compose = ports.Compose
 	mux := http.NewServeMux()

@@ -23,6 +23,9 @@ type TaskSpec struct {
 	SecretsARN string
 	// Filesystem, when set, is mounted in every container at its MountPath.
 	Filesystem *FilesystemMount
+	// Volumes are the environment's own volumes its containers mount (by
+	// Name, through their compose mountPoints).
+	Volumes []VolumeMount
 	// Database, when set, is passed to every container.
 	Database *DatabaseConnection
 	// Variables and Secrets are the environment's (shared/configuration):
@@ -31,6 +34,14 @@ type TaskSpec struct {
 	Variables []compose.EnvVar
 	Secrets   []SecretRef
 	Tags      Tags
+}
+
+// VolumeMount is one of an environment's volumes: an access point of the
+// application's filesystem.
+type VolumeMount struct {
+	Name          string
+	FilesystemID  string
+	AccessPointID string
 }
 
 // SecretRef is a variable whose value ECS reads from Secrets Manager when

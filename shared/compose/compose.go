@@ -3,6 +3,8 @@
 // rules and defaults that make one deployable on ECS Fargate.
 package compose
 
+import "slices"
+
 // Definition is a compose definition. Pointer fields are optional in
 // requests; Normalize fills every default, so a stored Definition has them all.
 type Definition struct {
@@ -131,6 +133,21 @@ const (
 
 // DataVolume is the volume name of the application's shared filesystem.
 const DataVolume = "data"
+
+// EnvironmentVolumes lists, once each and in order of first mount, the
+// environment's own volumes (shared/volumes) that d's containers mount:
+// every sourceVolume but DataVolume.
+func (d Definition) EnvironmentVolumes() []string {
+	var out []string
+	for _, c := range d.Containers {
+		for _, m := range c.MountPoints {
+			if m.SourceVolume != DataVolume && !slices.Contains(out, m.SourceVolume) {
+				out = append(out, m.SourceVolume)
+			}
+		}
+	}
+	return out
+}
 
 // MaxContainers is the most containers one task may hold.
 const MaxContainers = 10

@@ -284,7 +284,7 @@ func (s *Service) changeWith(ctx context.Context, r Request, at string, next fun
 		}
 		errs := validation.Errors{}
 		minC, maxC := capacities(*d, env)
-		d.Normalize(app.ComposeContext(), errs, at)
+		d.Normalize(app.ComposeContextFor(env), errs, at)
 		apps.CheckEffectiveCapacity(errs, minC, maxC)
 		apps.CheckSpot(errs, *d, env.Name, minC, at)
 		if err := errs.Err(); err != nil {
@@ -304,7 +304,14 @@ func (s *Service) changeWith(ctx context.Context, r Request, at string, next fun
 	dep := Deployment{Number: env.LastDeployment + 1, Action: action, Release: release, PreviousRelease: serving,
 		Status: StatusInProgress, CreatedBy: r.By, CreatedAt: now, DesiredCount: desired(env, action, releases)}
 	dep.Execution = ExecutionName(env.UID, dep.Number)
-	if err := s.Store.StartDeployment(ctx, env, releases, dep, r.IfVersion, cfg.Refs...); err != nil {
+	ifVersion := r.IfVersion
+	if ifVersion == nil && len(releases) > 0 && len(releases[len(releases)-1].Compose.EnvironmentVolumes()) > 0 {
+		// The volumes it mounts were checked against this version: a
+		// volume deleted since must not reach a task definition.
+		v := env.Version
+		ifVersion = &v
+	}
+	if err := s.Store.StartDeployment(ctx, env, releases, dep, ifVersion, cfg.Refs...); err != nil {
 		return Deployment{}, apps.Environment{}, err
 	}
 	start := apps.Execution{Workflow: apps.DeployEnvironment, Name: dep.Execution,

@@ -34,6 +34,7 @@ import (
 	"github.com/berth-dev/berth/shared/shell"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
+	"github.com/berth-dev/berth/shared/volumes"
 	"github.com/berth-dev/berth/shared/workflow"
 )
 
@@ -144,6 +145,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Registry: sandbox.Registry{}, Compose: composego.Translate,
 		// Scaling policies act at once, on the sandbox the workflows provision in.
 		Scaling: &scaling.Service{Environments: tbl, Policies: cfg.Sandbox.ScalingPolicies(), LoadBalancer: sandbox.LoadBalancer},
+		// Volumes are access points in the sandbox, made at once.
+		Volumes: &volumes.Service{Store: tbl, AccessPoints: cfg.Sandbox, Now: time.Now, Log: cfg.Log},
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -494,6 +495,13 @@ func (s *Steps) taskSpec(r records, env apps.Environment, d compose.Definition, 
 			return cloud.TaskSpec{}, fail(ErrResourceFailed, "environment %q has no access point to the application's filesystem", env.Name)
 		}
 		spec.Filesystem = &cloud.FilesystemMount{FilesystemID: fsID, AccessPointID: apID, MountPath: app.Filesystem.MountPath}
+		for _, name := range d.EnvironmentVolumes() {
+			i := slices.IndexFunc(env.Volumes, func(v apps.Volume) bool { return v.Name == name })
+			if i < 0 {
+				return cloud.TaskSpec{}, fail(ErrResourceFailed, "volume %q, which a container mounts, no longer exists in environment %q", name, env.Name)
+			}
+			spec.Volumes = append(spec.Volumes, cloud.VolumeMount{Name: name, FilesystemID: fsID, AccessPointID: env.Volumes[i].AccessPointID})
+		}
 	}
 	return spec, nil
 }

@@ -107,6 +107,7 @@ type environmentItem struct {
 	Variables              []variableItem `dynamodbav:"variables,omitempty"`
 	MergeEnvironment       bool           `dynamodbav:"mergeEnvironment,omitempty"`
 	Secrets                []secretItem   `dynamodbav:"secrets,omitempty"`
+	Volumes                []volumeItem   `dynamodbav:"volumes,omitempty"`
 	provisioningItem
 	rolloutsItem
 	Version   int64     `dynamodbav:"version"`
@@ -242,7 +243,7 @@ func toEnvironmentItem(e apps.Environment) (environmentItem, error) {
 		MinCapacity: e.MinCapacity, MaxCapacity: e.MaxCapacity, DesiredCount: e.DesiredCount, RunningCount: e.RunningCount,
 		CloneConfigurationFrom: e.CloneConfigurationFrom, ImageSuffix: e.ImageSuffix,
 		Variables: toVariableItems(e.Variables), MergeEnvironment: e.MergeEnvironment, Secrets: toSecretItems(e.Secrets),
-		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		Volumes: toVolumeItems(e.Volumes), Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		provisioningItem: toProvisioningItem(e.Provisioning),
 		rolloutsItem:     rolloutsItem(e.Rollouts),
 	}, nil
@@ -255,7 +256,7 @@ func (it environmentItem) record() (apps.Environment, error) {
 		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity, DesiredCount: it.DesiredCount, RunningCount: it.RunningCount,
 		CloneConfigurationFrom: it.CloneConfigurationFrom, ImageSuffix: it.ImageSuffix,
 		Variables: variableRecords(it.Variables), MergeEnvironment: it.MergeEnvironment, Secrets: secretRecords(it.Secrets),
-		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		Volumes: volumeRecords(it.Volumes), Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		Provisioning: it.provisioningItem.record(),
 		Rollouts:     apps.Rollouts(it.rolloutsItem),
 	}

@@ -19,6 +19,7 @@ func TestPartsLinkOnlyTheirServices(t *testing.T) {
 		"/awsfilesystem":  {"efs"},
 		"/awsrepository":  {"ecr"},
 		"/awsruntime":     {"cloudwatchlogs", "efs", "scheduler", "secretsmanager"},
+		"/awsaccesspoint": {"efs"},
 		"/awsnetwork":     {"ec2", "elasticloadbalancingv2"},
 		"/awsservice":     {"ecs"},
 		"/awsautoscaling": {"applicationautoscaling"},

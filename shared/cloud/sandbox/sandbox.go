@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/compose"
 	"github.com/berth-dev/berth/shared/scaling"
 	shellport "github.com/berth-dev/berth/shared/shell"
 )
@@ -491,6 +492,21 @@ func (s *Sandbox) RegisterTaskDefinition(_ context.Context, spec cloud.TaskSpec)
 	const op = "RegisterTaskDefinition"
 	if len(spec.Compose.Containers) == 0 {
 		return cloud.Resource{}, invalid(op, "a task definition needs containers")
+	}
+	// As ECS does: every mount names a volume the task definition declares.
+	declared := map[string]bool{}
+	if spec.Filesystem != nil {
+		declared[compose.DataVolume] = true
+	}
+	for _, v := range spec.Volumes {
+		declared[v.Name] = true
+	}
+	for _, c := range spec.Compose.Containers {
+		for _, m := range c.MountPoints {
+			if !declared[m.SourceVolume] {
+				return cloud.Resource{}, invalid(op, "container %q mounts sourceVolume %q, which is not declared in the task definition's volumes", c.Name, m.SourceVolume)
+			}
+		}
 	}
 	s.mu.Lock()
 	rev := 1

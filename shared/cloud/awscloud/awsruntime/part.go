@@ -79,7 +79,7 @@ func (c *Part) Check(ctx context.Context, ref cloud.Ref) (cloud.Resource, error)
 	case cloud.KindSecret:
 		return c.checkSecret(ctx, ref)
 	case cloud.KindAccessPoint:
-		return c.checkAccessPoint(ctx, ref)
+		return c.accessPoints().Check(ctx, ref)
 	case cloud.KindScheduleGroup:
 		return c.checkScheduleGroup(ctx, ref)
 	}
@@ -94,7 +94,7 @@ func (c *Part) Delete(ctx context.Context, ref cloud.Ref, _ cloud.DeleteOptions)
 	case cloud.KindSecret:
 		return c.deleteSecret(ctx, ref)
 	case cloud.KindAccessPoint:
-		return c.deleteAccessPoint(ctx, ref)
+		return c.accessPoints().Delete(ctx, ref)
 	case cloud.KindScheduleGroup:
 		return c.deleteScheduleGroup(ctx, ref)
 	}

@@ -36,14 +36,10 @@ func RegisterTaskDefinitionInput(spec cloud.TaskSpec) (*ecs.RegisterTaskDefiniti
 		Tags:             awscloud.TagList(spec.Tags, ecsTag),
 	}
 	if fs := spec.Filesystem; fs != nil {
-		in.Volumes = []types.Volume{{
-			Name: aws.String(compose.DataVolume),
-			EfsVolumeConfiguration: &types.EFSVolumeConfiguration{
-				FileSystemId:        aws.String(fs.FilesystemID),
-				TransitEncryption:   types.EFSTransitEncryptionEnabled,
-				AuthorizationConfig: &types.EFSAuthorizationConfig{AccessPointId: aws.String(fs.AccessPointID), Iam: types.EFSAuthorizationConfigIAMEnabled},
-			},
-		}}
+		in.Volumes = append(in.Volumes, efsVolume(compose.DataVolume, fs.FilesystemID, fs.AccessPointID))
+	}
+	for _, v := range spec.Volumes {
+		in.Volumes = append(in.Volumes, efsVolume(v.Name, v.FilesystemID, v.AccessPointID))
 	}
 	for _, c := range d.Containers {
 		def, err := containerDefinition(spec, c)
@@ -53,6 +49,19 @@ func RegisterTaskDefinitionInput(spec cloud.TaskSpec) (*ecs.RegisterTaskDefiniti
 		in.ContainerDefinitions = append(in.ContainerDefinitions, def)
 	}
 	return in, nil
+}
+
+// efsVolume is a volume of an access point, mounted over TLS with the task
+// role's IAM identity.
+func efsVolume(name, filesystemID, accessPointID string) types.Volume {
+	return types.Volume{
+		Name: aws.String(name),
+		EfsVolumeConfiguration: &types.EFSVolumeConfiguration{
+			FileSystemId:        aws.String(filesystemID),
+			TransitEncryption:   types.EFSTransitEncryptionEnabled,
+			AuthorizationConfig: &types.EFSAuthorizationConfig{AccessPointId: aws.String(accessPointID), Iam: types.EFSAuthorizationConfigIAMEnabled},
+		},
+	}
 }
 
 func containerDefinition(spec cloud.TaskSpec, c compose.Container) (types.ContainerDefinition, error) {

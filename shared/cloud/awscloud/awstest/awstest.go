@@ -91,7 +91,10 @@ func (s *Stub) Getenv(name string) string {
 	return ""
 }
 
-// On queues replies for op; the last one answers every later call.
+// Any is the op for which On queues the replies to every op that has none.
+const Any = "*"
+
+// On queues replies for op (or Any); the last one answers every later call.
 func (s *Stub) On(op string, replies ...Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,7 +117,11 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := parse(r, raw)
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
-	queue := s.replies[req.Op]
+	op := req.Op
+	if len(s.replies[op]) == 0 {
+		op = Any
+	}
+	queue := s.replies[op]
 	var rep Reply
 	switch {
 	case len(queue) == 0:
@@ -123,7 +130,7 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(queue) == 1:
 		rep = queue[0]
 	default:
-		rep, s.replies[req.Op] = queue[0], queue[1:]
+		rep, s.replies[op] = queue[0], queue[1:]
 	}
 	s.mu.Unlock()
 	write(w, req, rep)

@@ -106,6 +106,8 @@ func transient(err error) error {
 // "ResourceNotFoundException"), so it goes by their common parts.
 func kindOf(code string) error {
 	switch {
+	case code == "RequestLimitExceeded" || code == "BandwidthLimitExceeded":
+		return nil // EC2's throttling, not a quota: transient's to sort
 	case strings.Contains(code, "NotFound") || strings.HasPrefix(code, "NoSuch"):
 		return cloud.ErrNotFound
 	case strings.Contains(code, "LimitExceeded") || strings.Contains(code, "QuotaExceeded") ||

@@ -28,7 +28,7 @@ func TestErrorKinds(t *testing.T) {
 		// Passing conditions, and the SDK's retryable ones: none of the kinds.
 		"InvalidDBInstanceState": nil, "InvalidDBInstanceStateFault": nil, "InvalidVPCNetworkStateFault": nil,
 		"Throttling": nil, "ThrottlingException": nil, "TooManyRequestsException": nil, "ClientException": nil, "ServerException": nil,
-		"ConflictException": nil,
+		"ConflictException": nil, "RequestLimitExceeded": nil, "BandwidthLimitExceeded": nil,
 	} {
 		if got := kindOf(code); got != want {
 			t.Errorf("%s: %v, want %v", code, got, want)
@@ -51,14 +51,15 @@ func TestTransientFailuresAreUnavailable(t *testing.T) {
 		err  error
 		want bool
 	}{
-		"throttling":   {opErr(respErr(400, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})), true},
-		"503":          {opErr(respErr(503, &smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer})), true},
-		"500":          {opErr(respErr(500, &smithy.GenericAPIError{Code: "InternalFailure"})), true},
-		"reset":        {opErr(&smithyhttp.RequestSendError{Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}), true},
-		"timeout":      {opErr(context.DeadlineExceeded), true},
-		"invalid":      {opErr(respErr(400, &smithy.GenericAPIError{Code: "InvalidParameterException"})), false},
-		"cancelled":    {opErr(context.Canceled), false},
-		"client error": {opErr(respErr(400, &smithy.GenericAPIError{Code: "ClientException"})), false},
+		"throttling":     {opErr(respErr(400, &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})), true},
+		"ec2 throttling": {opErr(respErr(503, &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."})), true},
+		"503":            {opErr(respErr(503, &smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer})), true},
+		"500":            {opErr(respErr(500, &smithy.GenericAPIError{Code: "InternalFailure"})), true},
+		"reset":          {opErr(&smithyhttp.RequestSendError{Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}), true},
+		"timeout":        {opErr(context.DeadlineExceeded), true},
+		"invalid":        {opErr(respErr(400, &smithy.GenericAPIError{Code: "InvalidParameterException"})), false},
+		"cancelled":      {opErr(context.Canceled), false},
+		"client error":   {opErr(respErr(400, &smithy.GenericAPIError{Code: "ClientException"})), false},
 	} {
 		err := Fail(tc.err)
 		if got := errors.Is(err, cloud.ErrUnavailable); got != tc.want {

@@ -40,12 +40,17 @@ var partNames = []string{database, filesystem, repository, runtime, network, ser
 
 // newParts builds every part with its New, each with its own stub.
 func newParts(t *testing.T) (cloud.Parts, map[string]*awstest.Stub) {
+	return newPartsWith(t, (*awstest.Stub).Config)
+}
+
+// newPartsWith is newParts with the SDK configuration config gives each stub.
+func newPartsWith(t *testing.T, config func(*awstest.Stub) aws.Config) (cloud.Parts, map[string]*awstest.Stub) {
 	stubs := map[string]*awstest.Stub{}
 	for _, name := range partNames {
 		stubs[name] = awstest.New(t)
 	}
 	on := func(name string) (aws.Config, awscloud.Platform, func(string) string) {
-		return stubs[name].Config(), awstest.Platform, stubs[name].Getenv
+		return config(stubs[name]), awstest.Platform, stubs[name].Getenv
 	}
 	return cloud.Parts{
 		awsdatabase.New(on(database)), awsfilesystem.New(on(filesystem)), awsrepository.New(on(repository)),

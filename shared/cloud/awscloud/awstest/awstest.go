@@ -59,6 +59,7 @@ type Stub struct {
 	mu       sync.Mutex
 	requests []Request
 	replies  map[string][]Reply
+	faults   *injector // set by ConfigWithFaults
 }
 
 // New starts a stub for the test; it stops when the test ends.
@@ -90,7 +91,10 @@ func (s *Stub) Getenv(name string) string {
 	return ""
 }
 
-// On queues replies for op; the last one answers every later call.
+// Any is the op for which On queues the replies to every op that has none.
+const Any = "*"
+
+// On queues replies for op (or Any); the last one answers every later call.
 func (s *Stub) On(op string, replies ...Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,6 +114,30 @@ var restRoutes = map[string]string{
 // ServeHTTP records the request and answers it.
 func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
+	req := parse(r, raw)
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	op := req.Op
+	if len(s.replies[op]) == 0 {
+		op = Any
+	}
+	queue := s.replies[op]
+	var rep Reply
+	switch {
+	case len(queue) == 0:
+		s.t.Errorf("unexpected request %s %s", req.Op, raw)
+		rep = AWSErr("UnexpectedRequest", "the stub has no answer for "+req.Op)
+	case len(queue) == 1:
+		rep = queue[0]
+	default:
+		rep, s.replies[op] = queue[0], queue[1:]
+	}
+	s.mu.Unlock()
+	write(w, req, rep)
+}
+
+// parse names a request's operation and protocol, and reads its fields.
+func parse(r *http.Request, raw []byte) Request {
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
 	switch target := r.Header.Get("X-Amz-Target"); {
 	case target != "":
@@ -132,21 +160,7 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = json.Unmarshal(raw, &req.JSON)
 		}
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, req)
-	queue := s.replies[req.Op]
-	var rep Reply
-	switch {
-	case len(queue) == 0:
-		s.t.Errorf("unexpected request %s %s", req.Op, raw)
-		rep = AWSErr("UnexpectedRequest", "the stub has no answer for "+req.Op)
-	case len(queue) == 1:
-		rep = queue[0]
-	default:
-		rep, s.replies[req.Op] = queue[0], queue[1:]
-	}
-	s.mu.Unlock()
-	write(w, req, rep)
+	return req
 }
 
 func write(w http.ResponseWriter, req Request, rep Reply) {

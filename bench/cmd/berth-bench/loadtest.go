@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,10 +18,6 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/berth-dev/berth/bench/load"
-	"github.com/berth-dev/berth/shared/apps"
-	"github.com/berth-dev/berth/shared/auth"
-	"github.com/berth-dev/berth/shared/localstack"
-	"github.com/berth-dev/berth/shared/store"
 )
 
 // LoadReport is the open-loop load through the local stack.
@@ -65,14 +56,9 @@ type ServiceTime struct {
 
 const loadOrg = "bench"
 
-// requestTimeout bounds a saturated step: a request not answered within
-// it is an error, so a step lasts at most its length plus this.
-const requestTimeout = 10 * time.Second
-
 func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	ctx := context.Background()
 	rates := []float64{200, 500}
-	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	var calls atomic.Int64
 	count := func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
@@ -83,56 +69,22 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 				}), middleware.After)
 		})
 	}
-	// Decisions are cached as make run and API Gateway cache them.
-	stack, err := localstack.Start(ctx, localstack.Config{Table: "berth-bench", Log: quiet, RateLimit: 1e6, CacheDecisions: true,
-		ClientOptions: []func(*dynamodb.Options){count}})
+	stack, err := startLoadStack(ctx, 1e6, count)
 	if err != nil {
-		return nil, fmt.Errorf("local stack: %w", err)
+		return nil, err
 	}
 	defer stack.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base := stack.orgs + loadOrg
+	tok, err := stack.mintToken(ctx, loadOrg)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String() + "/api/v3/organizations/" + loadOrg
-
-	tok, id, secret := auth.NewSecret()
-	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
-	if err := tbl.CreateToken(ctx, auth.Token{ID: id, SecretHash: auth.HashSecret(secret), Organisations: []string{loadOrg},
-		Role: auth.RoleAdmin, CreatedAt: time.Now().UTC()}); err != nil {
-		return nil, err
-	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 4096, MaxIdleConnsPerHost: 4096, IdleConnTimeout: time.Minute}}
 	send := func(ctx context.Context, method, url string, body []byte, want int) error {
-		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		msg, _ := io.ReadAll(res.Body)
-		_ = res.Body.Close()
-		if res.StatusCode != want {
-			return fmt.Errorf("%s %s: %d %s", method, url, res.StatusCode, bytes.TrimSpace(msg[:min(len(msg), 200)]))
-		}
-		return nil
+		return stack.expect(ctx, tok, method, url, body, want)
 	}
 
-	// Applications to create environments in: at most apps.MaxEnvironments
-	// each (production counts), so the creates are spread over many.
-	perApp := apps.MaxEnvironments - 1
+	// Applications to create environments in: at most perApp each, so the
+	// creates are spread over many.
 	var creates float64
 	for _, r := range rates {
 		creates += r * step.Seconds()
@@ -146,27 +98,17 @@ func loadTest(step time.Duration, quick bool) (*LoadReport, error) {
 	}
 	// As many again, named raw-<i>, for the raw calls of a create.
 	fmt.Fprintf(os.Stderr, "berth-bench: creating 2×%d applications for the environment creates\n", nApps)
-	var wg sync.WaitGroup
-	var setupErr atomic.Value
-	sem := make(chan struct{}, 8)
+	var creating []func(context.Context) error
 	for i := range 2 * nApps {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			name := "app-" + strconv.Itoa(i)
-			if i >= nApps {
-				name = "raw-" + strconv.Itoa(i-nApps)
-			}
-			body := bytes.Replace(seed, []byte(`"my-app"`), []byte(`"`+name+`"`), 1)
-			if err := send(ctx, http.MethodPost, base+"/applications", body, http.StatusCreated); err != nil {
-				setupErr.Store(err)
-			}
-		}()
+		name := "app-" + strconv.Itoa(i)
+		if i >= nApps {
+			name = "raw-" + strconv.Itoa(i-nApps)
+		}
+		creating = append(creating, func(ctx context.Context) error {
+			return send(ctx, http.MethodPost, base+"/applications", appNamed(seed, name), http.StatusCreated)
+		})
 	}
-	wg.Wait()
-	if err, ok := setupErr.Load().(error); ok {
+	if err := inParallel(ctx, creating); err != nil {
 		return nil, fmt.Errorf("creating applications: %w", err)
 	}
 

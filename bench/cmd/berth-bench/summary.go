@@ -39,6 +39,9 @@ func shortfalls(r *Results) []string {
 			}
 		}
 	}
+	if m := r.LoadMix; m != nil && !m.Meets {
+		out = append(out, fmt.Sprintf("mixed load at %.0f rps: %s; goal: no 5xx but 503 with Retry-After, every request answered", m.Rate, strings.Join(m.Unmet, ", ")))
+	}
 	if w := r.Workflows; w != nil && !w.Meets {
 		out = append(out, fmt.Sprintf("workflow: %d transitions, time to ready %.3f× the critical path; goal ≤ 30, ≤ 1.05×", w.Transitions, w.Ratio))
 	}
@@ -123,6 +126,9 @@ func summary(w io.Writer, r *Results) {
 				fmt.Fprintf(w, "  error at %.0f rps: %s\n", s.Rate, e)
 			}
 		}
+	}
+	if m := r.LoadMix; m != nil {
+		mixSummary(w, m)
 	}
 	if wf := r.Workflows; wf != nil {
 		fmt.Fprintf(w, "\n5. Workflow economy (provision-application, seed app with RDS + EFS + ECS, realistic sandbox):\n"+

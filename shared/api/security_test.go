@@ -115,7 +115,8 @@ func runningService(t *testing.T, org string) {
 		return
 	}
 	tags := cloud.Tags{cloud.TagUID: env.UID}
-	td, err := stack.Sandbox.RegisterTaskDefinition(ctx, cloud.TaskSpec{Family: name, Compose: env.Compose, Tags: tags})
+	td, err := stack.Sandbox.RegisterTaskDefinition(ctx, cloud.TaskSpec{Family: name, Compose: env.Compose, Tags: tags,
+		Filesystem: &cloud.FilesystemMount{FilesystemID: env.Outputs[apps.OutFilesystemID], AccessPointID: env.Outputs[apps.OutAccessPointID], MountPath: "/data/shared"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,14 +15,14 @@ func (s *Server) listVolumes(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	app, vols, err := s.Volumes.List(r.Context(), t)
+	env, err := s.Volumes.List(r.Context(), t)
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	fs := filesystemOf(app)
-	out := make([]volumeView, 0, len(vols))
-	for _, v := range vols {
+	fs := filesystemOf(env)
+	out := make([]volumeView, 0, len(env.Volumes))
+	for _, v := range env.Volumes {
 		out = append(out, newVolumeView(fs, v))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -38,7 +38,7 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	app, v, created, err := s.Volumes.Create(r.Context(), t, body)
+	env, v, created, err := s.Volumes.Create(r.Context(), t, body)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -47,7 +47,7 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 	if !created {
 		status = http.StatusOK // the same volume, asked for again
 	}
-	writeJSON(w, status, newVolumeView(filesystemOf(app), v))
+	writeJSON(w, status, newVolumeView(filesystemOf(env), v))
 }
 
 func (s *Server) getVolume(w http.ResponseWriter, r *http.Request) {
@@ -55,12 +55,12 @@ func (s *Server) getVolume(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	app, v, err := s.Volumes.Get(r.Context(), t, r.PathValue("volume"))
+	env, v, err := s.Volumes.Get(r.Context(), t, r.PathValue("volume"))
 	if err != nil {
 		fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newVolumeView(filesystemOf(app), v))
+	writeJSON(w, http.StatusOK, newVolumeView(filesystemOf(env), v))
 }
 
 func (s *Server) deleteVolume(w http.ResponseWriter, r *http.Request) {
@@ -87,4 +87,4 @@ func volumeTarget(w http.ResponseWriter, r *http.Request) (volumes.Target, bool)
 
 // filesystemOf is the application filesystem's id, which Quant calls the
 // environment's EFS id: Berth's environments share their application's.
-func filesystemOf(app apps.Application) string { return app.Outputs[apps.OutFilesystemID] }
+func filesystemOf(env apps.Environment) string { return env.Outputs[apps.OutFilesystemID] }

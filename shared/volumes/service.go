@@ -49,35 +49,32 @@ type Target struct {
 const saveAttempts = 4
 
 // List is the environment's volumes, by name.
-func (s *Service) List(ctx context.Context, t Target) (apps.Application, []apps.Volume, error) {
-	app, env, err := s.load(ctx, t)
-	if err != nil {
-		return apps.Application{}, nil, err
-	}
-	return app, env.Volumes, nil
+func (s *Service) List(ctx context.Context, t Target) (apps.Environment, error) {
+	_, env, err := s.load(ctx, t)
+	return env, err
 }
 
 // Get is one of the environment's volumes.
-func (s *Service) Get(ctx context.Context, t Target, name string) (apps.Application, apps.Volume, error) {
-	app, env, err := s.load(ctx, t)
+func (s *Service) Get(ctx context.Context, t Target, name string) (apps.Environment, apps.Volume, error) {
+	_, env, err := s.load(ctx, t)
 	if err != nil {
-		return apps.Application{}, apps.Volume{}, err
+		return apps.Environment{}, apps.Volume{}, err
 	}
 	v, ok := find(env.Volumes, name)
 	if !ok {
-		return apps.Application{}, apps.Volume{}, apps.NotFound("volume %q does not exist in environment %q", name, t.Environment)
+		return apps.Environment{}, apps.Volume{}, apps.NotFound("volume %q does not exist in environment %q", name, t.Environment)
 	}
-	return app, v, nil
+	return env, v, nil
 }
 
 // Create makes the volume's access point and records it. Sending the same
 // request again answers the same volume (created false); a different
 // volume of the same name is a conflict. An access point made for a
 // volume that could not be recorded is deleted again.
-func (s *Service) Create(ctx context.Context, t Target, r Request) (apps.Application, apps.Volume, bool, error) {
+func (s *Service) Create(ctx context.Context, t Target, r Request) (apps.Environment, apps.Volume, bool, error) {
 	want, err := r.check(t.Environment)
 	if err != nil {
-		return apps.Application{}, apps.Volume{}, false, err
+		return apps.Environment{}, apps.Volume{}, false, err
 	}
 	var made *cloud.Ref
 	for attempt := 1; ; attempt++ {
@@ -86,27 +83,27 @@ func (s *Service) Create(ctx context.Context, t Target, r Request) (apps.Applica
 			err = s.ready(app, env)
 		}
 		if err != nil {
-			return apps.Application{}, apps.Volume{}, false, s.undo(ctx, made, err)
+			return apps.Environment{}, apps.Volume{}, false, s.undo(ctx, made, err)
 		}
 		if v, ok := find(env.Volumes, want.Name); ok {
 			if v.RootDirectory == want.RootDirectory && v.Description == want.Description {
-				return app, v, false, nil
+				return env, v, false, nil
 			}
-			return apps.Application{}, apps.Volume{}, false, s.undo(ctx, made,
+			return apps.Environment{}, apps.Volume{}, false, s.undo(ctx, made,
 				apps.Conflict("a volume named %q already exists in environment %q, at %s; delete it first or choose another name", want.Name, t.Environment, v.RootDirectory))
 		}
 		if len(env.Volumes) >= MaxVolumes {
-			return apps.Application{}, apps.Volume{}, false, s.undo(ctx, made,
+			return apps.Environment{}, apps.Volume{}, false, s.undo(ctx, made,
 				apps.Conflict("environment %q has %d volumes, the most it may have; delete one first", t.Environment, len(env.Volumes)))
 		}
 		v := want
 		names := apps.Target{Organisation: env.Organisation, Application: env.Application, Environment: env.Name, UID: env.UID}.Names()
 		res, err := s.AccessPoints.CreateAccessPoint(ctx, cloud.AccessPointSpec{
-			Name: Ref(v).Name, FilesystemID: app.Outputs[apps.OutFilesystemID], ClientToken: clientToken(env, v),
+			Name: Ref(v).Name, FilesystemID: env.Outputs[apps.OutFilesystemID], ClientToken: clientToken(env, v),
 			RootDirectory: v.RootDirectory, Tags: names.Tags(),
 		})
 		if err != nil {
-			return apps.Application{}, apps.Volume{}, false, s.undo(ctx, made, cloudError("create the volume's EFS access point", err))
+			return apps.Environment{}, apps.Volume{}, false, s.undo(ctx, made, cloudError("create the volume's EFS access point", err))
 		}
 		v.AccessPointID, v.AccessPointARN, v.CreatedAt = res.ID, res.Outputs[cloud.OutARN], s.Now().UTC()
 		ref := Ref(v)
@@ -118,9 +115,9 @@ func (s *Service) Create(ctx context.Context, t Target, r Request) (apps.Applica
 			continue // read again; the same client token finds the same access point
 		}
 		if err != nil {
-			return apps.Application{}, apps.Volume{}, false, s.undo(ctx, made, err)
+			return apps.Environment{}, apps.Volume{}, false, s.undo(ctx, made, err)
 		}
-		return app, v, true, nil
+		return env, v, true, nil
 	}
 }
 
@@ -186,8 +183,8 @@ func (s *Service) ready(app apps.Application, env apps.Environment) error {
 		return apps.Conflict("application %q has no filesystem, and volumes live on it: create the application with filesystem.required true", app.Name)
 	case env.Status != apps.StatusActive:
 		return apps.Conflict("environment %q is %s; its volumes can be changed once it is ACTIVE", env.Name, env.Status)
-	case app.Outputs[apps.OutFilesystemID] == "":
-		return fmt.Errorf("environment %q is ACTIVE but application %q's record names no filesystem", env.Name, app.Name)
+	case env.Outputs[apps.OutFilesystemID] == "":
+		return fmt.Errorf("environment %q is ACTIVE but its record names no filesystem", env.Name)
 	}
 	return nil
 }

@@ -459,7 +459,9 @@ func (s *Sandbox) CreateAccessPoint(_ context.Context, spec cloud.AccessPointSpe
 	if fs == nil {
 		return cloud.Resource{}, fmt.Errorf("sandbox %s: FileSystemNotFound: %s: %w", op, spec.FilesystemID, cloud.ErrInvalid)
 	}
-	return s.create(op, cloud.KindAccessPoint, spec.ClientToken, spec, "fsap-sandbox"+digest(spec.ClientToken), map[string]string{})
+	id := "fsap-sandbox" + digest(spec.ClientToken)
+	return s.create(op, cloud.KindAccessPoint, spec.ClientToken, spec, id,
+		map[string]string{cloud.OutARN: "arn:aws:elasticfilesystem:" + Region + ":" + Account + ":access-point/" + id})
 }
 
 // CreateSecurityGroup implements cloud.Cloud.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/cloud"
@@ -43,6 +44,9 @@ type RolloutStore interface {
 	// unless it has one, which it returns.
 	RecordTaskDefinition(ctx context.Context, env apps.Environment, release int, arn string) (string, error)
 	RecordFailure(ctx context.Context, env apps.Environment, dep deploy.Deployment) error
+	// AbandonDeployment marks a deployment whose run is gone FAILED with
+	// reason and frees the environment.
+	AbandonDeployment(ctx context.Context, env apps.Environment, dep deploy.Deployment, reason string, now time.Time) error
 	FinishDeployment(ctx context.Context, env apps.Environment, dep deploy.Deployment, serving *deploy.Release) error
 }
 
@@ -64,6 +68,9 @@ func (s *Steps) deployment(ctx context.Context, in Input) (records, apps.Environ
 	dep, err := s.Rollouts.GetDeployment(ctx, env, n)
 	if err != nil {
 		return records{}, apps.Environment{}, deploy.Deployment{}, fail(ErrStale, "deployment %d of %s: %v", n, describeTarget(envTarget(env)), err)
+	}
+	if err := s.beat(ctx, in, r, []apps.Target{envTarget(env)}); err != nil {
+		return records{}, apps.Environment{}, deploy.Deployment{}, err
 	}
 	return r, env, dep, nil
 }
@@ -96,7 +103,7 @@ func (s *Steps) beginDeployment(ctx context.Context, in Input) (struct{}, error)
 		return struct{}{}, err
 	}
 	now := s.now()
-	p := apps.Progress{Operation: apps.DeployEnvironment, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now,
+	p := apps.Progress{Operation: apps.DeployEnvironment, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now, HeartbeatAt: now,
 		Steps: []apps.StepProgress{{Name: string(GroupRollout), State: apps.StepPending}}}
 	return struct{}{}, cloudError("begin", s.Store.Apply(ctx, envTarget(env), apps.Change{Progress: &p, IfStatus: apps.StatusActive, Now: now}))
 }

@@ -101,23 +101,22 @@ func (f *fakeRecords) Apply(_ context.Context, t apps.Target, c apps.Change) err
 func (f *fakeRecords) RemoveRecords(context.Context, apps.Target) error { return nil }
 
 func (f *fakeRecords) GetRelease(_ context.Context, _ apps.Environment, n int) (deploy.Release, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r, ok := f.releases[n]
-	if !ok {
-		return deploy.Release{}, apps.NotFound("release %d", n)
-	}
-	return r, nil
+	return numbered(f, f.releases, "release", n)
 }
 
 func (f *fakeRecords) GetDeployment(_ context.Context, _ apps.Environment, n int) (deploy.Deployment, error) {
+	return numbered(f, f.deps, "deployment", n)
+}
+
+// numbered is item n of an environment's history, or NotFound.
+func numbered[T any](f *fakeRecords, items map[int]T, what string, n int) (T, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	d, ok := f.deps[n]
+	it, ok := items[n]
 	if !ok {
-		return deploy.Deployment{}, apps.NotFound("deployment %d", n)
+		return it, apps.NotFound("%s %d", what, n)
 	}
-	return d, nil
+	return it, nil
 }
 
 func (f *fakeRecords) RecordTaskDefinition(_ context.Context, _ apps.Environment, n int, arn string) (string, error) {

@@ -84,24 +84,31 @@ func (c *client) do(method, path string, body any) (int, []byte) {
 }
 
 func (c *client) status(path string) (int, string) {
+	code, st, _ := c.statusWhy(path)
+	return code, st
+}
+
+// statusWhy is status with the record's statusReason.
+func (c *client) statusWhy(path string) (int, string, string) {
 	code, body := c.do(http.MethodGet, path, nil)
 	var v struct {
 		Status string `json:"status"`
+		Reason string `json:"statusReason"`
 	}
 	_ = json.Unmarshal(body, &v)
-	return code, v.Status
+	return code, v.Status, v.Reason
 }
 
 // waitFor polls path until its status is want ("GONE": a 404), or a
 // terminal status that is not, or the deadline.
 func (c *client) waitFor(path, want string, deadline time.Time) error {
 	for {
-		code, st := c.status(path)
+		code, st, why := c.statusWhy(path)
 		switch {
 		case want == "GONE" && code == http.StatusNotFound, code == http.StatusOK && st == want:
 			return nil
 		case st == "FAILED" || st == "DELETE_FAILED":
-			return fmt.Errorf("%s is %s, want %s", path, st, want)
+			return fmt.Errorf("%s is %s (%s), want %s", path, st, why, want)
 		case time.Now().After(deadline):
 			return fmt.Errorf("%s still %d %s after the timeout, want %s", path, code, st, want)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/localstack"
+	"github.com/berth-dev/berth/shared/stepboot"
 )
 
 func main() {
@@ -52,6 +53,10 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	heartbeat, err := stepboot.HeartbeatTimeout(os.Getenv)
+	if err != nil {
+		return err
+	}
 	sfnLog, err := os.Create(filepath.Join(".berth", "local-sfn.log"))
 	if err != nil {
 		return err
@@ -60,7 +65,7 @@ func run(log *slog.Logger) error {
 
 	stack, err := localstack.Start(ctx, localstack.Config{
 		DataDir: os.Getenv("BERTH_DATA_DIR"), DynamoDBPort: ddbPort, Log: log, DynamoDBLog: ddbLog,
-		RunWorkflows: true, Sandbox: sandbox.New(profile), WorkflowLog: sfnLog, CacheDecisions: true,
+		RunWorkflows: true, Sandbox: sandbox.New(profile), WorkflowLog: sfnLog, CacheDecisions: true, HeartbeatTimeout: heartbeat,
 	})
 	if err != nil {
 		return err
@@ -74,7 +79,8 @@ func run(log *slog.Logger) error {
 		slog.String("api", "http://"+srv.Addr), slog.String("dynamodb", stack.DynamoDB.Endpoint),
 		slog.String("table", stack.Table), slog.String("stepFunctions", stack.Local.SFN.Endpoint),
 		slog.String("lambda", stack.Local.LambdaEndpoint), slog.String("cloud", "sandbox ("+profile.Name+"), see GET /_local/sandbox"),
-		slog.Float64("sandboxFaults", profile.Faults.Rate), slog.Uint64("sandboxSeed", profile.Faults.Seed))
+		slog.Float64("sandboxFaults", profile.Faults.Rate), slog.Uint64("sandboxSeed", profile.Faults.Seed),
+		slog.String("heartbeatTimeout", heartbeat.String()))
 
 	select {
 	case err := <-errc:

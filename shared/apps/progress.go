@@ -15,8 +15,28 @@ type Progress struct {
 	State      StepState
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// HeartbeatAt is when a step of the run last showed it is alive: every
+	// step of a provisioning or deploy run stamps it (Change.Heartbeat), so
+	// that teardown can tell a run that died from one that is slow.
+	HeartbeatAt time.Time
 	// Steps are the operation's steps in order.
 	Steps []StepProgress
+}
+
+// LastSign is the last time the run showed it was alive: its heartbeat,
+// or its start for a progress written before heartbeats were.
+func (p Progress) LastSign() time.Time {
+	if p.HeartbeatAt.IsZero() {
+		return p.StartedAt
+	}
+	return p.HeartbeatAt
+}
+
+// Heartbeat names a run's progress as a reader saw it: its execution and
+// its heartbeat (zero when it had none).
+type Heartbeat struct {
+	Execution string
+	At        time.Time
 }
 
 // StepState is where a step (or an operation) is.
@@ -101,7 +121,16 @@ type Change struct {
 	// IfStatus, when set, makes the change conditional on the record's
 	// status too, so a workflow never overwrites a status another set.
 	IfStatus Status
-	Now      time.Time
+	// Heartbeat, when set, is the execution whose step writes the change:
+	// it stamps Now as the progress's heartbeat, provided the progress is
+	// still that execution's and RUNNING; otherwise the change fails with
+	// ErrConflict.
+	Heartbeat string
+	// IfHeartbeat, when set, makes the change conditional on the record's
+	// progress still being the one read: the same execution, with the same
+	// heartbeat. A run that beats meanwhile wins over a takeover.
+	IfHeartbeat *Heartbeat
+	Now         time.Time
 }
 
 // OriginHeader is the header a CDN must send, with the environment's

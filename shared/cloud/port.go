@@ -89,6 +89,9 @@ const (
 	OutDesired       = "desiredCount" // service tasks wanted
 	OutRollout       = "rolloutState" // service deployment rollout state
 	OutRevision      = "revision"     // task definition revision
+	// OutRelease is a task definition revision's TagRelease: the release
+	// it was registered for, if a deployment registered it.
+	OutRelease = "release"
 	// OutTaskDefinition is the task definition a service's running tasks serve.
 	OutTaskDefinition = "taskDefinition"
 )
@@ -176,6 +179,10 @@ const (
 	TagApplication  = "berth:application"
 	TagEnvironment  = "berth:environment"
 	TagUID          = "berth:uid"
+	// TagRelease marks a deployment's task definition revision with the
+	// number of the release it runs, so that a registration whose answer
+	// was lost is found and adopted (OutRelease).
+	TagRelease = "berth:release"
 )
 
 // DatabaseSpec is an RDS instance. The master password is generated and

@@ -60,6 +60,10 @@ type Config struct {
 	Sandbox *sandbox.Sandbox
 	// NoWaits makes the workflows' Wait states last 0 s (tests on the Instant sandbox).
 	NoWaits bool
+	// HeartbeatTimeout is how long a run may go without a heartbeat before
+	// teardown takes over (provision.Platform.HeartbeatTimeout); the
+	// default when zero.
+	HeartbeatTimeout time.Duration
 	// WorkflowLog receives local Step Functions' log; nil discards it.
 	WorkflowLog io.Writer
 	// RateLimit is each token's rate in requests a second, with bursts of
@@ -115,7 +119,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	var local *Workflows
 	if cfg.RunWorkflows {
 		// The step functions are their own Lambdas in AWS, with their own client.
-		local, err = StartWorkflows(ctx, WorkflowsConfig{Store: &store.Table{Client: ddb.Client(), Name: cfg.Table}, Sandbox: cfg.Sandbox, Log: cfg.WorkflowLog, NoWaits: cfg.NoWaits})
+		local, err = StartWorkflows(ctx, WorkflowsConfig{Store: &store.Table{Client: ddb.Client(), Name: cfg.Table}, Sandbox: cfg.Sandbox, Log: cfg.WorkflowLog, NoWaits: cfg.NoWaits,
+			HeartbeatTimeout: cfg.HeartbeatTimeout})
 		if err != nil {
 			_ = ddb.Stop()
 			return nil, err

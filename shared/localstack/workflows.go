@@ -63,6 +63,8 @@ type WorkflowsConfig struct {
 	// Begin's retries 0.2 s, for tests on the Instant sandbox, where
 	// nothing takes time.
 	NoWaits bool
+	// HeartbeatTimeout is SandboxPlatform's HeartbeatTimeout; the default when zero.
+	HeartbeatTimeout time.Duration
 }
 
 // StartWorkflows starts the local Lambda endpoint and local Step Functions
@@ -74,7 +76,9 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	steps := &provision.Steps{Store: cfg.Store, Rollouts: cfg.Store, Jobs: cfg.Store, Cloud: cfg.Sandbox, Platform: SandboxPlatform, Now: cfg.Now}
+	platform := SandboxPlatform
+	platform.HeartbeatTimeout = cfg.HeartbeatTimeout
+	steps := &provision.Steps{Store: cfg.Store, Rollouts: cfg.Store, Jobs: cfg.Store, Cloud: cfg.Sandbox, Platform: platform, Now: cfg.Now}
 	fns := map[string]lambda.Handler{}
 	for _, name := range provision.StepNames {
 		h, err := steps.Handler(name)

@@ -37,12 +37,16 @@ type twin struct {
 
 func startTwin(t *testing.T, profile sandbox.Profile, noWaits bool) *twin {
 	t.Helper()
+	return startTwinWith(t, localstack.Config{Sandbox: sandbox.New(profile), NoWaits: noWaits})
+}
+
+// startTwinWith is startTwin with more of the stack's configuration.
+func startTwinWith(t *testing.T, cfg localstack.Config) *twin {
+	t.Helper()
 	ctx := context.Background()
 	sfnLog := &bytes.Buffer{}
-	stack, err := localstack.Start(ctx, localstack.Config{
-		Table: "berth-workflows", RunWorkflows: true, Sandbox: sandbox.New(profile), NoWaits: noWaits,
-		Log: discardLogger(), WorkflowLog: sfnLog,
-	})
+	cfg.Table, cfg.RunWorkflows, cfg.Log, cfg.WorkflowLog = "berth-workflows", true, discardLogger(), sfnLog
+	stack, err := localstack.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/cloud"
@@ -43,6 +46,9 @@ type RolloutStore interface {
 	// unless it has one, which it returns.
 	RecordTaskDefinition(ctx context.Context, env apps.Environment, release int, arn string) (string, error)
 	RecordFailure(ctx context.Context, env apps.Environment, dep deploy.Deployment) error
+	// AbandonDeployment marks a deployment whose run is gone FAILED with
+	// reason and frees the environment.
+	AbandonDeployment(ctx context.Context, env apps.Environment, dep deploy.Deployment, reason string, now time.Time) error
 	FinishDeployment(ctx context.Context, env apps.Environment, dep deploy.Deployment, serving *deploy.Release) error
 }
 
@@ -64,6 +70,9 @@ func (s *Steps) deployment(ctx context.Context, in Input) (records, apps.Environ
 	dep, err := s.Rollouts.GetDeployment(ctx, env, n)
 	if err != nil {
 		return records{}, apps.Environment{}, deploy.Deployment{}, fail(ErrStale, "deployment %d of %s: %v", n, describeTarget(envTarget(env)), err)
+	}
+	if err := s.beat(ctx, in, r, []apps.Target{envTarget(env)}); err != nil {
+		return records{}, apps.Environment{}, deploy.Deployment{}, err
 	}
 	return r, env, dep, nil
 }
@@ -96,7 +105,7 @@ func (s *Steps) beginDeployment(ctx context.Context, in Input) (struct{}, error)
 		return struct{}{}, err
 	}
 	now := s.now()
-	p := apps.Progress{Operation: apps.DeployEnvironment, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now,
+	p := apps.Progress{Operation: apps.DeployEnvironment, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now, HeartbeatAt: now,
 		Steps: []apps.StepProgress{{Name: string(GroupRollout), State: apps.StepPending}}}
 	return struct{}{}, cloudError("begin", s.Store.Apply(ctx, envTarget(env), apps.Change{Progress: &p, IfStatus: apps.StatusActive, Now: now}))
 }
@@ -115,9 +124,17 @@ func (s *Steps) taskDefinition(ctx context.Context, r records, env apps.Environm
 	if err != nil {
 		return "", err
 	}
-	res, err := s.Cloud.RegisterTaskDefinition(ctx, spec)
+	tags := cloud.Tags{cloud.TagRelease: strconv.Itoa(n)}
+	maps.Copy(tags, spec.Tags)
+	spec.Tags = tags
+	res, found, err := s.lostRevision(ctx, env, spec)
 	if err != nil {
-		return "", cloudError("register task definition", err)
+		return "", err
+	}
+	if !found {
+		if res, err = s.Cloud.RegisterTaskDefinition(ctx, spec); err != nil {
+			return "", cloudError("register task definition", err)
+		}
 	}
 	// Teardown deregisters every revision the record holds.
 	if err := s.record(ctx, envTarget(env), res, nil); err != nil {
@@ -125,6 +142,32 @@ func (s *Steps) taskDefinition(ctx context.Context, r records, env apps.Environm
 	}
 	arn, err := s.Rollouts.RecordTaskDefinition(ctx, env, n, res.ID)
 	return arn, cloudError("record task definition", err)
+}
+
+// lostRevision finds the family's latest revision when it is one a
+// registration for this release made and whose answer was lost (or whose
+// step died before recording it): RegisterTaskDefinition has no client
+// token, so a retry would register another and orphan it. The release tag
+// tells it from an older revision. A latest revision of another release
+// that the record does not hold is recorded, so that teardown deregisters it.
+func (s *Steps) lostRevision(ctx context.Context, env apps.Environment, spec cloud.TaskSpec) (cloud.Resource, bool, error) {
+	res, err := s.Cloud.Check(ctx, cloud.Ref{Kind: cloud.KindTaskDefinition, Name: spec.Family})
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+		return cloud.Resource{}, false, nil
+	case err != nil:
+		return cloud.Resource{}, false, cloudError("find the task definition's latest revision", err)
+	case res.State != cloud.StateAvailable:
+		return cloud.Resource{}, false, nil
+	case res.Outputs[cloud.OutRelease] == spec.Tags[cloud.TagRelease]:
+		return res, true, nil
+	}
+	if !slices.ContainsFunc(env.Resources, func(ref cloud.Ref) bool { return ref.Kind == res.Kind && ref.Name == res.Name }) {
+		if err := s.record(ctx, envTarget(env), res, nil); err != nil {
+			return cloud.Resource{}, false, err
+		}
+	}
+	return cloud.Resource{}, false, nil
 }
 
 // bounds are the scaling bounds a deployment leaves: none while stopped.

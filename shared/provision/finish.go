@@ -167,6 +167,12 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 		}
 	}
 	teardown := in.Workflow == apps.TeardownApplication || in.Workflow == apps.TeardownEnvironment
+	if !teardown {
+		// Compensating is part of the run: teardown waits for it too.
+		if err := s.beat(ctx, in, r, targets); err != nil {
+			return Loop{}, err
+		}
+	}
 	left, pending := len(all), 0
 	gone := map[cloud.Ref]bool{}
 	for level := 4; level >= 0 && pending == 0; level-- {

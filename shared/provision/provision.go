@@ -40,6 +40,10 @@ type Platform struct {
 	LogRetentionDays int
 	// CleanupWait is how long teardown waits between rounds of deletes.
 	CleanupWait time.Duration
+	// HeartbeatTimeout is how long a provisioning or deploy run may go
+	// without a heartbeat before teardown takes it for dead and takes over;
+	// DefaultHeartbeatTimeout when zero.
+	HeartbeatTimeout time.Duration
 }
 
 // Steps runs workflow steps.

@@ -40,15 +40,22 @@ func (s *Steps) Begin(ctx context.Context, in Input) (BeginResult, error) {
 		// A provisioning run still going would create what teardown has
 		// already looked for; it sees DELETING at its next step, stops and
 		// compensates, and then teardown goes on.
+		// A run that stopped beating for HeartbeatTimeout is dead (its
+		// engine was stopped or killed before it could record that), and
+		// teardown takes over rather than wait for it for ever.
 		for _, t := range targets {
 			if p := progressOf(r, t); p != nil && p.State == apps.StepRunning &&
 				(p.Operation == apps.ProvisionApplication || p.Operation == apps.ProvisionEnvironment) {
-				return BeginResult{}, fail(ErrProvisioningRunning, "%s is still running; teardown waits for it to stop", p.Execution)
+				if err := s.takeOver(ctx, t, *p); err != nil {
+					return BeginResult{}, err
+				}
 			}
 			// A deployment sees DELETING at its next step, rolls back and
 			// frees the environment; until then its revision may still appear.
 			if e, ok := r.env(t.Environment); ok && t.Environment != "" && e.Deploying != 0 {
-				return BeginResult{}, fail(ErrProvisioningRunning, "deployment %d of %q is still running; teardown waits for it to stop", e.Deploying, e.Name)
+				if err := s.takeOverDeployment(ctx, e); err != nil {
+					return BeginResult{}, err
+				}
 			}
 		}
 	}
@@ -65,7 +72,7 @@ func (s *Steps) Begin(ctx context.Context, in Input) (BeginResult, error) {
 	}
 	now := s.now()
 	for _, t := range targets {
-		p := apps.Progress{Operation: in.Workflow, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now}
+		p := apps.Progress{Operation: in.Workflow, Execution: in.ExecutionName, State: apps.StepRunning, StartedAt: now, HeartbeatAt: now}
 		for _, step := range in.plan(r, t) {
 			st := apps.StepPending
 			if step.skipped {
@@ -164,6 +171,11 @@ func (s *Steps) owned(ctx context.Context, in Input) (records, []apps.Target, er
 	}
 	if status(r, targets[0]) == apps.StatusDeleting && !in.teardown() {
 		return records{}, nil, fail(ErrCancelled, "a DELETE arrived while provisioning ran; teardown takes over")
+	}
+	if !in.teardown() {
+		if err := s.beat(ctx, in, r, targets); err != nil {
+			return records{}, nil, err
+		}
 	}
 	return r, targets, nil
 }

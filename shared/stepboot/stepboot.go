@@ -34,6 +34,9 @@ const (
 	EnvSubnets            = "BERTH_TASK_SUBNET_IDS" // comma-separated
 	EnvCluster            = "BERTH_CLUSTER_ARN"
 	EnvLogRetentionDays   = "BERTH_TENANT_LOG_RETENTION_DAYS"
+	// EnvHeartbeatTimeout is provision.Platform.HeartbeatTimeout, a Go
+	// duration ("15m"); optional, and for the local stack too (berth-local).
+	EnvHeartbeatTimeout = "BERTH_HEARTBEAT_TIMEOUT"
 )
 
 // CloudPort builds the cloud adapter of the step functions from the
@@ -97,12 +100,16 @@ func PlatformFromEnv(getenv func(string) string) (provision.Platform, error) {
 	if s := getenv(EnvSubnets); s != "" {
 		p.Subnets = strings.Split(s, ",")
 	}
+	var err error
 	if s := getenv(EnvLogRetentionDays); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return provision.Platform{}, fmt.Errorf("%s: %w", EnvLogRetentionDays, err)
 		}
 		p.LogRetentionDays = n
+	}
+	if p.HeartbeatTimeout, err = HeartbeatTimeout(getenv); err != nil {
+		return provision.Platform{}, err
 	}
 	var missing []string
 	for _, name := range []string{EnvCluster, EnvPlatformDomain, EnvExecutionRoleARN, EnvSubnets, EnvVPC} { // sorted, as reported
@@ -114,4 +121,19 @@ func PlatformFromEnv(getenv func(string) string) (provision.Platform, error) {
 		return provision.Platform{}, fmt.Errorf("not set: %s", strings.Join(missing, ", "))
 	}
 	return p, nil
+}
+
+// HeartbeatTimeout reads EnvHeartbeatTimeout: how long a run may go
+// without a heartbeat before teardown takes over
+// (provision.DefaultHeartbeatTimeout when unset).
+func HeartbeatTimeout(getenv func(string) string) (time.Duration, error) {
+	v := getenv(EnvHeartbeatTimeout)
+	if v == "" {
+		return provision.DefaultHeartbeatTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive Go duration, such as 15m or 2s", EnvHeartbeatTimeout, v)
+	}
+	return d, nil
 }

@@ -28,12 +28,14 @@ type provisioningItem struct {
 }
 
 type progressItem struct {
-	Operation  string              `dynamodbav:"operation"`
-	Execution  string              `dynamodbav:"execution"`
-	State      string              `dynamodbav:"state"`
-	StartedAt  time.Time           `dynamodbav:"startedAt"`
-	FinishedAt *time.Time          `dynamodbav:"finishedAt,omitempty"`
-	Steps      map[string]stepItem `dynamodbav:"steps"`
+	Operation  string     `dynamodbav:"operation"`
+	Execution  string     `dynamodbav:"execution"`
+	State      string     `dynamodbav:"state"`
+	StartedAt  time.Time  `dynamodbav:"startedAt"`
+	FinishedAt *time.Time `dynamodbav:"finishedAt,omitempty"`
+	// HeartbeatAt is absent until the run's first step beats.
+	HeartbeatAt *time.Time          `dynamodbav:"heartbeatAt,omitempty"`
+	Steps       map[string]stepItem `dynamodbav:"steps"`
 }
 
 type stepItem struct {
@@ -76,7 +78,7 @@ func toProvisioningItem(p apps.Provisioning) provisioningItem {
 
 func toProgressItem(p apps.Progress) *progressItem {
 	it := &progressItem{Operation: string(p.Operation), Execution: p.Execution, State: string(p.State),
-		StartedAt: p.StartedAt, FinishedAt: timePtr(p.FinishedAt), Steps: map[string]stepItem{}}
+		StartedAt: p.StartedAt, FinishedAt: timePtr(p.FinishedAt), HeartbeatAt: timePtr(p.HeartbeatAt), Steps: map[string]stepItem{}}
 	for i, s := range p.Steps {
 		it.Steps[s.Name] = stepItem{Order: i, State: string(s.State), Detail: s.Detail,
 			StartedAt: timePtr(s.StartedAt), FinishedAt: timePtr(s.FinishedAt)}
@@ -94,6 +96,9 @@ func (it provisioningItem) record() apps.Provisioning {
 		pr := &apps.Progress{Operation: apps.Workflow(g.Operation), Execution: g.Execution, State: apps.StepState(g.State), StartedAt: g.StartedAt}
 		if g.FinishedAt != nil {
 			pr.FinishedAt = *g.FinishedAt
+		}
+		if g.HeartbeatAt != nil {
+			pr.HeartbeatAt = *g.HeartbeatAt
 		}
 		for name, s := range g.Steps {
 			sp := apps.StepProgress{Name: name, Order: s.Order, State: apps.StepState(s.State), Detail: s.Detail}
@@ -238,6 +243,22 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 	if c.IfStatus != "" {
 		condition += " AND " + u.name("status") + " = " + u.value(string(c.IfStatus))
 	}
+	if c.Heartbeat != "" {
+		progress := u.name("progress")
+		u.set = append(u.set, progress+"."+u.name("heartbeatAt")+" = "+u.value(now))
+		condition += " AND " + progress + "." + u.name("execution") + " = " + u.value(c.Heartbeat) +
+			" AND " + progress + "." + u.name("state") + " = " + u.value(string(apps.StepRunning))
+	}
+	if hb := c.IfHeartbeat; hb != nil {
+		progress := u.name("progress")
+		beat := progress + "." + u.name("heartbeatAt")
+		condition += " AND " + progress + "." + u.name("execution") + " = " + u.value(hb.Execution)
+		if hb.At.IsZero() {
+			condition += " AND attribute_not_exists(" + beat + ")"
+		} else {
+			condition += " AND " + beat + " = " + u.value(hb.At)
+		}
+	}
 	if u.err != nil {
 		return fmt.Errorf("apply change: %w", u.err)
 	}
@@ -253,7 +274,7 @@ func (t *Table) Apply(ctx context.Context, target apps.Target, c apps.Change) er
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return apps.Conflict("%s", staleReason(target, c.IfStatus, failed.Item))
+		return apps.Conflict("%s", staleReason(target, c, failed.Item))
 	}
 	if err != nil {
 		return fmt.Errorf("update %s: %w", describe(target), err)
@@ -350,7 +371,7 @@ func (t *Table) expireFailed(ctx context.Context, target apps.Target, now time.T
 // staleReason says, in a user's words, why a workflow's write was refused:
 // the record went or was replaced, or its status moved on. Uids stay out:
 // users never see them.
-func staleReason(target apps.Target, want apps.Status, old map[string]types.AttributeValue) string {
+func staleReason(target apps.Target, c apps.Change, old map[string]types.AttributeValue) string {
 	uid, _ := old["uid"].(*types.AttributeValueMemberS)
 	if uid == nil || uid.Value != target.UID {
 		return describe(target) + " was deleted or created again since this workflow started; the workflow leaves it alone"
@@ -360,7 +381,11 @@ func staleReason(target apps.Target, want apps.Status, old map[string]types.Attr
 	if status != nil {
 		now = status.Value
 	}
-	return fmt.Sprintf("%s is %s where this workflow expected %s; the workflow leaves it alone", describe(target), now, want)
+	if (c.Heartbeat != "" || c.IfHeartbeat != nil) && (c.IfStatus == "" || now == string(c.IfStatus)) {
+		// Only the progress condition is left to have failed.
+		return fmt.Sprintf("the progress of %s is no longer the run this workflow read; the workflow leaves it alone", describe(target))
+	}
+	return fmt.Sprintf("%s is %s where this workflow expected %s; the workflow leaves it alone", describe(target), now, c.IfStatus)
 }
 
 func describe(t apps.Target) string {
@@ -412,7 +437,7 @@ func (t *Table) RemoveRecords(ctx context.Context, target apps.Target) error {
 		return nil // removed by an earlier attempt
 	}
 	if conditionFailed(reasons, 0) {
-		return apps.Conflict("%s", staleReason(target, "", reasons[0].Item))
+		return apps.Conflict("%s", staleReason(target, apps.Change{}, reasons[0].Item))
 	}
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", describe(target), err)

@@ -134,6 +134,9 @@ func (s *Sandbox) draw(op string, lossy bool) (before, after error) {
 	if err := s.faults[op]; err != nil {
 		return fmt.Errorf("sandbox %s: %w", op, err), nil
 	}
+	if err := s.afterFaults[op]; err != nil && lossy {
+		return nil, fmt.Errorf("sandbox %s: %w", op, err)
+	}
 	rate := s.Profile.Faults.Rate
 	if rate <= 0 || s.rng == nil {
 		return nil, nil

@@ -92,7 +92,9 @@ type Sandbox struct {
 	mu        sync.Mutex
 	resources map[string]*resource
 	faults    map[string]error
-	calls     []string
+	// afterFaults fail calls after they took effect (FaultAfter).
+	afterFaults map[string]error
+	calls       []string
 	// rng draws the random faults; faultCalls and injected count them (faults.go).
 	rng        *rand.Rand
 	faultCalls int
@@ -128,7 +130,7 @@ type resource struct {
 
 // New returns an empty sandbox on the wall clock.
 func New(p Profile) *Sandbox {
-	s := &Sandbox{Profile: p, Now: time.Now, resources: map[string]*resource{}, faults: map[string]error{}}
+	s := &Sandbox{Profile: p, Now: time.Now, resources: map[string]*resource{}, faults: map[string]error{}, afterFaults: map[string]error{}}
 	s.SetFaults(p.Faults)
 	return s
 }
@@ -141,11 +143,19 @@ func (s *Sandbox) Fault(op string, err error) {
 	s.faults[op] = err
 }
 
+// FaultAfter makes every call of op that can lose its answer take effect
+// and then fail with err, until cleared: a lost answer, on purpose.
+func (s *Sandbox) FaultAfter(op string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterFaults[op] = err
+}
+
 // ClearFaults removes every fault.
 func (s *Sandbox) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = map[string]error{}
+	s.faults, s.afterFaults = map[string]error{}, map[string]error{}
 }
 
 // Resources lists what exists (including what is being deleted), by kind and name.
@@ -519,7 +529,11 @@ func (s *Sandbox) RegisterTaskDefinition(_ context.Context, spec cloud.TaskSpec)
 	}
 	s.mu.Unlock()
 	name := spec.Family + ":" + strconv.Itoa(rev)
-	return s.create(op, cloud.KindTaskDefinition, name, spec, arn(cloud.KindTaskDefinition, name), map[string]string{cloud.OutRevision: strconv.Itoa(rev)})
+	outputs := map[string]string{cloud.OutRevision: strconv.Itoa(rev)}
+	if r := spec.Tags[cloud.TagRelease]; r != "" {
+		outputs[cloud.OutRelease] = r
+	}
+	return s.create(op, cloud.KindTaskDefinition, name, spec, arn(cloud.KindTaskDefinition, name), outputs)
 }
 
 // CreateService implements cloud.Cloud.

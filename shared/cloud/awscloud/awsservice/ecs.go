@@ -44,18 +44,23 @@ func (c *Part) RegisterTaskDefinition(ctx context.Context, spec cloud.TaskSpec) 
 	if err != nil {
 		return cloud.Resource{}, awscloud.Fail(err)
 	}
-	return taskDefinitionResource(spec.Family, out.TaskDefinition), nil
+	return taskDefinitionResource(spec.Family, out.TaskDefinition, out.Tags), nil
 }
 
 // taskDefinitionResource names a revision family:revision, as the sandbox
 // does: records key resources by kind and name, so each registration keeps
 // its own entry and teardown deregisters every one.
-func taskDefinitionResource(family string, td *types.TaskDefinition) cloud.Resource {
+func taskDefinitionResource(family string, td *types.TaskDefinition, tags []types.Tag) cloud.Resource {
 	arn := aws.ToString(td.TaskDefinitionArn)
 	r := cloud.Resource{
 		Ref:     cloud.Ref{Kind: cloud.KindTaskDefinition, Name: family + ":" + strconv.Itoa(int(td.Revision)), ID: arn},
 		State:   cloud.StateAvailable,
 		Outputs: map[string]string{cloud.OutARN: arn, cloud.OutRevision: strconv.Itoa(int(td.Revision))},
+	}
+	for _, t := range tags {
+		if aws.ToString(t.Key) == cloud.TagRelease {
+			r.Outputs[cloud.OutRelease] = aws.ToString(t.Value)
+		}
 	}
 	if td.Status != "" && td.Status != types.TaskDefinitionStatusActive {
 		r.State = cloud.StateDeleting
@@ -68,14 +73,16 @@ func (c *Part) checkTaskDefinition(ctx context.Context, ref cloud.Ref) (cloud.Re
 	if id == "" {
 		id = ref.Name // the family's latest active revision
 	}
-	out, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(id)})
+	// With its tags: a deployment adopts a revision tagged with its release.
+	out, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(id),
+		Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
 	if err != nil {
 		if missingTaskDefinition(err) {
 			return cloud.Resource{}, fmt.Errorf("%w: %w", cloud.ErrNotFound, awscloud.Fail(err))
 		}
 		return cloud.Resource{}, awscloud.Fail(err)
 	}
-	return taskDefinitionResource(ref.Name, out.TaskDefinition), nil
+	return taskDefinitionResource(ref.Name, out.TaskDefinition, out.Tags), nil
 }
 
 // missingTaskDefinition: ECS says a task definition does not exist with

@@ -63,15 +63,20 @@ func TestTaskDefinitionCheck(t *testing.T) {
 	ref := cloud.Ref{Kind: cloud.KindTaskDefinition, Name: "berth-acme-my-app-production", ID: taskDefARN}
 	c, stub := testPart(t)
 	stub.On("DescribeTaskDefinition",
-		awstest.OK(`{"taskDefinition":{"taskDefinitionArn":"`+taskDefARN+`","revision":1,"status":"ACTIVE"}}`),
+		awstest.OK(`{"taskDefinition":{"taskDefinitionArn":"`+taskDefARN+`","revision":1,"status":"ACTIVE"},"tags":[{"key":"berth:release","value":"4"}]}`),
 		awstest.OK(`{"taskDefinition":{"taskDefinitionArn":"`+taskDefARN+`","revision":1,"status":"INACTIVE"}}`),
 		awstest.AWSErr("ClientException", "Unable to describe task definition."))
-	for _, want := range []cloud.State{cloud.StateAvailable, cloud.StateDeleting} {
-		if r, err := c.Check(context.Background(), ref); err != nil || r.State != want || r.Outputs[cloud.OutRevision] != "1" {
+	for i, want := range []cloud.State{cloud.StateAvailable, cloud.StateDeleting} {
+		r, err := c.Check(context.Background(), ref)
+		if err != nil || r.State != want || r.Outputs[cloud.OutRevision] != "1" {
 			t.Errorf("check %+v, %v; want %s", r, err, want)
 		}
+		if want := []string{"4", ""}[i]; r.Outputs[cloud.OutRelease] != want {
+			t.Errorf("revision %d says release %q, want %q (its tag)", i, r.Outputs[cloud.OutRelease], want)
+		}
 	}
-	awstest.CheckJSON(t, stub.All("DescribeTaskDefinition")[0].JSON, `{"taskDefinition":"`+taskDefARN+`"}`)
+	// With its tags, so that a deployment finds the release a revision is for.
+	awstest.CheckJSON(t, stub.All("DescribeTaskDefinition")[0].JSON, `{"include":["TAGS"],"taskDefinition":"`+taskDefARN+`"}`)
 	if _, err := c.Check(context.Background(), ref); !errors.Is(err, cloud.ErrNotFound) {
 		t.Errorf("check of a missing task definition: %v", err)
 	}

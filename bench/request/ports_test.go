@@ -10,6 +10,7 @@ import (
 	"github.com/berth-dev/berth/shared/scaling/awsscaling"
 	"github.com/berth-dev/berth/shared/shell/awsshell"
 	"github.com/berth-dev/berth/shared/stepfunctions"
+	"github.com/berth-dev/berth/shared/volumes/awsvolumes"
 )
 
 // The ports the functions' mains give boot.Lambda.
@@ -23,4 +24,5 @@ var (
 	metricsPort   = awsmetrics.New
 	shellPort     = awsshell.New
 	secretsPort   = awssecrets.New
+	volumesPort   = awsvolumes.New
 )

@@ -48,6 +48,7 @@ type Counts struct {
 	ECS               int
 	STS               int
 	SecretsManager    int
+	EFS               int
 }
 
 // Total is every DynamoDB call.
@@ -161,6 +162,12 @@ func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 			return answer(200, "application/x-amz-json-1.1", `{}`), nil
 		}
 		return answer(200, "application/x-amz-json-1.1", `{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf","Name":"bench","VersionId":"v-1"}`), nil
+	case strings.HasPrefix(r.URL.Path, "/2015-02-01/access-points"): // EFS's REST API
+		counts.EFS++
+		if r.Method == http.MethodDelete {
+			return answer(204, "application/json", ``), nil
+		}
+		return answer(200, "application/json", `{"AccessPointId":"fsap-0123456789abcdef0","AccessPointArn":"arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0","LifeCycleState":"available"}`), nil
 	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"): // the query protocol: CloudWatch, STS
 		form, _ := url.ParseQuery(string(body))
 		switch form.Get("Action") {

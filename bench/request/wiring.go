@@ -42,6 +42,8 @@ import (
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/usage"
+	"github.com/berth-dev/berth/shared/volumes"
+	"github.com/berth-dev/berth/shared/volumes/awsvolumes"
 )
 
 // Table is the table name the benchmarks use.
@@ -133,6 +135,10 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	}
 	if rt.Secrets {
 		srv.Configuration.Secrets = awssecrets.New(cfg, "")
+	}
+	srv.Volumes = &volumes.Service{Store: tbl, Now: time.Now, Log: log}
+	if rt.Volumes {
+		srv.Volumes.AccessPoints = awsvolumes.New(cfg, "")
 	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
@@ -235,7 +241,11 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 	item := stub.items[key(attrs{"pk": json.RawMessage(`{"S":"ORG#acme#APP#my-app"}`), "sk": json.RawMessage(`{"S":"ENV#production"}`)})]
 	item["status"], item["uid"] = json.RawMessage(`{"S":"ACTIVE"}`), json.RawMessage(`{"S":"`+productionUID+`"}`)
 	item["outputs"] = json.RawMessage(`{"M":{"serviceName":{"S":"berth-acme-my-app-production"},"targetGroupArn":{"S":"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/berth-production/0123456789abcdef"},` +
-		`"cluster":{"S":"arn:aws:ecs:eu-west-1:123456789012:cluster/berth"},"logGroup":{"S":"/berth/acme/my-app/production"}}}`)
+		`"cluster":{"S":"arn:aws:ecs:eu-west-1:123456789012:cluster/berth"},"logGroup":{"S":"/berth/acme/my-app/production"},"filesystemId":{"S":"fs-0123456789abcdef0"}}}`)
+	// The volume get-volume reads and delete-volume deletes; create-volume
+	// asks for the same again.
+	item["volumes"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"uploads"},"description":{"S":"User uploads"},"rootDirectory":{"S":"/production/uploads"},` +
+		`"accessPointId":{"S":"fsap-0123456789abcdef0"},"accessPointArn":{"S":"arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0"},"createdAt":{"S":"2026-12-05T10:00:00Z"}}}]}`)
 	// The variable and the secret the configuration events change and delete.
 	item["variables"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"APP_MODE"},"value":{"S":"production"}}}]}`)
 	item["secrets"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"API_KEY"},"version":{"N":"1"},"valueFrom":{"S":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf:::v-1"},"updatedAt":{"S":"2026-12-05T10:00:00Z"}}}]}`)

@@ -22,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/volumes"
 	"github.com/berth-dev/berth/shared/workflow"
 )
 
@@ -51,7 +52,7 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		"{organisation}", org, "{application}", "my-app", "{environment}", "pr-456",
 		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)), "{release}", "1", "{deployment}", "1", "{container}", "web",
 		"{command}", deploytest.CommandRunID, "{cron}", "nightly", "{run}", deploytest.CronRunID,
-		"{variable}", "APP_MODE", "{secret}", "API_KEY",
+		"{variable}", "APP_MODE", "{secret}", "API_KEY", "{volume}", "uploads",
 	).Replace(r.Pattern)
 	switch r.Name {
 	case "create-application":
@@ -97,6 +98,10 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"value": "matrix-secret-value"}
 	case "get-ssh-access-credentials":
 		runningService(t, org)
+	case "create-volume":
+		body = map[string]any{"volumeName": "vol-" + strconv.Itoa(n)}
+	case "delete-volume":
+		finishDeployment(t, org) // a running deployment may mount it
 	}
 	return path, body
 }
@@ -154,6 +159,28 @@ func seedOrg(t *testing.T, org string) {
 	mustStatus(t, call(t, http.MethodPost, orgPath(org)+"/applications/my-app/environments", seed(t, "create-environment.json")), http.StatusCreated)
 	deployable(t, org)
 	jobsReady(t, org)
+	volumeReady(t, org)
+}
+
+// volumeReady gives org's pr-456 its filesystem (in the record and the
+// sandbox) and the volume "uploads", which no container mounts.
+func volumeReady(t *testing.T, org string) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	env := lastDeployment(t, org)
+	fs, err := stack.Sandbox.CreateFilesystem(ctx, cloud.FilesystemSpec{CreationToken: "matrix-" + org, Tags: cloud.Tags{cloud.ManagedTag: "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := apps.Target{Organisation: org, Application: "my-app", Environment: "pr-456", UID: env.UID}
+	if err := tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{apps.OutFilesystemID: fs.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := stack.Server.Volumes.Create(ctx, volumes.Target{Organisation: org, Application: "my-app", Environment: "pr-456"},
+		volumes.Request{VolumeName: ptr("uploads")}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // jobsReady gives org's pr-456 what the job routes act on: its schedule

@@ -44,6 +44,7 @@ import (
 	"github.com/berth-dev/berth/shared/stepboot"
 	"github.com/berth-dev/berth/shared/stepfunctions"
 	"github.com/berth-dev/berth/shared/store"
+	"github.com/berth-dev/berth/shared/volumes/awsvolumes"
 )
 
 // stepFunctionsStub answers StartExecution as Step Functions does, so the
@@ -204,11 +205,13 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	observe.On("AssumeRole", awstest.OK(`<Credentials><AccessKeyId>ASIAEVENTS</AccessKeyId><SecretAccessKey>sk</SecretAccessKey><SessionToken>st</SessionToken><Expiration>2026-12-05T11:00:00Z</Expiration></Credentials>`))
 	observe.On("CreateSecret", awstest.OK(`{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:berth/acme/my-app/production/vars/API_KEY-AbCdEf","Name":"API_KEY","VersionId":"v-1"}`))
 	observe.On("DeleteSecret", awstest.OK(`{}`))
+	observe.On("CreateAccessPoint", awstest.OK(`{"AccessPointId":"fsap-0123456789abcdef0","AccessPointArn":"arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0","LifeCycleState":"available"}`))
+	observe.On("DeleteAccessPoint", awstest.OK(``))
 
 	vars := map[string]string{
 		boot.EnvTableName: "berth-events", "AWS_REGION": "eu-west-1",
 		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": observe.URL, "AWS_ENDPOINT_URL_CLOUDWATCH": observe.URL, "AWS_ENDPOINT_URL_STS": observe.URL,
-		"AWS_ENDPOINT_URL_ECS": observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER": observe.URL,
+		"AWS_ENDPOINT_URL_ECS": observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER": observe.URL, "AWS_ENDPOINT_URL_EFS": observe.URL,
 		boot.EnvShellRoleARN: "arn:aws:iam::123456789012:role/berth-shell",
 		"AWS_ACCESS_KEY_ID":  "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
@@ -243,6 +246,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"list-cron-jobs", "create-cron-job", "get-cron-job", "update-cron-job", "list-cron-job-runs", "get-cron-run", "delete-cron-job",
 		"get-environment-logs", "get-environment-metrics", "get-ssh-access-credentials",
 		"list-variables", "replace-variables", "set-variable", "delete-variable", "list-secrets", "set-secret", "delete-secret",
+		"list-volumes", "create-volume", "get-volume", "delete-volume",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
@@ -267,6 +271,21 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	for _, fn := range order {
 		if fn == "list-commands" {
 			if err := deploytest.SeedJobs(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fn == "create-volume" {
+			// Volumes live on the filesystem provisioning gave production,
+			// and are deleted once the last change's deployment has ended.
+			if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
+			env, err := tbl.GetEnvironment(ctx, "acme", "my-app", apps.ProductionEnvironment)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := apps.Target{Organisation: "acme", Application: "my-app", Environment: apps.ProductionEnvironment, UID: env.UID}
+			if err := tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{apps.OutFilesystemID: "fs-0123456789abcdef0"}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -326,7 +345,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 
 	// The observability and secret routes called AWS for their valid events
 	// only (the invalid ones are refused before any call), in event order.
-	wantObserve := []string{"FilterLogEvents", "GetMetricData", "ListTasks", "AssumeRole", "CreateSecret", "DeleteSecret"}
+	wantObserve := []string{"FilterLogEvents", "GetMetricData", "ListTasks", "AssumeRole", "CreateSecret", "DeleteSecret", "CreateAccessPoint", "DeleteAccessPoint"}
 	if got := observe.Ops(); !slices.Equal(got, wantObserve) {
 		t.Errorf("CloudWatch, STS, ECS and Secrets Manager calls %v, want %v", got, wantObserve)
 	}
@@ -439,7 +458,7 @@ func TestAuthorizerEvents(t *testing.T) {
 
 // allPorts are every adapter, as the functions' main.go files name them.
 var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New, Schedules: awsschedules.New,
-	Logs: awslogs.New, Metrics: awsmetrics.New, Shell: awsshell.New, Secrets: awssecrets.New}
+	Logs: awslogs.New, Metrics: awsmetrics.New, Shell: awsshell.New, Secrets: awssecrets.New, Volumes: awsvolumes.New}
 
 // schedulerStub answers EventBridge Scheduler's schedule calls (REST
 // JSON) as the service does, and records them as "METHOD name".

@@ -10,10 +10,6 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 // Unserved maps each Quant operationId Berth does not serve yet to the
 // issue that brings it.
 var Unserved = map[string]string{
-	"listVolumes":        "15: data",
-	"createVolume":       "15: data",
-	"getVolume":          "15: data",
-	"deleteVolume":       "15: data",
 	"listBackups":        "15: data",
 	"createBackup":       "15: data",
 	"deleteBackup":       "15: data",
@@ -31,6 +27,7 @@ var Unserved = map[string]string{
 var ArrayLists = map[string]string{
 	"listCommands": "Command",
 	"listCronJobs": "Cron",
+	"listVolumes":  "Volume",
 }
 
 // UnservedFields maps response fields of served operations that Berth
@@ -51,22 +48,10 @@ var UnservedFields = map[string]string{
 	"getEnvironment cron[]name":                                  "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"getEnvironment cron[]scheduleExpression":                    "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"getEnvironment cron[]targetContainerName":                   "13: listed at .../cron, kept off the environment so that reading it stays one read",
-	"getEnvironment volumes[]volumeId":                           "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"getEnvironment volumes[]volumeName":                         "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"getEnvironment volumes[]description":                        "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"getEnvironment volumes[]environmentEfsId":                   "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"getEnvironment volumes[]createdAt":                          "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"getEnvironment volumes[]accessPointArn":                     "15: data (volumes show the shared filesystem in Berth's own fields)",
 	"createEnvironment cron[]command":                            "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"createEnvironment cron[]description":                        "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"createEnvironment cron[]isEnabled":                          "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"createEnvironment cron[]name":                               "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"createEnvironment cron[]scheduleExpression":                 "13: listed at .../cron, kept off the environment so that reading it stays one read",
 	"createEnvironment cron[]targetContainerName":                "13: listed at .../cron, kept off the environment so that reading it stays one read",
-	"createEnvironment volumes[]volumeId":                        "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"createEnvironment volumes[]volumeName":                      "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"createEnvironment volumes[]description":                     "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"createEnvironment volumes[]environmentEfsId":                "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"createEnvironment volumes[]createdAt":                       "15: data (volumes show the shared filesystem in Berth's own fields)",
-	"createEnvironment volumes[]accessPointArn":                  "15: data (volumes show the shared filesystem in Berth's own fields)",
 }

@@ -334,7 +334,9 @@ func (s *Sandbox) createLocked(op string, kind cloud.Kind, name string, spec any
 	now := s.Now()
 	r := &resource{Resource: cloud.Resource{Ref: cloud.Ref{Kind: kind, Name: name, ID: id}, Outputs: outputs},
 		spec: spec, tags: specTags(spec), createdAt: now, readyAt: now.Add(s.Profile.Create[kind])}
-	r.Outputs[cloud.OutARN] = arn(kind, name)
+	if r.Outputs[cloud.OutARN] == "" { // EFS's access point ARNs are by id
+		r.Outputs[cloud.OutARN] = arn(kind, name)
+	}
 	s.resources[k] = r
 	return s.view(r), nil
 }

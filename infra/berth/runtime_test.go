@@ -148,6 +148,8 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	observe.On("AssumeRole", awstest.OK(`<Credentials><AccessKeyId>ASIAHARNESS</AccessKeyId><SecretAccessKey>sk</SecretAccessKey><SessionToken>st</SessionToken><Expiration>2026-12-05T11:00:00Z</Expiration></Credentials>`))
 	observe.On("CreateSecret", awstest.OK(`{"ARN":"arn:aws:secretsmanager:`+testRegion+`:`+testAccount+`:secret:berth/acme/my-app/production/vars/API_KEY-AbCdEf","Name":"API_KEY","VersionId":"v-1"}`))
 	observe.On("DeleteSecret", awstest.OK(`{}`))
+	observe.On("CreateAccessPoint", awstest.OK(`{"AccessPointId":"fsap-0123456789abcdef0","AccessPointArn":"arn:aws:elasticfilesystem:`+testRegion+`:`+testAccount+`:access-point/fsap-0123456789abcdef0","LifeCycleState":"available"}`))
+	observe.On("DeleteAccessPoint", awstest.OK(``))
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
@@ -156,7 +158,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		"AWS_ENDPOINT_URL_API_GATEWAY=" + gwServer.URL, "AWS_ENDPOINT_URL_ECR=" + ecrServer.URL,
 		"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING=" + autoScalingServer.URL, "AWS_ENDPOINT_URL_SCHEDULER=" + schedulerServer.URL,
 		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=" + observe.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + observe.URL, "AWS_ENDPOINT_URL_STS=" + observe.URL,
-		"AWS_ENDPOINT_URL_ECS=" + observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + observe.URL,
+		"AWS_ENDPOINT_URL_ECS=" + observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + observe.URL, "AWS_ENDPOINT_URL_EFS=" + observe.URL,
 	}
 
 	for _, name := range provision.StepNames {
@@ -207,6 +209,12 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		if rt, err := api.FindRoute(name); err == nil && (rt.Logs || rt.Metrics || rt.Shell) {
 			// They read an ACTIVE production's cluster, service and log group.
 			if err := withOutputs(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if name == "create-volume" {
+			// Volumes live on production's filesystem, and are deleted once its last deployment has ended.
+			if err := withFilesystem(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -263,9 +271,9 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	}
 	// The logs, metrics, shell and secrets routes called AWS through the
 	// real SDK for their valid events only: the invalid ones are refused first.
-	wantObserve := []string{"FilterLogEvents", "GetMetricData", "ListTasks", "AssumeRole", "CreateSecret", "DeleteSecret"}
+	wantObserve := []string{"FilterLogEvents", "GetMetricData", "ListTasks", "AssumeRole", "CreateSecret", "DeleteSecret", "CreateAccessPoint", "DeleteAccessPoint"}
 	if got := observe.Ops(); !sameStrings(got, wantObserve) {
-		t.Errorf("CloudWatch, ECS, STS and Secrets Manager calls %v, want %v", got, wantObserve)
+		t.Errorf("CloudWatch, ECS, STS, Secrets Manager and EFS calls %v, want %v", got, wantObserve)
 	}
 	if got := sfnStub.count(); got != starts {
 		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
@@ -289,6 +297,20 @@ func withOutputs(ctx context.Context, tbl *store.Table, org, app, name string) e
 	}, Now: time.Now()})
 }
 
+// withFilesystem settles the environment's deployments and gives it the
+// filesystem provisioning would have, for the volume routes.
+func withFilesystem(ctx context.Context, tbl *store.Table, org, app, name string) error {
+	if _, err := deploytest.Settle(ctx, tbl, org, app, name); err != nil {
+		return err
+	}
+	env, err := tbl.GetEnvironment(ctx, org, app, name)
+	if err != nil {
+		return err
+	}
+	target := apps.Target{Organisation: org, Application: app, Environment: name, UID: env.UID}
+	return tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{apps.OutFilesystemID: "fs-0123456789abcdef0"}, Now: time.Now()})
+}
+
 // invocationOrder runs the authorizer, then the routes in the order of
 // shared/boot's event test: creates first, deletes last, so that each
 // valid event finds the records it needs; the changes through
@@ -306,6 +328,7 @@ func invocationOrder(t *testing.T) []string {
 		"list-cron-jobs", "create-cron-job", "get-cron-job", "update-cron-job", "list-cron-job-runs", "get-cron-run", "delete-cron-job",
 		"get-environment-logs", "get-environment-metrics", "get-ssh-access-credentials",
 		"list-variables", "replace-variables", "set-variable", "delete-variable", "list-secrets", "set-secret", "delete-secret",
+		"list-volumes", "create-volume", "get-volume", "delete-volume",
 		"delete-environment", "delete-application", "revoke-token"}
 	var routes []string
 	for _, rt := range api.Routes() {

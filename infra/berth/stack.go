@@ -267,6 +267,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		if rt.Secrets {
 			grantSecrets(s.Stack, s.Functions[rt.Name], rt.Method, cfg.ResourcePrefix)
 		}
+		if rt.Volumes {
+			grantVolumes(s.Stack, s.Functions[rt.Name], rt.Method)
+		}
 	}
 	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
 
@@ -490,6 +493,33 @@ func grantSecrets(stack awscdk.Stack, fn *Function, method string, prefix string
 	}
 	suppress(fn.Role, "AwsSolutions-IAM5", "Secret variables are created at run time as "+prefix+"/<organisation>/<application>/<environment>-<uid>/vars/<NAME>, and Secrets Manager appends a random suffix to their ARNs; the wildcards are those parts.",
 		appliesRegex(`/^Resource::arn:.*:secretsmanager:.*:secret:`+prefix+`\/\*\/vars\/\*$/`))
+}
+
+// grantVolumes lets a volume route create (POST) or delete (DELETE) EFS
+// access points of Berth's filesystems, as the runtime step does for an
+// environment's own: only on filesystems and access points tagged
+// berth:managed, and each new one tagged so when it is made.
+func grantVolumes(stack awscdk.Stack, fn *Function, method string) {
+	arn := func(resource string) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("elasticfilesystem"), Resource: jsii.String(resource), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
+	}
+	filesystems, accessPoints := arn("file-system/*"), arn("access-point/*")
+	managed := &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + cloud.ManagedTag: "true"}}
+	if method == http.MethodPost {
+		fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("elasticfilesystem:TagResource"), Resources: jsii.Strings(accessPoints),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:RequestTag/" + cloud.ManagedTag: "true", "elasticfilesystem:CreateAction": "CreateAccessPoint"}},
+		}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// DescribeAccessPoints finds the one an earlier try made, by its client token.
+			Actions: jsii.Strings("elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DescribeAccessPoints"), Resources: jsii.Strings(filesystems), Conditions: managed,
+		}))
+	}
+	// A create deletes the access point it made for a volume it could not record.
+	fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("elasticfilesystem:DeleteAccessPoint"), Resources: jsii.Strings(accessPoints), Conditions: managed,
+	}))
+	suppress(fn.Role, "AwsSolutions-IAM5", "Berth's filesystems and access points are made at run time with ids EFS chooses; every statement is limited to those tagged "+cloud.ManagedTag+"=true.",
+		appliesRegex(`/^Resource::arn:.*:elasticfilesystem:.*:(file-system|access-point)\/\*$/`))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -779,6 +779,12 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 		want = []string{"secretsmanager:DeleteSecret"}
 	case rt.Secrets:
 		t.Errorf("%s: a secrets route this test does not know", name)
+	case rt.Volumes && rt.Method == http.MethodPost:
+		want = []string{"elasticfilesystem:TagResource", "elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DescribeAccessPoints", "elasticfilesystem:DeleteAccessPoint"}
+	case rt.Volumes && rt.Method == http.MethodDelete:
+		want = []string{"elasticfilesystem:DeleteAccessPoint"}
+	case rt.Volumes:
+		t.Errorf("%s: a volumes route this test does not know", name)
 	}
 	var got []string
 	for _, st := range sts {
@@ -810,6 +816,13 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 				if (a == "secretsmanager:CreateSecret" || a == "secretsmanager:TagResource") && !strings.Contains(string(cond), `"aws:RequestTag/berth:managed":"true"`) {
 					t.Errorf("%s: %s with condition %s, want aws:RequestTag/berth:managed=true", name, a, cond)
 				}
+			case strings.HasPrefix(a, "elasticfilesystem:"):
+				// Only Berth's filesystems and access points: tagged, or tagged as they are made.
+				onTagged := strings.Contains(string(cond), `"aws:ResourceTag/berth:managed":"true"`)
+				tagging := a == "elasticfilesystem:TagResource" && strings.Contains(string(cond), `"aws:RequestTag/berth:managed":"true"`) && strings.Contains(string(cond), `"elasticfilesystem:CreateAction":"CreateAccessPoint"`)
+				if !(onTagged || tagging) || !(strings.HasSuffix(res, ":file-system/*") || strings.HasSuffix(res, ":access-point/*")) {
+					t.Errorf("%s: %s on %s with condition %s, want Berth-tagged filesystems and access points only", name, a, raw, cond)
+				}
 			default:
 				continue
 			}
@@ -817,7 +830,7 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 		}
 	}
 	if !sameStrings(got, want) {
-		t.Errorf("%s: logs, metrics, shell and secrets actions %v, want %v", name, got, want)
+		t.Errorf("%s: logs, metrics, shell, secrets and volumes actions %v, want %v", name, got, want)
 	}
 	if rt.Metrics {
 		if id, ok := ref(vars[boot.EnvListenerARN]); !ok || !strings.Contains(id, "LoadBalancerHttp") {

@@ -99,14 +99,14 @@ func (s *Service) Create(ctx context.Context, t Target, r Request) (apps.Environ
 		v := want
 		names := apps.Target{Organisation: env.Organisation, Application: env.Application, Environment: env.Name, UID: env.UID}.Names()
 		res, err := s.AccessPoints.CreateAccessPoint(ctx, cloud.AccessPointSpec{
-			Name: Ref(v).Name, FilesystemID: env.Outputs[apps.OutFilesystemID], ClientToken: clientToken(env, v),
+			Name: "volume-" + v.Name, FilesystemID: env.Outputs[apps.OutFilesystemID], ClientToken: clientToken(env, v),
 			RootDirectory: v.RootDirectory, Tags: names.Tags(),
 		})
 		if err != nil {
 			return apps.Environment{}, apps.Volume{}, false, s.undo(ctx, made, cloudError("create the volume's EFS access point", err))
 		}
 		v.AccessPointID, v.AccessPointARN, v.CreatedAt = res.ID, res.Outputs[cloud.OutARN], s.Now().UTC()
-		ref := Ref(v)
+		ref := res.Ref // as the cloud names it, for teardown to delete
 		made = &ref
 		env.Volumes = append(slices.Clone(env.Volumes), v)
 		slices.SortFunc(env.Volumes, func(a, b apps.Volume) int { return strings.Compare(a.Name, b.Name) })
@@ -152,7 +152,10 @@ func (s *Service) Delete(ctx context.Context, t Target, name string) error {
 		if err != nil {
 			return err
 		}
-		ref := Ref(v)
+		ref, recorded := accessPointRef(env, v)
+		if !recorded {
+			return nil // an earlier try deleted it, and forgot it
+		}
 		if _, err := s.AccessPoints.Delete(ctx, ref, cloud.DeleteOptions{}); err != nil {
 			// The access point stays recorded: environment teardown deletes it.
 			return cloudError("delete the volume's EFS access point (the volume is gone from the environment; its access point is deleted with the environment)", err)
@@ -160,6 +163,16 @@ func (s *Service) Delete(ctx context.Context, t Target, name string) error {
 		target := apps.Target{Organisation: env.Organisation, Application: env.Application, Environment: env.Name, UID: env.UID}
 		return s.Store.Apply(ctx, target, apps.Change{Remove: []cloud.Ref{ref}, Now: s.Now().UTC()})
 	}
+}
+
+// accessPointRef is the volume's access point among env's resources.
+func accessPointRef(env apps.Environment, v apps.Volume) (cloud.Ref, bool) {
+	for _, r := range env.Resources {
+		if r.Kind == cloud.KindAccessPoint && r.ID == v.AccessPointID {
+			return r, true
+		}
+	}
+	return cloud.Ref{}, false
 }
 
 // load reads the application and the environment.

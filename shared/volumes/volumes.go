@@ -16,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth-dev/berth/shared/apps"
-	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/compose"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -128,11 +127,6 @@ func clientToken(env apps.Environment, v apps.Volume) string {
 	return "berth-volume-" + hex.EncodeToString(sum[:16])
 }
 
-// Ref is how the environment's resources record the volume's access point.
-func Ref(v apps.Volume) cloud.Ref {
-	return cloud.Ref{Kind: cloud.KindAccessPoint, Name: "volume-" + v.Name, ID: v.AccessPointID}
-}
-
 // MountedBy lists the containers of d that mount the named volume.
 func MountedBy(d compose.Definition, name string) []string {
 	var out []string
@@ -145,25 +139,6 @@ func MountedBy(d compose.Definition, name string) []string {
 		}
 	}
 	return out
-}
-
-// Mounts lists the environment's volumes that d's containers mount.
-func Mounts(d compose.Definition, have []apps.Volume) (mounted []apps.Volume, missing []string) {
-	seen := map[string]bool{}
-	for _, c := range d.Containers {
-		for _, m := range c.MountPoints {
-			if m.SourceVolume == compose.DataVolume || seen[m.SourceVolume] {
-				continue
-			}
-			seen[m.SourceVolume] = true
-			if v, ok := find(have, m.SourceVolume); ok {
-				mounted = append(mounted, v)
-			} else {
-				missing = append(missing, m.SourceVolume)
-			}
-		}
-	}
-	return mounted, missing
 }
 
 func find(vs []apps.Volume, name string) (apps.Volume, bool) {

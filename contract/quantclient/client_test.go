@@ -52,9 +52,10 @@ func TestGeneratedClientDrivesBerth(t *testing.T) {
 
 	// What a generated model sends: the networking flags false, as the
 	// clients of other generators always send them.
-	no, port := false, 80
+	no, yes, port, mount := false, true, 80, "/data"
 	created, err := c.CreateApplicationWithResponse(ctx, "acme", quantclient.CreateApplicationRequest{
-		AppName: "shop",
+		AppName:    "shop",
+		Filesystem: &quantclient.CreateApplicationRequestFilesystem{Required: &yes, MountPath: &mount},
 		ComposeDefinition: quantclient.Compose{
 			EnableCrossEnvNetworking: &no, EnableCrossAppNetworking: &no,
 			Containers: &[]quantclient.Container{{
@@ -108,6 +109,23 @@ func TestGeneratedClientDrivesBerth(t *testing.T) {
 		if e.DeploymentStatus == nil || !e.DeploymentStatus.Valid() {
 			t.Errorf("environment %s: deploymentStatus %v is not one of Quant's", deref(e.EnvName), e.DeploymentStatus)
 		}
+	}
+
+	// A volume of staging, through Quant's createVolume, getVolume and
+	// deleteVolume. (listVolumes is one of the lists Quant's document
+	// types as one item: see shared/quant.ArrayLists.)
+	desc := "uploads"
+	vol, err := c.CreateVolumeWithResponse(ctx, "acme", "shop", "staging", quantclient.CreateVolumeRequest{VolumeName: "uploads", Description: &desc})
+	if err != nil || vol.JSON201 == nil || deref(vol.JSON201.VolumeName) != "uploads" || deref(vol.JSON201.RootDirectory) != "/staging/volumes/uploads" || deref(vol.JSON201.AccessPointId) == "" {
+		t.Fatalf("create volume: %v, %s", err, describe(vol))
+	}
+	gotVol, err := c.GetVolumeWithResponse(ctx, "acme", "shop", "staging", deref(vol.JSON201.VolumeId))
+	if err != nil || gotVol.JSON200 == nil || deref(gotVol.JSON200.AccessPointId) != deref(vol.JSON201.AccessPointId) || deref(gotVol.JSON200.Description) != desc {
+		t.Fatalf("get volume: %v, %s", err, describe(gotVol))
+	}
+	delVol, err := c.DeleteVolumeWithResponse(ctx, "acme", "shop", "staging", "uploads")
+	if err != nil || delVol.StatusCode() != http.StatusNoContent {
+		t.Fatalf("delete volume: %v, %s", err, describe(delVol))
 	}
 
 	delEnv, err := c.DeleteEnvironmentWithResponse(ctx, "acme", "shop", "staging")

@@ -244,7 +244,7 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 		`"cluster":{"S":"arn:aws:ecs:eu-west-1:123456789012:cluster/berth"},"logGroup":{"S":"/berth/acme/my-app/production"},"filesystemId":{"S":"fs-0123456789abcdef0"}}}`)
 	// The volume get-volume reads and delete-volume deletes; create-volume
 	// asks for the same again.
-	item["volumes"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"uploads"},"description":{"S":"User uploads"},"rootDirectory":{"S":"/production/uploads"},` +
+	item["volumes"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"uploads"},"description":{"S":"User uploads"},"rootDirectory":{"S":"/_volumes/production/uploads"},` +
 		`"accessPointId":{"S":"fsap-0123456789abcdef0"},"accessPointArn":{"S":"arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0"},"createdAt":{"S":"2026-12-05T10:00:00Z"}}}]}`)
 	// The variable and the secret the configuration events change and delete.
 	item["variables"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"APP_MODE"},"value":{"S":"production"}}}]}`)

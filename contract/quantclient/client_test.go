@@ -116,7 +116,7 @@ func TestGeneratedClientDrivesBerth(t *testing.T) {
 	// types as one item: see shared/quant.ArrayLists.)
 	desc := "uploads"
 	vol, err := c.CreateVolumeWithResponse(ctx, "acme", "shop", "staging", quantclient.CreateVolumeRequest{VolumeName: "uploads", Description: &desc})
-	if err != nil || vol.JSON201 == nil || deref(vol.JSON201.VolumeName) != "uploads" || deref(vol.JSON201.RootDirectory) != "/staging/volumes/uploads" || deref(vol.JSON201.AccessPointId) == "" {
+	if err != nil || vol.JSON201 == nil || deref(vol.JSON201.VolumeName) != "uploads" || deref(vol.JSON201.RootDirectory) != "/_volumes/staging/uploads" || deref(vol.JSON201.AccessPointId) == "" {
 		t.Fatalf("create volume: %v, %s", err, describe(vol))
 	}
 	gotVol, err := c.GetVolumeWithResponse(ctx, "acme", "shop", "staging", deref(vol.JSON201.VolumeId))

@@ -37,7 +37,7 @@ func TestVolumes(t *testing.T) {
 	// Created, then asked for again: the same volume, no second access point.
 	body := map[string]any{"volumeName": "uploads", "description": "User uploads"}
 	code, _, v := w.send(http.MethodPost, vols, body, nil)
-	if code != http.StatusCreated || v["volumeId"] != "uploads" || v["rootDirectory"] != "/production/volumes/uploads" ||
+	if code != http.StatusCreated || v["volumeId"] != "uploads" || v["rootDirectory"] != "/_volumes/production/uploads" ||
 		!strings.HasPrefix(v["accessPointId"].(string), "fsap-") || !strings.Contains(v["accessPointArn"].(string), ":access-point/"+v["accessPointId"].(string)) ||
 		v["environmentEfsId"] == "" || v["createdAt"] == nil {
 		t.Fatalf("POST volume: %d %v", code, v)
@@ -72,13 +72,13 @@ func TestVolumes(t *testing.T) {
 		field  string
 		detail string
 	}{
-		{map[string]any{"volumeName": "uploads", "rootDirectory": "/production/elsewhere"}, http.StatusConflict, "", "already exists"},
+		{map[string]any{"volumeName": "uploads", "rootDirectory": "/_volumes/production/elsewhere"}, http.StatusConflict, "", "already exists"},
 		{map[string]any{"volumeName": "data"}, http.StatusBadRequest, "volumeName", "application filesystem's own volume"},
 		{map[string]any{}, http.StatusBadRequest, "volumeName", "is required"},
 		{map[string]any{"volumeName": "bad name"}, http.StatusBadRequest, "volumeName", "must be 1 to 64 characters"},
-		{map[string]any{"volumeName": "escape", "rootDirectory": "/staging/escape"}, http.StatusBadRequest, "rootDirectory", "under /production/"},
-		{map[string]any{"volumeName": "escape", "rootDirectory": "/production/../staging"}, http.StatusBadRequest, "rootDirectory", "under /production/"},
-		{map[string]any{"volumeName": "deep", "rootDirectory": "/production/a/b/c/d"}, http.StatusBadRequest, "rootDirectory", "at most 4 components"},
+		{map[string]any{"volumeName": "escape", "rootDirectory": "/staging/escape"}, http.StatusBadRequest, "rootDirectory", "under /_volumes/production/"},
+		{map[string]any{"volumeName": "escape", "rootDirectory": "/_volumes/production/../staging"}, http.StatusBadRequest, "rootDirectory", "under /_volumes/production/"},
+		{map[string]any{"volumeName": "deep", "rootDirectory": "/_volumes/production/a/b/c"}, http.StatusBadRequest, "rootDirectory", "at most 4 components"},
 		{map[string]any{"volumeName": "long", "description": strings.Repeat("x", 1025)}, http.StatusBadRequest, "description", "at most 1024 characters"},
 	} {
 		code, _, out := w.send(http.MethodPost, vols, bad.body, nil)

@@ -20,7 +20,7 @@ import (
 	"github.com/berth-dev/berth/shared/validation"
 )
 
-// Limits, documented in docs/volumes.md.
+// Limits, documented in the README and docs/openapi.yaml.
 const (
 	// MaxVolumes an environment may have: each is a mount every task of it
 	// makes, and EFS allows 10,000 access points per filesystem.
@@ -49,11 +49,20 @@ type Request struct {
 	RootDirectory *string `json:"rootDirectory"`
 }
 
+// Root is the directory of the filesystem that holds every environment's
+// volumes: /_volumes/<environment>/. No environment's own directory
+// (/<environment>, a DNS label) can be it, so no container reaches it
+// through its data mount, and none can plant a link there that a volume's
+// root would follow into another environment's files.
+const Root = "/_volumes"
+
+// Dir is the environment's directory of volumes.
+func Dir(environment string) string { return Root + "/" + environment }
+
 // DefaultRootDirectory is where a volume lives when the request names no
-// root directory: inside its environment's own directory, which the
-// environment's containers see at the application filesystem's mount path.
+// root directory.
 func DefaultRootDirectory(environment, name string) string {
-	return "/" + environment + "/volumes/" + name
+	return Dir(environment) + "/" + name
 }
 
 // check applies the rules to a create request for environment and returns
@@ -98,11 +107,11 @@ func (r Request) check(environment string) (apps.Volume, error) {
 }
 
 // rootDirectoryRule is the rule dir breaks, or "" when it keeps them all.
-// A volume stays inside its environment's own directory, so that what one
-// environment's volumes hold is never another's.
+// A volume stays inside its environment's directory of volumes, so that
+// what one environment's volumes hold is never another's.
 func rootDirectoryRule(environment, dir string) string {
-	own := "/" + environment
-	rule := fmt.Sprintf("must be an absolute path under %s/ (environment %q's own directory on the application filesystem), of at most %d components "+
+	own := Dir(environment)
+	rule := fmt.Sprintf("must be an absolute path under %s/ (environment %q's volumes on the application filesystem), of at most %d components "+
 		"of A-Z, a-z, 0-9, '.', '_' and '-' not starting with '.', and at most %d characters", own, environment, MaxRootDirectoryDepth, MaxRootDirectoryLength)
 	switch {
 	case len(dir) > MaxRootDirectoryLength, !strings.HasPrefix(dir, own+"/"), path.Clean(dir) != dir:

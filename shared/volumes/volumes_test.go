@@ -3,6 +3,7 @@ package volumes
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,22 +22,22 @@ func TestRequestRules(t *testing.T) {
 		detail string
 		root   string
 	}{
-		{Request{VolumeName: ptr("uploads")}, "", "", "/production/volumes/uploads"},
-		{Request{VolumeName: ptr("uploads"), RootDirectory: ptr("/production/a/b.c/d_e")}, "", "", "/production/a/b.c/d_e"},
-		{Request{VolumeName: ptr("uploads"), RootDirectory: ptr("")}, "", "", "/production/volumes/uploads"},
+		{Request{VolumeName: ptr("uploads")}, "", "", "/_volumes/production/uploads"},
+		{Request{VolumeName: ptr("uploads"), RootDirectory: ptr("/_volumes/production/b.c/d_e")}, "", "", "/_volumes/production/b.c/d_e"},
+		{Request{VolumeName: ptr("uploads"), RootDirectory: ptr("")}, "", "", "/_volumes/production/uploads"},
 		{Request{}, "volumeName", "is required", ""},
 		{Request{VolumeName: ptr("")}, "volumeName", "is required", ""},
 		{Request{VolumeName: ptr("data")}, "volumeName", "own volume name", ""},
 		{Request{VolumeName: ptr("a/b")}, "volumeName", "must be 1 to 64", ""},
 		{Request{VolumeName: ptr(strings.Repeat("a", 65))}, "volumeName", "must be 1 to 64", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production")}, "rootDirectory", "under /production/", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production/")}, "rootDirectory", "under /production/", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/staging/v")}, "rootDirectory", "under /production/", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production/../staging")}, "rootDirectory", "under /production/", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production/.hidden")}, "rootDirectory", "not starting with '.'", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production/a b")}, "rootDirectory", "A-Z", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production/a/b/c/d")}, "rootDirectory", "at most 4 components", ""},
-		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/production/" + strings.Repeat("a", 100))}, "rootDirectory", "at most 100 characters", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production")}, "rootDirectory", "under /_volumes/production/", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production/")}, "rootDirectory", "under /_volumes/production/", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/staging/v")}, "rootDirectory", "under /_volumes/production/", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production/../staging")}, "rootDirectory", "under /_volumes/production/", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production/.hidden")}, "rootDirectory", "not starting with '.'", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production/a b")}, "rootDirectory", "A-Z", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production/a/b/c")}, "rootDirectory", "at most 4 components", ""},
+		{Request{VolumeName: ptr("v"), RootDirectory: ptr("/_volumes/production/" + strings.Repeat("a", 90))}, "rootDirectory", "at most 100 characters", ""},
 		{Request{VolumeName: ptr("v"), Description: ptr(strings.Repeat("é", 1025))}, "description", "at most 1024 characters", ""},
 		{Request{VolumeName: ptr("v"), Description: ptr("\xff")}, "description", "UTF-8", ""},
 	} {
@@ -63,15 +64,15 @@ func TestRequestRules(t *testing.T) {
 // takes, inside the environment's directory.
 func FuzzRequest(f *testing.F) {
 	f.Add("uploads", "", "")
-	f.Add("v", "/production/a/b", "d")
-	f.Add("v", "/production/../x", "")
-	f.Add("data", "//production//x", "\xff")
+	f.Add("v", "/_volumes/production/b", "d")
+	f.Add("v", "/_volumes/production/../x", "")
+	f.Add("data", "//_volumes/production//x", "\xff")
 	f.Fuzz(func(t *testing.T, name, root, desc string) {
 		v, err := Request{VolumeName: &name, RootDirectory: &root, Description: &desc}.check("production")
 		if err != nil {
 			return
 		}
-		if !strings.HasPrefix(v.RootDirectory, "/production/") || strings.Contains(v.RootDirectory, "..") || len(v.RootDirectory) > MaxRootDirectoryLength ||
+		if !strings.HasPrefix(v.RootDirectory, "/_volumes/production/") || strings.Contains(v.RootDirectory, "..") || len(v.RootDirectory) > MaxRootDirectoryLength ||
 			strings.Count(v.RootDirectory, "/") > MaxRootDirectoryDepth || v.Name != name || v.Name == "data" {
 			t.Fatalf("accepted %+v", v)
 		}
@@ -86,6 +87,10 @@ type fakeStore struct {
 	saveErrs  []error
 	saves     int
 	forgotten []cloud.Ref
+	// landed makes a failing save write all the same (an answer lost).
+	landed bool
+	// before runs before each save: another request's write, say.
+	before func(*fakeStore)
 }
 
 func (f *fakeStore) GetApplication(context.Context, string, string) (apps.Application, []apps.Environment, error) {
@@ -94,10 +99,14 @@ func (f *fakeStore) GetApplication(context.Context, string, string) (apps.Applic
 
 func (f *fakeStore) SaveVolumes(_ context.Context, env apps.Environment, add, remove *cloud.Ref, _ time.Time) error {
 	f.saves++
+	if f.before != nil {
+		f.before(f)
+		f.before = nil
+	}
+	var err error
 	if len(f.saveErrs) > 0 {
-		err := f.saveErrs[0]
-		f.saveErrs = f.saveErrs[1:]
-		if err != nil {
+		err, f.saveErrs = f.saveErrs[0], f.saveErrs[1:]
+		if err != nil && !f.landed {
 			return err
 		}
 	}
@@ -105,11 +114,17 @@ func (f *fakeStore) SaveVolumes(_ context.Context, env apps.Environment, add, re
 	if add != nil {
 		f.env.Resources = append(f.env.Resources, *add)
 	}
-	return nil
+	if remove != nil {
+		f.env.Resources = slices.DeleteFunc(f.env.Resources, func(r cloud.Ref) bool { return r.ID == remove.ID })
+	}
+	return err
 }
 
 func (f *fakeStore) Apply(_ context.Context, _ apps.Target, c apps.Change) error {
 	f.forgotten = append(f.forgotten, c.Remove...)
+	for _, r := range c.Remove {
+		f.env.Resources = slices.DeleteFunc(f.env.Resources, func(x cloud.Ref) bool { return x.ID == r.ID })
+	}
 	return nil
 }
 
@@ -117,6 +132,7 @@ func (f *fakeStore) Apply(_ context.Context, _ apps.Target, c apps.Change) error
 type fakeAccessPoints struct {
 	live      map[string]bool
 	createErr error
+	deleteErr error
 	deleted   []string
 }
 
@@ -130,6 +146,9 @@ func (f *fakeAccessPoints) CreateAccessPoint(_ context.Context, spec cloud.Acces
 }
 
 func (f *fakeAccessPoints) Delete(_ context.Context, ref cloud.Ref, _ cloud.DeleteOptions) (bool, error) {
+	if f.deleteErr != nil {
+		return false, f.deleteErr
+	}
 	f.deleted = append(f.deleted, ref.ID)
 	for tok := range f.live {
 		if strings.HasSuffix(ref.ID, tok[len(tok)-6:]) {
@@ -176,7 +195,7 @@ func TestCreateDeletesTheAccessPointItCouldNotRecord(t *testing.T) {
 	// Losing every race ends in an error, and nothing left either.
 	s, st, aps = newService()
 	st.saveErrs = []error{apps.PreconditionFailed("1"), apps.PreconditionFailed("2"), apps.PreconditionFailed("3"), apps.PreconditionFailed("4")}
-	if _, _, _, err := s.Create(context.Background(), target, Request{VolumeName: ptr("uploads")}); !errors.Is(err, apps.ErrPrecondition) || len(aps.live) != 0 {
+	if _, _, _, err := s.Create(context.Background(), target, Request{VolumeName: ptr("uploads")}); !errors.Is(err, apps.ErrUnavailable) || len(aps.live) != 0 {
 		t.Fatalf("%v; %d access points left", err, len(aps.live))
 	}
 }
@@ -225,5 +244,60 @@ func TestDeleteForgetsTheAccessPointOnlyOnceGone(t *testing.T) {
 	}
 	if len(st.env.Volumes) != 0 || len(aps.deleted) != 1 || aps.deleted[0] != v.AccessPointID || len(st.forgotten) != 1 || st.forgotten[0].ID != v.AccessPointID {
 		t.Fatalf("volumes %v, deleted %v, forgotten %v", st.env.Volumes, aps.deleted, st.forgotten)
+	}
+}
+
+// A save whose answer was lost landed all the same: the access point is
+// recorded, and must not be deleted.
+func TestAnUncertainSaveKeepsARecordedAccessPoint(t *testing.T) {
+	s, st, aps := newService()
+	st.saveErrs, st.landed = []error{errors.New("throttled after the write")}, true
+	if _, _, _, err := s.Create(context.Background(), target, Request{VolumeName: ptr("uploads")}); err == nil {
+		t.Fatal("no error")
+	}
+	if len(st.env.Volumes) != 1 || len(aps.live) != 1 || len(aps.deleted) != 0 {
+		t.Fatalf("volumes %v, live %v, deleted %v: a recorded access point was deleted", st.env.Volumes, aps.live, aps.deleted)
+	}
+}
+
+// Two creates of one name race; the loser (another description) answers
+// 409 and leaves the winner's access point, which is the same one.
+func TestALosingCreateLeavesTheWinnersAccessPoint(t *testing.T) {
+	s, st, aps := newService()
+	st.saveErrs = []error{apps.PreconditionFailed("changed")}
+	st.before = func(f *fakeStore) {
+		ap, _ := aps.CreateAccessPoint(context.Background(), cloud.AccessPointSpec{ClientToken: clientToken(f.env, apps.Volume{Name: "uploads", RootDirectory: DefaultRootDirectory("production", "uploads")})})
+		f.env.Volumes = []apps.Volume{{Name: "uploads", Description: "winner", RootDirectory: DefaultRootDirectory("production", "uploads"), AccessPointID: ap.ID}}
+		f.env.Resources = append(f.env.Resources, ap.Ref)
+	}
+	_, _, _, err := s.Create(context.Background(), target, Request{VolumeName: ptr("uploads"), Description: ptr("loser")})
+	if !errors.Is(err, apps.ErrConflict) || len(aps.live) != 1 || len(aps.deleted) != 0 {
+		t.Fatalf("%v; live %v, deleted %v: the winner's access point was deleted", err, aps.live, aps.deleted)
+	}
+}
+
+// A delete whose EFS call fails answers success (the volume is gone) and
+// keeps the access point recorded; the next create of the name deletes it
+// first, so the new one's record does not hide it.
+func TestALeftoverAccessPointIsDeletedByTheNextCreate(t *testing.T) {
+	s, st, aps := newService()
+	_, old, _, err := s.Create(context.Background(), target, Request{VolumeName: ptr("uploads")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aps.deleteErr = cloud.ErrUnavailable
+	if err := s.Delete(context.Background(), target, "uploads"); err != nil {
+		t.Fatalf("delete with EFS down: %v", err)
+	}
+	if len(st.env.Volumes) != 0 || !referenced(st.env, old.AccessPointID) {
+		t.Fatalf("volumes %v, resources %v: want the volume gone and its access point still recorded", st.env.Volumes, st.env.Resources)
+	}
+	aps.deleteErr = nil
+	_, v, _, err := s.Create(context.Background(), target, Request{VolumeName: ptr("uploads"), RootDirectory: ptr("/_volumes/production/v2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if referenced(st.env, old.AccessPointID) || !referenced(st.env, v.AccessPointID) || !slices.Contains(aps.deleted, old.AccessPointID) {
+		t.Fatalf("resources %v, deleted %v: want the old access point deleted and forgotten, the new one recorded", st.env.Resources, aps.deleted)
 	}
 }

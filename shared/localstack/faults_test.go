@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 )
 
@@ -80,4 +82,53 @@ func TestLifecycleConvergesUnderRandomFaults(t *testing.T) {
 	}
 	t.Logf("%d faults in %d calls %v: converged in %s, %s without faults", injected, st.Calls, st.Injected,
 		stormy.Round(time.Millisecond), calm.Round(time.Millisecond))
+}
+
+// TestTeardownAbsorbsEachFault deletes an application (with a database, a
+// filesystem and a schedule group) while one delete the teardown makes
+// meets a burst of faults of each kind the random faults draw, longer than
+// the state machine's Retry for Berth.CloudUnavailable (1 + 6 attempts):
+// the teardown still ends with the records gone and nothing left in the
+// sandbox. A lost answer is the delete that took effect but reported a
+// reset or a timeout, so that its retry finds the resource gone.
+func TestTeardownAbsorbsEachFault(t *testing.T) {
+	const burst = 8
+	base := startTwin(t, sandbox.Instant, true)
+	box := base.stack.Local.Sandbox
+	kinds := []cloud.Kind{cloud.KindScaling, cloud.KindService, cloud.KindTaskDefinition, cloud.KindListenerRule,
+		cloud.KindTargetGroup, cloud.KindSecurityGroup, cloud.KindLogGroup, cloud.KindSecret, cloud.KindAccessPoint,
+		cloud.KindScheduleGroup, cloud.KindFilesystem, cloud.KindDatabase, cloud.KindRepository}
+	for _, kind := range kinds {
+		for _, fault := range []string{sandbox.FaultThrottling, sandbox.FaultServer, sandbox.FaultReset, sandbox.FaultTimeout, sandbox.FaultLostAnswer} {
+			t.Run(string(kind)+"/"+fault, func(t *testing.T) {
+				w := *base
+				w.t = t
+				name := "td-" + strings.ToLower(string(kind)+"-"+fault)
+				if code, body := w.call(http.MethodPost, "/applications", appBody(t, name)); code != http.StatusCreated {
+					t.Fatalf("create: %d %v", code, body)
+				}
+				if app := w.waitFor("/applications/"+name, "ACTIVE", "FAILED"); app["status"] != "ACTIVE" {
+					t.Fatalf("application %v: %v", app["status"], app["statusReason"])
+				}
+				before := box.FaultStats().Injected[fault]
+				op := "Delete:" + string(kind)
+				for range burst {
+					box.FaultOnce(op, fault)
+				}
+				t.Cleanup(box.ClearFaults)
+				if code, _ := w.call(http.MethodDelete, "/applications/"+name, nil); code != http.StatusAccepted {
+					t.Fatalf("delete: %d", code)
+				}
+				if app := w.waitFor("/applications/"+name, "GONE", "DELETE_FAILED", "FAILED"); app["status"] == "DELETE_FAILED" || app["status"] == "FAILED" {
+					t.Fatalf("teardown with a %s on %s: %v: %v", fault, op, app["status"], app["statusReason"])
+				}
+				if got := box.FaultStats().Injected[fault] - before; got != burst {
+					t.Fatalf("%d of the %d faults on %s met a call", got, burst, op)
+				}
+				if left := w.leftovers(); len(left) != 0 {
+					t.Fatalf("the sandbox still holds %v", left)
+				}
+			})
+		}
+	}
 }

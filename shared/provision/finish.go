@@ -174,6 +174,7 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 		}
 	}
 	left, pending := len(all), 0
+	unavailable := "" // the last delete the cloud could not take, for the progress
 	gone := map[cloud.Ref]bool{}
 	for level := 4; level >= 0 && pending == 0; level-- {
 		for _, o := range all {
@@ -185,6 +186,15 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 				opts.FinalSnapshot = o.t.Names().FinalSnapshot()
 			}
 			done, err := s.Cloud.Delete(ctx, o.ref, opts)
+			if errors.Is(err, cloud.ErrUnavailable) {
+				// Left for the next round, as a resource still being deleted
+				// is: the step's Retry gives an unavailable cloud seconds, the
+				// cleanup its deadline. A burst of throttling on one delete
+				// used to fail the teardown and orphan the rest.
+				pending++
+				unavailable = "delete " + string(o.ref.Kind) + " " + o.ref.Name + ": " + err.Error()
+				continue
+			}
 			if err != nil {
 				return Loop{}, cloudError("delete "+string(o.ref.Kind)+" "+o.ref.Name, err)
 			}
@@ -201,6 +211,9 @@ func (s *Steps) Cleanup(ctx context.Context, in Input) (Loop, error) {
 	}
 	if teardown && len(targets) > 0 {
 		state, detail := apps.StepRunning, strconv.Itoa(left)+" resources left"
+		if unavailable != "" {
+			detail += "; retrying " + unavailable
+		}
 		if left == 0 {
 			state, detail = apps.StepSucceeded, ""
 		}

@@ -137,6 +137,10 @@ func (s *Sandbox) draw(op string, lossy bool) (before, after error) {
 	if err := s.afterFaults[op]; err != nil && lossy {
 		return nil, fmt.Errorf("sandbox %s: %w", op, err)
 	}
+	if kinds := s.once[op]; len(kinds) > 0 {
+		s.once[op] = kinds[1:]
+		return s.inject(fault(op, kinds[0], 0, lossy))
+	}
 	rate := s.Profile.Faults.Rate
 	if rate <= 0 || s.rng == nil {
 		return nil, nil
@@ -146,32 +150,64 @@ func (s *Sandbox) draw(op string, lossy bool) (before, after error) {
 		return nil, nil
 	}
 	n := s.rng.IntN(100)
-	var f *FaultError
+	kind := FaultLostAnswer
 	switch {
 	case n < throttlingShare:
-		f = &FaultError{Op: op, Kind: FaultThrottling, err: &apiError{Code: "ThrottlingException", Message: "Rate exceeded", Status: 400}}
+		kind = FaultThrottling
 	case n < throttlingShare+serverShare:
-		if n%2 == 0 {
-			f = &FaultError{Op: op, Kind: FaultServer, err: &apiError{Code: "ServiceUnavailable", Message: "Service is unavailable, please try again later", Status: 503}}
-		} else {
-			f = &FaultError{Op: op, Kind: FaultServer, err: &apiError{Code: "InternalFailure", Message: "The request processing has failed because of an unknown error", Status: 500}}
-		}
+		kind = FaultServer
 	case n < throttlingShare+serverShare+resetShare:
-		f = &FaultError{Op: op, Kind: FaultReset, err: reset()}
-	case n < throttlingShare+serverShare+resetShare+timeoutShare || !lossy:
-		f = &FaultError{Op: op, Kind: FaultTimeout, err: timeout()}
-	default:
-		cause := timeout()
-		if n%2 == 0 {
-			cause = reset()
-		}
-		f = &FaultError{Op: op, Kind: FaultLostAnswer, Lost: true, err: cause}
+		kind = FaultReset
+	case n < throttlingShare+serverShare+resetShare+timeoutShare:
+		kind = FaultTimeout
 	}
+	return s.inject(fault(op, kind, n, lossy))
+}
+
+// inject counts f and says when it happens: a lost answer after the call.
+func (s *Sandbox) inject(f *FaultError) (before, after error) {
 	s.injected[f.Kind]++
 	if f.Lost {
 		return nil, f
 	}
 	return f, nil
+}
+
+// fault is a fault of kind on op; n picks the 5xx and a lost answer's
+// cause. A call that cannot lose its answer times out instead.
+func fault(op, kind string, n int, lossy bool) *FaultError {
+	switch kind {
+	case FaultThrottling:
+		return &FaultError{Op: op, Kind: kind, err: &apiError{Code: "ThrottlingException", Message: "Rate exceeded", Status: 400}}
+	case FaultServer:
+		if n%2 == 0 {
+			return &FaultError{Op: op, Kind: kind, err: &apiError{Code: "ServiceUnavailable", Message: "Service is unavailable, please try again later", Status: 503}}
+		}
+		return &FaultError{Op: op, Kind: kind, err: &apiError{Code: "InternalFailure", Message: "The request processing has failed because of an unknown error", Status: 500}}
+	case FaultReset:
+		return &FaultError{Op: op, Kind: kind, err: reset()}
+	case FaultLostAnswer:
+		if lossy {
+			cause := timeout()
+			if n%2 == 0 {
+				cause = reset()
+			}
+			return &FaultError{Op: op, Kind: kind, Lost: true, err: cause}
+		}
+	}
+	return &FaultError{Op: op, Kind: FaultTimeout, err: timeout()}
+}
+
+// FaultOnce makes the next call of op fail with a fault of kind (a Fault*
+// kind), as a random fault of that kind does: a lost answer takes effect
+// first. Each call adds one more fault, spent in order.
+func (s *Sandbox) FaultOnce(op, kind string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.once == nil {
+		s.once = map[string][]string{}
+	}
+	s.once[op] = append(s.once[op], kind)
 }
 
 // reset is the transport's error for a connection the server reset.

@@ -94,7 +94,9 @@ type Sandbox struct {
 	faults    map[string]error
 	// afterFaults fail calls after they took effect (FaultAfter).
 	afterFaults map[string]error
-	calls       []string
+	// once are the faults FaultOnce set, by op, spent in order.
+	once  map[string][]string
+	calls []string
 	// rng draws the random faults; faultCalls and injected count them (faults.go).
 	rng        *rand.Rand
 	faultCalls int
@@ -155,7 +157,7 @@ func (s *Sandbox) FaultAfter(op string, err error) {
 func (s *Sandbox) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults, s.afterFaults = map[string]error{}, map[string]error{}
+	s.faults, s.afterFaults, s.once = map[string]error{}, map[string]error{}, nil
 }
 
 // Resources lists what exists (including what is being deleted), by kind and name.

@@ -45,11 +45,10 @@ func TestDeleteTakesOverAnAbandonedProvisioning(t *testing.T) {
 	}
 
 	// The run beat, and the store takes a takeover only on the heartbeat it shows.
+	// A step invoked before the stop may still finish and beat once more, so
+	// read until the heartbeat holds still.
 	tbl := &store.Table{Client: w.stack.Client, Name: w.stack.Table}
-	app, _, err := tbl.GetApplication(ctx, "acme", "ghost")
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := quietProgress(t, tbl, "ghost")
 	p := app.Progress
 	if p == nil || p.State != apps.StepRunning || p.HeartbeatAt.IsZero() {
 		t.Fatalf("the stopped run's progress: %+v, want RUNNING with a heartbeat", p)
@@ -74,4 +73,24 @@ func TestDeleteTakesOverAnAbandonedProvisioning(t *testing.T) {
 	if left := w.leftovers(); len(left) != 0 {
 		t.Fatalf("left %v", left)
 	}
+}
+
+// quietProgress reads the application until its progress is unchanged across
+// half a second, so no step of the stopped run is still writing.
+func quietProgress(t *testing.T, tbl *store.Table, name string) apps.Application {
+	t.Helper()
+	ctx := context.Background()
+	var last *apps.Progress
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		app, _, err := tbl.GetApplication(ctx, "acme", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != nil && app.Progress != nil && app.Progress.HeartbeatAt.Equal(last.HeartbeatAt) && app.Progress.Execution == last.Execution {
+			return app
+		}
+		last = app.Progress
+	}
+	t.Fatalf("the stopped run's progress of %q kept changing for 30 s", name)
+	return apps.Application{}
 }

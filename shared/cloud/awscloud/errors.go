@@ -38,7 +38,7 @@ func (e *awsError) Unwrap() []error {
 var services = map[string]string{
 	"RDS": "rds", "EFS": "efs", "ECR": "ecr", "EC2": "ec2", "Elastic Load Balancing v2": "elbv2",
 	"ECS": "ecs", "Application Auto Scaling": "application-autoscaling",
-	"Secrets Manager": "secretsmanager", "CloudWatch Logs": "logs", "Scheduler": "scheduler",
+	"Secrets Manager": "secretsmanager", "CloudWatch Logs": "logs", "Scheduler": "scheduler", "S3": "s3",
 }
 
 // Fail wraps an SDK error: see awsError.

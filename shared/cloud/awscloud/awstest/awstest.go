@@ -29,7 +29,7 @@ import (
 // Request is one request as it reached the stub.
 type Request struct {
 	Op       string
-	Protocol string         // "query" (RDS, ELBv2), "ec2", "json" (JSON 1.1), "rest" (EFS, Scheduler)
+	Protocol string         // "query" (RDS, ELBv2), "ec2", "json" (JSON 1.1), "rest" (EFS, Scheduler), "restxml" (S3)
 	Form     url.Values     // query and ec2
 	JSON     map[string]any // json and rest
 	Method   string
@@ -136,10 +136,17 @@ func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	write(w, req, rep)
 }
 
+// s3Routes name S3's object operations by method.
+var s3Routes = map[string]string{
+	http.MethodGet: "GetObject", http.MethodHead: "HeadObject", http.MethodPut: "PutObject", http.MethodDelete: "DeleteObject",
+}
+
 // parse names a request's operation and protocol, and reads its fields.
 func parse(r *http.Request, raw []byte) Request {
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
 	switch target := r.Header.Get("X-Amz-Target"); {
+	case strings.Contains(r.Header.Get("Authorization"), "/s3/aws4_request"):
+		req.Protocol, req.Op = "restxml", s3Routes[r.Method]
 	case target != "":
 		req.Protocol, req.Op = "json", target[strings.LastIndex(target, ".")+1:]
 		_ = json.Unmarshal(raw, &req.JSON)
@@ -186,6 +193,12 @@ func write(w http.ResponseWriter, req Request, rep Reply) {
 			body = fmt.Sprintf(`<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>req-1</RequestID></Response>`, rep.Code, rep.Msg)
 		} else {
 			body = fmt.Sprintf(`<%[1]sResponse><requestId>req-1</requestId>%[2]s</%[1]sResponse>`, req.Op, rep.Body)
+		}
+	case "restxml":
+		w.Header().Set("Content-Type", "application/xml")
+		body = rep.Body
+		if rep.Code != "" && req.Method != http.MethodHead { // S3's HEAD errors have no body
+			body = fmt.Sprintf(`<Error><Code>%s</Code><Message>%s</Message><RequestId>req-1</RequestId></Error>`, rep.Code, rep.Msg)
 		}
 	case "json":
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")

@@ -184,7 +184,8 @@ func (in *injector) draw(op string) (string, int) {
 }
 
 // throttling is each protocol's throttling answer, with the code and
-// status its services send: EC2's RequestLimitExceeded is a 503.
+// status its services send: EC2's RequestLimitExceeded and S3's SlowDown
+// are 503s.
 func throttling(protocol string) Reply {
 	switch protocol {
 	case "ec2":
@@ -193,6 +194,8 @@ func throttling(protocol string) Reply {
 		return Reply{Code: "Throttling", Msg: "Rate exceeded", Status: 400}
 	case "rest":
 		return Reply{Code: "ThrottlingException", Msg: "Rate exceeded", Status: 429}
+	case "restxml":
+		return Reply{Code: "SlowDown", Msg: "Please reduce your request rate.", Status: 503}
 	}
 	return Reply{Code: "ThrottlingException", Msg: "Rate exceeded", Status: 400}
 }

@@ -49,6 +49,9 @@ const (
 	CtxTaskRoleNames = "berth:taskRoleNames"
 	// Retention of the log groups the workflows create for tenants.
 	CtxTenantLogRetentionDays = "berth:tenantLogRetentionDays"
+	// CtxBackupRetentionDays is how many days backups are kept before the
+	// backups bucket's lifecycle rule deletes them.
+	CtxBackupRetentionDays = "berth:backupRetentionDays"
 )
 
 // Config is the app's configuration, read from CDK context.
@@ -87,7 +90,12 @@ type Config struct {
 	TaskRoleNames string
 	// TenantLogRetentionDays is the retention of tenants' log groups.
 	TenantLogRetentionDays int
+	// BackupRetentionDays is how long backups are kept, 1 to MaxBackupRetentionDays.
+	BackupRetentionDays int
 }
+
+// MaxBackupRetentionDays is the longest BackupRetentionDays: ten years.
+const MaxBackupRetentionDays = 3653
 
 // TaskRoleNamePattern is the name pattern of the roles the step functions
 // may pass to ECS as a task role: TaskRoleNames, or <prefix>-task-*.
@@ -133,6 +141,7 @@ func DefaultConfig() Config {
 		Nag:                true,
 		// Tenants' logs are kept as long as Berth's own by default.
 		TenantLogRetentionDays: 30,
+		BackupRetentionDays:    30,
 	}
 }
 
@@ -176,6 +185,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.boolean(CtxNag, &c.Nag)
 	r.str(CtxTaskRoleNames, &c.TaskRoleNames)
 	r.integer(CtxTenantLogRetentionDays, &c.TenantLogRetentionDays)
+	r.integer(CtxBackupRetentionDays, &c.BackupRetentionDays)
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("CDK context: %s", strings.Join(r.errs, "; "))
 	}
@@ -257,6 +267,9 @@ func (c Config) Validate() error {
 	if _, ok := retentions[c.TenantLogRetentionDays]; !ok {
 		days := slices.Sorted(maps.Keys(retentions))
 		bad(CtxTenantLogRetentionDays, "must be one of %v, got %d", days, c.TenantLogRetentionDays)
+	}
+	if c.BackupRetentionDays < 1 || c.BackupRetentionDays > MaxBackupRetentionDays {
+		bad(CtxBackupRetentionDays, "must be 1 to %d days, got %d", MaxBackupRetentionDays, c.BackupRetentionDays)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("CDK context: %s", strings.Join(errs, "; "))

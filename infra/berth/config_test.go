@@ -41,6 +41,9 @@ func TestConfigValidation(t *testing.T) {
 		"task role path":                    {func(c *berth.Config) { c.TaskRoleNames = "a/b" }, berth.CtxTaskRoleNames},
 		"task roles":                        {func(c *berth.Config) { c.TaskRoleNames = "acme-app-*" }, ""},
 		"tenant retention":                  {func(c *berth.Config) { c.TenantLogRetentionDays = 2 }, berth.CtxTenantLogRetentionDays},
+		"no backup retention":               {func(c *berth.Config) { c.BackupRetentionDays = 0 }, berth.CtxBackupRetentionDays},
+		"backups kept too long":             {func(c *berth.Config) { c.BackupRetentionDays = berth.MaxBackupRetentionDays + 1 }, berth.CtxBackupRetentionDays},
+		"backups kept a day":                {func(c *berth.Config) { c.BackupRetentionDays = 1 }, ""},
 		"task roles fitting the shell role": {func(c *berth.Config) { c.TaskRoleNames = "berth-*" }, berth.CtxTaskRoleNames},
 		"no room for the default task role": {func(c *berth.Config) { c.TaskRoleNames = strings.Repeat("a", 58) + "-*" }, berth.CtxTaskRoleNames},
 	}
@@ -67,16 +70,17 @@ func TestConfigValidation(t *testing.T) {
 
 func TestConfigFromContextNamesEveryBadValue(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{
-		berth.CtxMaxAZs:           "two",
-		berth.CtxNag:              "maybe",
-		berth.CtxLogRetentionDays: 31,
-		berth.CtxVPCID:            42,
+		berth.CtxMaxAZs:              "two",
+		berth.CtxNag:                 "maybe",
+		berth.CtxLogRetentionDays:    31,
+		berth.CtxVPCID:               42,
+		berth.CtxBackupRetentionDays: "a month",
 	}})
 	_, err := berth.ConfigFromContext(app.Node())
 	if err == nil {
 		t.Fatal("bad context accepted")
 	}
-	for _, key := range []string{berth.CtxMaxAZs, berth.CtxNag, berth.CtxVPCID} {
+	for _, key := range []string{berth.CtxMaxAZs, berth.CtxNag, berth.CtxVPCID, berth.CtxBackupRetentionDays} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error %q does not name %s", err, key)
 		}
@@ -93,8 +97,8 @@ func TestConfigFromContextNamesEveryBadValue(t *testing.T) {
 	if c.MaxAZs != 3 || c.Nag || c.LogRetentionDays != 90 || c.CertificateARN != "arn:aws:acm:eu-west-1:123456789012:certificate/abc" {
 		t.Errorf("config %+v", c)
 	}
-	if c.TaskRoleNamePattern() != "berth-task-*" || c.TenantLogRetentionDays != 30 {
-		t.Errorf("task roles %q, tenant log retention %d; want the defaults", c.TaskRoleNamePattern(), c.TenantLogRetentionDays)
+	if c.TaskRoleNamePattern() != "berth-task-*" || c.TenantLogRetentionDays != 30 || c.BackupRetentionDays != 30 {
+		t.Errorf("task roles %q, tenant log retention %d, backup retention %d; want the defaults", c.TaskRoleNamePattern(), c.TenantLogRetentionDays, c.BackupRetentionDays)
 	}
 }
 
@@ -185,8 +189,9 @@ func TestHTTPSListenerWithACertificate(t *testing.T) {
 	})
 	check(t, "listeners", func() { tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), jsii.Number(2)) })
 	// Environment-agnostic (no account or region, as an offline `cdk synth`
-	// without credentials): ALB access logs need a region, so they are off.
-	check(t, "no access-log bucket without a region", func() { tpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(0)) })
+	// without credentials): ALB access logs need a region, so they are off;
+	// the one bucket is the backups'.
+	check(t, "no access-log bucket without a region", func() { tpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(1)) })
 }
 
 // A stack whose functions are not built fails at synthesis, naming them.

@@ -235,6 +235,7 @@ func doSynth() (*synthesized, error) {
 	ctx[berth.CtxTokenThrottleRate] = "25"
 	ctx[berth.CtxTokenThrottleBurst] = "60"
 	ctx[berth.CtxPlatformDomain] = "apps.example.com"
+	ctx[berth.CtxBackupRetentionDays] = backupRetentionDays
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Outdir:             jsii.String(outDir),
 		Context:            &ctx,

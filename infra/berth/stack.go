@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -43,6 +44,8 @@ type Stack struct {
 	SchedulerRole awsiam.Role
 	// ShellRole is what shell access credentials are issued for.
 	ShellRole awsiam.Role
+	// backups keeps database and filesystem backups (backups.go).
+	backups awss3.Bucket
 }
 
 // FollowFunctionTimeout is the timeout of Logs routes' functions: a
@@ -97,6 +100,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	if s.Table, err = NewTable(s.Stack, "Table"); err != nil {
 		return nil, err
 	}
+	s.backups = backupsBucket(s.Stack, float64(cfg.BackupRetentionDays))
 	s.DataPlane = NewDataPlane(s.Stack, "DataPlane", &DataPlaneProps{
 		VPCID: cfg.VPCID, MaxAZs: cfg.MaxAZs, NATGateways: cfg.NATGateways,
 		CertificateARN: cfg.CertificateARN, ResourcePrefix: cfg.ResourcePrefix,
@@ -284,6 +288,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	}
 	output("LoadBalancerDnsName", d.LoadBalancer.LoadBalancerDnsName(), "Shared ALB tenants' hosts point at")
 	output("ClusterName", d.Cluster.ClusterName(), "ECS cluster tenants' services run in")
+	output("BackupsBucketName", s.backups.BucketName(), "S3 bucket of database and filesystem backups (retained when the stack is destroyed)")
 	return s, nil
 }
 

@@ -64,6 +64,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::EC2::SecurityGroup":                   4,
 		"AWS::RDS::DBSubnetGroup":                   1,
 		"AWS::EC2::FlowLog":                         1,
+		"AWS::S3::Bucket":                           2, // the ALB's access logs, backups
 	} {
 		check(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
@@ -1102,7 +1103,7 @@ func TestDataPlane(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	s := synth(t)
 	outputs, _ := s.Template["Outputs"].(map[string]any)
-	want := []string{"ApiUrl", "TableName", "UsagePlanName", "LoadBalancerDnsName", "ClusterName"}
+	want := []string{"ApiUrl", "TableName", "UsagePlanName", "LoadBalancerDnsName", "ClusterName", "BackupsBucketName"}
 	for _, w := range apps.Workflows {
 		want = append(want, berth.StateMachineLogicalID(w)+"Arn")
 	}

@@ -63,9 +63,13 @@ func run(log *slog.Logger) error {
 	}
 	defer sfnLog.Close()
 
+	s3Port, _ := strconv.Atoi(os.Getenv("BERTH_S3_PORT"))
+	sb := sandbox.New(profile)
+	// Data tasks' files: databases, access points and the backups bucket.
+	sb.Dir = filepath.Join(".berth", "sandbox")
 	stack, err := localstack.Start(ctx, localstack.Config{
-		DataDir: os.Getenv("BERTH_DATA_DIR"), DynamoDBPort: ddbPort, Log: log, DynamoDBLog: ddbLog,
-		RunWorkflows: true, Sandbox: sandbox.New(profile), WorkflowLog: sfnLog, CacheDecisions: true, HeartbeatTimeout: heartbeat,
+		DataDir: os.Getenv("BERTH_DATA_DIR"), DynamoDBPort: ddbPort, Log: log, DynamoDBLog: ddbLog, S3Port: s3Port,
+		RunWorkflows: true, Sandbox: sb, WorkflowLog: sfnLog, CacheDecisions: true, HeartbeatTimeout: heartbeat,
 	})
 	if err != nil {
 		return err
@@ -80,7 +84,7 @@ func run(log *slog.Logger) error {
 		slog.String("table", stack.Table), slog.String("stepFunctions", stack.Local.SFN.Endpoint),
 		slog.String("lambda", stack.Local.LambdaEndpoint), slog.String("cloud", "sandbox ("+profile.Name+"), see GET /_local/sandbox"),
 		slog.Float64("sandboxFaults", profile.Faults.Rate), slog.Uint64("sandboxSeed", profile.Faults.Seed),
-		slog.String("heartbeatTimeout", heartbeat.String()))
+		slog.String("heartbeatTimeout", heartbeat.String()), slog.String("s3", stack.S3URL), slog.String("sandboxFiles", sb.Dir))
 
 	select {
 	case err := <-errc:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/configuration"
@@ -60,6 +61,8 @@ type Server struct {
 	// Volumes are environments' volumes; its AccessPoints is nil but for
 	// the routes that create or delete them (Route.Volumes).
 	Volumes *volumes.Service
+	// Data runs backups, restores and syncs.
+	Data *data.Service
 	// FollowWindow bounds a followed log stream; api.FollowWindow when zero.
 	FollowWindow time.Duration
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/validation"
@@ -31,6 +32,7 @@ const (
 	commandsList     = "c"
 	cronList         = "j"
 	cronRunsList     = "k"
+	backupsList      = "b"
 )
 
 // validAfter checks what a token of each list may hold.
@@ -44,6 +46,7 @@ var validAfter = map[string]func(string) bool{
 	commandsList:     jobs.ValidRunID,
 	cronList:         apps.ValidName,
 	cronRunsList:     jobs.ValidRunID,
+	backupsList:      data.ValidID,
 }
 
 // positiveNumber holds for a release or deployment number.

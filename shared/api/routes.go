@@ -63,6 +63,10 @@ type Route struct {
 	// Volumes routes create and delete EFS access points
 	// (Server.Volumes.AccessPoints).
 	Volumes bool
+	// Backups routes name the backups bucket (Server.Data.Bucket);
+	// Artefacts routes also read or delete its objects
+	// (Server.Data.Artefacts).
+	Backups, Artefacts bool
 	// Writer routes need the write role even for a GET: what they answer
 	// gives more than reading does (shell access reads secrets).
 	Writer bool
@@ -144,6 +148,15 @@ var (
 	CreateVolumeRoute             = Route{Name: "create-volume", Method: http.MethodPost, Pattern: envPath + "/volumes", Volumes: true, Success: http.StatusCreated, handler: (*Server).createVolume}
 	GetVolumeRoute                = Route{Name: "get-volume", Method: http.MethodGet, Pattern: envPath + "/volumes/{volume}", handler: (*Server).getVolume}
 	DeleteVolumeRoute             = Route{Name: "delete-volume", Method: http.MethodDelete, Pattern: envPath + "/volumes/{volume}", Volumes: true, Success: http.StatusNoContent, handler: (*Server).deleteVolume}
+	ListBackupsRoute              = Route{Name: "list-backups", Method: http.MethodGet, Pattern: envPath + "/backups/{type}", handler: (*Server).listBackups}
+	CreateBackupRoute             = Route{Name: "create-backup", Method: http.MethodPost, Pattern: envPath + "/backups/{type}", Starts: []apps.Workflow{apps.DataOperation}, Backups: true, Success: http.StatusAccepted, handler: (*Server).createBackup}
+	DeleteBackupRoute             = Route{Name: "delete-backup", Method: http.MethodDelete, Pattern: envPath + "/backups/{type}/{backupId}", Backups: true, Artefacts: true, Success: http.StatusOK, handler: (*Server).deleteBackup}
+	DownloadBackupRoute           = Route{Name: "download-backup", Method: http.MethodGet, Pattern: envPath + "/backups/{type}/{backupId}/download", Backups: true, Artefacts: true, handler: (*Server).downloadBackup}
+	RestoreDatabaseRoute          = Route{Name: "restore-database", Method: http.MethodPost, Pattern: envPath + "/backups/{backupId}/restore-database", Starts: []apps.Workflow{apps.DataOperation}, Success: http.StatusAccepted, handler: (*Server).restoreDatabase}
+	RestoreFilesystemRoute        = Route{Name: "restore-filesystem", Method: http.MethodPost, Pattern: envPath + "/backups/{backupId}/restore-filesystem", Starts: []apps.Workflow{apps.DataOperation}, Success: http.StatusAccepted, handler: (*Server).restoreFilesystem}
+	GetRestoreStatusRoute         = Route{Name: "get-restore-status", Method: http.MethodGet, Pattern: envPath + "/restores/{restoreId}", handler: (*Server).getRestoreStatus}
+	ListSyncOperationsRoute       = Route{Name: "list-sync-operations", Method: http.MethodGet, Pattern: envPath + "/sync/{type}", handler: (*Server).listSyncOperations}
+	SyncToEnvironmentRoute        = Route{Name: "sync-to-environment", Method: http.MethodPost, Pattern: envPath + "/sync/{type}", Starts: []apps.Workflow{apps.DataOperation}, Backups: true, Success: http.StatusAccepted, handler: (*Server).syncToEnvironment}
 	ValidateComposeRoute          = Route{Name: "validate-compose", Method: http.MethodPost, Pattern: orgPath + "/compose/validate", Stateless: true, Compose: true, Success: http.StatusOK, handler: (*Server).validateCompose}
 )
 
@@ -211,6 +224,15 @@ func Routes() []Route {
 		CreateVolumeRoute,
 		GetVolumeRoute,
 		DeleteVolumeRoute,
+		ListBackupsRoute,
+		CreateBackupRoute,
+		DeleteBackupRoute,
+		DownloadBackupRoute,
+		RestoreDatabaseRoute,
+		RestoreFilesystemRoute,
+		GetRestoreStatusRoute,
+		ListSyncOperationsRoute,
+		SyncToEnvironmentRoute,
 	}
 }
 

@@ -18,10 +18,12 @@ const (
 	DeployEnvironment Workflow = "deploy-environment"
 	// RunJob runs one command or cron job firing (shared/jobs).
 	RunJob Workflow = "run-job"
+	// DataOperation runs one backup, restore or sync (shared/data).
+	DataOperation Workflow = "data-operation"
 )
 
 // Workflows lists every workflow, for wiring.
-var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment, DeployEnvironment, RunJob}
+var Workflows = []Workflow{ProvisionApplication, TeardownApplication, ProvisionEnvironment, TeardownEnvironment, DeployEnvironment, RunJob, DataOperation}
 
 // Execution is one run of a workflow. Name is deterministic for the record
 // and the operation, so a retried start cannot run the operation twice.
@@ -44,6 +46,9 @@ type ExecutionInput struct {
 	Run           string `json:"run,omitempty"`
 	Cron          string `json:"cron,omitempty"`
 	ScheduledTime string `json:"scheduledTime,omitempty"`
+	// Data is the operation a data-operation runs: "<type>/<kind>/<id>"
+	// (data.Ref).
+	Data string `json:"data,omitempty"`
 }
 
 // WorkflowStarter starts workflow executions. Starting an execution whose

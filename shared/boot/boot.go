@@ -24,6 +24,7 @@ import (
 	"github.com/berth-dev/berth/shared/awsenv"
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/configuration"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/logs"
@@ -54,6 +55,9 @@ const (
 	// EnvSchedulerRoleARN is the role EventBridge Scheduler assumes to
 	// start the run-job workflow, for the cron routes.
 	EnvSchedulerRoleARN = "BERTH_SCHEDULER_ROLE_ARN"
+	// EnvBackupsBucket is the bucket backups' artefacts live in, for the
+	// data routes that name it (Route.Backups).
+	EnvBackupsBucket = "BERTH_BACKUPS_BUCKET"
 )
 
 // StateMachineEnv is the variable holding a workflow's state machine ARN,
@@ -138,6 +142,9 @@ type Ports struct {
 	// Volumes creates and deletes EFS access points, for routes that do
 	// (Route.Volumes).
 	Volumes func(cfg aws.Config, endpoint string) volumes.AccessPoints
+	// Artefacts reads and deletes backups' artefacts in the bucket, for
+	// routes that do (Route.Artefacts).
+	Artefacts func(cfg aws.Config, bucket, endpoint string) data.Artefacts
 }
 
 // Handler builds the http.Handler for the named route from configuration
@@ -243,11 +250,33 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		}
 		srv.Volumes.AccessPoints = ports.Volumes(cfg, getenv("AWS_ENDPOINT_URL_EFS"))
 	}
+	if err := backups(srv, rt, getenv, cfg, ports, tbl, starter); err != nil {
+		return nil, err
+	}
 	srv.Compose = ports.Compose
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
 	return api.CanonicalPaths(log, mux), nil
+}
+
+// backups gives a data route its use cases: the bucket's name to a Backups
+// route, and its objects to an Artefacts route.
+func backups(srv *api.Server, rt api.Route, getenv func(string) string, cfg aws.Config, ports Ports, tbl *store.Table, starter apps.WorkflowStarter) error {
+	srv.Data = &data.Service{Store: tbl, Workflows: starter, Now: time.Now}
+	if !rt.Backups {
+		return nil
+	}
+	if srv.Data.Bucket = getenv(EnvBackupsBucket); srv.Data.Bucket == "" {
+		return fmt.Errorf("%s is not set", EnvBackupsBucket)
+	}
+	if rt.Artefacts {
+		if ports.Artefacts == nil {
+			return fmt.Errorf("route %s reads backups' artefacts, but its function was built without S3", rt.Name)
+		}
+		srv.Data.Artefacts = ports.Artefacts(cfg, srv.Data.Bucket, getenv("AWS_ENDPOINT_URL_S3"))
+	}
+	return nil
 }
 
 // observability gives a Logs, Metrics or Shell route its use cases.

@@ -32,6 +32,7 @@ import (
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awstest"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/configuration/awssecrets"
+	"github.com/berth-dev/berth/shared/data/awsartefacts"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/ecrlogin"
@@ -192,6 +193,10 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	autoScaling := &autoScalingStub{policies: map[string]map[string]any{}}
 	autoScalingServer := httptest.NewServer(autoScaling)
 	defer autoScalingServer.Close()
+	// S3: the sandbox's, over real files.
+	objects := &sandbox.Objects{Dir: t.TempDir(), Now: time.Now}
+	objectsServer := httptest.NewServer(objects)
+	defer objectsServer.Close()
 	scheduler := &schedulerStub{names: map[string]bool{}}
 	schedulerServer := httptest.NewServer(scheduler)
 	defer schedulerServer.Close()
@@ -217,7 +222,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"AWS_ENDPOINT_URL_DYNAMODB": ddb.Endpoint, "AWS_ENDPOINT_URL_SFN": sfnServer.URL,
 		boot.EnvUsagePlan: "berth-tokens", "AWS_ENDPOINT_URL_API_GATEWAY": gwServer.URL,
 		"AWS_ENDPOINT_URL_ECR": ecrServer.URL, "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING": autoScalingServer.URL,
-		"AWS_ENDPOINT_URL_SCHEDULER": schedulerServer.URL, boot.EnvSchedulerRoleARN: "arn:aws:iam::123456789012:role/berth-scheduler",
+		"AWS_ENDPOINT_URL_SCHEDULER": schedulerServer.URL, "AWS_ENDPOINT_URL_S3": objectsServer.URL, boot.EnvBackupsBucket: deploytest.BackupsBucket, boot.EnvSchedulerRoleARN: "arn:aws:iam::123456789012:role/berth-scheduler",
 		boot.EnvClusterARN:  "arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
 		boot.EnvListenerARN: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/50dc6c495c0c9188/f2f7dc8efc522ab2",
 	}
@@ -247,6 +252,8 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"get-environment-logs", "get-environment-metrics", "get-ssh-access-credentials",
 		"list-variables", "replace-variables", "set-variable", "delete-variable", "list-secrets", "set-secret", "delete-secret",
 		"list-volumes", "create-volume", "get-volume", "delete-volume",
+		"list-backups", "download-backup", "restore-database", "restore-filesystem", "get-restore-status", "create-backup",
+		"sync-to-environment", "list-sync-operations", "delete-backup",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
@@ -288,6 +295,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 			if err := tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{apps.OutFilesystemID: "fs-0123456789abcdef0"}}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := seedData(ctx, tbl, fn, objects.Dir); err != nil {
+			t.Fatal(err)
 		}
 		if slices.Contains(changes, fn) {
 			if _, err := deploytest.Settle(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
@@ -377,14 +387,45 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 6+len(changes) {
-		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, teardown env, teardown app", names)
+	if len(names) != 6+len(changes)+4 {
+		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, teardown env, teardown app", names)
 	}
 	// The cron events made, changed and deleted one schedule; the invalid
 	// ones reached no scheduler.
 	if want := []string{"POST nightly", "POST nightly", "PUT nightly", "DELETE nightly"}; !slices.Equal(scheduler.calls, want) {
 		t.Errorf("Scheduler calls %v, want %v", scheduler.calls, want)
 	}
+}
+
+// seedData gives the data events what they need before fn runs: the
+// backups (and their artefacts in the bucket) before the first, a free
+// environment before each that starts an operation, and an ACTIVE target
+// for the sync.
+func seedData(ctx context.Context, tbl *store.Table, fn, objectsDir string) error {
+	switch fn {
+	case "list-backups":
+		seeded, err := deploytest.SeedBackups(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+		if err != nil {
+			return err
+		}
+		for _, b := range seeded {
+			path := filepath.Join(objectsDir, b.Bucket, filepath.FromSlash(b.Key))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(path, []byte("seeded artefact\n"), 0o644); err != nil {
+				return err
+			}
+		}
+	case "restore-database", "restore-filesystem", "create-backup":
+		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+	case "sync-to-environment":
+		if err := deploytest.Activate(ctx, tbl, "acme", "my-app", "pr-456"); err != nil {
+			return err
+		}
+		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+	}
+	return nil
 }
 
 // header reads a response header; the adapter may use either map.
@@ -458,7 +499,7 @@ func TestAuthorizerEvents(t *testing.T) {
 
 // allPorts are every adapter, as the functions' main.go files name them.
 var allPorts = boot.Ports{Workflows: stepfunctions.New, UsageKeys: apikeys.New, Registry: ecrlogin.New, Compose: composego.Translate, Scaling: awsscaling.New, Schedules: awsschedules.New,
-	Logs: awslogs.New, Metrics: awsmetrics.New, Shell: awsshell.New, Secrets: awssecrets.New, Volumes: awsvolumes.New}
+	Logs: awslogs.New, Metrics: awsmetrics.New, Shell: awsshell.New, Secrets: awssecrets.New, Volumes: awsvolumes.New, Artefacts: awsartefacts.New}
 
 // schedulerStub answers EventBridge Scheduler's schedule calls (REST
 // JSON) as the service does, and records them as "METHOD name".

@@ -23,6 +23,8 @@ import (
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/composefile/composego"
 	"github.com/berth-dev/berth/shared/configuration"
+	"github.com/berth-dev/berth/shared/data"
+	"github.com/berth-dev/berth/shared/data/awsartefacts"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/jobs"
@@ -69,6 +71,9 @@ type Config struct {
 	// RateLimit is each token's rate in requests a second, with bursts of
 	// twice that; ratelimit.TokenRate, as in the CDK stack's usage plan, when zero.
 	RateLimit float64
+	// S3Port is the local S3's port, which serves the backups bucket from
+	// the sandbox's files (download URLs point at it); 0 picks a free one.
+	S3Port int
 	// CacheDecisions keeps the authorizer's allow decisions for
 	// authorizer.CacheTTL, as API Gateway does: a revoked token then works
 	// for up to that long. Off, every request runs the authorizer.
@@ -89,6 +94,10 @@ type Stack struct {
 	DynamoDB *dynamolocal.Server
 	Client   *dynamodb.Client
 	Table    string
+	// S3URL is the local S3 (sandbox.Objects over the sandbox's files),
+	// where the backups bucket is and download URLs point.
+	S3URL string
+	s3    *http.Server
 }
 
 // Start starts DynamoDB Local, creates the table and mounts the API.
@@ -128,6 +137,14 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		starter = local.Starter
 	}
 	tbl := &store.Table{Client: client, Name: cfg.Table}
+	s3, s3URL, err := startS3(cfg.Sandbox, cfg.S3Port)
+	if err != nil {
+		_ = ddb.Stop()
+		if local != nil {
+			_ = local.Close()
+		}
+		return nil, err
+	}
 	// The authorizer is its own Lambda in AWS, with its own client.
 	authTable := &store.Table{Client: ddb.Client(), Name: cfg.Table}
 	authz := &authorizer.Authorizer{Auth: &auth.Authenticator{Tokens: authTable, Now: time.Now}, Touch: authTable, Log: cfg.Log}
@@ -152,6 +169,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Scaling: &scaling.Service{Environments: tbl, Policies: cfg.Sandbox.ScalingPolicies(), LoadBalancer: sandbox.LoadBalancer},
 		// Volumes are access points in the sandbox, made at once.
 		Volumes: &volumes.Service{Store: tbl, AccessPoints: cfg.Sandbox, Now: time.Now, Log: cfg.Log},
+		// Backups' artefacts are files the sandbox's data tasks write, behind
+		// the local S3, through the real S3 client.
+		Data: &data.Service{Store: tbl, Workflows: starter, Bucket: LocalBackupsBucket, Now: time.Now,
+			Artefacts: awsartefacts.New(localS3Config(), LocalBackupsBucket, s3URL)},
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
 	mux := http.NewServeMux()
@@ -178,12 +199,17 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 				"tasks": local.Sandbox.Tasks(), "schedules": local.Sandbox.Schedules().List(),
 				"logGroups": local.Sandbox.LogGroups(), "secrets": local.Sandbox.SecretList()})
 		})
+		// The sandbox databases' marker rows, which backups, restores and
+		// syncs move.
+		mux.HandleFunc("GET /_local/sandbox/databases/{identifier}/marker", serveMarker(local.Sandbox))
+		mux.HandleFunc("PUT /_local/sandbox/databases/{identifier}/marker", serveMarker(local.Sandbox))
 		// The reconciler, on demand (`make reconcile`).
 		mux.HandleFunc("POST /_local/reconcile", local.serveReconcile(tbl))
 		handler = sandboxHeader(handler)
 	}
 	mux.Handle("/", api.NoRoute(cfg.Log))
-	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, Sandbox: cfg.Sandbox, DynamoDB: ddb, Client: client, Table: cfg.Table}, nil
+	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, Sandbox: cfg.Sandbox, DynamoDB: ddb, Client: client, Table: cfg.Table,
+		S3URL: s3URL, s3: s3}, nil
 }
 
 // sandboxHeader tells every response that its cloud is the sandbox.
@@ -197,6 +223,7 @@ func sandboxHeader(next http.Handler) http.Handler {
 // Close stops the local workflows and DynamoDB Local.
 func (s *Stack) Close() error {
 	var errs []error
+	errs = append(errs, s.s3.Close())
 	if s.Local != nil {
 		errs = append(errs, s.Local.Close())
 	}

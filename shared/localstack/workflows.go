@@ -48,6 +48,8 @@ var SandboxPlatform = provision.Platform{
 	VPC:              "vpc-sandbox", Subnets: []string{"subnet-sandbox-a", "subnet-sandbox-b"},
 	Cluster:          "arn:aws:ecs:" + sandbox.Region + ":" + sandbox.Account + ":cluster/berth-sandbox",
 	LogRetentionDays: 7, CleanupWait: time.Second,
+	// The sandbox runs data tasks itself, whatever their image.
+	DataImage: "berth-data:sandbox",
 }
 
 // WorkflowsConfig configures the local workflows.
@@ -78,7 +80,7 @@ func StartWorkflows(ctx context.Context, cfg WorkflowsConfig) (*Workflows, error
 	}
 	platform := SandboxPlatform
 	platform.HeartbeatTimeout = cfg.HeartbeatTimeout
-	steps := &provision.Steps{Store: cfg.Store, Rollouts: cfg.Store, Jobs: cfg.Store, Cloud: cfg.Sandbox, Platform: platform, Now: cfg.Now}
+	steps := &provision.Steps{Store: cfg.Store, Rollouts: cfg.Store, Jobs: cfg.Store, Data: cfg.Store, Cloud: cfg.Sandbox, Platform: platform, Now: cfg.Now}
 	fns := map[string]lambda.Handler{}
 	for _, name := range provision.StepNames {
 		h, err := steps.Handler(name)

@@ -251,6 +251,8 @@ func (s *Steps) Finish(ctx context.Context, in Input) (struct{}, error) {
 		return s.finishDeployment(ctx, in)
 	case apps.RunJob:
 		return s.finishJob(ctx, in)
+	case apps.DataOperation:
+		return s.finishDataFailed(ctx, in)
 	}
 	r, err := s.load(ctx, in)
 	if errors.Is(err, apps.ErrNotFound) {

@@ -60,17 +60,18 @@ var (
 	NetworkStep = Step{Name: StepNetwork, Groups: []Group{GroupNetwork}, handler: func(s *Steps) any {
 		return s.serve(actions{create: s.createEnv(s.createNetwork)})
 	}}
-	// RuntimeStep also reads a failed deployment's and a job's log lines.
-	RuntimeStep = Step{Name: StepRuntime, Groups: []Group{GroupRuntime, GroupJob}, handler: func(s *Steps) any {
-		return s.serve(actions{create: s.createEnv(s.createRuntime), logs: byGroup(map[Group]action{GroupRuntime: s.FailureLogs, GroupJob: s.jobOutput})})
+	// RuntimeStep also reads a failed deployment's and a job's log lines,
+	// and a backup's size from its task's.
+	RuntimeStep = Step{Name: StepRuntime, Groups: []Group{GroupRuntime, GroupJob, GroupData}, handler: func(s *Steps) any {
+		return s.serve(actions{create: s.createEnv(s.createRuntime), logs: byGroup(map[Group]action{GroupRuntime: s.FailureLogs, GroupJob: s.jobOutput, GroupData: s.recordData})})
 	}}
 	// ServiceStep also rolls deployments out and back, behind the health
-	// gate, and runs jobs' tasks.
-	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback, GroupJob}, handler: func(s *Steps) any {
+	// gate, and runs jobs' and data operations' tasks.
+	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback, GroupJob, GroupData}, handler: func(s *Steps) any {
 		return s.serve(actions{
-			create:  byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack, GroupJob: s.startTask}),
-			check:   byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout, GroupJob: s.checkTask}),
-			cleanup: byGroup(map[Group]action{GroupService: s.Cleanup, GroupJob: s.stopJobTask}),
+			create:  byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack, GroupJob: s.startTask, GroupData: s.startData}),
+			check:   byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout, GroupJob: s.checkTask, GroupData: s.checkData}),
+			cleanup: byGroup(map[Group]action{GroupService: s.Cleanup, GroupJob: s.stopJobTask, GroupData: s.stopDataTask}),
 		})
 	}}
 	// ScalingStep registers the service's scaling, and each deployment's

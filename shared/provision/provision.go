@@ -44,6 +44,9 @@ type Platform struct {
 	// without a heartbeat before teardown takes it for dead and takes over;
 	// DefaultHeartbeatTimeout when zero.
 	HeartbeatTimeout time.Duration
+	// DataImage is the image of data tasks (images/berth-data): dumps,
+	// restores and archives of environments' data.
+	DataImage string
 }
 
 // Steps runs workflow steps.
@@ -51,6 +54,7 @@ type Steps struct {
 	Store    apps.ProvisionStore
 	Rollouts RolloutStore
 	Jobs     JobStore
+	Data     DataStore
 	Cloud    cloud.Cloud
 	Platform Platform
 	Now      func() time.Time
@@ -199,6 +203,7 @@ var deadlines = map[Group]time.Duration{
 	GroupService:    30 * time.Minute,
 	GroupRollout:    30 * time.Minute,
 	GroupCleanup:    90 * time.Minute,
+	GroupData:       3 * time.Hour,
 }
 
 // MinWait is the shortest wait between checks, in seconds.

@@ -37,6 +37,8 @@ const (
 	// EnvHeartbeatTimeout is provision.Platform.HeartbeatTimeout, a Go
 	// duration ("15m"); optional, and for the local stack too (berth-local).
 	EnvHeartbeatTimeout = "BERTH_HEARTBEAT_TIMEOUT"
+	// EnvDataImage is the image of data tasks (images/berth-data).
+	EnvDataImage = "BERTH_DATA_IMAGE"
 )
 
 // CloudPort builds the cloud adapter of the step functions from the
@@ -86,7 +88,7 @@ func StepHandler(step provision.Step, getenv func(string) string, newCloud Cloud
 		}
 	}
 	tbl := &store.Table{Client: awsenv.DynamoDB(getenv), Name: table}
-	steps := &provision.Steps{Store: tbl, Rollouts: tbl, Jobs: tbl, Cloud: c, Platform: p, Now: time.Now}
+	steps := &provision.Steps{Store: tbl, Rollouts: tbl, Jobs: tbl, Data: tbl, Cloud: c, Platform: p, Now: time.Now}
 	return step.Handler(steps), nil
 }
 
@@ -95,7 +97,7 @@ func PlatformFromEnv(getenv func(string) string) (provision.Platform, error) {
 	p := provision.Platform{
 		Cloud: "aws", Region: getenv("AWS_REGION"), Domain: getenv(EnvPlatformDomain),
 		ExecutionRoleARN: getenv(EnvExecutionRoleARN), TaskRoleARN: getenv(EnvDefaultTaskRoleARN), VPC: getenv(EnvVPC), Cluster: getenv(EnvCluster),
-		LogRetentionDays: 30, CleanupWait: 30 * time.Second,
+		LogRetentionDays: 30, CleanupWait: 30 * time.Second, DataImage: getenv(EnvDataImage),
 	}
 	if s := getenv(EnvSubnets); s != "" {
 		p.Subnets = strings.Split(s, ",")

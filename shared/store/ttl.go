@@ -19,6 +19,7 @@ import (
 //	idempotency record       claim time + idempotency window (24 h)
 //	token with an expiry     expiresAt + TokenRetention
 //	finished run             endedAt + RunRetention (command and cron runs)
+//	data lock                its holder's LockTTL (6 h), when a run died holding it
 //	FAILED record            failure time + FailedRetention, only when a
 //	                         create failed and no resources remain
 //

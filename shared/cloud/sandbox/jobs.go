@@ -164,6 +164,8 @@ func (s *Sandbox) runTask(op string, spec cloud.TaskRun) (cloud.Task, error) {
 	// before its container starts, as ECS's ResourceInitializationError.
 	if env, err := s.environment(ts, ts.Compose.Containers[i]); err != nil {
 		j.failed = err.Error()
+	} else if spec.Command[0] == dataProgram {
+		j.out = s.runData(ts, spec.Command)
 	} else {
 		j.out = interpret(spec.Command, env, s.Profile.Second)
 	}

@@ -117,6 +117,10 @@ type Sandbox struct {
 	secrets map[string]*secret
 	// grants are the AssumeRole calls that issued credentials (access.go).
 	grants []shellport.Grant
+	// Dir holds the local files of data tasks (data.go); DataDir makes a
+	// temporary one when it is empty.
+	Dir     string
+	dirOnce sync.Once
 }
 
 type resource struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/awscloud"
+	"github.com/berth-dev/berth/shared/data"
 )
 
 // Store keeps backup artefacts in one bucket.
@@ -29,7 +30,7 @@ type Store struct {
 // New builds the store on bucket. endpoint overrides S3's (empty in
 // AWS); when set, requests are path-style (<endpoint>/<bucket>/<key>),
 // as a local S3 such as sandbox.Objects serves them.
-func New(cfg aws.Config, bucket, endpoint string) *Store {
+func New(cfg aws.Config, bucket, endpoint string) data.Artefacts {
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/berth-dev/berth/shared/cli/client"
 	"github.com/berth-dev/berth/shared/cli/config"
 )
 
@@ -51,11 +52,7 @@ current profile. The token is checked first with a read of the organisation's ap
 				return usagef("login needs --url, --org and --token (or BERTH_URL, BERTH_ORG, BERTH_TOKEN)")
 			}
 			if !noVerify {
-				a.url, a.org, a.token = p.URL, p.Organisation, p.Token
-				c, err := a.client()
-				if err != nil {
-					return err
-				}
+				c := &client.Client{BaseURL: p.URL, Organisation: p.Organisation, Token: p.Token, HTTP: a.io.HTTP, UserAgent: "berth-cli/" + version()}
 				if _, err := c.Do(cmd.Context(), http.MethodGet, "/applications?limit=1", nil); err != nil {
 					return fmt.Errorf("the token does not work for %s at %s: %w", p.Organisation, p.URL, err)
 				}

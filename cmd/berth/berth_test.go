@@ -487,3 +487,45 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalShowsLiveStepsAndFollowsNoColor runs apps create as on a
+// terminal: the steps are redrawn in place with a spinner, in colour
+// unless NO_COLOR is set.
+func TestTerminalShowsLiveStepsAndFollowsNoColor(t *testing.T) {
+	e := stack(t)
+	onTerminal := func(vars map[string]string, args ...string) result {
+		var out, errOut bytes.Buffer
+		code := cli.Run(context.Background(), args, cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+			Getenv: func(k string) string { return vars[k] }, Poll: 50 * time.Millisecond, Terminal: func(io.Writer) bool { return true }})
+		t.Logf("berth %s on a terminal: exit %d\nstderr: %q", strings.Join(args, " "), code, errOut.String())
+		return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	}
+	spun := func(s string) bool {
+		for _, f := range []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"} {
+			if strings.Contains(s, f) {
+				return true
+			}
+		}
+		return false
+	}
+	r := onTerminal(e.loggedIn(t), "apps", "create", "tty", "-f", "testdata/docker-compose.yml")
+	if r.code != 0 || !strings.Contains(r.stderr, "\x1b[32m✓\x1b[0m service") || !strings.Contains(r.stderr, "\x1b[2K") || !spun(r.stderr) {
+		t.Fatalf("on a terminal: exit %d; want a spinner, redraws and a green tick for service", r.code)
+	}
+	if strings.Contains(r.stderr, "[  0.0s]") {
+		t.Error("on a terminal the plain lines were printed")
+	}
+	// CI prints plain lines even on a terminal.
+	ci := e.loggedIn(t)
+	ci["CI"] = "true"
+	r = onTerminal(ci, "run", "--app", "tty", "--", "echo", "hi")
+	if !strings.Contains(r.stderr, "step command    SUCCEEDED") {
+		t.Errorf("with CI set: no plain step lines")
+	}
+	noColour := e.loggedIn(t)
+	noColour["NO_COLOR"] = "1"
+	r = onTerminal(noColour, "apps", "delete", "tty")
+	if r.code != 0 || !strings.Contains(r.stderr, "✓ cleanup") || strings.Contains(r.stderr, "\x1b[32m") || strings.Contains(r.stderr, "\x1b[1m") {
+		t.Fatalf("with NO_COLOR: exit %d; want a tick for cleanup and no colour", r.code)
+	}
+}

@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,9 @@ type IO struct {
 	HTTP *http.Client
 	// Poll is how often a wait asks for news; a second when zero.
 	Poll time.Duration
+	// Terminal says whether a stream is a terminal; by default, whether
+	// it is an *os.File on a terminal.
+	Terminal func(io.Writer) bool
 }
 
 // ExitError ends a run with Code, having printed what it had to.
@@ -58,6 +62,9 @@ func Run(ctx context.Context, args []string, io IO) int {
 	}
 	if io.Poll == 0 {
 		io.Poll = time.Second
+	}
+	if io.Terminal == nil {
+		io.Terminal = terminal
 	}
 	a := &app{io: io}
 	root := a.root()
@@ -238,26 +245,28 @@ func terminal(w io.Writer) bool {
 
 // colour says whether to colour what goes to w.
 func (a *app) colour(w io.Writer) bool {
-	return !a.noColour && a.io.Getenv("NO_COLOR") == "" && a.io.Getenv("TERM") != "dumb" && terminal(w)
+	return !a.noColour && a.io.Getenv("NO_COLOR") == "" && a.io.Getenv("TERM") != "dumb" && a.io.Terminal(w)
 }
 
 // renderer shows progress on stderr: live on a terminal, plain lines
 // otherwise.
 func (a *app) renderer(title string) progress.Renderer {
 	style := progress.Style{Colour: a.colour(a.io.Stderr)}
-	if terminal(a.io.Stderr) && a.io.Getenv("TERM") != "dumb" {
+	if a.io.Terminal(a.io.Stderr) && a.io.Getenv("TERM") != "dumb" && a.io.Getenv("CI") == "" {
 		return &progress.Live{W: a.io.Stderr, Title: title, Style: style}
 	}
 	return &progress.Plain{W: a.io.Stderr, Title: title, Style: style}
 }
 
-// printJSON prints raw JSON indented on stdout.
+// printJSON prints raw JSON indented on stdout, its keys in the API's order.
 func (a *app) printJSON(raw []byte) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var b bytes.Buffer
+	if err := json.Indent(&b, bytes.TrimSpace(raw), "", "  "); err != nil {
 		return err
 	}
-	return a.encode(v)
+	b.WriteByte('\n')
+	_, err := a.io.Stdout.Write(b.Bytes())
+	return err
 }
 
 func (a *app) encode(v any) error {

@@ -529,3 +529,43 @@ func TestTerminalShowsLiveStepsAndFollowsNoColor(t *testing.T) {
 		t.Fatalf("with NO_COLOR: exit %d; want a tick for cleanup and no colour", r.code)
 	}
 }
+
+func TestEnvironmentsAndFollowingLogs(t *testing.T) {
+	e := stack(t)
+	e.createApp(t, "envs")
+	vars := e.loggedIn(t)
+	r := berth(t, vars, "env", "create", "staging", "--app", "envs")
+	if r.code != 0 || !strings.Contains(r.stdout, "environment envs/staging: ACTIVE") || !strings.Contains(r.stderr, "step service    SUCCEEDED") {
+		t.Fatalf("env create: exit %d", r.code)
+	}
+	r = berth(t, vars, "env", "list", "--app", "envs", "-o", "json")
+	var envs []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &envs); err != nil || len(envs) != 2 {
+		t.Fatalf("env list -o json: %v, %d environments, want production and staging", err, len(envs))
+	}
+	if r := berth(t, vars, "env", "get", "staging", "--app", "envs"); !strings.Contains(r.stdout, "status       ACTIVE") {
+		t.Errorf("env get: not ACTIVE")
+	}
+
+	// --follow prints the lines there are, then goes on until interrupted;
+	// an interrupt ends it with 0.
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	code := cli.Run(ctx, []string{"logs", "--app", "envs", "--env", "staging", "--follow", "--since", "1h"}, cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Getenv: func(k string) string { return vars[k] }, Poll: 50 * time.Millisecond})
+	if code != 0 || !strings.Contains(out.String(), "Starting container web") {
+		t.Fatalf("logs --follow: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+
+	r = berth(t, vars, "env", "delete", "staging", "--app", "envs")
+	if r.code != 0 || !strings.Contains(r.stdout, "environment envs/staging deleted: SUCCEEDED") {
+		t.Fatalf("env delete: exit %d", r.code)
+	}
+	if code, _ := e.get(t, "/applications/envs/environments/staging"); code != http.StatusNotFound {
+		t.Fatalf("staging after delete: %d", code)
+	}
+	if r := berth(t, vars, "env", "get", "staging", "--app", "envs"); r.code != 1 || !strings.Contains(r.stderr, "404") {
+		t.Errorf("env get of a deleted environment: exit %d, want 1 with the API's 404", r.code)
+	}
+}

@@ -52,11 +52,15 @@ type Problem struct {
 
 // Error is the problem on one line: its status, title and detail.
 func (p *Problem) Error() string {
-	msg := fmt.Sprintf("%d %s", p.Status, p.Title)
-	if p.Detail != "" && p.Detail != p.Title {
-		msg += ": " + p.Detail
+	// The API's details start with the title ("The request is invalid: see
+	// errors for each field."), so a detail stands for both.
+	switch {
+	case p.Detail == "":
+		return fmt.Sprintf("%d %s", p.Status, p.Title)
+	case p.Title == "" || strings.HasPrefix(p.Detail, p.Title):
+		return fmt.Sprintf("%d %s", p.Status, p.Detail)
 	}
-	return msg
+	return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail)
 }
 
 // Fields are the problem's field paths, sorted.

@@ -569,3 +569,25 @@ func TestEnvironmentsAndFollowingLogs(t *testing.T) {
 		t.Errorf("env get of a deleted environment: exit %d, want 1 with the API's 404", r.code)
 	}
 }
+
+func TestFailedDeploymentExitsOneWithTheReason(t *testing.T) {
+	e := stack(t)
+	e.createApp(t, "broken")
+	vars := e.loggedIn(t)
+	r := berth(t, vars, "deploy", "--app", "broken", "-f", "testdata/crashloop.yml")
+	if r.code != 1 {
+		t.Fatalf("deploying a crashlooping image: exit %d, want 1", r.code)
+	}
+	if !strings.Contains(r.stderr, "step rollout    FAILED") || !strings.Contains(r.stderr, "deployment of broken/production: FAILED: ") {
+		t.Errorf("stderr does not show the failed step and the reason")
+	}
+	// The reason printed is the operation's error.
+	r = berth(t, vars, "ops", "list", "--app", "broken", "-o", "json")
+	var ops []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &ops); err != nil || len(ops) == 0 || ops[0]["status"] != "FAILED" {
+		t.Fatalf("ops list: %v %v", err, ops)
+	}
+	if reason, _ := ops[0]["error"].(string); reason == "" || !strings.Contains(r.stderr+berth(t, vars, "ops", "watch", ops[0]["id"].(string)).stderr, reason) {
+		t.Errorf("ops watch of the failed deployment does not print its error %q", reason)
+	}
+}

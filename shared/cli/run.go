@@ -139,7 +139,7 @@ func commandExit(final command, a *app) error {
 func (a *app) watchCommand(ctx context.Context, c *client.Client, path, title string) (command, []byte, error) {
 	var last command
 	var raw []byte
-	_, err := progress.Watch(ctx, a.renderer(title), a.io.Poll, func(ctx context.Context) (progress.Snapshot, error) {
+	_, err := progress.Watch(ctx, a.renderer(title), a.io.Poll, tolerant(func(ctx context.Context) (progress.Snapshot, error) {
 		resp, err := c.JSON(ctx, http.MethodGet, path, nil, &last)
 		if err != nil {
 			return progress.Snapshot{}, err
@@ -166,6 +166,6 @@ func (a *app) watchCommand(ctx context.Context, c *client.Client, path, title st
 		}
 		s.Steps = []progress.Step{st}
 		return s, nil
-	})
+	}))
 	return last, raw, err
 }

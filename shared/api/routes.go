@@ -356,6 +356,19 @@ func (w *statusWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
+// Flush passes a flush on, so that a followed log stream reaches the
+// client as it is written (the local server; API Gateway buffers anyway).
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+var _ http.Flusher = (*statusWriter)(nil)
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // withEdge gives each request an id, turns a panic into a 500 problem, and
 // logs one line per request.
 func withEdge(log *slog.Logger, route string, h http.HandlerFunc) http.Handler {

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
-	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/composefile"
 	"github.com/berth-dev/berth/shared/configuration"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/jobs"

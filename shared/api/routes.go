@@ -261,8 +261,12 @@ func FindRoute(name string) (Route, error) {
 // serves them there. They are named one by one, not caught by a pattern
 // without a method: such a pattern on a literal path (applications/ecr-login)
 // would conflict in http.ServeMux with a method's pattern on the wildcard
-// path beside it (GET applications/{application}).
-var otherMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+// path beside it (GET applications/{application}). HEAD is not among them:
+// a GET pattern, a route's or a 405's, answers HEAD too, and a HEAD
+// pattern of its own would conflict with a GET pattern whose path is more
+// specific (HEAD backups/{type}/{backupId}, GET
+// backups/{backupId}/restore-database).
+var otherMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut,
 	http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodTrace}
 
 // Mount registers routes on mux, each behind the logging and recovery
@@ -280,8 +284,7 @@ func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 			writeProblem(w, r, kindMethod, fmt.Sprintf("%s is not allowed here; use %s.", r.Method, allow), nil)
 		})
 		for _, m := range otherMethods {
-			// A GET route answers HEAD too.
-			if !slices.Contains(methods, m) && (m != http.MethodHead || !slices.Contains(methods, http.MethodGet)) {
+			if !slices.Contains(methods, m) {
 				mux.Handle(m+" "+pattern, h)
 			}
 		}

@@ -1,0 +1,269 @@
+package localstack_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/store"
+)
+
+// dataApp is an application with a MySQL database and a filesystem.
+func dataApp(name string, database bool) map[string]any {
+	app := map[string]any{"appName": name, "filesystem": map[string]any{"required": true, "mountPath": "/data"},
+		"composeDefinition": map[string]any{"containers": []map[string]any{{
+			"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx:1.27"}, "exposedPorts": []int{80}}}}}
+	if database {
+		app["database"] = map[string]any{"engine": "mysql", "instanceClass": "db.t4g.micro", "storageGb": 20}
+	}
+	return app
+}
+
+// waitOp polls path until its field status is one of want; it returns
+// what it read last.
+func (w *twin) waitOp(path string, status func(map[string]any) string, want ...string) map[string]any {
+	w.t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := w.call(http.MethodGet, path, nil)
+		if code == http.StatusOK {
+			for _, s := range want {
+				if status(body) == s {
+					return body
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("GET %s: still %d %v, want %v", path, code, body, want)
+		}
+	}
+}
+
+// backupNamed finds a backup in a listBackups answer.
+func backupNamed(list map[string]any, id string) map[string]any {
+	backups, _ := list["backups"].([]any)
+	for _, b := range backups {
+		if m := b.(map[string]any); m["backupId"] == id {
+			return m
+		}
+	}
+	return map[string]any{}
+}
+
+// TestBackupsRestoresAndSyncs is issue 15's "done when" for data, against
+// the real handlers, store, data-operation workflow, sandbox data tasks
+// over real files, and the local S3 behind the real S3 client: a database
+// backup completes and downloads; a restore puts the marker row back; a
+// filesystem sync copies production's files into staging; each bad input
+// is refused, naming its field or rule, and changes nothing.
+func TestBackupsRestoresAndSyncs(t *testing.T) {
+	w := startTwin(t, jobsProfile(), false)
+	ctx := context.Background()
+	tbl := &store.Table{Client: w.stack.Client, Name: w.stack.Table}
+	for _, name := range []string{"shop", "static"} {
+		if code, out := w.call(http.MethodPost, "/applications", dataApp(name, name == "shop")); code != http.StatusCreated {
+			t.Fatalf("create %s: %d %v", name, code, out)
+		}
+	}
+	w.waitFor("/applications/shop", "ACTIVE")
+	w.waitFor("/applications/static", "ACTIVE")
+	if code, out := w.call(http.MethodPost, "/applications/shop/environments", map[string]any{"envName": "staging"}); code != http.StatusCreated {
+		t.Fatalf("create staging: %d %v", code, out)
+	}
+	w.waitFor("/applications/shop/environments/staging", "ACTIVE")
+	app, envs, err := tbl.GetApplication(ctx, "acme", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := app.Outputs[apps.OutDatabaseIdentifier]
+	if err := w.stack.Sandbox.SetMarker(db, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	const prod = "/applications/shop/environments/production"
+	const staging = "/applications/shop/environments/staging"
+
+	// A database backup completes, with its size, and downloads.
+	code, started := w.call(http.MethodPost, prod+"/backups/database", map[string]any{"description": "before 2.0"})
+	id, _ := started["backupId"].(string)
+	if code != http.StatusAccepted || !strings.HasPrefix(id, "backup-") || started["status"] != "pending" {
+		t.Fatalf("POST backup: %d %v", code, started)
+	}
+	// One data operation per environment: a second one while it runs is refused.
+	if code, busy := w.call(http.MethodPost, prod+"/backups/filesystem", nil); code != http.StatusConflict || !strings.Contains(busy["detail"].(string), "one data operation") {
+		t.Fatalf("a second backup while one runs: %d %v, want 409", code, busy)
+	}
+	list := w.waitOp(prod+"/backups/database", func(l map[string]any) string { s, _ := backupNamed(l, id)["status"].(string); return s }, "completed", "failed")
+	b := backupNamed(list, id)
+	if b["status"] != "completed" || b["size"].(float64) <= 0 || b["engine"] != "mysql" || b["description"] != "before 2.0" ||
+		!strings.HasSuffix(b["s3Key"].(string), "/production/database/"+id+".sql.gz") || b["fileExists"] != true {
+		t.Fatalf("the completed backup: %v", b)
+	}
+	code, dl := w.call(http.MethodGet, prod+"/backups/database/"+id+"/download", nil)
+	if code != http.StatusOK || !strings.HasPrefix(dl["downloadUrl"].(string), w.stack.S3URL+"/") || dl["filename"] != "shop-production-"+id+".sql.gz" {
+		t.Fatalf("download: %d %v", code, dl)
+	}
+	if exp, err := time.Parse(time.RFC3339, dl["expiresAt"].(string)); err != nil || time.Until(exp) > 15*time.Minute || time.Until(exp) < 14*time.Minute {
+		t.Fatalf("the URL expires at %v (%v), want in 15 minutes", dl["expiresAt"], err)
+	}
+	res, err := http.Get(dl["downloadUrl"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || int64(len(raw)) != int64(b["size"].(float64)) {
+		t.Fatalf("GET the download URL: %d, %d bytes, want %v", res.StatusCode, len(raw), b["size"])
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, _ := io.ReadAll(zr)
+	if !strings.Contains(string(dump), "VALUES ('v1')") {
+		t.Fatalf("the dump holds no marker v1:\n%s", dump)
+	}
+
+	// A restore puts the backed-up marker back.
+	if err := w.stack.Sandbox.SetMarker(db, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	code, restore := w.call(http.MethodPost, staging+"/backups/"+id+"/restore-database", map[string]any{"backupId": id, "acknowledgeDataloss": true})
+	rid, _ := restore["restoreId"].(string)
+	if code != http.StatusAccepted || !strings.HasPrefix(rid, "restore-") {
+		t.Fatalf("POST restore-database: %d %v", code, restore)
+	}
+	got := w.waitOp(staging+"/restores/"+rid, func(r map[string]any) string { s, _ := r["status"].(string); return s }, "completed", "failed")
+	if got["status"] != "completed" || got["backupId"] != id || got["envName"] != "staging" || got["completedAt"] == nil || got["errorMessage"] != nil {
+		t.Fatalf("the restore: %v", got)
+	}
+	if m, err := w.stack.Sandbox.Marker(db); err != nil || m != "v1" {
+		t.Fatalf("marker after the restore %q (%v), want v1", m, err)
+	}
+
+	// A filesystem sync copies production's files into staging, keeping
+	// staging's others, and records its backup on production.
+	prodDir, stagingDir := accessPointDir(t, w, envs, "production"), accessPointDir(t, w, envs, "staging")
+	write(t, filepath.Join(prodDir, "uploads", "cat.jpg"), "meow")
+	write(t, filepath.Join(stagingDir, "keep.txt"), "staging's own")
+	write(t, filepath.Join(stagingDir, "uploads", "cat.jpg"), "an older cat")
+	code, sync := w.call(http.MethodPost, staging+"/sync/filesystem", map[string]any{"sourceEnvironment": "production"})
+	sid, _ := sync["syncId"].(string)
+	if code != http.StatusAccepted || sync["sourceEnvironment"] != "production" || sync["targetEnvironment"] != "staging" {
+		t.Fatalf("POST sync: %d %v", code, sync)
+	}
+	var done map[string]any
+	for deadline := time.Now().Add(90 * time.Second); done == nil; time.Sleep(100 * time.Millisecond) {
+		code, list := w.listOf(staging + "/sync/filesystem")
+		for _, s := range list {
+			if m := s.(map[string]any); code == http.StatusOK && m["syncId"] == sid && (m["status"] == "completed" || m["status"] == "failed") {
+				done = m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sync did not finish: %v", list)
+		}
+	}
+	if done["status"] != "completed" || done["completedAt"] == nil {
+		t.Fatalf("the sync: %v", done)
+	}
+	if got := read(t, filepath.Join(stagingDir, "uploads", "cat.jpg")); got != "meow" {
+		t.Fatalf("staging's cat.jpg is %q after the sync, want production's", got)
+	}
+	if got := read(t, filepath.Join(stagingDir, "keep.txt")); got != "staging's own" {
+		t.Fatalf("staging's keep.txt is %q after the sync, want it kept", got)
+	}
+	_, fsList := w.call(http.MethodGet, prod+"/backups/filesystem", nil)
+	if sb := backupNamed(fsList, done["backupId"].(string)); sb["status"] != "completed" || !strings.Contains(sb["description"].(string), sid) {
+		t.Fatalf("the sync's backup on production: %v", fsList)
+	}
+
+	// Bad input: each refused, naming the field or rule.
+	for _, bad := range []struct {
+		method, path string
+		body         any
+		status       int
+		says         string
+	}{
+		{http.MethodGet, prod + "/backups/tape", nil, http.StatusBadRequest, "database or filesystem"},
+		{http.MethodPost, prod + "/backups/tape", nil, http.StatusBadRequest, "database or filesystem"},
+		{http.MethodPost, "/applications/static/environments/production/backups/database", nil, http.StatusConflict, "has no database"},
+		{http.MethodPost, "/applications/static/environments/production/backups/" + id + "/restore-database", map[string]any{"backupId": id, "acknowledgeDataloss": true}, http.StatusNotFound, "no environment of this application has a backup"},
+		{http.MethodPost, staging + "/sync/filesystem", map[string]any{"sourceEnvironment": "staging"}, http.StatusBadRequest, "another environment than the target"},
+		{http.MethodPost, staging + "/sync/database", map[string]any{"sourceEnvironment": "production"}, http.StatusConflict, "share application"},
+		{http.MethodPost, staging + "/backups/" + id + "/restore-database", map[string]any{"backupId": id, "acknowledgeDataloss": false}, http.StatusBadRequest, "acknowledgeDataloss"},
+		{http.MethodPost, staging + "/backups/" + id + "/restore-filesystem", map[string]any{"backupId": id, "acknowledgeDataloss": true}, http.StatusBadRequest, "restore-database"},
+		{http.MethodGet, prod + "/backups/database?limit=0&order=up&createdAfter=yesterday&status=done", nil, http.StatusBadRequest, "limit"},
+		{http.MethodGet, staging + "/restores/restore-20200101T000000Z-000000", nil, http.StatusNotFound, "no restore"},
+	} {
+		code, problem := w.call(bad.method, bad.path, bad.body)
+		if text := strings.Join(append(append(fieldMessages(problem), fieldNames(problem)...), problem["detail"].(string)), " | "); code != bad.status || !strings.Contains(text, bad.says) {
+			t.Errorf("%s %s: %d %q, want %d saying %q", bad.method, bad.path, code, text, bad.status, bad.says)
+		}
+	}
+	if _, l := w.call(http.MethodGet, "/applications/static/environments/production/backups/database", nil); l["count"] != float64(0) {
+		t.Fatalf("a refused backup left a record: %v", l)
+	}
+
+	// Deleted, the backup and its artefact are gone.
+	if code, out := w.call(http.MethodDelete, prod+"/backups/database/"+id, nil); code != http.StatusOK || out["backupId"] != id {
+		t.Fatalf("DELETE backup: %d %v", code, out)
+	}
+	if code, _ := w.call(http.MethodGet, prod+"/backups/database/"+id+"/download", nil); code != http.StatusNotFound {
+		t.Fatalf("download of a deleted backup: %d, want 404", code)
+	}
+	if res, err := http.Get(dl["downloadUrl"].(string)); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the deleted artefact's URL: %v %v, want 404", res.StatusCode, err)
+	}
+}
+
+// fieldNames are the fields a problem names.
+func fieldNames(problem map[string]any) []string {
+	var out []string
+	errs, _ := problem["errors"].(map[string]any)
+	for f := range errs {
+		out = append(out, f)
+	}
+	return out
+}
+
+// accessPointDir is the sandbox folder of an environment's access point.
+func accessPointDir(t *testing.T, w *twin, envs []apps.Environment, name string) string {
+	t.Helper()
+	for _, e := range envs {
+		if e.Name == name {
+			dir, err := w.stack.Sandbox.AccessPointDir(e.Outputs[apps.OutAccessPointID])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return dir
+		}
+	}
+	t.Fatalf("no environment %s", name)
+	return ""
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

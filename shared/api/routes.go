@@ -225,14 +225,14 @@ func Routes() []Route {
 		GetVolumeRoute,
 		DeleteVolumeRoute,
 		ListBackupsRoute,
-		CreateBackupRoute,
-		DeleteBackupRoute,
 		DownloadBackupRoute,
+		CreateBackupRoute,
 		RestoreDatabaseRoute,
 		RestoreFilesystemRoute,
 		GetRestoreStatusRoute,
-		ListSyncOperationsRoute,
 		SyncToEnvironmentRoute,
+		ListSyncOperationsRoute,
+		DeleteBackupRoute,
 	}
 }
 

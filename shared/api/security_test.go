@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/jobs"
+	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/operations"
 	"github.com/berth-dev/berth/shared/store"
 	"github.com/berth-dev/berth/shared/volumes"
@@ -53,6 +56,7 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		"{token}", tokenID(t, tokenFor(t, org, auth.RoleRead)), "{release}", "1", "{deployment}", "1", "{container}", "web",
 		"{command}", deploytest.CommandRunID, "{cron}", "nightly", "{run}", deploytest.CronRunID,
 		"{variable}", "APP_MODE", "{secret}", "API_KEY", "{volume}", "uploads",
+		"{type}", "database", "{backupId}", deploytest.DatabaseBackupID, "{restoreId}", deploytest.RestoreID,
 	).Replace(r.Pattern)
 	switch r.Name {
 	case "create-application":
@@ -102,8 +106,37 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"volumeName": "vol-" + strconv.Itoa(n)}
 	case "delete-volume":
 		finishDeployment(t, org) // a running deployment may mount it
+	case "create-backup", "restore-database":
+		freeData(t, org)
+		body = map[string]any{"backupId": deploytest.DatabaseBackupID, "acknowledgeDataloss": true, "description": "matrix"}
+		if r.Name == "create-backup" {
+			body = map[string]any{"description": "matrix"}
+		}
+	case "restore-filesystem":
+		freeData(t, org)
+		path = strings.Replace(path, deploytest.DatabaseBackupID, deploytest.FilesystemBackupID, 1)
+		body = map[string]any{"backupId": deploytest.FilesystemBackupID, "acknowledgeDataloss": true}
+	case "sync-to-environment", "list-sync-operations":
+		// A database sync is refused (environments share the database).
+		path = strings.Replace(path, "/sync/database", "/sync/filesystem", 1)
+		if r.Name == "sync-to-environment" {
+			freeData(t, org)
+			body = map[string]any{"sourceEnvironment": apps.ProductionEnvironment}
+		}
 	}
 	return path, body
+}
+
+// freeData ends pr-456's data operations and frees it, and production, as
+// their workflows would: no workflow runs here.
+func freeData(t *testing.T, org string) {
+	t.Helper()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	for _, env := range []string{"pr-456", apps.ProductionEnvironment} {
+		if err := deploytest.FreeData(context.Background(), tbl, org, "my-app", env); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // runningService gives pr-456 a service with a running task in the
@@ -160,6 +193,32 @@ func seedOrg(t *testing.T, org string) {
 	deployable(t, org)
 	jobsReady(t, org)
 	volumeReady(t, org)
+	backupsReady(t, org)
+}
+
+// backupsReady gives org's pr-456 the backups and restore the data routes
+// read, download, restore and delete, with their artefacts in the local
+// S3, and an ACTIVE production to sync from.
+func backupsReady(t *testing.T, org string) {
+	t.Helper()
+	ctx := context.Background()
+	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
+	seeded, err := deploytest.SeedBackups(ctx, tbl, org, "my-app", "pr-456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range seeded {
+		path := filepath.Join(stack.Sandbox.ObjectsDir(), localstack.LocalBackupsBucket, filepath.FromSlash(b.Key))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("matrix artefact"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := deploytest.Activate(ctx, tbl, org, "my-app", apps.ProductionEnvironment); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // volumeReady gives org's pr-456 its filesystem (in the record and the

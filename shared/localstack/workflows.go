@@ -49,7 +49,8 @@ var SandboxPlatform = provision.Platform{
 	Cluster:          "arn:aws:ecs:" + sandbox.Region + ":" + sandbox.Account + ":cluster/berth-sandbox",
 	LogRetentionDays: 7, CleanupWait: time.Second,
 	// The sandbox runs data tasks itself, whatever their image.
-	DataImage: "berth-data:sandbox",
+	DataImage:       "berth-data:sandbox",
+	DataTaskRoleARN: "arn:aws:iam::" + sandbox.Account + ":role/berth-sandbox-data-task",
 }
 
 // WorkflowsConfig configures the local workflows.

@@ -86,11 +86,11 @@ func (s *Steps) runPhase(ctx context.Context, r records, env apps.Environment, o
 	if err != nil {
 		return Loop{}, err
 	}
-	if s.Platform.DataImage == "" {
-		return Loop{}, fail(ErrInvalid, "no data image is configured (BERTH_DATA_IMAGE), so no data task can run")
+	if s.Platform.DataImage == "" || s.Platform.DataTaskRoleARN == "" {
+		return Loop{}, fail(ErrInvalid, "no data image or data task role is configured (BERTH_DATA_IMAGE, BERTH_DATA_TASK_ROLE_ARN), so no data task can run")
 	}
 	essential := true
-	d := compose.Definition{Containers: []compose.Container{{Name: data.Container, Essential: &essential,
+	d := compose.Definition{TaskRoleARN: &s.Platform.DataTaskRoleARN, Containers: []compose.Container{{Name: data.Container, Essential: &essential,
 		ImageReference: &compose.ImageReference{Type: compose.ImageExternal, Identifier: s.Platform.DataImage}}}}
 	spec, err := s.taskSpec(r, on, d, nil, nil)
 	if err != nil {

@@ -47,6 +47,9 @@ type Platform struct {
 	// DataImage is the image of data tasks (images/berth-data): dumps,
 	// restores and archives of environments' data.
 	DataImage string
+	// DataTaskRoleARN is data tasks' task role: it may read and write the
+	// backups bucket, and nothing of tenants' own.
+	DataTaskRoleARN string
 }
 
 // Steps runs workflow steps.

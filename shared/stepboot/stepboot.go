@@ -39,6 +39,9 @@ const (
 	EnvHeartbeatTimeout = "BERTH_HEARTBEAT_TIMEOUT"
 	// EnvDataImage is the image of data tasks (images/berth-data).
 	EnvDataImage = "BERTH_DATA_IMAGE"
+	// EnvDataTaskRoleARN is data tasks' task role, which may use the
+	// backups bucket.
+	EnvDataTaskRoleARN = "BERTH_DATA_TASK_ROLE_ARN"
 )
 
 // CloudPort builds the cloud adapter of the step functions from the
@@ -98,6 +101,7 @@ func PlatformFromEnv(getenv func(string) string) (provision.Platform, error) {
 		Cloud: "aws", Region: getenv("AWS_REGION"), Domain: getenv(EnvPlatformDomain),
 		ExecutionRoleARN: getenv(EnvExecutionRoleARN), TaskRoleARN: getenv(EnvDefaultTaskRoleARN), VPC: getenv(EnvVPC), Cluster: getenv(EnvCluster),
 		LogRetentionDays: 30, CleanupWait: 30 * time.Second, DataImage: getenv(EnvDataImage),
+		DataTaskRoleARN: getenv(EnvDataTaskRoleARN),
 	}
 	if s := getenv(EnvSubnets); s != "" {
 		p.Subnets = strings.Split(s, ",")

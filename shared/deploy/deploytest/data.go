@@ -83,6 +83,15 @@ func FreeData(ctx context.Context, tbl *store.Table, org, app, name string) erro
 				if err := tbl.Unlock(ctx, env, op.LockHolder()); err != nil {
 					return err
 				}
+				if op.Type == data.TypeSync {
+					src, err := tbl.GetEnvironment(ctx, org, app, op.Source)
+					if err != nil {
+						return err
+					}
+					if err := tbl.Unlock(ctx, src, op.LockHolder()); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}

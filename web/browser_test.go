@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -105,6 +106,22 @@ func watchExceptions(t *testing.T, ctx context.Context) func() []string {
 	}
 }
 
+// screenshot saves the page to $BERTH_SCREENSHOTS/name.png when that
+// folder is set, to look at what a test saw.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("BERTH_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
 // site builds the site from this repository, as `make site` does.
 func site(t *testing.T) string {
 	t.Helper()
@@ -178,6 +195,7 @@ func TestDocsListsEveryOperation(t *testing.T) {
 	if !slices.Equal(gotSummaries, wantSummaries) {
 		t.Errorf("summaries on /docs:\n%v\nwant\n%v", gotSummaries, wantSummaries)
 	}
+	screenshot(t, ctx, "docs")
 	if e := exceptions(); len(e) > 0 {
 		t.Errorf("uncaught exceptions on /docs: %v", e)
 	}
@@ -287,6 +305,7 @@ func TestConsoleCreatesAnApplication(t *testing.T) {
 		func(s string) bool { return s == "1" })
 	waitJS(t, b, "the log tail", `document.querySelector("#logs").textContent`, 30*time.Second,
 		func(s string) bool { return strings.Contains(s, " web ") || strings.Contains(s, " cache ") })
+	screenshot(t, b, "console")
 	if e := exceptions(); len(e) > 0 {
 		t.Errorf("uncaught exceptions on /console: %v", e)
 	}

@@ -130,7 +130,8 @@ async function refreshApps() {
         { class: "app", dataset: { app: a.appName } },
         h("span", { class: "name" }, a.appName),
         status(a.status),
-        h("span", { class: "muted" }, ` ${a.runningCount ?? 0}/${a.desiredCount ?? 0} tasks · ${(a.containerNames || []).join(", ")}`),
+        // Task counts are per environment: list-applications gives none.
+        h("span", { class: "muted" }, ` ${(a.containerNames || []).join(", ")}`),
         h(
           "ul",
           {},
@@ -144,7 +145,7 @@ async function refreshApps() {
               },
               e.envName,
               status(e.status),
-              h("span", { class: "muted" }, ` ${e.runningCount ?? 0}/${e.desiredCount ?? 0}`),
+              h("span", { class: "muted" }, ` ${e.runningCount ?? 0}/${e.desiredCount ?? 0} tasks`),
             ),
           ),
         ),

@@ -73,7 +73,7 @@ browser-deps:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  echo "browser-deps: $(CHROMIUM) is missing; installing Debian's chromium"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; \
 	fi
 	@"$(CHROMIUM)" --version
 

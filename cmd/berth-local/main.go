@@ -1,6 +1,7 @@
 // Command berth-local runs Berth on this machine: DynamoDB Local and the
 // whole API on one port, with the workflows running in local Step
-// Functions against the sandbox cloud. `make run` starts it.
+// Functions against the sandbox cloud, and beside the API the API
+// reference (/docs) and the web console (/console). `make run` starts it.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/stepboot"
+	"github.com/berth-dev/berth/web"
 )
 
 func main() {
@@ -76,11 +78,21 @@ func run(log *slog.Logger) error {
 	}
 	defer stack.Close()
 
-	srv := &http.Server{Addr: "127.0.0.1:" + port, Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
+	// The API reference and the console, on the API's origin.
+	site := filepath.Join(".berth", "site")
+	if err := os.RemoveAll(site); err != nil {
+		return err
+	}
+	if err := web.Build(".", site); err != nil {
+		return err
+	}
+
+	srv := &http.Server{Addr: "127.0.0.1:" + port, Handler: web.Handler(site, stack.Handler), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("berth is up",
-		slog.String("api", "http://"+srv.Addr), slog.String("dynamodb", stack.DynamoDB.Endpoint),
+		slog.String("api", "http://"+srv.Addr), slog.String("docs", "http://"+srv.Addr+"/docs/"), slog.String("console", "http://"+srv.Addr+"/console/"),
+		slog.String("dynamodb", stack.DynamoDB.Endpoint),
 		slog.String("table", stack.Table), slog.String("stepFunctions", stack.Local.SFN.Endpoint),
 		slog.String("lambda", stack.Local.LambdaEndpoint), slog.String("cloud", "sandbox ("+profile.Name+"), see GET /_local/sandbox"),
 		slog.Float64("sandboxFaults", profile.Faults.Rate), slog.Uint64("sandboxSeed", profile.Faults.Seed),

@@ -40,6 +40,8 @@ type Stack struct {
 	Functions map[string]*Function
 	Workflows *Workflows
 	DataPlane *DataPlane
+	// Site publishes the API reference and the web console (make site).
+	Site *Site
 	// SchedulerRole is what cron jobs' schedules start run-job executions as.
 	SchedulerRole awsiam.Role
 	// ShellRole is what shell access credentials are issued for.
@@ -286,6 +288,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	for _, w := range workflows {
 		output(pascal(string(w))+"StateMachineArn", s.Workflows.StateMachines[w].StateMachineArn(), "State machine of the "+string(w)+" workflow")
 	}
+	s.Site = NewSite(s.Stack, "Site", &SiteProps{API: s.API.RestAPI})
+	output("SiteBucketName", s.Site.Bucket.BucketName(), "The bucket make deploy-site copies bin/site (the API reference and the web console) into")
+	output("SiteUrl", jsii.String("https://"+*s.Site.Distribution.DistributionDomainName()+"/"), "The web console (/console/index.html) and API reference (/docs/index.html), with the API at /api/ on the same origin")
+	output("SiteDistributionId", s.Site.Distribution.DistributionId(), "The site's CloudFront distribution, which make deploy-site invalidates")
 	output("LoadBalancerDnsName", d.LoadBalancer.LoadBalancerDnsName(), "Shared ALB tenants' hosts point at")
 	output("ClusterName", d.Cluster.ClusterName(), "ECS cluster tenants' services run in")
 	output("BackupsBucketName", s.backups.BucketName(), "S3 bucket of database and filesystem backups (retained when the stack is destroyed)")

@@ -1103,7 +1103,7 @@ func TestDataPlane(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	s := synth(t)
 	outputs, _ := s.Template["Outputs"].(map[string]any)
-	want := []string{"ApiUrl", "TableName", "UsagePlanName", "LoadBalancerDnsName", "ClusterName", "BackupsBucketName"}
+	want := []string{"ApiUrl", "TableName", "UsagePlanName", "LoadBalancerDnsName", "ClusterName", "BackupsBucketName", "SiteBucketName", "SiteUrl", "SiteDistributionId"}
 	for _, w := range apps.Workflows {
 		want = append(want, berth.StateMachineLogicalID(w)+"Arn")
 	}
@@ -1337,4 +1337,61 @@ func pascal(name string) string {
 		}
 	}
 	return b.String()
+}
+
+// The site (make site's bin/site) is five resources: a private bucket read
+// only by CloudFront, and a distribution that serves it with the REST API
+// under /api/ on the same origin, the token forwarded and nothing cached.
+func TestSite(t *testing.T) {
+	s := synth(t)
+	tpl := assertionsTemplate(t)
+	var n int
+	for _, r := range resources(s.Template, "") {
+		if strings.HasPrefix(r.ID, "Site") {
+			n++
+		}
+	}
+	if n != 5 {
+		t.Errorf("the site has %d resources, want 5 (bucket, bucket policy, origin access control, cache policy, distribution)", n)
+	}
+	for typ, want := range map[string]int{"AWS::CloudFront::Distribution": 1, "AWS::CloudFront::OriginAccessControl": 1, "AWS::CloudFront::CachePolicy": 1} {
+		check(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
+	}
+	check(t, "private bucket", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), &map[string]any{
+			"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		})
+	})
+	check(t, "distribution", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), &map[string]any{
+			"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
+				"DefaultRootObject":    berth.SiteIndex,
+				"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]any{"ViewerProtocolPolicy": "redirect-to-https"}),
+				"CacheBehaviors": []any{assertions.Match_ObjectLike(&map[string]any{
+					"PathPattern":          "/api/*",
+					"ViewerProtocolPolicy": "https-only",
+					"AllowedMethods":       []any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"},
+				})},
+			}),
+		})
+	})
+	check(t, "the API's cache policy forwards the token and keeps nothing", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::CloudFront::CachePolicy"), &map[string]any{
+			"CachePolicyConfig": assertions.Match_ObjectLike(&map[string]any{
+				"DefaultTTL": 0, "MinTTL": 0, "MaxTTL": 1,
+				"ParametersInCacheKeyAndForwardedToOrigin": assertions.Match_ObjectLike(&map[string]any{
+					"HeadersConfig": map[string]any{"HeaderBehavior": "whitelist", "Headers": []any{"Authorization"}},
+				}),
+			}),
+		})
+	})
+	// The /api/* origin is the REST API's stage.
+	var origins string
+	for _, r := range resources(s.Template, "AWS::CloudFront::Distribution") {
+		raw, _ := json.Marshal(r.Properties["DistributionConfig"].(map[string]any)["Origins"])
+		origins = string(raw)
+	}
+	if !strings.Contains(origins, "execute-api") || !strings.Contains(origins, `"OriginPath"`) || !strings.Contains(origins, "ApiDeploymentStage"+s.Config.APIStageName) {
+		t.Errorf("origins %s: want the REST API's stage", origins)
+	}
 }

@@ -64,7 +64,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::EC2::SecurityGroup":                   4,
 		"AWS::RDS::DBSubnetGroup":                   1,
 		"AWS::EC2::FlowLog":                         1,
-		"AWS::S3::Bucket":                           2, // the ALB's access logs, backups
+		"AWS::S3::Bucket":                           3, // the ALB's access logs, backups, the site
 	} {
 		check(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}

@@ -62,6 +62,9 @@ func BenchmarkRoute(b *testing.B) {
 			b.ReportMetric(float64(c.Total())/float64(n), "ddb-calls/op")
 			b.ReportMetric(float64(c.ConditionalWrites)/float64(n), "ddb-cond-writes/op")
 			b.ReportMetric(float64(c.Writes)/float64(n), "ddb-writes/op")
+			if rt.Artefacts {
+				b.ReportMetric(float64(c.S3)/float64(n), "s3-calls/op")
+			}
 		})
 	}
 }

@@ -156,7 +156,7 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
-	return mux, nil
+	return api.CanonicalPaths(log, mux), nil
 }
 
 // Invoker is what the Lambda runtime calls for an API function: event

@@ -278,7 +278,7 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 // but the stub evaluates no condition and, frozen, keeps no write, so
 // each iteration finds the environment as seeded: free.
 func seedData(ctx context.Context, tbl *store.Table, stub *Stub) error {
-	if _, err := deploytest.SeedBackups(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+	if _, err := deploytest.SeedBackups(ctx, tbl, deploytest.BackupsBucket, "acme", "my-app", apps.ProductionEnvironment); err != nil {
 		return err
 	}
 	item := stub.items[key(attrs{"pk": json.RawMessage(`{"S":"ORG#acme#APP#my-app"}`), "sk": json.RawMessage(`{"S":"ENV#pr-456"}`)})]

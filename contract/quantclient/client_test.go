@@ -8,13 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/contract/quantclient"
 	"github.com/berth-dev/berth/shared/auth"
-	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/cloud/sandbox"
 	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/store"
@@ -198,18 +196,8 @@ func TestGeneratedClientDrivesBerth(t *testing.T) {
 		}
 		return "", got.StatusCode() != http.StatusNotFound
 	}, "")
-	// KNOWN LEAK (reported with issue 15's docs): the data tasks' task
-	// definition revisions (family <environment>-data) outlive the
-	// teardown. shared/provision's dropDataTaskDefinition deletes them by
-	// ARN alone (cloud.Ref{ID}), which the sandbox's Delete ignores (it
-	// finds resources by Name), and no teardown step removes the family.
-	// They are logged, not failed on, until that is fixed; then drop this.
 	var left []string
 	for _, r := range stack.Local.Sandbox.Resources() {
-		if r.Kind == cloud.KindTaskDefinition && strings.Contains(r.Name, "-data:") {
-			t.Logf("known leak: data task definition %s", r.Name)
-			continue
-		}
 		left = append(left, string(r.Kind)+" "+r.Name)
 	}
 	if len(left) != 0 {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -124,7 +126,7 @@ func (s *Server) createBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body data.BackupRequest
-	if r.ContentLength != 0 {
+	if hasBody(r) {
 		if err := decodeBody(w, r, &body, FieldsWarn); err != nil {
 			fail(w, r, err)
 			return
@@ -239,6 +241,17 @@ func (s *Server) listSyncOperations(w http.ResponseWriter, r *http.Request) {
 		out = append(out, newSyncView(op))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// hasBody reports whether r carries a body, for createBackup, whose body
+// is optional: a chunked request (length unknown) is read to see.
+func hasBody(r *http.Request) bool {
+	if r.ContentLength >= 0 {
+		return r.ContentLength > 0
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return err != nil || len(raw) > 0
 }
 
 type backupListView struct {

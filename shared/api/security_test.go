@@ -116,6 +116,8 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		freeData(t, org)
 		path = strings.Replace(path, deploytest.DatabaseBackupID, deploytest.FilesystemBackupID, 1)
 		body = map[string]any{"backupId": deploytest.FilesystemBackupID, "acknowledgeDataloss": true}
+	case "delete-backup":
+		freeData(t, org) // a sync holds the backup's environment until it ends
 	case "sync-to-environment", "list-sync-operations":
 		// A database sync is refused (environments share the database).
 		path = strings.Replace(path, "/sync/database", "/sync/filesystem", 1)
@@ -203,7 +205,7 @@ func backupsReady(t *testing.T, org string) {
 	t.Helper()
 	ctx := context.Background()
 	tbl := &store.Table{Client: stack.Client, Name: stack.Table}
-	seeded, err := deploytest.SeedBackups(ctx, tbl, org, "my-app", "pr-456")
+	seeded, err := deploytest.SeedBackups(ctx, tbl, localstack.LocalBackupsBucket, org, "my-app", "pr-456")
 	if err != nil {
 		t.Fatal(err)
 	}

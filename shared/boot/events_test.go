@@ -404,7 +404,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 func seedData(ctx context.Context, tbl *store.Table, fn, objectsDir string) error {
 	switch fn {
 	case "list-backups":
-		seeded, err := deploytest.SeedBackups(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+		seeded, err := deploytest.SeedBackups(ctx, tbl, deploytest.BackupsBucket, "acme", "my-app", apps.ProductionEnvironment)
 		if err != nil {
 			return err
 		}
@@ -424,6 +424,9 @@ func seedData(ctx context.Context, tbl *store.Table, fn, objectsDir string) erro
 			return err
 		}
 		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+	case "delete-backup":
+		// The sync holds production, its source, until it ends.
+		return deploytest.FreeData(ctx, tbl, "acme", "my-app", "pr-456")
 	}
 	return nil
 }

@@ -109,9 +109,9 @@ type Operation struct {
 	Phase             Phase
 	TaskARN, LogGroup string
 	LogStream         string
-	// TaskDefinition is the revision the current task runs, deregistered
-	// once it has stopped.
-	TaskDefinition                              string
+	// TaskDefinition is the revision the current task runs (its ARN, and
+	// its family:revision name), deregistered once it has stopped.
+	TaskDefinition, TaskDefinitionName          string
 	BackupTask, BackupLogGroup, BackupLogStream string
 	Execution                                   string
 	CreatedBy                                   string
@@ -133,6 +133,24 @@ func (o Operation) Ref() Ref { return Ref{Type: o.Type, Kind: o.Kind, ID: o.ID} 
 
 // LockHolder is what holds the environments the operation works on.
 func (o Operation) LockHolder() string { return o.Environment + ":" + o.Ref().String() }
+
+// deleteHolder prefixes the holder of a backup's deletion; no environment
+// name has a "#".
+const deleteHolder = "#delete:"
+
+// DescribeHolder says in words what holds an environment's data lock:
+// "the database backup backup-… of production".
+func DescribeHolder(holder string) string {
+	env, ref, ok := strings.Cut(holder, ":")
+	r, err := ParseRef(ref)
+	switch {
+	case !ok || err != nil:
+		return "another data operation"
+	case env+":" == deleteHolder:
+		return fmt.Sprintf("the deletion of %s %s", r.Type, r.ID)
+	}
+	return fmt.Sprintf("the %s %s %s of %s", r.Kind, r.Type, r.ID, env)
+}
 
 // String is the ref as the workflow input carries it: "backup/database/<id>".
 func (r Ref) String() string { return string(r.Type) + "/" + string(r.Kind) + "/" + r.ID }

@@ -90,3 +90,16 @@ func FuzzParseRef(f *testing.F) {
 		}
 	})
 }
+
+func TestDescribeHolder(t *testing.T) {
+	op := Operation{ID: "backup-20261206T043512Z-3f9a1c", Type: TypeBackup, Kind: KindDatabase, Environment: "production"}
+	if got := DescribeHolder(op.LockHolder()); got != "the database backup backup-20261206T043512Z-3f9a1c of production" {
+		t.Fatalf("%q", got)
+	}
+	if got := DescribeHolder(deleteHolder + op.Ref().String()); got != "the deletion of backup backup-20261206T043512Z-3f9a1c" {
+		t.Fatalf("%q", got)
+	}
+	if got := DescribeHolder("junk"); got != "another data operation" {
+		t.Fatalf("%q", got)
+	}
+}

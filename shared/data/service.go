@@ -237,6 +237,14 @@ func (s *Service) DeleteBackup(ctx context.Context, t Target, k Kind, id string)
 	if err := s.sameBucket(op); err != nil {
 		return err
 	}
+	// Held while it goes, so no restore or sync starts reading it meanwhile;
+	// one that holds the environment now gets this DELETE a 409.
+	holder := deleteHolder + op.Ref().String()
+	now := s.Now().UTC()
+	if err := s.Store.Lock(ctx, env, holder, now, now.Add(time.Minute)); err != nil {
+		return err
+	}
+	defer func() { _ = s.Store.Unlock(context.WithoutCancel(ctx), env, holder) }()
 	if op.Key != "" {
 		if err := s.Artefacts.Delete(ctx, op.Key); err != nil {
 			return apps.Unavailable(err, "the backup's artefact could not be deleted; retry the request")
@@ -327,7 +335,15 @@ func (s *Service) Restore(ctx context.Context, t Target, k Kind, backupID string
 		Engine: from.Engine, Bucket: from.Bucket, Key: from.Key, BackupID: from.ID, BackupEnvironment: from.Environment,
 		Phase: PhaseRestore, CreatedBy: t.By, CreatedAt: now, UpdatedAt: now}
 	op.Execution = ExecutionName(env.UID, op.ID)
-	return op, s.begin(ctx, env, nil, op)
+	// The backup's environment is held too, so its backup is not deleted
+	// while the restore reads it.
+	var source *apps.Environment
+	for i := range envs {
+		if envs[i].Name == from.Environment && from.Environment != env.Name {
+			source = &envs[i]
+		}
+	}
+	return op, s.begin(ctx, env, source, op)
 }
 
 // findBackup finds a backup by id among the application's environments,

@@ -106,7 +106,7 @@ func (s *Steps) runPhase(ctx context.Context, r records, env apps.Environment, o
 			return Loop{}, cloudError("register the data task definition", err)
 		}
 		if op, err = s.Data.UpdateOperation(ctx, env, op.Ref(), func(o *data.Operation) error {
-			o.TaskDefinition = td.ID
+			o.TaskDefinition, o.TaskDefinitionName = td.ID, td.Name
 			return nil
 		}); err != nil {
 			return Loop{}, cloudError("record the data task definition", err)
@@ -176,7 +176,7 @@ func (s *Steps) checkData(ctx context.Context, in Input) (Loop, error) {
 	}
 	// The sync's backup is taken: restore it into the target.
 	if op, err = s.Data.UpdateOperation(ctx, env, op.Ref(), func(o *data.Operation) error {
-		o.Phase, o.TaskDefinition, o.UpdatedAt = data.PhaseRestore, "", s.now()
+		o.Phase, o.TaskDefinition, o.TaskDefinitionName, o.UpdatedAt = data.PhaseRestore, "", "", s.now()
 		return nil
 	}); err != nil {
 		return Loop{}, cloudError("record the sync's restore phase", err)
@@ -188,7 +188,7 @@ func (s *Steps) checkData(ctx context.Context, in Input) (Loop, error) {
 // best effort, since the reconciler finds a tagged revision left behind.
 func (s *Steps) dropDataTaskDefinition(ctx context.Context, op data.Operation) {
 	if op.TaskDefinition != "" {
-		_, _ = s.Cloud.Delete(ctx, cloud.Ref{Kind: cloud.KindTaskDefinition, ID: op.TaskDefinition}, cloud.DeleteOptions{})
+		_, _ = s.Cloud.Delete(ctx, cloud.Ref{Kind: cloud.KindTaskDefinition, Name: op.TaskDefinitionName, ID: op.TaskDefinition}, cloud.DeleteOptions{})
 	}
 }
 
@@ -257,10 +257,13 @@ func (s *Steps) unlockData(ctx context.Context, r records, env apps.Environment,
 	if err := s.Data.Unlock(ctx, env, op.LockHolder()); err != nil {
 		return cloudError("free the environment", err)
 	}
-	if op.Type == data.TypeSync {
-		if src, ok := r.env(op.Source); ok {
-			return cloudError("free the source environment", s.Data.Unlock(ctx, src, op.LockHolder()))
-		}
+	// A sync holds its source; a restore, the environment of its backup.
+	other := op.Source
+	if op.Type == data.TypeRestore {
+		other = op.BackupEnvironment
+	}
+	if src, ok := r.env(other); ok && other != env.Name {
+		return cloudError("free the source environment", s.Data.Unlock(ctx, src, op.LockHolder()))
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ type operationItem struct {
 	LogGroup          string    `dynamodbav:"logGroup,omitempty"`
 	LogStream         string    `dynamodbav:"logStream,omitempty"`
 	TaskDefinition    string    `dynamodbav:"taskDefinition,omitempty"`
+	TaskDefName       string    `dynamodbav:"taskDefinitionName,omitempty"`
 	BackupTask        string    `dynamodbav:"backupTask,omitempty"`
 	BackupLogGroup    string    `dynamodbav:"backupLogGroup,omitempty"`
 	BackupLogStream   string    `dynamodbav:"backupLogStream,omitempty"`
@@ -70,7 +71,7 @@ func toOperationItem(env apps.Environment, o data.Operation) operationItem {
 	return operationItem{PK: historyPK(env), SK: dataSK(o.Ref()), Kind: "DATA", ID: o.ID, Type: string(o.Type), DataKind: string(o.Kind),
 		Environment: o.Environment, Status: string(o.Status), Reason: o.Reason, Engine: o.Engine, Description: o.Description,
 		Bucket: o.Bucket, Key: o.Key, Size: o.Size, BackupID: o.BackupID, BackupEnvironment: o.BackupEnvironment, Source: o.Source,
-		Phase: string(o.Phase), TaskARN: o.TaskARN, LogGroup: o.LogGroup, LogStream: o.LogStream, TaskDefinition: o.TaskDefinition, BackupTask: o.BackupTask, BackupLogGroup: o.BackupLogGroup,
+		Phase: string(o.Phase), TaskARN: o.TaskARN, LogGroup: o.LogGroup, LogStream: o.LogStream, TaskDefinition: o.TaskDefinition, TaskDefName: o.TaskDefinitionName, BackupTask: o.BackupTask, BackupLogGroup: o.BackupLogGroup,
 		BackupLogStream: o.BackupLogStream, Execution: o.Execution, CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt,
 		UpdatedAt: o.UpdatedAt, EndedAt: o.EndedAt, Version: o.Version}
 }
@@ -79,7 +80,7 @@ func (it operationItem) record() data.Operation {
 	return data.Operation{ID: it.ID, Type: data.Type(it.Type), Kind: data.Kind(it.DataKind), Environment: it.Environment,
 		Status: data.Status(it.Status), Reason: it.Reason, Engine: it.Engine, Description: it.Description, Bucket: it.Bucket,
 		Key: it.Key, Size: it.Size, BackupID: it.BackupID, BackupEnvironment: it.BackupEnvironment, Source: it.Source,
-		Phase: data.Phase(it.Phase), TaskARN: it.TaskARN, LogGroup: it.LogGroup, LogStream: it.LogStream, TaskDefinition: it.TaskDefinition, BackupTask: it.BackupTask, BackupLogGroup: it.BackupLogGroup,
+		Phase: data.Phase(it.Phase), TaskARN: it.TaskARN, LogGroup: it.LogGroup, LogStream: it.LogStream, TaskDefinition: it.TaskDefinition, TaskDefinitionName: it.TaskDefName, BackupTask: it.BackupTask, BackupLogGroup: it.BackupLogGroup,
 		BackupLogStream: it.BackupLogStream, Execution: it.Execution, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt,
 		UpdatedAt: it.UpdatedAt, EndedAt: it.EndedAt, Version: it.Version}
 }
@@ -146,7 +147,14 @@ func (t *Table) ListOperations(ctx context.Context, env apps.Environment, q data
 		in.ExpressionAttributeValues[":status"] = str(string(q.Status))
 	}
 	if q.After != "" {
-		in.ExclusiveStartKey = key(historyPK(env), prefix+q.After)
+		// A token from another window: DynamoDB refuses a start key outside
+		// the key condition, so start at the window's edge, or end at once.
+		switch after := prefix + q.After; {
+		case after >= lo && after <= hi:
+			in.ExclusiveStartKey = key(historyPK(env), after)
+		case (after > hi) == q.Ascending:
+			return apps.Page[data.Operation]{}, nil // the whole window lies before the token
+		}
 	}
 	var res apps.Page[data.Operation]
 	for {
@@ -231,7 +239,7 @@ func (t *Table) Lock(ctx context.Context, env apps.Environment, holder string, n
 		held := "another data operation"
 		if out, gerr := t.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key(historyPK(env), dataLockSK), ConsistentRead: aws.Bool(true)}); gerr == nil {
 			if h, ok := out.Item["holder"].(*types.AttributeValueMemberS); ok {
-				held = "the " + h.Value
+				held = data.DescribeHolder(h.Value)
 			}
 		}
 		return apps.Conflict("environment %q is busy with %s; one data operation runs on an environment at a time", env.Name, held)

@@ -69,6 +69,14 @@ func TestListOperationsFiltersAndPages(t *testing.T) {
 	if !eq(got, []string{ids[5], ids[4]}) || next != ids[4] {
 		t.Fatalf("completed, page 1: %v next %q", got, next)
 	}
+	// A token from outside a time window starts at the window's edge, or
+	// ends the list, rather than fail.
+	if got, _ := list(data.Query{Limit: 50, Before: base.Add(3 * time.Hour), After: ids[5]}); !eq(got, []string{ids[2], ids[1], ids[0]}) {
+		t.Fatalf("newest first with a later token: %v", got)
+	}
+	if got, next := list(data.Query{Limit: 50, Ascending: true, Before: base.Add(3 * time.Hour), After: ids[5]}); len(got) != 0 || next != "" {
+		t.Fatalf("oldest first with a later token: %v %q", got, next)
+	}
 	// The last page: only a failed one follows, so no token.
 	got, next = list(data.Query{Limit: 2, Status: data.StatusCompleted, After: next})
 	if !eq(got, []string{ids[2], ids[1]}) || next != "" {

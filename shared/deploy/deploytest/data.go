@@ -22,9 +22,9 @@ const (
 
 // SeedBackups activates the environment and stores the backups and the
 // restore the data events read, download, restore and delete. It does
-// nothing when they are stored already. The backups' artefacts are the
-// caller's to put in the bucket, at their Key.
-func SeedBackups(ctx context.Context, tbl *store.Table, org, app, name string) ([]data.Operation, error) {
+// nothing when they are stored already. The backups name bucket; their
+// artefacts are the caller's to put there, at their Key.
+func SeedBackups(ctx context.Context, tbl *store.Table, bucket, org, app, name string) ([]data.Operation, error) {
 	if err := Activate(ctx, tbl, org, app, name); err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func SeedBackups(ctx context.Context, tbl *store.Table, org, app, name string) (
 		kind data.Kind
 	}{{DatabaseBackupID, data.KindDatabase}, {FilesystemBackupID, data.KindFilesystem}} {
 		op := data.Operation{ID: b.id, Type: data.TypeBackup, Kind: b.kind, Environment: name, Status: data.StatusCompleted,
-			Bucket: BackupsBucket, Key: data.ArtefactKey(org, app, name, b.kind, b.id), Size: 20, Phase: data.PhaseBackup,
+			Bucket: bucket, Key: data.ArtefactKey(org, app, name, b.kind, b.id), Size: 20, Phase: data.PhaseBackup,
 			Execution: "seed", CreatedAt: at, UpdatedAt: at, EndedAt: at}
 		if b.kind == data.KindDatabase {
 			op.Engine = "mysql"
@@ -47,7 +47,7 @@ func SeedBackups(ctx context.Context, tbl *store.Table, org, app, name string) (
 		out = append(out, op)
 	}
 	restore := data.Operation{ID: RestoreID, Type: data.TypeRestore, Kind: data.KindDatabase, Environment: name, Status: data.StatusCompleted,
-		Bucket: BackupsBucket, Key: out[0].Key, BackupID: DatabaseBackupID, BackupEnvironment: name, Phase: data.PhaseRestore,
+		Bucket: bucket, Key: out[0].Key, BackupID: DatabaseBackupID, BackupEnvironment: name, Phase: data.PhaseRestore,
 		Execution: "seed", CreatedAt: at, UpdatedAt: at, EndedAt: at}
 	for _, op := range append(out, restore) {
 		if err := tbl.CreateOperation(ctx, env, op); err != nil && !errors.Is(err, apps.ErrConflict) {
@@ -83,8 +83,12 @@ func FreeData(ctx context.Context, tbl *store.Table, org, app, name string) erro
 				if err := tbl.Unlock(ctx, env, op.LockHolder()); err != nil {
 					return err
 				}
-				if op.Type == data.TypeSync {
-					src, err := tbl.GetEnvironment(ctx, org, app, op.Source)
+				other := op.Source // a sync's source, or a restore's backup's environment
+				if other == "" {
+					other = op.BackupEnvironment
+				}
+				if other != "" && other != name {
+					src, err := tbl.GetEnvironment(ctx, org, app, other)
 					if err != nil {
 						return err
 					}

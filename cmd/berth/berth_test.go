@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/cli"
 	"github.com/berth-dev/berth/shared/cloud"
@@ -587,4 +588,104 @@ func TestFailedDeploymentExitsOneWithTheReason(t *testing.T) {
 	if reason, _ := ops[0]["error"].(string); reason == "" || !strings.Contains(r.stderr+berth(t, vars, "ops", "watch", ops[0]["id"].(string)).stderr, reason) {
 		t.Errorf("ops watch of the failed deployment does not print its error %q", reason)
 	}
+}
+
+// TestBackupsDownloadRestoreAndSync: a filesystem backup waits until it
+// completes, downloads to a file, restores with --yes (refused without),
+// and a sync copies production's files into staging, against the real
+// stack and the sandbox's files.
+func TestBackupsDownloadRestoreAndSync(t *testing.T) {
+	e := stack(t)
+	app := map[string]any{"appName": "files", "filesystem": map[string]any{"required": true, "mountPath": "/data"},
+		"composeDefinition": map[string]any{"containers": []map[string]any{{
+			"name": "web", "imageReference": map[string]any{"type": "external", "identifier": "nginx:1.27"}, "exposedPorts": []int{80}}}}}
+	raw, _ := json.Marshal(app)
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/v3/organizations/acme/applications", bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("create files: %v %v", err, res)
+	}
+	res.Body.Close()
+	vars := e.loggedIn(t)
+	vars["BERTH_APP"] = "files"
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, body := e.get(t, "/applications/files"); body["status"] == "ACTIVE" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("files never became ACTIVE")
+		}
+	}
+	if r := berth(t, vars, "env", "create", "staging"); r.code != 0 {
+		t.Fatalf("env create staging: exit %d", r.code)
+	}
+
+	// A backup waits until it has completed, showing its step.
+	r := berth(t, vars, "backups", "create", "filesystem", "--description", "nightly")
+	if r.code != 0 || !strings.Contains(r.stderr, "backup") || !strings.Contains(r.stdout, "backup: COMPLETED") {
+		t.Fatalf("backups create: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = berth(t, vars, "backups", "list", "filesystem", "--output", "json")
+	var list struct {
+		Backups []struct {
+			BackupID string `json:"backupId"`
+			Status   string `json:"status"`
+			Size     int64  `json:"size"`
+		} `json:"backups"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Backups) != 1 || list.Backups[0].Status != "completed" {
+		t.Fatalf("backups list: %v %q", err, r.stdout)
+	}
+	id := list.Backups[0].BackupID
+
+	// Downloaded to a file of the backup's size.
+	file := filepath.Join(t.TempDir(), "fs.tar.gz")
+	if r := berth(t, vars, "backups", "download", "filesystem", id, "-f", file); r.code != 0 {
+		t.Fatalf("backups download: exit %d %q", r.code, r.stderr)
+	}
+	if st, err := os.Stat(file); err != nil || st.Size() != list.Backups[0].Size {
+		t.Fatalf("downloaded %v (%v), want %d bytes", st, err, list.Backups[0].Size)
+	}
+
+	// A restore needs --yes; with it, it waits until it has completed.
+	if r := berth(t, vars, "backups", "restore", "filesystem", id); r.code != 2 || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("restore without --yes: exit %d %q", r.code, r.stderr)
+	}
+	if r := berth(t, vars, "backups", "restore", "filesystem", id, "--yes", "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "restore: COMPLETED") {
+		t.Fatalf("restore: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	// A sync copies production's files into staging.
+	prodDir := accessPointDirOf(t, e, "files", "production")
+	if err := os.MkdirAll(prodDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(prodDir, "hello.txt"), []byte("from production"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := berth(t, vars, "backups", "sync", "filesystem", "--from", "production", "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "sync: COMPLETED") {
+		t.Fatalf("sync: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+	if got, err := os.ReadFile(filepath.Join(accessPointDirOf(t, e, "files", "staging"), "hello.txt")); err != nil || string(got) != "from production" {
+		t.Fatalf("staging's hello.txt after the sync: %q %v", got, err)
+	}
+	if r := berth(t, vars, "backups", "delete", "filesystem", id); r.code != 0 {
+		t.Fatalf("backups delete: exit %d %q", r.code, r.stderr)
+	}
+}
+
+// accessPointDirOf is the sandbox folder of an environment's files.
+func accessPointDirOf(t *testing.T, e *env, app, name string) string {
+	t.Helper()
+	env, err := (&store.Table{Client: e.stack.Client, Name: e.stack.Table}).GetEnvironment(context.Background(), "acme", app, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := e.stack.Sandbox.AccessPointDir(env.Outputs[apps.OutAccessPointID])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -271,93 +269,5 @@ func (a *app) secretsCmd() *cobra.Command {
 			return a.waitOperation(cmd.Context(), c, resp, "Deleting secret "+args[0], "secret "+args[0]+" deleted")
 		}),
 	)
-	return cmd
-}
-
-// backupTypes are Quant's backup types.
-var backupTypes = map[string]bool{"database": true, "filesystem": true}
-
-// noBackups explains a 404 for a route the API does not have.
-func noBackups(err error) error {
-	var p *client.Problem
-	if errors.As(err, &p) && p.Status == http.StatusNotFound && strings.HasSuffix(p.Type, "/no-such-route") {
-		return fmt.Errorf("this Berth API has no backups endpoint (%s %s answered 404 no-such-route): backups need a newer server", p.Method, p.Path)
-	}
-	return err
-}
-
-func (a *app) backupsCmd() *cobra.Command {
-	var description, status string
-	var limit int
-	list := a.envSub("list TYPE", "List an environment's backups: TYPE is database or filesystem", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, path string, args []string) error {
-		if !backupTypes[args[0]] {
-			return usagef("backup type must be database or filesystem, not %q", args[0])
-		}
-		q := url.Values{}
-		if limit > 0 {
-			q.Set("limit", fmt.Sprint(limit))
-		}
-		if status != "" {
-			q.Set("status", status)
-		}
-		target := path + "/backups/" + args[0]
-		if len(q) > 0 {
-			target += "?" + q.Encode()
-		}
-		var out struct {
-			Backups []map[string]any `json:"backups"`
-		}
-		resp, err := c.JSON(cmd.Context(), http.MethodGet, target, nil, &out)
-		if err != nil {
-			return noBackups(err)
-		}
-		if a.json() {
-			return a.show(resp)
-		}
-		var rows [][]string
-		for _, b := range out.Backups {
-			field := func(k string) string {
-				if v, ok := b[k]; ok && v != nil {
-					return fmt.Sprint(v)
-				}
-				return "-"
-			}
-			rows = append(rows, []string{field("backupId"), field("status"), field("createdAt"), field("size"), field("description")})
-		}
-		a.table([]string{"ID", "STATUS", "CREATED", "SIZE", "DESCRIPTION"}, rows)
-		return nil
-	})
-	list.Flags().IntVar(&limit, "limit", 0, "most backups to list (the API's default 50, at most 100)")
-	list.Flags().StringVar(&status, "status", "", "only backups in this status: completed, failed or running")
-	create := a.envSub("create TYPE", "Start a backup of an environment's database or filesystem", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, path string, args []string) error {
-		if !backupTypes[args[0]] {
-			return usagef("backup type must be database or filesystem, not %q", args[0])
-		}
-		body := map[string]any{}
-		if description != "" {
-			body["description"] = description
-		}
-		resp, err := c.Do(cmd.Context(), http.MethodPost, path+"/backups/"+args[0], body)
-		if err != nil {
-			return noBackups(err)
-		}
-		if loc := resp.Location(); strings.Contains(loc, "/operations/") && !a.noWait {
-			return a.waitOperation(cmd.Context(), c, resp, "Backing up "+args[0], args[0]+" backup")
-		}
-		if a.json() {
-			return a.show(resp)
-		}
-		var out struct {
-			BackupID string `json:"backupId"`
-			Status   string `json:"status"`
-			Message  string `json:"message"`
-		}
-		_ = json.Unmarshal(resp.Body, &out)
-		fmt.Fprintf(a.io.Stdout, "backup %s: %s %s\n", or(out.BackupID), or(out.Status), out.Message)
-		return nil
-	})
-	create.Flags().StringVar(&description, "description", "", "what the backup is for")
-	cmd := &cobra.Command{Use: "backups", Short: "An environment's database and filesystem backups"}
-	cmd.AddCommand(list, create)
 	return cmd
 }

@@ -722,6 +722,13 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		if rt.Shell {
 			wantVars = append(wantVars, boot.EnvShellRoleARN)
 		}
+		if rt.Backups {
+			// Backups routes name the backups bucket, and no other function does.
+			wantVars = append(wantVars, boot.EnvBackupsBucket)
+			if id, ok := ref(vars[boot.EnvBackupsBucket]); !ok || !strings.HasPrefix(id, "Backups") || resourceByID(t, s.Template, id).Type != "AWS::S3::Bucket" {
+				t.Errorf("%s: %s is %v, want the backups bucket's name", name, boot.EnvBackupsBucket, vars[boot.EnvBackupsBucket])
+			}
+		}
 		if !sameStrings(mapKeys(vars), wantVars) {
 			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
 		}
@@ -758,8 +765,8 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false, false, "")
 }
 
-// verifyObservability checks the grants of a Logs, Metrics, Shell or
-// Secrets route: exactly the actions its adapter calls, each on Berth's
+// verifyObservability checks the grants of a Logs, Metrics, Shell,
+// Secrets, Volumes or Artefacts route: exactly the actions its adapter calls, each on Berth's
 // resources only (and none for any other function). It answers the
 // actions it checked.
 func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[string]any, vars map[string]any) []string {
@@ -786,6 +793,13 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 		want = []string{"elasticfilesystem:DeleteAccessPoint"}
 	case rt.Volumes:
 		t.Errorf("%s: a volumes route this test does not know", name)
+	case rt.Artefacts && rt.Method == http.MethodDelete:
+		want = []string{"s3:DeleteObject"}
+	case rt.Artefacts && rt.Method == http.MethodGet:
+		// HeadObject and the presigned GetObject; ListBucket makes a missing object a 404.
+		want = []string{"s3:GetObject", "s3:ListBucket"}
+	case rt.Artefacts:
+		t.Errorf("%s: an artefacts route this test does not know", name)
 	}
 	var got []string
 	for _, st := range sts {
@@ -824,6 +838,14 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 				if !(onTagged || tagging) || !(strings.HasSuffix(res, ":file-system/*") || strings.HasSuffix(res, ":access-point/*")) {
 					t.Errorf("%s: %s on %s with condition %s, want Berth-tagged filesystems and access points only", name, a, raw, cond)
 				}
+			case strings.HasPrefix(a, "s3:"):
+				// Only the backups bucket: its backups/ objects, or itself listed under backups/.
+				objects := strings.HasPrefix(res, "<Backups") && strings.HasSuffix(res, ".Arn>/"+berth.BackupsPrefix+"*")
+				listed := a == "s3:ListBucket" && strings.HasPrefix(res, "<Backups") && strings.HasSuffix(res, ".Arn>") &&
+					string(cond) == `{"StringLike":{"s3:prefix":"`+berth.BackupsPrefix+`*"}}`
+				if !(objects && a != "s3:ListBucket" && st["Condition"] == nil) && !listed {
+					t.Errorf("%s: %s on %s with condition %s, want the backups bucket's %s objects only", name, a, raw, cond, berth.BackupsPrefix)
+				}
 			default:
 				continue
 			}
@@ -831,7 +853,7 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 		}
 	}
 	if !sameStrings(got, want) {
-		t.Errorf("%s: logs, metrics, shell, secrets and volumes actions %v, want %v", name, got, want)
+		t.Errorf("%s: logs, metrics, shell, secrets, volumes and S3 actions %v, want %v", name, got, want)
 	}
 	if rt.Metrics {
 		if id, ok := ref(vars[boot.EnvListenerARN]); !ok || !strings.Contains(id, "LoadBalancerHttp") {
@@ -965,6 +987,63 @@ func TestDefaultTaskRoleAllowsECSExecOnly(t *testing.T) {
 		vars, _ := resourceByID(t, s.Template, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 		if id, attr, ok := getAtt(vars[stepboot.EnvDefaultTaskRoleARN]); !ok || id != role.ID || attr != "Arn" {
 			t.Errorf("%s: %s is %v, want the default task role's ARN", step, stepboot.EnvDefaultTaskRoleARN, vars[stepboot.EnvDefaultTaskRoleARN])
+		}
+	}
+}
+
+// The data task role is assumed by ECS tasks of this account, may write
+// and read the backups bucket's backups/ objects and nothing else, does
+// not fit the task roles tenants may name, and is what the step functions
+// hand data tasks.
+func TestDataTaskRoleWritesAndReadsBackupsOnly(t *testing.T) {
+	s := synth(t)
+	name := s.Config.DataTaskRoleName()
+	if ok, _ := path.Match(s.Config.TaskRoleNamePattern(), name); ok {
+		t.Errorf("data task role %s fits the task role pattern %s: a tenant could name it", name, s.Config.TaskRoleNamePattern())
+	}
+	var role resource
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		if r.Properties["RoleName"] == name {
+			role = r
+		}
+	}
+	if role.ID == "" {
+		t.Fatalf("no role named %s", name)
+	}
+	raw, _ := json.Marshal(role.Properties["AssumeRolePolicyDocument"])
+	if !strings.Contains(string(raw), `"Service":"ecs-tasks.amazonaws.com"`) || !strings.Contains(string(raw), "aws:SourceAccount") {
+		t.Errorf("data task role trust %s, want ECS tasks of this account", raw)
+	}
+	if role.Properties["ManagedPolicyArns"] != nil {
+		t.Errorf("data task role has managed policies %v", role.Properties["ManagedPolicyArns"])
+	}
+	var got []string
+	for _, st := range statements(s.Template, role.ID) {
+		res := flatten(st["Resource"])
+		if st["Effect"] != "Allow" || st["Condition"] != nil || !strings.HasPrefix(res, "<Backups") || !strings.HasSuffix(res, ".Arn>/"+berth.BackupsPrefix+"*") {
+			t.Errorf("data task role: %v, want the backups bucket's %s objects only", st, berth.BackupsPrefix)
+		}
+		got = append(got, strs(st["Action"])...)
+	}
+	if want := []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}; !sameStrings(got, want) {
+		t.Errorf("data task role actions %v, want %v", got, want)
+	}
+	// No other policy in the template names the role's permissions: only
+	// the service step may pass it, to ECS tasks.
+	for _, step := range provision.StepNames {
+		vars, _ := resourceByID(t, s.Template, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if id, attr, ok := getAtt(vars[stepboot.EnvDataTaskRoleARN]); !ok || id != role.ID || attr != "Arn" {
+			t.Errorf("%s: %s is %v, want the data task role's ARN", step, stepboot.EnvDataTaskRoleARN, vars[stepboot.EnvDataTaskRoleARN])
+		}
+	}
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		for _, st := range statements(s.Template, r.ID) {
+			if !strings.Contains(flatten(st["Resource"]), "<"+role.ID+".Arn>") && !strings.Contains(fmt.Sprint(st["Resource"]), role.ID) {
+				continue
+			}
+			if r.ID != attID(resourceByID(t, s.Template, berth.FunctionLogicalID(provision.StepService)).Properties["Role"]) || !slices.Equal(strs(st["Action"]), []string{"iam:PassRole"}) {
+				t.Errorf("role %s: %v names the data task role; only the service step may pass it", r.ID, st)
+			}
 		}
 	}
 }
@@ -1180,7 +1259,8 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 	roles := map[string]string{}
 	wantVars := []string{boot.EnvTableName, stepboot.EnvPlatformDomain, stepboot.EnvExecutionRoleARN, stepboot.EnvDefaultTaskRoleARN, stepboot.EnvVPC, stepboot.EnvSubnets,
 		stepboot.EnvCluster, stepboot.EnvLogRetentionDays, awscloud.EnvAccount, awscloud.EnvLoadBalancerSecurityGroup,
-		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup}
+		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup,
+		stepboot.EnvDataImage, stepboot.EnvDataTaskRoleARN}
 	// Actions on "*": only those that accept nothing else.
 	star := []string{"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces",
 		"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags", "ecs:DescribeTaskDefinition",
@@ -1206,8 +1286,11 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		if vars[stepboot.EnvPlatformDomain] != s.Config.PlatformDomain || vars[stepboot.EnvLogRetentionDays] != fmt.Sprint(s.Config.TenantLogRetentionDays) {
 			t.Errorf("%s: domain %v, tenant log retention %v", step, vars[stepboot.EnvPlatformDomain], vars[stepboot.EnvLogRetentionDays])
 		}
+		if vars[stepboot.EnvDataImage] != testDataImage {
+			t.Errorf("%s: %s is %v, want %s (%s)", step, stepboot.EnvDataImage, vars[stepboot.EnvDataImage], testDataImage, berth.CtxDataImage)
+		}
 		for k, want := range map[string]string{
-			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvDefaultTaskRoleARN: "DefaultTaskRole", stepboot.EnvVPC: "Vpc",
+			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvDefaultTaskRoleARN: "DefaultTaskRole", stepboot.EnvDataTaskRoleARN: "DataTaskRole", stepboot.EnvVPC: "Vpc",
 			awscloud.EnvListenerARN: "LoadBalancerHttp", awscloud.EnvDatabaseSubnetGroup: "DatabaseSubnets",
 			awscloud.EnvLoadBalancerSecurityGroup: "LoadBalancerSecurityGroup", awscloud.EnvDatabaseSecurityGroup: "DatabaseSecurityGroup",
 			awscloud.EnvFilesystemSecurityGroup: "FilesystemSecurityGroup", stepboot.EnvSubnets: "Subnet", awscloud.EnvAccount: testAccount,
@@ -1273,6 +1356,13 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 				if a == "iam:PassRole" && !strings.Contains(resText, ":role/"+s.Config.TaskRoleNamePattern()) {
 					t.Errorf("%s: iam:PassRole on %s, want the task roles %s", step, resText, s.Config.TaskRoleNamePattern())
 				}
+				// The data task role, for the data-operation workflow's tasks; and no other role.
+				if a == "iam:PassRole" && !strings.Contains(resText, "<DataTaskRole") {
+					t.Errorf("%s: iam:PassRole on %s, want the data task role", step, resText)
+				}
+				if a == "iam:PassRole" && len(strings.Fields(resText)) != 3 {
+					t.Errorf("%s: iam:PassRole on %s, want the execution role, the task roles and the data task role only", step, resText)
+				}
 			}
 		}
 		write := []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
@@ -1300,7 +1390,9 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 					[]string{"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
 						"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule"}},
 				provision.StepService: {[]string{"ecs:", "iam:PassRole"},
-					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks", "iam:PassRole"}},
+					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks", "iam:PassRole",
+						// Jobs' and data operations' tasks: run, followed, stopped, their revisions deregistered.
+						"ecs:RunTask", "ecs:StopTask", "ecs:TagResource", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"}},
 				provision.StepScaling: {[]string{"application-autoscaling:", "cloudwatch:", "ecs:DescribeServices", "ecs:UpdateService", "iam:CreateServiceLinkedRole"},
 					[]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeregisterScalableTarget"}},
 			}[step]

@@ -32,6 +32,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awstest"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/provision"
@@ -285,8 +286,8 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		t.Errorf("CloudWatch, ECS, STS, Secrets Manager and EFS calls %v, want %v", got, wantObserve)
 	}
 	// download-backup found its backup's object, and delete-backup deleted it, through the real SDK.
-	if got, want := s3Stub.operations(), []string{"HEAD /" + deploytest.BackupsBucket + "/backups/acme/my-app/production/database/" + deploytest.DatabaseBackupID,
-		"DELETE /" + deploytest.BackupsBucket + "/backups/acme/my-app/production/database/" + deploytest.DatabaseBackupID}; !slices.Equal(got, want) {
+	object := "/" + deploytest.BackupsBucket + "/" + data.ArtefactKey("acme", "my-app", apps.ProductionEnvironment, data.KindDatabase, deploytest.DatabaseBackupID)
+	if got, want := s3Stub.operations(), []string{"HEAD " + object, "DELETE " + object}; !slices.Equal(got, want) {
 		t.Errorf("S3 calls %v, want %v", got, want)
 	}
 	if got := sfnStub.count(); got != starts {

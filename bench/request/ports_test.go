@@ -3,6 +3,7 @@ package request
 import (
 	"github.com/berth-dev/berth/shared/apikeys"
 	"github.com/berth-dev/berth/shared/configuration/awssecrets"
+	"github.com/berth-dev/berth/shared/data/awsartefacts"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/jobs/awsschedules"
 	"github.com/berth-dev/berth/shared/logs/awslogs"
@@ -25,4 +26,5 @@ var (
 	shellPort     = awsshell.New
 	secretsPort   = awssecrets.New
 	volumesPort   = awsvolumes.New
+	artefactsPort = awsartefacts.New
 )

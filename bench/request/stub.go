@@ -15,10 +15,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/berth-dev/berth/shared/boot"
 )
 
-// Stub answers DynamoDB, Step Functions StartExecution and the API Gateway
-// API key calls. For DynamoDB it is a tiny in-memory table: writes are
+// Stub answers DynamoDB, Step Functions StartExecution, the API Gateway
+// API key calls and S3's HeadObject and DeleteObject on the backups bucket. For DynamoDB it is a tiny in-memory table: writes are
 // stored until Freeze, reads answer from what was stored; conditions are
 // never evaluated (every write succeeds). After Freeze writes are
 // acknowledged but not kept, so every benchmark iteration sees one state.
@@ -49,6 +51,7 @@ type Counts struct {
 	STS               int
 	SecretsManager    int
 	EFS               int
+	S3                int // on the backups bucket
 }
 
 // Total is every DynamoDB call.
@@ -162,6 +165,19 @@ func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 			return answer(200, "application/x-amz-json-1.1", `{}`), nil
 		}
 		return answer(200, "application/x-amz-json-1.1", `{"ARN":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf","Name":"bench","VersionId":"v-1"}`), nil
+	case isS3(r):
+		counts.S3++
+		switch r.Method {
+		case http.MethodHead: // HeadObject: every key holds a 20-byte artefact
+			res := answer(200, "application/octet-stream", "")
+			res.Header.Set("Content-Length", "20")
+			res.Header.Set("Last-Modified", "Sat, 05 Dec 2026 10:00:00 GMT")
+			res.Header.Set("ETag", `"bench"`)
+			return res, nil
+		case http.MethodDelete: // DeleteObject
+			return answer(204, "application/xml", ""), nil
+		}
+		return answer(400, "application/xml", `<Error><Code>NotImplemented</Code><Message>the bench stub answers HeadObject and DeleteObject only</Message></Error>`), nil
 	case strings.HasPrefix(r.URL.Path, "/2015-02-01/access-points"): // EFS's REST API
 		counts.EFS++
 		if r.Method == http.MethodDelete {
@@ -200,6 +216,20 @@ func (s *Stub) answer(r *http.Request, dedupe bool) (*http.Response, error) {
 	}
 }
 
+// isS3 reports whether r is an S3 call on the backups bucket: path-style
+// (<endpoint>/<bucket>/<key>), as awsartefacts addresses it with an
+// endpoint override (boot in TestMatchesBoot, behind an httptest.Server),
+// or virtual-hosted (<bucket>.s3.<region>.amazonaws.com/<key>), as it does
+// without one (Handler, whose client sends to the Stub directly).
+func isS3(r *http.Request) bool {
+	bucket := Vars()[boot.EnvBackupsBucket]
+	host := r.URL.Host
+	if host == "" {
+		host = r.Host // a server request
+	}
+	return strings.HasPrefix(host, bucket+".s3.") || strings.HasPrefix(r.URL.Path, "/"+bucket+"/")
+}
+
 func answer(status int, contentType, body string) *http.Response {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Content-Type", contentType)
@@ -215,6 +245,8 @@ type ddbRequest struct {
 	Key                       attrs
 	IndexName                 string
 	KeyConditionExpression    string
+	FilterExpression          string
+	ExpressionAttributeNames  map[string]string
 	ConditionExpression       string
 	ExpressionAttributeValues attrs
 	ReturnValues              string
@@ -251,6 +283,8 @@ func key(a attrs) string { return str(a["pk"]) + "\x00" + str(a["sk"]) }
 var (
 	eqCond     = regexp.MustCompile(`(\w+) = (:\w+)`)
 	prefixCond = regexp.MustCompile(`begins_with\((\w+), (:\w+)\)`)
+	rangeCond  = regexp.MustCompile(`(\w+) BETWEEN (:\w+) AND (:\w+)`)
+	filterCond = regexp.MustCompile(`(#?\w+) = (:\w+)`)
 )
 
 func (s *Stub) dynamoDB(op string, body []byte, counts *Counts) *http.Response {
@@ -330,9 +364,32 @@ func (s *Stub) query(in ddbRequest) []attrs {
 	if m := prefixCond.FindStringSubmatch(in.KeyConditionExpression); m != nil {
 		prefix = str(in.ExpressionAttributeValues[m[2]])
 	}
+	lo, hi := "", "\U0010FFFF"
+	if m := rangeCond.FindStringSubmatch(in.KeyConditionExpression); m != nil && m[1] == sortAttr {
+		lo, hi = str(in.ExpressionAttributeValues[m[2]]), str(in.ExpressionAttributeValues[m[3]])
+	}
+	// A filter of string equalities (joined by AND), as the data routes'
+	// status filter is; applied before Limit, unlike DynamoDB's, since the
+	// stub never pages (no LastEvaluatedKey).
+	filter := map[string]string{}
+	for _, m := range filterCond.FindAllStringSubmatch(in.FilterExpression, -1) {
+		name := m[1]
+		if n, ok := in.ExpressionAttributeNames[name]; ok {
+			name = n
+		}
+		filter[name] = str(in.ExpressionAttributeValues[m[2]])
+	}
 	var items []attrs
 	for _, it := range s.items {
-		if str(it[hashAttr]) == hash && strings.HasPrefix(str(it[sortAttr]), prefix) {
+		sk := str(it[sortAttr])
+		if str(it[hashAttr]) != hash || !strings.HasPrefix(sk, prefix) || sk < lo || sk > hi {
+			continue
+		}
+		match := true
+		for name, v := range filter {
+			match = match && str(it[name]) == v
+		}
+		if match {
 			items = append(items, it)
 		}
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/berth-dev/berth/shared/boot"
 	"github.com/berth-dev/berth/shared/configuration"
 	"github.com/berth-dev/berth/shared/configuration/awssecrets"
+	"github.com/berth-dev/berth/shared/data"
+	"github.com/berth-dev/berth/shared/data/awsartefacts"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/ecrlogin"
@@ -58,6 +60,8 @@ func Vars() map[string]string {
 		boot.EnvListenerARN:      "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/berth/0123456789abcdef/fedcba9876543210",
 		boot.EnvSchedulerRoleARN: "arn:aws:iam::123456789012:role/berth-scheduler",
 		boot.EnvShellRoleARN:     "arn:aws:iam::123456789012:role/berth-shell",
+		// The bucket the backups Seed stores name (deploytest.SeedBackups).
+		boot.EnvBackupsBucket: deploytest.BackupsBucket,
 	}
 	for _, w := range apps.Workflows {
 		v[boot.StateMachineEnv(w)] = "arn:aws:states:eu-west-1:123456789012:stateMachine:berth-" + string(w)
@@ -140,10 +144,19 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 	if rt.Volumes {
 		srv.Volumes.AccessPoints = awsvolumes.New(cfg, "")
 	}
+	// As boot's backups: every route has the data use cases; Backups
+	// routes name the bucket, and Artefacts routes reach its objects.
+	srv.Data = &data.Service{Store: tbl, Workflows: starter, Now: time.Now}
+	if rt.Backups {
+		srv.Data.Bucket = Vars()[boot.EnvBackupsBucket]
+	}
+	if rt.Artefacts {
+		srv.Data.Artefacts = awsartefacts.New(cfg, srv.Data.Bucket, "")
+	}
 	mux := http.NewServeMux()
 	srv.Mount(mux, log, rt)
 	mux.Handle("/", api.NoRoute(log))
-	return mux, nil
+	return api.CanonicalPaths(log, mux), nil
 }
 
 // Invoker is what the Lambda runtime calls for an API function: event
@@ -250,7 +263,30 @@ func seedDeployments(ctx context.Context, tbl *store.Table, stub *Stub) error {
 	item["variables"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"APP_MODE"},"value":{"S":"production"}}}]}`)
 	item["secrets"] = json.RawMessage(`{"L":[{"M":{"name":{"S":"API_KEY"},"version":{"N":"1"},"valueFrom":{"S":"arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf:::v-1"},"updatedAt":{"S":"2026-12-05T10:00:00Z"}}}]}`)
 	item["release"], item["lastRelease"], item["lastDeployment"] = json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"3"}`), json.RawMessage(`{"N":"5"}`)
-	return seedJobs(ctx, tbl, env, item)
+	if err := seedJobs(ctx, tbl, env, item); err != nil {
+		return err
+	}
+	return seedData(ctx, tbl, stub)
+}
+
+// seedData stores what the data routes' events read, restore, download
+// and delete: production's completed database and filesystem backups and
+// the restore of the first (deploytest.SeedBackups, with production
+// already ACTIVE); and makes pr-456, the sync's target, which the seeded
+// create-environment left CREATING, ACTIVE. The routes that start a data
+// operation take the environment's lock, which would make a repeat a 409;
+// but the stub evaluates no condition and, frozen, keeps no write, so
+// each iteration finds the environment as seeded: free.
+func seedData(ctx context.Context, tbl *store.Table, stub *Stub) error {
+	if _, err := deploytest.SeedBackups(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment); err != nil {
+		return err
+	}
+	item := stub.items[key(attrs{"pk": json.RawMessage(`{"S":"ORG#acme#APP#my-app"}`), "sk": json.RawMessage(`{"S":"ENV#pr-456"}`)})]
+	if item == nil {
+		return fmt.Errorf("seed: no environment pr-456 for sync-to-environment")
+	}
+	item["status"] = json.RawMessage(`{"S":"ACTIVE"}`)
+	return nil
 }
 
 // seedJobs gives production its schedule group, the command the command

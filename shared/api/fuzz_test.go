@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps/appstest"
 	"github.com/berth-dev/berth/shared/audit"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/usage"
 	"github.com/berth-dev/berth/shared/workflow"
 )
@@ -128,6 +130,39 @@ func FuzzPageToken(f *testing.F) {
 		}
 		if after, ok := decodeToken(applicationsList, token); ok && !apps.ValidName(after) {
 			t.Fatalf("token %q decoded to invalid name %q", token, after)
+		}
+	})
+}
+
+// FuzzBackupQuery: whatever listBackups' query string holds, backupQuery
+// never panics; what it accepts is within Quant's bounds, and a token it
+// accepts names a valid backup id (so it cannot reach another key).
+func FuzzBackupQuery(f *testing.F) {
+	for _, q := range []string{"", "order=asc&limit=10", "limit=0", "limit=101", "createdBefore=2025-01-01T00:00:00Z&createdAfter=2024-12-01T00:00:00Z",
+		"status=running", "status=done", "nextToken=" + encodeToken(backupsList, "backup-20261206T043512Z-3f9a1c"), "nextToken=" + encodeToken(backupsList, "../x"), "%zz"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		r := httptest.NewRequest(http.MethodGet, "/x", nil)
+		r.URL.RawQuery = raw
+		q, err := backupQuery(r, data.KindDatabase)
+		if err != nil {
+			var re *requestError
+			if !errors.As(err, &re) || len(re.errors) == 0 {
+				t.Fatalf("%q: %v is not a validation error naming fields", raw, err)
+			}
+			return
+		}
+		if q.Limit < 1 || q.Limit > backupsMaxLimit || q.Kind != data.KindDatabase {
+			t.Fatalf("%q accepted as %+v", raw, q)
+		}
+		if q.After != "" && !data.ValidID(q.After) {
+			t.Fatalf("%q: token names %q", raw, q.After)
+		}
+		if q.Status != "" {
+			if _, ok := data.ParseStatus(string(q.Status)); !ok {
+				t.Fatalf("%q: status %q", raw, q.Status)
+			}
 		}
 	})
 }

@@ -22,8 +22,8 @@ type Store interface {
 	// UpdateOperation applies change in a conditional write, reading the
 	// operation again when another write came first.
 	UpdateOperation(ctx context.Context, env apps.Environment, ref Ref, change func(*Operation) error) (Operation, error)
-	// DeleteOperation deletes the operation if its version is still version.
-	DeleteOperation(ctx context.Context, env apps.Environment, ref Ref, version int64) error
+	// DeleteOperation deletes a finished operation; NotFound when it is gone.
+	DeleteOperation(ctx context.Context, env apps.Environment, ref Ref) error
 	// Lock makes holder env's one data operation until until; a Conflict
 	// naming the holder when another holds it. Taking it again as the same
 	// holder succeeds.
@@ -234,12 +234,26 @@ func (s *Service) DeleteBackup(ctx context.Context, t Target, k Kind, id string)
 	if !op.Status.Finished() {
 		return apps.Conflict("backup %q is %s; delete it once it has finished", id, op.Status)
 	}
+	if err := s.sameBucket(op); err != nil {
+		return err
+	}
 	if op.Key != "" {
 		if err := s.Artefacts.Delete(ctx, op.Key); err != nil {
 			return apps.Unavailable(err, "the backup's artefact could not be deleted; retry the request")
 		}
 	}
-	return s.Store.DeleteOperation(ctx, env, op.Ref(), op.Version)
+	// Only a finished backup's record goes: a finished one no longer
+	// changes, so a second DELETE racing this one finds it gone (404).
+	return s.Store.DeleteOperation(ctx, env, op.Ref())
+}
+
+// sameBucket fails unless op's artefact is in the bucket this deployment
+// uses (a backup taken before the bucket changed is out of reach).
+func (s *Service) sameBucket(op Operation) error {
+	if op.Bucket != "" && op.Bucket != s.Bucket {
+		return apps.Conflict("backup %q is in bucket %s, which this Berth no longer uses (it uses %s)", op.ID, op.Bucket, s.Bucket)
+	}
+	return nil
 }
 
 // Download is a URL that downloads a completed backup's artefact for
@@ -258,6 +272,9 @@ func (s *Service) DownloadBackup(ctx context.Context, t Target, k Kind, id strin
 	}
 	if op.Status != StatusCompleted {
 		return Download{}, apps.Conflict("backup %q is %s; only a completed backup can be downloaded", id, op.Status)
+	}
+	if err := s.sameBucket(op); err != nil {
+		return Download{}, err
 	}
 	if _, exists, err := s.Artefacts.Stat(ctx, op.Key); err != nil {
 		return Download{}, apps.Unavailable(err, "the backup's artefact could not be read; retry the request")
@@ -292,7 +309,7 @@ func (s *Service) Restore(ctx context.Context, t Target, k Kind, backupID string
 	if err != nil {
 		return Operation{}, err
 	}
-	from, err := s.findBackup(ctx, envs, backupID)
+	from, err := s.findBackup(ctx, envs, k, backupID)
 	if err != nil {
 		return Operation{}, err
 	}
@@ -313,9 +330,14 @@ func (s *Service) Restore(ctx context.Context, t Target, k Kind, backupID string
 	return op, s.begin(ctx, env, nil, op)
 }
 
-// findBackup finds a backup by id among the application's environments.
-func (s *Service) findBackup(ctx context.Context, envs []apps.Environment, id string) (Operation, error) {
-	for _, k := range []Kind{KindDatabase, KindFilesystem} {
+// findBackup finds a backup by id among the application's environments,
+// of kind k first (the other kind, to say which restore it needs).
+func (s *Service) findBackup(ctx context.Context, envs []apps.Environment, k Kind, id string) (Operation, error) {
+	other := KindFilesystem
+	if k == KindFilesystem {
+		other = KindDatabase
+	}
+	for _, k := range []Kind{k, other} {
 		for _, e := range envs {
 			op, err := s.Store.GetOperation(ctx, e, Ref{Type: TypeBackup, Kind: k, ID: id})
 			if err == nil {

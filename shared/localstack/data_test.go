@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/store"
 )
 
@@ -266,4 +268,50 @@ func read(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestFailedDataOperationRecordsWhyAndFreesTheEnvironment: a restore whose
+// artefact is gone fails in its task (exit code 1); the workflow stops
+// nothing it cannot watch, records why on the restore, and frees the
+// environment, so the next operation is accepted. A RunTask the cloud
+// refuses fails the backup the same way.
+func TestFailedDataOperationRecordsWhyAndFreesTheEnvironment(t *testing.T) {
+	w := startTwin(t, jobsProfile(), false)
+	if code, out := w.call(http.MethodPost, "/applications", dataApp("shop", true)); code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	w.waitFor("/applications/shop", "ACTIVE")
+	const prod = "/applications/shop/environments/production"
+	_, started := w.call(http.MethodPost, prod+"/backups/database", nil)
+	id := started["backupId"].(string)
+	list := w.waitOp(prod+"/backups/database", func(l map[string]any) string { s, _ := backupNamed(l, id)["status"].(string); return s }, "completed", "failed")
+	key := backupNamed(list, id)["s3Key"].(string)
+	if err := os.Remove(filepath.Join(w.stack.Sandbox.ObjectsDir(), localstack.LocalBackupsBucket, filepath.FromSlash(key))); err != nil {
+		t.Fatal(err)
+	}
+
+	_, restore := w.call(http.MethodPost, prod+"/backups/"+id+"/restore-database", map[string]any{"backupId": id, "acknowledgeDataloss": true})
+	rid := restore["restoreId"].(string)
+	got := w.waitOp(prod+"/restores/"+rid, func(r map[string]any) string { s, _ := r["status"].(string); return s }, "completed", "failed")
+	why, _ := got["errorMessage"].(string)
+	if got["status"] != "failed" || !strings.Contains(why, "exit code 1") || got["completedAt"] == nil {
+		t.Fatalf("a restore of a missing artefact: %v", got)
+	}
+
+	// The environment is free again; a RunTask the cloud refuses fails the
+	// next backup, with the cloud's reason.
+	w.stack.Sandbox.Fault("RunTask", errors.New("sandbox RunTask: AccessDeniedException: not authorized to perform ecs:RunTask"))
+	code, again := w.call(http.MethodPost, prod+"/backups/database", nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("a backup after a failed restore: %d %v, want 202", code, again)
+	}
+	bid := again["backupId"].(string)
+	list = w.waitOp(prod+"/backups/database", func(l map[string]any) string { s, _ := backupNamed(l, bid)["status"].(string); return s }, "completed", "failed")
+	if b := backupNamed(list, bid); b["status"] != "failed" || !strings.Contains(b["error"].(string), "AccessDeniedException") {
+		t.Fatalf("a backup whose task could not start: %v", b)
+	}
+	w.stack.Sandbox.Fault("RunTask", nil)
+	if code, _ := w.call(http.MethodPost, prod+"/backups/database", nil); code != http.StatusAccepted {
+		t.Fatalf("the environment stayed busy after a failed backup: %d", code)
+	}
 }

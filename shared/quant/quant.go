@@ -9,17 +9,7 @@ const DocumentPath = "docs/quant/openapi-apps.yaml"
 
 // Unserved maps each Quant operationId Berth does not serve yet to the
 // issue that brings it.
-var Unserved = map[string]string{
-	"listBackups":        "15: data",
-	"createBackup":       "15: data",
-	"deleteBackup":       "15: data",
-	"downloadBackup":     "15: data",
-	"restoreDatabase":    "15: data",
-	"restoreFilesystem":  "15: data",
-	"getRestoreStatus":   "15: data",
-	"listSyncOperations": "15: data",
-	"syncToEnvironment":  "15: data",
-}
+var Unserved = map[string]string{}
 
 // ArrayLists are the lists Quant's document types as one item, which
 // cannot hold a list: Berth answers a JSON array of that item, as Quant's
@@ -34,7 +24,8 @@ var ArrayLists = map[string]string{
 // leaves out yet, as "<operationId> <path in the body>", to the issue that
 // brings each. A request field is never listed: every one is accepted.
 var UnservedFields = map[string]string{
-	"getEnvironment albRouting":                                  "12: deployments",
+	"listBackups message":       "15: never sent; the list is backups, count and nextToken",
+	"getEnvironment albRouting": "12: deployments",
 	"patchEnvironmentCompose spotConfiguration.tolerateDowntime": "12: deployments (Spot is kept, not acted on)",
 	"getEnvironment publicIpAddress":                             "14: Berth's tasks have no public IP; always absent",
 	"createEnvironment albRouting":                               "12: deployments",

@@ -200,13 +200,16 @@ func (t *Table) UpdateOperation(ctx context.Context, env apps.Environment, r dat
 	}
 }
 
-// DeleteOperation implements data.Store.
-func (t *Table) DeleteOperation(ctx context.Context, env apps.Environment, r data.Ref, version int64) error {
+// DeleteOperation implements data.Store: only a finished operation goes.
+func (t *Table) DeleteOperation(ctx context.Context, env apps.Environment, r data.Ref) error {
 	_, err := t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(t.Name), Key: key(historyPK(env), dataSK(r)),
-		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)}})
+		ConditionExpression:      aws.String("#status IN (:completed, :failed)"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":completed": str(string(data.StatusCompleted)), ":failed": str(string(data.StatusFailed)),
+		}})
 	if checkFailed(err) {
-		return apps.Conflict("%s %s changed while it was being deleted; read it and retry", r.Type, r.ID)
+		return apps.NotFound("environment %q has no finished %s %q", env.Name, r.Type, r.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", r.Type, r.ID, err)

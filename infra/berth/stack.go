@@ -351,14 +351,19 @@ func grantUsageKeys(stack awscdk.Stack, fn *Function, planName string) {
 // newSchedulerRole is the role EventBridge Scheduler assumes to start a
 // cron job's run-job execution, from this account's schedules only.
 func newSchedulerRole(stack awscdk.Stack, runJob awsstepfunctions.StateMachine) awsiam.Role {
-	role := awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+	// What runJob.GrantStartExecution grants, in an inline policy rather
+	// than a policy beside the role.
+	return awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		Description: jsii.String("EventBridge Scheduler starts Berth's run-job workflow for cron jobs"),
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},
 		}),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{InlinePolicyName: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("states:StartExecution"), Resources: jsii.Strings(*runJob.StateMachineArn()),
+			})},
+		})},
 	})
-	runJob.GrantStartExecution(role)
-	return role
 }
 
 // grantSchedules lets a cron route keep schedules in environments'

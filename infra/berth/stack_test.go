@@ -65,6 +65,9 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::RDS::DBSubnetGroup":                   1,
 		"AWS::EC2::FlowLog":                         1,
 		"AWS::S3::Bucket":                           3, // the ALB's access logs, backups, the site
+		// Every role's permissions are inline policies of its own, CDK's
+		// grants to state machine, scheduler and flow log roles included.
+		"AWS::IAM::Policy": 0,
 	} {
 		check(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
@@ -1105,6 +1108,33 @@ func TestTemplateStaysUnderCloudFormationsResourceLimit(t *testing.T) {
 		t.Errorf("the template has %d resources; CloudFormation takes at most 500", n)
 	}
 	t.Logf("the template has %d resources (limit 500)", n)
+}
+
+// Moving a role's DefaultPolicy into the role (inlineDefaultPolicy) must
+// leave no DependsOn naming it: CloudFormation refuses a template whose
+// DependsOn names a resource it does not have.
+func TestEveryDependencyExists(t *testing.T) {
+	s := synth(t)
+	all, _ := s.Template["Resources"].(map[string]any)
+	for _, r := range resources(s.Template, "") {
+		for _, id := range strs(r.Raw["DependsOn"]) {
+			if _, ok := all[id]; !ok {
+				t.Errorf("%s depends on %s, which the template does not have", r.ID, id)
+			}
+		}
+	}
+	// A state machine still waits for its role, whose inline policy lets
+	// it log, trace and invoke its steps.
+	for _, w := range apps.Workflows {
+		sm := resourceByID(t, s.Template, berth.StateMachineLogicalID(w))
+		role, _, _ := getAtt(sm.Properties["RoleArn"])
+		if !slices.Contains(strs(sm.Raw["DependsOn"]), role) {
+			t.Errorf("%s depends on %v, want its role %s among them", sm.ID, sm.Raw["DependsOn"], role)
+		}
+		if len(statementsWith(statements(s.Template, role), "lambda:InvokeFunction")) == 0 || len(statementsWith(statements(s.Template, role), "logs:CreateLogDelivery")) == 0 {
+			t.Errorf("%s: its role %s may not invoke its steps or deliver its logs", sm.ID, role)
+		}
+	}
 }
 
 func mapKeys(m map[string]any) []string {

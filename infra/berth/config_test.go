@@ -1,9 +1,11 @@
 package berth_test
 
 import (
+	"encoding/json"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,6 +179,8 @@ func TestHTTPSListenerWithACertificate(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	cfg := s.Config
 	cfg.CertificateARN = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+	// The same second synthesis also names an alarm topic.
+	cfg.AlarmTopicARN = "arn:aws:sns:eu-west-1:123456789012:berth-alarms"
 	cfg.Nag = false
 	stack, err := berth.NewStack(app, "Https", &berth.StackProps{Config: cfg})
 	if err != nil {
@@ -202,6 +206,26 @@ func TestHTTPSListenerWithACertificate(t *testing.T) {
 	// without credentials): ALB access logs need a region, so they are off;
 	// the buckets are the backups' and the site's.
 	check(t, "no access-log bucket without a region", func() { tpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(2)) })
+	// Every alarm, the workflows' three among them, notifies the topic.
+	alarms := tpl.FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
+	for _, id := range []string{"WorkflowsFailed", "WorkflowsTimedOut", "WorkflowsThrottled"} {
+		found := false
+		for logicalID := range *alarms {
+			found = found || strings.HasPrefix(logicalID, "Alarms"+id)
+		}
+		if !found {
+			t.Errorf("no alarm %s", id)
+		}
+	}
+	for logicalID, a := range *alarms {
+		raw, _ := json.Marshal(a)
+		var alarm struct {
+			Properties struct{ AlarmActions []string }
+		}
+		if err := json.Unmarshal(raw, &alarm); err != nil || !slices.Equal(alarm.Properties.AlarmActions, []string{cfg.AlarmTopicARN}) {
+			t.Errorf("alarm %s: actions %s, want the topic %s", logicalID, raw, cfg.AlarmTopicARN)
+		}
+	}
 }
 
 // A stack whose functions are not built fails at synthesis, naming them.

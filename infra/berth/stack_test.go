@@ -47,16 +47,18 @@ func TestResourceCounts(t *testing.T) {
 	for typ, want := range map[string]int{
 		// Berth's functions, and CDK's provider that empties the VPC's
 		// default security group.
-		"AWS::Lambda::Function":                     functions + 1,
-		"AWS::ApiGateway::RestApi":                  1,
-		"AWS::ApiGateway::Stage":                    1,
-		"AWS::ApiGateway::Method":                   routes,
-		"AWS::ApiGateway::Authorizer":               1,
-		"AWS::Lambda::Permission":                   2, // the authorizer's and the reconciler's rule; API Gateway calls routes as ApiInvokeRole
-		"AWS::StepFunctions::StateMachine":          workflows,
-		"AWS::DynamoDB::Table":                      1,
-		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs
-		"AWS::CloudWatch::Alarm":                    1 + (functions+berth.ThrottleAlarmGroup-1)/berth.ThrottleAlarmGroup + 3*workflows,
+		"AWS::Lambda::Function":            functions + 1,
+		"AWS::ApiGateway::RestApi":         1,
+		"AWS::ApiGateway::Stage":           1,
+		"AWS::ApiGateway::Method":          routes,
+		"AWS::ApiGateway::Authorizer":      1,
+		"AWS::Lambda::Permission":          2, // the authorizer's and the reconciler's rule; API Gateway calls routes as ApiInvokeRole
+		"AWS::StepFunctions::StateMachine": workflows,
+		"AWS::DynamoDB::Table":             1,
+		"AWS::Logs::LogGroup":              functions + workflows + 2, // + API access logs, VPC flow logs
+		// API 5xx; throttles per group of functions; failed, timed-out and
+		// throttled executions, each over (groups of) the workflows.
+		"AWS::CloudWatch::Alarm":                    1 + (functions+berth.MetricsPerAlarm-1)/berth.MetricsPerAlarm + 3*((workflows+berth.MetricsPerAlarm-1)/berth.MetricsPerAlarm),
 		"AWS::ECS::Cluster":                         1,
 		"AWS::ElasticLoadBalancingV2::LoadBalancer": 1,
 		"AWS::ElasticLoadBalancingV2::Listener":     1,
@@ -1108,6 +1110,81 @@ func TestTemplateStaysUnderCloudFormationsResourceLimit(t *testing.T) {
 		t.Errorf("the template has %d resources; CloudFormation takes at most 500", n)
 	}
 	t.Logf("the template has %d resources (limit 500)", n)
+}
+
+// Failed, timed-out and throttled executions are three alarms, each
+// summing one Step Functions metric over every workflow's state machine,
+// whose description names the workflows and the metric to look at.
+func TestWorkflowAlarmsSumEveryStateMachine(t *testing.T) {
+	s := synth(t)
+	var machines []string
+	for _, w := range apps.Workflows {
+		machines = append(machines, berth.StateMachineLogicalID(w))
+	}
+	for id, metric := range map[string]string{
+		"WorkflowsFailed": "ExecutionsFailed", "WorkflowsTimedOut": "ExecutionsTimedOut", "WorkflowsThrottled": "ExecutionThrottled",
+	} {
+		var alarm *resource
+		for _, r := range resources(s.Template, "AWS::CloudWatch::Alarm") {
+			if strings.HasPrefix(r.ID, "Alarms"+id) {
+				alarm = &r
+			}
+		}
+		if alarm == nil {
+			t.Errorf("no alarm %s", id)
+			continue
+		}
+		p := alarm.Properties
+		if p["Threshold"] != 1.0 || p["EvaluationPeriods"] != 1.0 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s: threshold %v over %v periods (%v, missing data %v), want >= 1 in one, missing data not breaching", id, p["Threshold"], p["EvaluationPeriods"], p["ComparisonOperator"], p["TreatMissingData"])
+		}
+		queries, _ := p["Metrics"].([]any)
+		var summed, terms []string
+		var expression string
+		for _, q := range queries {
+			m, _ := q.(map[string]any)
+			if e, ok := m["Expression"].(string); ok {
+				expression = e
+				if m["ReturnData"] == false {
+					t.Errorf("%s: the expression does not return data", id)
+				}
+				continue
+			}
+			if m["ReturnData"] != false {
+				t.Errorf("%s: query %v returns data; only the sum may", id, m["Id"])
+			}
+			stat, _ := m["MetricStat"].(map[string]any)
+			mt, _ := stat["Metric"].(map[string]any)
+			if mt["Namespace"] != "AWS/States" || mt["MetricName"] != metric || stat["Stat"] != "Sum" || stat["Period"] != 300.0 {
+				t.Errorf("%s: query %v is %v %v %v over %v, want AWS/States %s Sum over 300", id, m["Id"], mt["Namespace"], mt["MetricName"], stat["Stat"], stat["Period"], metric)
+			}
+			dims, _ := mt["Dimensions"].([]any)
+			for _, d := range dims {
+				dm, _ := d.(map[string]any)
+				if dm["Name"] == "StateMachineArn" {
+					if ref, ok := ref(dm["Value"]); ok {
+						summed = append(summed, ref)
+					}
+				}
+			}
+			terms = append(terms, fmt.Sprintf("FILL(%v, 0)", m["Id"]))
+		}
+		if !sameStrings(summed, machines) {
+			t.Errorf("%s sums %s over %v, want over every state machine %v", id, metric, summed, machines)
+		}
+		if got := strings.Split(expression, " + "); !sameStrings(got, terms) {
+			t.Errorf("%s: expression %q, want the sum of %v", id, expression, terms)
+		}
+		description, _ := p["AlarmDescription"].(string)
+		for _, w := range apps.Workflows {
+			if !strings.Contains(description, string(w)) {
+				t.Errorf("%s: description %q does not name workflow %s", id, description, w)
+			}
+		}
+		if !strings.Contains(description, metric) {
+			t.Errorf("%s: description %q does not name the metric %s", id, description, metric)
+		}
+	}
 }
 
 // Moving a role's DefaultPolicy into the role (inlineDefaultPolicy) must

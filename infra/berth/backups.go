@@ -78,8 +78,15 @@ func newDataTaskRole(scope constructs.Construct, bucket awss3.IBucket, name stri
 // (Route.Artefacts) do exactly that: delete-backup deletes one
 // (s3:DeleteObject); download-backup reads its size (HeadObject, which
 // needs s3:GetObject) and presigns a GetObject, which the URL's holder
-// makes with this role's permission; its s3:ListBucket, limited to the
-// backups/ prefix, makes a missing object a 404 rather than a 403.
+// makes with this role's permission. Its s3:ListBucket makes a missing
+// object a 404 rather than a 403 (awsartefacts.Store.Stat). It is on the
+// bucket without an s3:prefix condition: HeadObject lists nothing and
+// sends no prefix, so S3's check of ListBucket for a missing key need not
+// satisfy one, and a missing backup would be a 403 again. Unconditioned,
+// it reveals no more than key names (backups/<organisation>/<application>/
+// <environment>/<type>/<id>.<ext>) of the one bucket, never an object's
+// content, and the function lists nothing: it heads the key its backup
+// record holds.
 func grantArtefacts(fn *Function, bucket awss3.IBucket, method string) {
 	objects := *bucket.ArnForObjects(jsii.String(BackupsPrefix + "*"))
 	switch method {
@@ -92,7 +99,6 @@ func grantArtefacts(fn *Function, bucket awss3.IBucket, method string) {
 			Actions: jsii.Strings("s3:GetObject"), Resources: jsii.Strings(objects),
 		}), awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings("s3:ListBucket"), Resources: jsii.Strings(*bucket.BucketArn()),
-			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": BackupsPrefix + "*"}},
 		}))
 	}
 	suppress(fn.Role, "AwsSolutions-IAM5", "Backups are objects "+BackupsPrefix+"<organisation>/<application>/<environment>/<type>/<id>.<ext> (shared/data); the wildcard is that key, under the backups bucket's "+BackupsPrefix+" prefix only, and the function names the one its backup record holds.",

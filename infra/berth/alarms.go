@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,8 +25,52 @@ type AlarmsProps struct {
 	TopicARN string
 }
 
-// ThrottleAlarmGroup is how many functions' throttles one alarm watches.
-const ThrottleAlarmGroup = 10
+// MetricsPerAlarm is how many metrics one alarm sums at most: an alarm's
+// metric math takes at most 10. Throttles are summed over groups of this
+// many functions, and each kind of workflow trouble over groups of this
+// many state machines (one group for today's seven): an alarm per
+// function or per workflow would take a resource each from the
+// template's 500.
+const MetricsPerAlarm = 10
+
+// workflowTrouble is a kind of workflow trouble that one alarm watches
+// across every state machine: the Step Functions metric (AWS/States,
+// by StateMachineArn) and what it means.
+var workflowTrouble = []struct {
+	id, metric, what string
+	of               func(sm awsstepfunctions.StateMachine, o *awscloudwatch.MetricOptions) awscloudwatch.Metric
+}{
+	{"WorkflowsFailed", "ExecutionsFailed", "An execution of a Berth workflow failed",
+		func(sm awsstepfunctions.StateMachine, o *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+			return sm.MetricFailed(o)
+		}},
+	{"WorkflowsTimedOut", "ExecutionsTimedOut", "An execution of a Berth workflow timed out",
+		func(sm awsstepfunctions.StateMachine, o *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+			return sm.MetricTimedOut(o)
+		}},
+	{"WorkflowsThrottled", "ExecutionThrottled", "Step Functions throttled a Berth workflow",
+		func(sm awsstepfunctions.StateMachine, o *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+			return sm.MetricThrottled(o)
+		}},
+}
+
+// sumOf is a metric math expression, m0 + m1 + ..., over metrics. Each
+// term is FILL(mN, 0): a function or workflow with no data points in a
+// period (nothing happened to it) counts 0 rather than leaving the sum
+// without a value for that period.
+func sumOf(metrics []awscloudwatch.IMetric, label string) awscloudwatch.MathExpression {
+	using := map[string]awscloudwatch.IMetric{}
+	var terms []string
+	for i, m := range metrics {
+		id := fmt.Sprintf("m%d", i)
+		using[id] = m
+		terms = append(terms, "FILL("+id+", 0)")
+	}
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(strings.Join(terms, " + ")), UsingMetrics: &using,
+		Label: jsii.String(label), Period: awscdk.Duration_Minutes(jsii.Number(5)),
+	})
+}
 
 // NewAlarms defines the control plane's alarms. Each fires on the first
 // occurrence in five minutes: the API's traffic is low and every 5xx,
@@ -53,31 +98,42 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) []awsc
 		alarms = append(alarms, a)
 	}
 	add("Api5xx", props.API.MetricServerError(period), "The Berth API answered 5xx.")
-	// Throttles are summed over groups of functions (an alarm's metric math
-	// takes at most 10 metrics): an alarm per function would take a
-	// resource each from the template's 500.
+	// Throttles are summed over groups of functions.
 	names := sortedKeys(props.Functions)
-	for i := 0; i < len(names); i += ThrottleAlarmGroup {
-		group := names[i:min(i+ThrottleAlarmGroup, len(names))]
-		using := map[string]awscloudwatch.IMetric{}
-		var terms []string
-		for j, name := range group {
-			using[fmt.Sprintf("m%d", j)] = props.Functions[name].Function.MetricThrottles(period)
-			terms = append(terms, fmt.Sprintf("m%d", j))
+	for i := 0; i < len(names); i += MetricsPerAlarm {
+		group := names[i:min(i+MetricsPerAlarm, len(names))]
+		var metrics []awscloudwatch.IMetric
+		for _, name := range group {
+			metrics = append(metrics, props.Functions[name].Function.MetricThrottles(period))
 		}
-		sum := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression: jsii.String(strings.Join(terms, "+")), UsingMetrics: &using, Period: awscdk.Duration_Minutes(jsii.Number(5)),
-		})
-		add(fmt.Sprintf("FunctionThrottles%d", i/ThrottleAlarmGroup+1), sum, "Lambda throttled one of these functions: "+strings.Join(group, ", ")+".")
+		add(fmt.Sprintf("FunctionThrottles%d", i/MetricsPerAlarm+1), sumOf(metrics, "Throttles"), "Lambda throttled one of these functions: "+strings.Join(group, ", ")+".")
 	}
+	// Failed, timed-out and throttled executions are each summed over
+	// the workflows' state machines; the description says which metric
+	// of which state machines to look at for the one in trouble.
+	var workflows []apps.Workflow
 	for _, w := range apps.Workflows {
-		sm, ok := props.Workflows.StateMachines[w]
-		if !ok {
-			continue
+		if _, ok := props.Workflows.StateMachines[w]; ok {
+			workflows = append(workflows, w)
 		}
-		add(pascal(string(w))+"Failed", sm.MetricFailed(period), "An execution of the "+string(w)+" workflow failed.")
-		add(pascal(string(w))+"TimedOut", sm.MetricTimedOut(period), "An execution of the "+string(w)+" workflow timed out.")
-		add(pascal(string(w))+"Throttled", sm.MetricThrottled(period), "Step Functions throttled the "+string(w)+" workflow.")
+	}
+	for i := 0; i < len(workflows); i += MetricsPerAlarm {
+		group := workflows[i:min(i+MetricsPerAlarm, len(workflows))]
+		suffix, names, outputs := "", make([]string, len(group)), make([]string, len(group))
+		if i > 0 {
+			suffix = fmt.Sprint(i/MetricsPerAlarm + 1)
+		}
+		for j, w := range group {
+			names[j], outputs[j] = string(w), StateMachineLogicalID(w)+"Arn"
+		}
+		for _, k := range workflowTrouble {
+			var metrics []awscloudwatch.IMetric
+			for _, w := range group {
+				metrics = append(metrics, k.of(props.Workflows.StateMachines[w], period))
+			}
+			add(k.id+suffix, sumOf(metrics, k.metric), fmt.Sprintf("%s (one of %s). Look at the %s metric (AWS/States) of each of their state machines (the stack's outputs %s) for which one, and at its executions in the Step Functions console.",
+				k.what, strings.Join(names, ", "), k.metric, strings.Join(outputs, ", ")))
+		}
 	}
 	return alarms
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +53,10 @@ const (
 	// CtxBackupRetentionDays is how many days backups are kept before the
 	// backups bucket's lifecycle rule deletes them.
 	CtxBackupRetentionDays = "berth:backupRetentionDays"
+	// CtxDataImage is the image data tasks (backups, restores, syncs) run:
+	// images/berth-data, pushed where ECS can pull it. Empty: every data
+	// operation fails, saying so.
+	CtxDataImage = "berth:dataImage"
 )
 
 // Config is the app's configuration, read from CDK context.
@@ -92,6 +97,9 @@ type Config struct {
 	TenantLogRetentionDays int
 	// BackupRetentionDays is how long backups are kept, 1 to MaxBackupRetentionDays.
 	BackupRetentionDays int
+	// DataImage is the image of data tasks (images/berth-data); empty, the
+	// data-operation workflow fails with an error that names it.
+	DataImage string
 }
 
 // MaxBackupRetentionDays is the longest BackupRetentionDays: ten years.
@@ -118,6 +126,24 @@ func (c Config) DefaultTaskRoleName() string {
 // could name it as a task role (Validate says so).
 func (c Config) ShellRoleName() string {
 	return c.ResourcePrefix + "-shell-access"
+}
+
+// DataTaskRoleName names the task role of data tasks, which may write and
+// read backups: <prefix>-data-task. It must not fit TaskRoleNamePattern,
+// or a tenant could name it as a task role (Validate says so).
+func (c Config) DataTaskRoleName() string {
+	return c.ResourcePrefix + "-data-task"
+}
+
+// imageReferenceRE is an image reference: [registry[:port]/]path[:tag][@sha256:digest],
+// in Docker's grammar (lower-case path components, a tag of at most 128).
+var imageReferenceRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
+
+// IsImageReference tells whether s is an image reference ECS could pull,
+// such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/berth-data:1.0
+// or ghcr.io/org/berth-data@sha256:....
+func IsImageReference(s string) bool {
+	return len(s) <= 255 && imageReferenceRE.MatchString(s)
 }
 
 // DefaultConfig is the configuration when no context is given.
@@ -186,6 +212,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.str(CtxTaskRoleNames, &c.TaskRoleNames)
 	r.integer(CtxTenantLogRetentionDays, &c.TenantLogRetentionDays)
 	r.integer(CtxBackupRetentionDays, &c.BackupRetentionDays)
+	r.str(CtxDataImage, &c.DataImage)
 	if len(r.errs) > 0 {
 		return Config{}, fmt.Errorf("CDK context: %s", strings.Join(r.errs, "; "))
 	}
@@ -263,6 +290,9 @@ func (c Config) Validate() error {
 		if ok, _ := path.Match(c.TaskRoleNames, c.ShellRoleName()); ok {
 			bad(CtxTaskRoleNames, "must not fit the shell access role %s: a tenant could name it as a task role", c.ShellRoleName())
 		}
+		if ok, _ := path.Match(c.TaskRoleNames, c.DataTaskRoleName()); ok {
+			bad(CtxTaskRoleNames, "must not fit the data task role %s: a tenant could name it as a task role, and read every backup", c.DataTaskRoleName())
+		}
 	}
 	if _, ok := retentions[c.TenantLogRetentionDays]; !ok {
 		days := slices.Sorted(maps.Keys(retentions))
@@ -270,6 +300,9 @@ func (c Config) Validate() error {
 	}
 	if c.BackupRetentionDays < 1 || c.BackupRetentionDays > MaxBackupRetentionDays {
 		bad(CtxBackupRetentionDays, "must be 1 to %d days, got %d", MaxBackupRetentionDays, c.BackupRetentionDays)
+	}
+	if c.DataImage != "" && !IsImageReference(c.DataImage) {
+		bad(CtxDataImage, "must be an image reference such as 123456789012.dkr.ecr.eu-west-1.amazonaws.com/%s/berth-data:1.0 (registry/path[:tag][@sha256:digest], lower-case path), got %q", c.ResourcePrefix, c.DataImage)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("CDK context: %s", strings.Join(errs, "; "))

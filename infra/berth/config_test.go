@@ -1,9 +1,11 @@
 package berth_test
 
 import (
+	"encoding/json"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,21 +33,31 @@ func TestConfigValidation(t *testing.T) {
 		"domain leaving no room for a host": {func(c *berth.Config) {
 			c.PlatformDomain = strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + ".example"
 		}, berth.CtxPlatformDomain},
-		"bad stage":                         {func(c *berth.Config) { c.APIStageName = "v 3" }, berth.CtxAPIStageName},
-		"no throttle":                       {func(c *berth.Config) { c.APIThrottleRate = 0 }, berth.CtxAPIThrottleRate},
-		"retention CloudWatch refuses":      {func(c *berth.Config) { c.LogRetentionDays = 31 }, berth.CtxLogRetentionDays},
-		"tiny functions":                    {func(c *berth.Config) { c.FunctionMemoryMB = 64 }, berth.CtxFunctionMemoryMB},
-		"bad prefix":                        {func(c *berth.Config) { c.ResourcePrefix = "Berth" }, berth.CtxResourcePrefix},
-		"bad alarm topic":                   {func(c *berth.Config) { c.AlarmTopicARN = "topic" }, berth.CtxAlarmTopicARN},
-		"every role as task role":           {func(c *berth.Config) { c.TaskRoleNames = "*" }, berth.CtxTaskRoleNames},
-		"task role path":                    {func(c *berth.Config) { c.TaskRoleNames = "a/b" }, berth.CtxTaskRoleNames},
-		"task roles":                        {func(c *berth.Config) { c.TaskRoleNames = "acme-app-*" }, ""},
-		"tenant retention":                  {func(c *berth.Config) { c.TenantLogRetentionDays = 2 }, berth.CtxTenantLogRetentionDays},
-		"no backup retention":               {func(c *berth.Config) { c.BackupRetentionDays = 0 }, berth.CtxBackupRetentionDays},
-		"backups kept too long":             {func(c *berth.Config) { c.BackupRetentionDays = berth.MaxBackupRetentionDays + 1 }, berth.CtxBackupRetentionDays},
-		"backups kept a day":                {func(c *berth.Config) { c.BackupRetentionDays = 1 }, ""},
-		"task roles fitting the shell role": {func(c *berth.Config) { c.TaskRoleNames = "berth-*" }, berth.CtxTaskRoleNames},
-		"no room for the default task role": {func(c *berth.Config) { c.TaskRoleNames = strings.Repeat("a", 58) + "-*" }, berth.CtxTaskRoleNames},
+		"bad stage":                             {func(c *berth.Config) { c.APIStageName = "v 3" }, berth.CtxAPIStageName},
+		"no throttle":                           {func(c *berth.Config) { c.APIThrottleRate = 0 }, berth.CtxAPIThrottleRate},
+		"retention CloudWatch refuses":          {func(c *berth.Config) { c.LogRetentionDays = 31 }, berth.CtxLogRetentionDays},
+		"tiny functions":                        {func(c *berth.Config) { c.FunctionMemoryMB = 64 }, berth.CtxFunctionMemoryMB},
+		"bad prefix":                            {func(c *berth.Config) { c.ResourcePrefix = "Berth" }, berth.CtxResourcePrefix},
+		"bad alarm topic":                       {func(c *berth.Config) { c.AlarmTopicARN = "topic" }, berth.CtxAlarmTopicARN},
+		"every role as task role":               {func(c *berth.Config) { c.TaskRoleNames = "*" }, berth.CtxTaskRoleNames},
+		"task role path":                        {func(c *berth.Config) { c.TaskRoleNames = "a/b" }, berth.CtxTaskRoleNames},
+		"task roles":                            {func(c *berth.Config) { c.TaskRoleNames = "acme-app-*" }, ""},
+		"tenant retention":                      {func(c *berth.Config) { c.TenantLogRetentionDays = 2 }, berth.CtxTenantLogRetentionDays},
+		"no backup retention":                   {func(c *berth.Config) { c.BackupRetentionDays = 0 }, berth.CtxBackupRetentionDays},
+		"backups kept too long":                 {func(c *berth.Config) { c.BackupRetentionDays = berth.MaxBackupRetentionDays + 1 }, berth.CtxBackupRetentionDays},
+		"backups kept a day":                    {func(c *berth.Config) { c.BackupRetentionDays = 1 }, ""},
+		"task roles fitting the shell role":     {func(c *berth.Config) { c.TaskRoleNames = "berth-*" }, berth.CtxTaskRoleNames},
+		"no room for the default task role":     {func(c *berth.Config) { c.TaskRoleNames = strings.Repeat("a", 58) + "-*" }, berth.CtxTaskRoleNames},
+		"task roles fitting the data task role": {func(c *berth.Config) { c.TaskRoleNames = "berth-data-*" }, berth.CtxTaskRoleNames},
+		"data image in ECR": {func(c *berth.Config) {
+			c.DataImage = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/berth-data:1.0"
+		}, ""},
+		"data image by digest":    {func(c *berth.Config) { c.DataImage = "ghcr.io/berth-dev/berth-data@sha256:" + strings.Repeat("ab", 32) }, ""},
+		"data image on a port":    {func(c *berth.Config) { c.DataImage = "localhost:5000/berth-data" }, ""},
+		"data image upper-case":   {func(c *berth.Config) { c.DataImage = "ghcr.io/Berth/berth-data:1.0" }, berth.CtxDataImage},
+		"data image with a space": {func(c *berth.Config) { c.DataImage = "berth-data 1.0" }, berth.CtxDataImage},
+		"data image URL":          {func(c *berth.Config) { c.DataImage = "https://ghcr.io/berth-dev/berth-data:1.0" }, berth.CtxDataImage},
+		"data image empty tag":    {func(c *berth.Config) { c.DataImage = "berth-data:" }, berth.CtxDataImage},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -167,6 +179,8 @@ func TestHTTPSListenerWithACertificate(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	cfg := s.Config
 	cfg.CertificateARN = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+	// The same second synthesis also names an alarm topic.
+	cfg.AlarmTopicARN = "arn:aws:sns:eu-west-1:123456789012:berth-alarms"
 	cfg.Nag = false
 	stack, err := berth.NewStack(app, "Https", &berth.StackProps{Config: cfg})
 	if err != nil {
@@ -192,6 +206,26 @@ func TestHTTPSListenerWithACertificate(t *testing.T) {
 	// without credentials): ALB access logs need a region, so they are off;
 	// the buckets are the backups' and the site's.
 	check(t, "no access-log bucket without a region", func() { tpl.ResourceCountIs(jsii.String("AWS::S3::Bucket"), jsii.Number(2)) })
+	// Every alarm, the workflows' three among them, notifies the topic.
+	alarms := tpl.FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
+	for _, id := range []string{"WorkflowsFailed", "WorkflowsTimedOut", "WorkflowsThrottled"} {
+		found := false
+		for logicalID := range *alarms {
+			found = found || strings.HasPrefix(logicalID, "Alarms"+id)
+		}
+		if !found {
+			t.Errorf("no alarm %s", id)
+		}
+	}
+	for logicalID, a := range *alarms {
+		raw, _ := json.Marshal(a)
+		var alarm struct {
+			Properties struct{ AlarmActions []string }
+		}
+		if err := json.Unmarshal(raw, &alarm); err != nil || !slices.Equal(alarm.Properties.AlarmActions, []string{cfg.AlarmTopicARN}) {
+			t.Errorf("alarm %s: actions %s, want the topic %s", logicalID, raw, cfg.AlarmTopicARN)
+		}
+	}
 }
 
 // A stack whose functions are not built fails at synthesis, naming them.

@@ -83,10 +83,12 @@ func NewDataPlane(scope constructs.Construct, id string, props *DataPlaneProps) 
 			Retention:     retention(props.LogRetentionDays),
 			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 		})
-		vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		flowLog := vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
 			Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
 			TrafficType: awsec2.FlowLogTrafficType_REJECT,
 		})
+		// Writing to the log group, which CDK grants the flow log's role.
+		inlineDefaultPolicy(flowLog.IamRole())
 		d.VPC = vpc
 		taskSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
 		databaseSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
@@ -222,26 +224,21 @@ func newTaskExecutionRole(scope constructs.Construct, prefix string) awsiam.Role
 	arn := func(service, resource string) string {
 		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})
 	}
+	statement := func(resource string, actions ...string) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resource)})
+	}
 	role := awsiam.NewRole(scope, jsii.String("TaskExecutionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil),
 		Description: jsii.String("Berth tenant tasks' execution role: pulls " + prefix + "/ images and secrets, writes /" + prefix + "/ logs"),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{InlinePolicyName: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{
+				statement("*", "ecr:GetAuthorizationToken"),
+				statement(arn("ecr", "repository/"+prefix+"/*"), "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"),
+				statement(arn("secretsmanager", "secret:"+prefix+"/*"), "secretsmanager:GetSecretValue"),
+				statement(arn("logs", "log-group:/"+prefix+"/*"), "logs:CreateLogStream", "logs:PutLogEvents"),
+			},
+		})},
 	})
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ecr:GetAuthorizationToken"),
-		Resources: jsii.Strings("*"),
-	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"),
-		Resources: jsii.Strings(arn("ecr", "repository/"+prefix+"/*")),
-	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-		Resources: jsii.Strings(arn("secretsmanager", "secret:"+prefix+"/*")),
-	}))
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-		Resources: jsii.Strings(arn("logs", "log-group:/"+prefix+"/*")),
-	}))
 	suppress(role, "AwsSolutions-IAM5", "ecr:GetAuthorizationToken accepts only Resource \"*\".", "Resource::*")
 	suppress(role, "AwsSolutions-IAM5", "Tenant repositories, secrets and log groups are created at run time by the workflows, always under the "+prefix+" prefix; the role reaches nothing else.",
 		appliesRegex(`/^Resource::arn:.*:ecr:.*:repository\/`+prefix+`\/\*$/`),

@@ -28,6 +28,8 @@ const (
 	testAccount = "123456789012"
 	testRegion  = "eu-west-1"
 	testStack   = "BerthTest"
+	// testDataImage is the data tasks' image the tests synthesize with.
+	testDataImage = testAccount + ".dkr.ecr." + testRegion + ".amazonaws.com/berth/berth-data:1.0"
 )
 
 var (
@@ -236,6 +238,7 @@ func doSynth() (*synthesized, error) {
 	ctx[berth.CtxTokenThrottleBurst] = "60"
 	ctx[berth.CtxPlatformDomain] = "apps.example.com"
 	ctx[berth.CtxBackupRetentionDays] = backupRetentionDays
+	ctx[berth.CtxDataImage] = testDataImage
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Outdir:             jsii.String(outDir),
 		Context:            &ctx,

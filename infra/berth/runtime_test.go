@@ -32,6 +32,7 @@ import (
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
 	"github.com/berth-dev/berth/shared/cloud/awscloud/awstest"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/provision"
@@ -150,6 +151,11 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	observe.On("DeleteSecret", awstest.OK(`{}`))
 	observe.On("CreateAccessPoint", awstest.OK(`{"AccessPointId":"fsap-0123456789abcdef0","AccessPointArn":"arn:aws:elasticfilesystem:`+testRegion+`:`+testAccount+`:access-point/fsap-0123456789abcdef0","LifeCycleState":"available"}`))
 	observe.On("DeleteAccessPoint", awstest.OK(``))
+	// S3, path-style, for the artefact routes: a backup's object is there
+	// (HeadObject) and is deleted (DeleteObject); any other call fails.
+	s3Stub := &s3Stub{}
+	s3Server := httptest.NewServer(s3Stub)
+	defer s3Server.Close()
 	table := onlyResource(t, s.Template, "AWS::DynamoDB::Table")
 	platform := []string{
 		"AWS_REGION=" + testRegion, "AWS_DEFAULT_REGION=" + testRegion,
@@ -159,6 +165,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		"AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING=" + autoScalingServer.URL, "AWS_ENDPOINT_URL_SCHEDULER=" + schedulerServer.URL,
 		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=" + observe.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + observe.URL, "AWS_ENDPOINT_URL_STS=" + observe.URL,
 		"AWS_ENDPOINT_URL_ECS=" + observe.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + observe.URL, "AWS_ENDPOINT_URL_EFS=" + observe.URL,
+		"AWS_ENDPOINT_URL_S3=" + s3Server.URL,
 	}
 
 	for _, name := range provision.StepNames {
@@ -218,6 +225,9 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if err := seedData(ctx, tbl, name); err != nil {
+			t.Fatal(err)
+		}
 		if rt, err := api.FindRoute(name); err == nil && slices.Contains(rt.Starts, apps.DeployEnvironment) {
 			// No workflow runs here: production is ACTIVE, and each
 			// deployment is over before the next change.
@@ -275,6 +285,11 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	if got := observe.Ops(); !sameStrings(got, wantObserve) {
 		t.Errorf("CloudWatch, ECS, STS, Secrets Manager and EFS calls %v, want %v", got, wantObserve)
 	}
+	// download-backup found its backup's object, and delete-backup deleted it, through the real SDK.
+	object := "/" + deploytest.BackupsBucket + "/" + data.ArtefactKey("acme", "my-app", apps.ProductionEnvironment, data.KindDatabase, deploytest.DatabaseBackupID)
+	if got, want := s3Stub.operations(), []string{"HEAD " + object, "DELETE " + object}; !slices.Equal(got, want) {
+		t.Errorf("S3 calls %v, want %v", got, want)
+	}
 	if got := sfnStub.count(); got != starts {
 		t.Errorf("%d StartExecution calls, want %d (one per valid event of a route that starts a workflow)", got, starts)
 	}
@@ -311,6 +326,57 @@ func withFilesystem(ctx context.Context, tbl *store.Table, org, app, name string
 	return tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{apps.OutFilesystemID: "fs-0123456789abcdef0"}, Now: time.Now()})
 }
 
+// seedData gives the data events what they need before fn runs, as
+// shared/boot's event test does: the seeded backups and restore for the
+// first, production's data lock free before each operation starts, and an
+// ACTIVE pr-456 for the sync's source. The S3 stub holds every object.
+func seedData(ctx context.Context, tbl *store.Table, fn string) error {
+	switch fn {
+	case "list-backups":
+		_, err := deploytest.SeedBackups(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+		return err
+	case "restore-database", "restore-filesystem", "create-backup":
+		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+	case "sync-to-environment":
+		if err := deploytest.Activate(ctx, tbl, "acme", "my-app", "pr-456"); err != nil {
+			return err
+		}
+		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
+	}
+	return nil
+}
+
+// s3Stub answers S3's HeadObject (an object of 20 bytes) and DeleteObject,
+// path-style, and records each as "METHOD /bucket/key".
+type s3Stub struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *s3Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.calls = append(s.calls, r.Method+" "+r.URL.Path)
+	s.mu.Unlock()
+	switch r.Method {
+	case http.MethodHead:
+		w.Header().Set("Content-Length", "20")
+		w.Header().Set("Last-Modified", "Sat, 05 Dec 2026 10:00:00 GMT")
+		w.WriteHeader(http.StatusOK)
+	case http.MethodDelete:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusNotImplemented)
+		_, _ = io.WriteString(w, `<Error><Code>NotImplemented</Code><Message>the harness answers HeadObject and DeleteObject only</Message></Error>`)
+	}
+}
+
+func (s *s3Stub) operations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
 // invocationOrder runs the authorizer, then the routes in the order of
 // shared/boot's event test: creates first, deletes last, so that each
 // valid event finds the records it needs; the changes through
@@ -329,6 +395,8 @@ func invocationOrder(t *testing.T) []string {
 		"get-environment-logs", "get-environment-metrics", "get-ssh-access-credentials",
 		"list-variables", "replace-variables", "set-variable", "delete-variable", "list-secrets", "set-secret", "delete-secret",
 		"list-volumes", "create-volume", "get-volume", "delete-volume",
+		"list-backups", "download-backup", "restore-database", "restore-filesystem", "get-restore-status", "create-backup",
+		"sync-to-environment", "list-sync-operations", "delete-backup",
 		"delete-environment", "delete-application", "revoke-token"}
 	var routes []string
 	for _, rt := range api.Routes() {
@@ -376,6 +444,9 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 			value = str
 		case id == tableID:
 			value = harnessTableName
+		case !isStep && resourceByID(t, s.Template, id).Type == "AWS::S3::Bucket":
+			// The backups bucket: the one the seeded backups name.
+			value = deploytest.BackupsBucket
 		case id == "AWS::AccountId":
 			value = testAccount
 		case resourceByID(t, s.Template, id).Type == "AWS::StepFunctions::StateMachine":

@@ -48,6 +48,8 @@ type Stack struct {
 	ShellRole awsiam.Role
 	// backups keeps database and filesystem backups (backups.go).
 	backups awss3.Bucket
+	// DataTaskRole is data tasks' task role: it writes and reads backups.
+	DataTaskRole awsiam.Role
 }
 
 // FollowFunctionTimeout is the timeout of Logs routes' functions: a
@@ -120,6 +122,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		if !rt.Stateless {
 			env[boot.EnvTableName] = s.Table.TableName()
 		}
+		if rt.Backups {
+			env[boot.EnvBackupsBucket] = s.backups.BucketName()
+		}
 		timeout := 0 // FunctionTimeout
 		if rt.Logs {
 			timeout = FollowFunctionTimeout
@@ -163,7 +168,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		s.Functions[AuthorizerFunction] = authFn
 	}
 	// The workflows' step functions, each with its own role.
-	steps, err := NewStepFunctions(s.Stack, &StepFunctionsProps{Config: cfg, Table: s.Table, DataPlane: s.DataPlane})
+	s.DataTaskRole = newDataTaskRole(s.Stack, s.backups, cfg.DataTaskRoleName())
+	steps, err := NewStepFunctions(s.Stack, &StepFunctionsProps{Config: cfg, Table: s.Table, DataPlane: s.DataPlane, DataTaskRole: s.DataTaskRole})
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -241,7 +247,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	// routes get registry logins from ECR; scaling routes keep tenants'
 	// scaling policies in Application Auto Scaling; logs, metrics and shell
 	// routes read tenants' logs and metrics and issue ECS Exec credentials;
-	// secrets routes keep environments' secret variables.
+	// secrets routes keep environments' secret variables; volume routes
+	// make EFS access points; artefact routes read or delete backups.
 	for _, rt := range routes {
 		if rt.UsageKeys {
 			grantUsageKeys(s.Stack, s.Functions[rt.Name], UsagePlanName(cfg.StackName))
@@ -275,6 +282,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		}
 		if rt.Volumes {
 			grantVolumes(s.Stack, s.Functions[rt.Name], rt.Method)
+		}
+		if rt.Artefacts {
+			grantArtefacts(s.Functions[rt.Name], s.backups, rt.Method)
 		}
 	}
 	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
@@ -341,14 +351,19 @@ func grantUsageKeys(stack awscdk.Stack, fn *Function, planName string) {
 // newSchedulerRole is the role EventBridge Scheduler assumes to start a
 // cron job's run-job execution, from this account's schedules only.
 func newSchedulerRole(stack awscdk.Stack, runJob awsstepfunctions.StateMachine) awsiam.Role {
-	role := awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+	// What runJob.GrantStartExecution grants, in an inline policy rather
+	// than a policy beside the role.
+	return awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		Description: jsii.String("EventBridge Scheduler starts Berth's run-job workflow for cron jobs"),
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()}},
 		}),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{InlinePolicyName: awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("states:StartExecution"), Resources: jsii.Strings(*runJob.StateMachineArn()),
+			})},
+		})},
 	})
-	runJob.GrantStartExecution(role)
-	return role
 }
 
 // grantSchedules lets a cron route keep schedules in environments'

@@ -47,16 +47,18 @@ func TestResourceCounts(t *testing.T) {
 	for typ, want := range map[string]int{
 		// Berth's functions, and CDK's provider that empties the VPC's
 		// default security group.
-		"AWS::Lambda::Function":                     functions + 1,
-		"AWS::ApiGateway::RestApi":                  1,
-		"AWS::ApiGateway::Stage":                    1,
-		"AWS::ApiGateway::Method":                   routes,
-		"AWS::ApiGateway::Authorizer":               1,
-		"AWS::Lambda::Permission":                   2, // the authorizer's and the reconciler's rule; API Gateway calls routes as ApiInvokeRole
-		"AWS::StepFunctions::StateMachine":          workflows,
-		"AWS::DynamoDB::Table":                      1,
-		"AWS::Logs::LogGroup":                       functions + workflows + 2, // + API access logs, VPC flow logs
-		"AWS::CloudWatch::Alarm":                    1 + (functions+berth.ThrottleAlarmGroup-1)/berth.ThrottleAlarmGroup + 3*workflows,
+		"AWS::Lambda::Function":            functions + 1,
+		"AWS::ApiGateway::RestApi":         1,
+		"AWS::ApiGateway::Stage":           1,
+		"AWS::ApiGateway::Method":          routes,
+		"AWS::ApiGateway::Authorizer":      1,
+		"AWS::Lambda::Permission":          2, // the authorizer's and the reconciler's rule; API Gateway calls routes as ApiInvokeRole
+		"AWS::StepFunctions::StateMachine": workflows,
+		"AWS::DynamoDB::Table":             1,
+		"AWS::Logs::LogGroup":              functions + workflows + 2, // + API access logs, VPC flow logs
+		// API 5xx; throttles per group of functions; failed, timed-out and
+		// throttled executions, each over (groups of) the workflows.
+		"AWS::CloudWatch::Alarm":                    1 + (functions+berth.MetricsPerAlarm-1)/berth.MetricsPerAlarm + 3*((workflows+berth.MetricsPerAlarm-1)/berth.MetricsPerAlarm),
 		"AWS::ECS::Cluster":                         1,
 		"AWS::ElasticLoadBalancingV2::LoadBalancer": 1,
 		"AWS::ElasticLoadBalancingV2::Listener":     1,
@@ -65,6 +67,9 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::RDS::DBSubnetGroup":                   1,
 		"AWS::EC2::FlowLog":                         1,
 		"AWS::S3::Bucket":                           3, // the ALB's access logs, backups, the site
+		// Every role's permissions are inline policies of its own, CDK's
+		// grants to state machine, scheduler and flow log roles included.
+		"AWS::IAM::Policy": 0,
 	} {
 		check(t, typ, func() { tpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(want))) })
 	}
@@ -722,6 +727,13 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 		if rt.Shell {
 			wantVars = append(wantVars, boot.EnvShellRoleARN)
 		}
+		if rt.Backups {
+			// Backups routes name the backups bucket, and no other function does.
+			wantVars = append(wantVars, boot.EnvBackupsBucket)
+			if id, ok := ref(vars[boot.EnvBackupsBucket]); !ok || !strings.HasPrefix(id, "Backups") || resourceByID(t, s.Template, id).Type != "AWS::S3::Bucket" {
+				t.Errorf("%s: %s is %v, want the backups bucket's name", name, boot.EnvBackupsBucket, vars[boot.EnvBackupsBucket])
+			}
+		}
 		if !sameStrings(mapKeys(vars), wantVars) {
 			t.Errorf("%s: environment %v, want %v", name, mapKeys(vars), wantVars)
 		}
@@ -758,8 +770,8 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	verify(berth.AuthorizerFunction, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, false, nil, false, false, "")
 }
 
-// verifyObservability checks the grants of a Logs, Metrics, Shell or
-// Secrets route: exactly the actions its adapter calls, each on Berth's
+// verifyObservability checks the grants of a Logs, Metrics, Shell,
+// Secrets, Volumes or Artefacts route: exactly the actions its adapter calls, each on Berth's
 // resources only (and none for any other function). It answers the
 // actions it checked.
 func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[string]any, vars map[string]any) []string {
@@ -786,6 +798,13 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 		want = []string{"elasticfilesystem:DeleteAccessPoint"}
 	case rt.Volumes:
 		t.Errorf("%s: a volumes route this test does not know", name)
+	case rt.Artefacts && rt.Method == http.MethodDelete:
+		want = []string{"s3:DeleteObject"}
+	case rt.Artefacts && rt.Method == http.MethodGet:
+		// HeadObject and the presigned GetObject; ListBucket makes a missing object a 404.
+		want = []string{"s3:GetObject", "s3:ListBucket"}
+	case rt.Artefacts:
+		t.Errorf("%s: an artefacts route this test does not know", name)
 	}
 	var got []string
 	for _, st := range sts {
@@ -824,6 +843,15 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 				if !(onTagged || tagging) || !(strings.HasSuffix(res, ":file-system/*") || strings.HasSuffix(res, ":access-point/*")) {
 					t.Errorf("%s: %s on %s with condition %s, want Berth-tagged filesystems and access points only", name, a, raw, cond)
 				}
+			case strings.HasPrefix(a, "s3:"):
+				// Only the backups bucket: its backups/ objects, or itself listed
+				// (unconditioned: HeadObject's check of ListBucket for a missing
+				// key has no s3:prefix to match).
+				objects := strings.HasPrefix(res, "<Backups") && strings.HasSuffix(res, ".Arn>/"+berth.BackupsPrefix+"*")
+				listed := a == "s3:ListBucket" && strings.HasPrefix(res, "<Backups") && strings.HasSuffix(res, ".Arn>") && st["Condition"] == nil
+				if !(objects && a != "s3:ListBucket" && st["Condition"] == nil) && !listed {
+					t.Errorf("%s: %s on %s with condition %s, want the backups bucket's %s objects only", name, a, raw, cond, berth.BackupsPrefix)
+				}
 			default:
 				continue
 			}
@@ -831,7 +859,7 @@ func verifyObservability(t *testing.T, s *synthesized, name string, sts []map[st
 		}
 	}
 	if !sameStrings(got, want) {
-		t.Errorf("%s: logs, metrics, shell, secrets and volumes actions %v, want %v", name, got, want)
+		t.Errorf("%s: logs, metrics, shell, secrets, volumes and S3 actions %v, want %v", name, got, want)
 	}
 	if rt.Metrics {
 		if id, ok := ref(vars[boot.EnvListenerARN]); !ok || !strings.Contains(id, "LoadBalancerHttp") {
@@ -969,6 +997,63 @@ func TestDefaultTaskRoleAllowsECSExecOnly(t *testing.T) {
 	}
 }
 
+// The data task role is assumed by ECS tasks of this account, may write
+// and read the backups bucket's backups/ objects and nothing else, does
+// not fit the task roles tenants may name, and is what the step functions
+// hand data tasks.
+func TestDataTaskRoleWritesAndReadsBackupsOnly(t *testing.T) {
+	s := synth(t)
+	name := s.Config.DataTaskRoleName()
+	if ok, _ := path.Match(s.Config.TaskRoleNamePattern(), name); ok {
+		t.Errorf("data task role %s fits the task role pattern %s: a tenant could name it", name, s.Config.TaskRoleNamePattern())
+	}
+	var role resource
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		if r.Properties["RoleName"] == name {
+			role = r
+		}
+	}
+	if role.ID == "" {
+		t.Fatalf("no role named %s", name)
+	}
+	raw, _ := json.Marshal(role.Properties["AssumeRolePolicyDocument"])
+	if !strings.Contains(string(raw), `"Service":"ecs-tasks.amazonaws.com"`) || !strings.Contains(string(raw), "aws:SourceAccount") {
+		t.Errorf("data task role trust %s, want ECS tasks of this account", raw)
+	}
+	if role.Properties["ManagedPolicyArns"] != nil {
+		t.Errorf("data task role has managed policies %v", role.Properties["ManagedPolicyArns"])
+	}
+	var got []string
+	for _, st := range statements(s.Template, role.ID) {
+		res := flatten(st["Resource"])
+		if st["Effect"] != "Allow" || st["Condition"] != nil || !strings.HasPrefix(res, "<Backups") || !strings.HasSuffix(res, ".Arn>/"+berth.BackupsPrefix+"*") {
+			t.Errorf("data task role: %v, want the backups bucket's %s objects only", st, berth.BackupsPrefix)
+		}
+		got = append(got, strs(st["Action"])...)
+	}
+	if want := []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}; !sameStrings(got, want) {
+		t.Errorf("data task role actions %v, want %v", got, want)
+	}
+	// No other policy in the template names the role's permissions: only
+	// the service step may pass it, to ECS tasks.
+	for _, step := range provision.StepNames {
+		vars, _ := resourceByID(t, s.Template, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if id, attr, ok := getAtt(vars[stepboot.EnvDataTaskRoleARN]); !ok || id != role.ID || attr != "Arn" {
+			t.Errorf("%s: %s is %v, want the data task role's ARN", step, stepboot.EnvDataTaskRoleARN, vars[stepboot.EnvDataTaskRoleARN])
+		}
+	}
+	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+		for _, st := range statements(s.Template, r.ID) {
+			if !strings.Contains(flatten(st["Resource"]), "<"+role.ID+".Arn>") && !strings.Contains(fmt.Sprint(st["Resource"]), role.ID) {
+				continue
+			}
+			if r.ID != attID(resourceByID(t, s.Template, berth.FunctionLogicalID(provision.StepService)).Properties["Role"]) || !slices.Equal(strs(st["Action"]), []string{"iam:PassRole"}) {
+				t.Errorf("role %s: %v names the data task role; only the service step may pass it", r.ID, st)
+			}
+		}
+	}
+}
+
 // The deploy-environment workflow's task definitions read secret variables
 // (valueFrom "<ARN>:::<version>"), so the task execution role may read
 // them; and teardown deletes them as KindSecret resources, so the runtime
@@ -1026,6 +1111,108 @@ func TestTemplateStaysUnderCloudFormationsResourceLimit(t *testing.T) {
 		t.Errorf("the template has %d resources; CloudFormation takes at most 500", n)
 	}
 	t.Logf("the template has %d resources (limit 500)", n)
+}
+
+// Failed, timed-out and throttled executions are three alarms, each
+// summing one Step Functions metric over every workflow's state machine,
+// whose description names the workflows and the metric to look at.
+func TestWorkflowAlarmsSumEveryStateMachine(t *testing.T) {
+	s := synth(t)
+	var machines []string
+	for _, w := range apps.Workflows {
+		machines = append(machines, berth.StateMachineLogicalID(w))
+	}
+	for id, metric := range map[string]string{
+		"WorkflowsFailed": "ExecutionsFailed", "WorkflowsTimedOut": "ExecutionsTimedOut", "WorkflowsThrottled": "ExecutionThrottled",
+	} {
+		var alarm *resource
+		for _, r := range resources(s.Template, "AWS::CloudWatch::Alarm") {
+			if strings.HasPrefix(r.ID, "Alarms"+id) {
+				alarm = &r
+			}
+		}
+		if alarm == nil {
+			t.Errorf("no alarm %s", id)
+			continue
+		}
+		p := alarm.Properties
+		if p["Threshold"] != 1.0 || p["EvaluationPeriods"] != 1.0 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s: threshold %v over %v periods (%v, missing data %v), want >= 1 in one, missing data not breaching", id, p["Threshold"], p["EvaluationPeriods"], p["ComparisonOperator"], p["TreatMissingData"])
+		}
+		queries, _ := p["Metrics"].([]any)
+		var summed, terms []string
+		var expression string
+		for _, q := range queries {
+			m, _ := q.(map[string]any)
+			if e, ok := m["Expression"].(string); ok {
+				expression = e
+				if m["ReturnData"] == false {
+					t.Errorf("%s: the expression does not return data", id)
+				}
+				continue
+			}
+			if m["ReturnData"] != false {
+				t.Errorf("%s: query %v returns data; only the sum may", id, m["Id"])
+			}
+			stat, _ := m["MetricStat"].(map[string]any)
+			mt, _ := stat["Metric"].(map[string]any)
+			if mt["Namespace"] != "AWS/States" || mt["MetricName"] != metric || stat["Stat"] != "Sum" || stat["Period"] != 300.0 {
+				t.Errorf("%s: query %v is %v %v %v over %v, want AWS/States %s Sum over 300", id, m["Id"], mt["Namespace"], mt["MetricName"], stat["Stat"], stat["Period"], metric)
+			}
+			dims, _ := mt["Dimensions"].([]any)
+			for _, d := range dims {
+				dm, _ := d.(map[string]any)
+				if dm["Name"] == "StateMachineArn" {
+					if ref, ok := ref(dm["Value"]); ok {
+						summed = append(summed, ref)
+					}
+				}
+			}
+			terms = append(terms, fmt.Sprintf("FILL(%v, 0)", m["Id"]))
+		}
+		if !sameStrings(summed, machines) {
+			t.Errorf("%s sums %s over %v, want over every state machine %v", id, metric, summed, machines)
+		}
+		if got := strings.Split(expression, " + "); !sameStrings(got, terms) {
+			t.Errorf("%s: expression %q, want the sum of %v", id, expression, terms)
+		}
+		description, _ := p["AlarmDescription"].(string)
+		for _, w := range apps.Workflows {
+			if !strings.Contains(description, string(w)) {
+				t.Errorf("%s: description %q does not name workflow %s", id, description, w)
+			}
+		}
+		if !strings.Contains(description, metric) {
+			t.Errorf("%s: description %q does not name the metric %s", id, description, metric)
+		}
+	}
+}
+
+// Moving a role's DefaultPolicy into the role (inlineDefaultPolicy) must
+// leave no DependsOn naming it: CloudFormation refuses a template whose
+// DependsOn names a resource it does not have.
+func TestEveryDependencyExists(t *testing.T) {
+	s := synth(t)
+	all, _ := s.Template["Resources"].(map[string]any)
+	for _, r := range resources(s.Template, "") {
+		for _, id := range strs(r.Raw["DependsOn"]) {
+			if _, ok := all[id]; !ok {
+				t.Errorf("%s depends on %s, which the template does not have", r.ID, id)
+			}
+		}
+	}
+	// A state machine still waits for its role, whose inline policy lets
+	// it log, trace and invoke its steps.
+	for _, w := range apps.Workflows {
+		sm := resourceByID(t, s.Template, berth.StateMachineLogicalID(w))
+		role, _, _ := getAtt(sm.Properties["RoleArn"])
+		if !slices.Contains(strs(sm.Raw["DependsOn"]), role) {
+			t.Errorf("%s depends on %v, want its role %s among them", sm.ID, sm.Raw["DependsOn"], role)
+		}
+		if len(statementsWith(statements(s.Template, role), "lambda:InvokeFunction")) == 0 || len(statementsWith(statements(s.Template, role), "logs:CreateLogDelivery")) == 0 {
+			t.Errorf("%s: its role %s may not invoke its steps or deliver its logs", sm.ID, role)
+		}
+	}
 }
 
 func mapKeys(m map[string]any) []string {
@@ -1180,7 +1367,8 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 	roles := map[string]string{}
 	wantVars := []string{boot.EnvTableName, stepboot.EnvPlatformDomain, stepboot.EnvExecutionRoleARN, stepboot.EnvDefaultTaskRoleARN, stepboot.EnvVPC, stepboot.EnvSubnets,
 		stepboot.EnvCluster, stepboot.EnvLogRetentionDays, awscloud.EnvAccount, awscloud.EnvLoadBalancerSecurityGroup,
-		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup}
+		awscloud.EnvListenerARN, awscloud.EnvDatabaseSubnetGroup, awscloud.EnvDatabaseSecurityGroup, awscloud.EnvFilesystemSecurityGroup,
+		stepboot.EnvDataImage, stepboot.EnvDataTaskRoleARN}
 	// Actions on "*": only those that accept nothing else.
 	star := []string{"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces",
 		"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags", "ecs:DescribeTaskDefinition",
@@ -1206,8 +1394,11 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		if vars[stepboot.EnvPlatformDomain] != s.Config.PlatformDomain || vars[stepboot.EnvLogRetentionDays] != fmt.Sprint(s.Config.TenantLogRetentionDays) {
 			t.Errorf("%s: domain %v, tenant log retention %v", step, vars[stepboot.EnvPlatformDomain], vars[stepboot.EnvLogRetentionDays])
 		}
+		if vars[stepboot.EnvDataImage] != testDataImage {
+			t.Errorf("%s: %s is %v, want %s (%s)", step, stepboot.EnvDataImage, vars[stepboot.EnvDataImage], testDataImage, berth.CtxDataImage)
+		}
 		for k, want := range map[string]string{
-			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvDefaultTaskRoleARN: "DefaultTaskRole", stepboot.EnvVPC: "Vpc",
+			stepboot.EnvCluster: "Cluster", stepboot.EnvExecutionRoleARN: "TaskExecutionRole", stepboot.EnvDefaultTaskRoleARN: "DefaultTaskRole", stepboot.EnvDataTaskRoleARN: "DataTaskRole", stepboot.EnvVPC: "Vpc",
 			awscloud.EnvListenerARN: "LoadBalancerHttp", awscloud.EnvDatabaseSubnetGroup: "DatabaseSubnets",
 			awscloud.EnvLoadBalancerSecurityGroup: "LoadBalancerSecurityGroup", awscloud.EnvDatabaseSecurityGroup: "DatabaseSecurityGroup",
 			awscloud.EnvFilesystemSecurityGroup: "FilesystemSecurityGroup", stepboot.EnvSubnets: "Subnet", awscloud.EnvAccount: testAccount,
@@ -1273,6 +1464,13 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 				if a == "iam:PassRole" && !strings.Contains(resText, ":role/"+s.Config.TaskRoleNamePattern()) {
 					t.Errorf("%s: iam:PassRole on %s, want the task roles %s", step, resText, s.Config.TaskRoleNamePattern())
 				}
+				// The data task role, for the data-operation workflow's tasks; and no other role.
+				if a == "iam:PassRole" && !strings.Contains(resText, "<DataTaskRole") {
+					t.Errorf("%s: iam:PassRole on %s, want the data task role", step, resText)
+				}
+				if a == "iam:PassRole" && len(strings.Fields(resText)) != 3 {
+					t.Errorf("%s: iam:PassRole on %s, want the execution role, the task roles and the data task role only", step, resText)
+				}
 			}
 		}
 		write := []string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
@@ -1300,7 +1498,9 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 					[]string{"ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule",
 						"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeleteRule"}},
 				provision.StepService: {[]string{"ecs:", "iam:PassRole"},
-					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks", "iam:PassRole"}},
+					[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:ListTasks", "ecs:DescribeTasks", "iam:PassRole",
+						// Jobs' and data operations' tasks: run, followed, stopped, their revisions deregistered.
+						"ecs:RunTask", "ecs:StopTask", "ecs:TagResource", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"}},
 				provision.StepScaling: {[]string{"application-autoscaling:", "cloudwatch:", "ecs:DescribeServices", "ecs:UpdateService", "iam:CreateServiceLinkedRole"},
 					[]string{"application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeregisterScalableTarget"}},
 			}[step]

@@ -39,6 +39,8 @@ type StepFunctionsProps struct {
 	Config    Config
 	Table     awsdynamodb.Table
 	DataPlane *DataPlane
+	// DataTaskRole is data tasks' task role, which the service step passes.
+	DataTaskRole awsiam.IRole
 }
 
 // NewStepFunctions defines one function per provision.StepNames entry,
@@ -48,6 +50,11 @@ type StepFunctionsProps struct {
 func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (map[string]*Function, error) {
 	cfg := props.Config
 	env := StepEnvironment(scope, props)
+	if cfg.DataImage == "" {
+		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("berth:dataImage"), jsii.String(
+			CtxDataImage+" is not set: every backup, restore and sync fails until it names the data image (images/berth-data), e.g. -c "+
+				CtxDataImage+"=123456789012.dkr.ecr.eu-west-1.amazonaws.com/"+cfg.ResourcePrefix+"/berth-data:1.0"))
+	}
 	if cfg.PlatformDomain == "" {
 		awscdk.Annotations_Of(scope).AddWarningV2(jsii.String("berth:platformDomain"), jsii.String(
 			CtxPlatformDomain+" is not set: the step functions refuse to start without "+stepboot.EnvPlatformDomain+
@@ -70,6 +77,7 @@ func NewStepFunctions(scope constructs.Construct, props *StepFunctionsProps) (ma
 		grantTable(fn, props.Table, false)
 		statements, reasons := StepPolicy(scope, step, &StepPolicyProps{
 			ResourcePrefix: cfg.ResourcePrefix, TaskRoleNames: cfg.TaskRoleNamePattern(), DataPlane: props.DataPlane,
+			DataTaskRoleARN: dataTaskRoleARN(props),
 		})
 		for _, st := range statements {
 			fn.Allow(st)
@@ -103,7 +111,21 @@ func StepEnvironment(scope constructs.Construct, props *StepFunctionsProps) map[
 	if cfg.PlatformDomain != "" {
 		env[stepboot.EnvPlatformDomain] = jsii.String(cfg.PlatformDomain)
 	}
+	if props.DataTaskRole != nil {
+		env[stepboot.EnvDataTaskRoleARN] = props.DataTaskRole.RoleArn()
+	}
+	if cfg.DataImage != "" {
+		env[stepboot.EnvDataImage] = jsii.String(cfg.DataImage)
+	}
 	return env
+}
+
+// dataTaskRoleARN is the data task role's ARN, or "" without one.
+func dataTaskRoleARN(props *StepFunctionsProps) string {
+	if props.DataTaskRole == nil {
+		return ""
+	}
+	return *props.DataTaskRole.RoleArn()
 }
 
 // StepPolicyProps scope the step functions' cloud permissions.
@@ -112,6 +134,9 @@ type StepPolicyProps struct {
 	// TaskRoleNames is the name pattern of roles tenants may use as task role.
 	TaskRoleNames string
 	DataPlane     *DataPlane
+	// DataTaskRoleARN is data tasks' task role, passed to ECS by the
+	// service step with the data task definitions; "" passes none.
+	DataTaskRoleARN string
 }
 
 // nagReason is a cdk-nag IAM5 suppression a step's statements need.
@@ -289,7 +314,12 @@ func StepPolicy(scope constructs.Construct, step string, props *StepPolicyProps)
 		allow([]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService"}, []string{services}, nil)
 		allow([]string{"ecs:DeleteTaskDefinitions"}, []string{taskDefs}, nil)
 		allow([]string{"ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition"}, []string{"*"}, nil)
-		allow([]string{"iam:PassRole"}, []string{*d.TaskExecutionRole.RoleArn(), iamRole(props.TaskRoleNames)},
+		passable := []string{*d.TaskExecutionRole.RoleArn(), iamRole(props.TaskRoleNames)}
+		if props.DataTaskRoleARN != "" {
+			// Data tasks (data-operation workflow) run with the data task role.
+			passable = append(passable, props.DataTaskRoleARN)
+		}
+		allow([]string{"iam:PassRole"}, passable,
 			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}})
 		// The deployment health gate reads the stopped tasks of a rollout.
 		onCluster := map[string]any{"ArnEquals": map[string]any{"ecs:cluster": *d.Cluster.ClusterArn()}}

@@ -109,6 +109,9 @@ func NewWorkflows(scope constructs.Construct, id string, props *WorkflowsProps) 
 			// GrantInvoke covers the function's versions and aliases too.
 			suppress(sm.Role(), "AwsSolutions-IAM5", "lambda:InvokeFunction on <function ARN>:* lets the workflow call a version or alias of a function its definition names, and nothing else.", appliesRegex(`/^Resource::<[A-Za-z0-9]+Function\.Arn>:\*$/`))
 		}
+		// Logging, tracing and GrantInvoke put these statements in a
+		// policy beside the role; they go in the role itself.
+		inlineDefaultPolicy(sm.Role())
 		wf.StateMachines[w] = sm
 	}
 	return wf, nil

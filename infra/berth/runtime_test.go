@@ -225,7 +225,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := seedData(ctx, tbl, name); err != nil {
+		if _, err := deploytest.SeedDataEvent(ctx, tbl, deploytest.BackupsBucket, name); err != nil { // the S3 stub holds every object
 			t.Fatal(err)
 		}
 		if rt, err := api.FindRoute(name); err == nil && slices.Contains(rt.Starts, apps.DeployEnvironment) {
@@ -324,26 +324,6 @@ func withFilesystem(ctx context.Context, tbl *store.Table, org, app, name string
 	}
 	target := apps.Target{Organisation: org, Application: app, Environment: name, UID: env.UID}
 	return tbl.Apply(ctx, target, apps.Change{Outputs: map[string]string{apps.OutFilesystemID: "fs-0123456789abcdef0"}, Now: time.Now()})
-}
-
-// seedData gives the data events what they need before fn runs, as
-// shared/boot's event test does: the seeded backups and restore for the
-// first, production's data lock free before each operation starts, and an
-// ACTIVE pr-456 for the sync's source. The S3 stub holds every object.
-func seedData(ctx context.Context, tbl *store.Table, fn string) error {
-	switch fn {
-	case "list-backups":
-		_, err := deploytest.SeedBackups(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
-		return err
-	case "restore-database", "restore-filesystem", "create-backup":
-		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
-	case "sync-to-environment":
-		if err := deploytest.Activate(ctx, tbl, "acme", "my-app", "pr-456"); err != nil {
-			return err
-		}
-		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
-	}
-	return nil
 }
 
 // s3Stub answers S3's HeadObject (an object of 20 bytes) and DeleteObject,

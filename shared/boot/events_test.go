@@ -397,36 +397,21 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	}
 }
 
-// seedData gives the data events what they need before fn runs: the
-// backups (and their artefacts in the bucket) before the first, a free
-// environment before each that starts an operation, and an ACTIVE target
-// for the sync.
+// seedData seeds what fn's data event needs (deploytest.SeedDataEvent),
+// and puts the seeded backups' artefacts in the local S3's folder.
 func seedData(ctx context.Context, tbl *store.Table, fn, objectsDir string) error {
-	switch fn {
-	case "list-backups":
-		seeded, err := deploytest.SeedBackups(ctx, tbl, deploytest.BackupsBucket, "acme", "my-app", apps.ProductionEnvironment)
-		if err != nil {
+	seeded, err := deploytest.SeedDataEvent(ctx, tbl, deploytest.BackupsBucket, fn)
+	if err != nil {
+		return err
+	}
+	for _, b := range seeded {
+		path := filepath.Join(objectsDir, b.Bucket, filepath.FromSlash(b.Key))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
-		for _, b := range seeded {
-			path := filepath.Join(objectsDir, b.Bucket, filepath.FromSlash(b.Key))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
-			}
-			if err := os.WriteFile(path, []byte("seeded artefact\n"), 0o644); err != nil {
-				return err
-			}
-		}
-	case "restore-database", "restore-filesystem", "create-backup":
-		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
-	case "sync-to-environment":
-		if err := deploytest.Activate(ctx, tbl, "acme", "my-app", "pr-456"); err != nil {
+		if err := os.WriteFile(path, []byte("seeded artefact\n"), 0o644); err != nil {
 			return err
 		}
-		return deploytest.FreeData(ctx, tbl, "acme", "my-app", apps.ProductionEnvironment)
-	case "delete-backup":
-		// The sync holds production, its source, until it ends.
-		return deploytest.FreeData(ctx, tbl, "acme", "my-app", "pr-456")
 	}
 	return nil
 }

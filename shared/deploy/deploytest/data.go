@@ -101,3 +101,28 @@ func FreeData(ctx context.Context, tbl *store.Table, org, app, name string) erro
 	}
 	return nil
 }
+
+// SeedDataEvent gives the data events of events/ what they need before
+// the event of function fn runs (the event tests run them in api.Routes
+// order): the backups and restore before the first, in bucket; a free
+// production before each operation starts; an ACTIVE pr-456 for the sync;
+// and production freed of the sync, its source, before the delete. It
+// answers the backups it seeded, whose artefacts are the caller's to put
+// in the bucket.
+func SeedDataEvent(ctx context.Context, tbl *store.Table, bucket, fn string) ([]data.Operation, error) {
+	const org, app, prod = "acme", "my-app", apps.ProductionEnvironment
+	switch fn {
+	case "list-backups":
+		return SeedBackups(ctx, tbl, bucket, org, app, prod)
+	case "restore-database", "restore-filesystem", "create-backup":
+		return nil, FreeData(ctx, tbl, org, app, prod)
+	case "sync-to-environment":
+		if err := Activate(ctx, tbl, org, app, "pr-456"); err != nil {
+			return nil, err
+		}
+		return nil, FreeData(ctx, tbl, org, app, prod)
+	case "delete-backup":
+		return nil, FreeData(ctx, tbl, org, app, "pr-456")
+	}
+	return nil, nil
+}

@@ -113,11 +113,16 @@ type Operation struct {
 	// its family:revision name), deregistered once it has stopped.
 	TaskDefinition, TaskDefinitionName          string
 	BackupTask, BackupLogGroup, BackupLogStream string
-	Execution                                   string
-	CreatedBy                                   string
-	CreatedAt, UpdatedAt                        time.Time
-	EndedAt                                     time.Time
-	Version                                     int64
+	// TargetStopped: a sync stopped its target's service before its
+	// restore (scaling bounds and task count at 0); TargetStarted: the sync
+	// started it again, as it does however it ends. Compensation starts
+	// only what the workflow stopped, and only once.
+	TargetStopped, TargetStarted bool
+	Execution                    string
+	CreatedBy                    string
+	CreatedAt, UpdatedAt         time.Time
+	EndedAt                      time.Time
+	Version                      int64
 }
 
 // Ref names an operation's record: the environment it is on, and its key

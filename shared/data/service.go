@@ -415,6 +415,11 @@ func (s *Service) Sync(ctx context.Context, t Target, k Kind, body SyncRequest) 
 	if err := movable(app, env, k); err != nil {
 		return Operation{}, err
 	}
+	if env.Deploying != 0 {
+		// The sync stops the target and starts it again on its serving
+		// release: a deployment rolling out meanwhile would race it.
+		return Operation{}, apps.Conflict("environment %q is rolling out deployment %d; sync into it once that has finished", env.Name, env.Deploying)
+	}
 	now := s.Now().UTC()
 	op := Operation{ID: NewID(TypeSync, now), Type: TypeSync, Kind: k, Environment: env.Name, Source: source.Name, Status: StatusPending,
 		Engine: engineOf(app, k), Bucket: s.Bucket, Phase: PhaseBackup, CreatedBy: t.By, CreatedAt: now, UpdatedAt: now}

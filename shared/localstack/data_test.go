@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/shared/apps"
+	"github.com/berth-dev/berth/shared/cloud"
+	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/store"
 )
@@ -313,5 +316,164 @@ func TestFailedDataOperationRecordsWhyAndFreesTheEnvironment(t *testing.T) {
 	w.stack.Sandbox.Fault("RunTask", nil)
 	if code, _ := w.call(http.MethodPost, prod+"/backups/database", nil); code != http.StatusAccepted {
 		t.Fatalf("the environment stayed busy after a failed backup: %d", code)
+	}
+}
+
+// serviceDesired is the sandbox service's desired task count, "" when it
+// has none.
+func serviceDesired(w *twin, name string) string {
+	for _, r := range w.stack.Sandbox.Resources() {
+		if r.Kind == cloud.KindService && r.Name == name {
+			return r.Outputs[cloud.OutDesired]
+		}
+	}
+	return ""
+}
+
+// restoreRunning: a sandbox data task restoring is not yet stopped.
+func restoreRunning(w *twin) (seen, running bool) {
+	for _, task := range w.stack.Sandbox.Tasks() {
+		if len(task.Command) > 1 && task.Command[0] == "berth-data" && task.Command[1] == "restore" {
+			seen = true
+			running = running || task.Status != "STOPPED"
+		}
+	}
+	return seen, running
+}
+
+// syncOf waits for the sync to finish and returns it.
+func syncOf(w *twin, env, id string) map[string]any {
+	w.t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, list := w.listOf(env + "/sync/filesystem")
+		for _, s := range list {
+			if m := s.(map[string]any); m["syncId"] == id && (m["status"] == "completed" || m["status"] == "failed") {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("the sync did not finish: %v", list)
+		}
+	}
+}
+
+// TestSyncStopsItsTargetWhileItRestores: a sync's target is stopped (its
+// service at 0 tasks, its scaling bounds at 0) while the restore task
+// runs, and started again at its count afterwards; when the sync fails
+// after stopping it, compensation starts it again all the same. A sync
+// into an environment a deployment is rolling out is refused.
+func TestSyncStopsItsTargetWhileItRestores(t *testing.T) {
+	w := startTwin(t, jobsProfile(), false)
+	ctx := context.Background()
+	tbl := &store.Table{Client: w.stack.Client, Name: w.stack.Table}
+	if code, out := w.call(http.MethodPost, "/applications", dataApp("site", false)); code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	w.waitFor("/applications/site", "ACTIVE")
+	if code, out := w.call(http.MethodPost, "/applications/site/environments", map[string]any{"envName": "staging"}); code != http.StatusCreated {
+		t.Fatalf("create staging: %d %v", code, out)
+	}
+	w.waitFor("/applications/site/environments/staging", "ACTIVE")
+	_, envs, err := tbl.GetApplication(ctx, "acme", "site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staging apps.Environment
+	for _, e := range envs {
+		if e.Name == "staging" {
+			staging = e
+		}
+	}
+	svc, count := staging.Outputs[apps.OutServiceName], fmt.Sprint(staging.DesiredCount)
+	if svc == "" || staging.DesiredCount < 1 || serviceDesired(w, svc) != count {
+		t.Fatalf("staging's service %q runs %q tasks, want %s", svc, serviceDesired(w, svc), count)
+	}
+	const path = "/applications/site/environments/staging"
+	write(t, filepath.Join(accessPointDir(t, w, envs, "production"), "a.txt"), "production's")
+
+	code, sync := w.call(http.MethodPost, path+"/sync/filesystem", map[string]any{"sourceEnvironment": "production"})
+	if code != http.StatusAccepted {
+		t.Fatalf("POST sync: %d %v", code, sync)
+	}
+	id := sync["syncId"].(string)
+	sawStopped, sawRestore := false, false
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Millisecond) {
+		desired := serviceDesired(w, svc)
+		_, running := restoreRunning(w)
+		if running {
+			sawRestore = true
+			// Read again after: the count the restore ran under, not one before it started.
+			if desired != "0" && serviceDesired(w, svc) != "0" {
+				t.Fatalf("the restore task runs while staging's service wants %q tasks, want 0", desired)
+			}
+		}
+		sawStopped = sawStopped || desired == "0"
+		if seen, running := restoreRunning(w); seen && !running || time.Now().After(deadline) {
+			break
+		}
+	}
+	done := syncOf(w, path, id)
+	if done["status"] != "completed" || !sawStopped || !sawRestore {
+		t.Fatalf("the sync %v; staging seen stopped: %v; restore seen running: %v", done, sawStopped, sawRestore)
+	}
+	if got := serviceDesired(w, svc); got != count {
+		t.Fatalf("staging's service wants %q tasks after the sync, want %s again", got, count)
+	}
+	if got := read(t, filepath.Join(accessPointDir(t, w, envs, "staging"), "a.txt")); got != "production's" {
+		t.Fatalf("staging's a.txt is %q after the sync", got)
+	}
+
+	// A sync that fails once the target is stopped (its service cannot be
+	// checked) starts it again, and says why.
+	w.stack.Sandbox.Fault("Check:service", errors.New("sandbox Check: AccessDeniedException: not authorized to perform ecs:DescribeServices"))
+	code, sync = w.call(http.MethodPost, path+"/sync/filesystem", map[string]any{"sourceEnvironment": "production"})
+	if code != http.StatusAccepted {
+		t.Fatalf("POST a second sync: %d %v", code, sync)
+	}
+	id = sync["syncId"].(string)
+	sawStopped = false
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Millisecond) {
+		sawStopped = sawStopped || serviceDesired(w, svc) == "0"
+		_, list := w.listOf(path + "/sync/filesystem")
+		finished := false
+		for _, s := range list {
+			if m := s.(map[string]any); m["syncId"] == id && (m["status"] == "completed" || m["status"] == "failed") {
+				finished = true
+			}
+		}
+		if finished || time.Now().After(deadline) {
+			break
+		}
+	}
+	w.stack.Sandbox.Fault("Check:service", nil)
+	done = syncOf(w, path, id)
+	if why, _ := done["error"].(string); done["status"] != "failed" || !strings.Contains(fmt.Sprint(done), "AccessDeniedException") {
+		t.Fatalf("a sync whose target could not be checked: %v (%q)", done, why)
+	}
+	if !sawStopped {
+		t.Fatal("the failed sync never stopped staging's service")
+	}
+	if got := serviceDesired(w, svc); got != count {
+		t.Fatalf("staging's service wants %q tasks after the failed sync, want %s again", got, count)
+	}
+	// The record says the sync stopped the target and started it again,
+	// so that no retry or compensation starts it twice.
+	op, err := tbl.GetOperation(ctx, staging, data.Ref{Type: data.TypeSync, Kind: data.KindFilesystem, ID: id})
+	if err != nil || !op.TargetStopped || !op.TargetStarted {
+		t.Fatalf("the failed sync's record: stopped %v, started %v (%v)", op.TargetStopped, op.TargetStarted, err)
+	}
+
+	// A sync into an environment that a deployment is rolling out is
+	// refused: stopping and starting the target would race the rollout.
+	code, h, out := w.send(http.MethodPut, path+"/state", map[string]any{"action": "redeploy"}, nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("redeploy staging: %d %v", code, out)
+	}
+	if code, busy := w.call(http.MethodPost, path+"/sync/filesystem", map[string]any{"sourceEnvironment": "production"}); code != http.StatusConflict ||
+		!strings.Contains(fmt.Sprint(busy["detail"]), "rolling out") {
+		t.Fatalf("a sync while staging deploys: %d %v, want 409", code, busy)
+	}
+	if dep := w.outcome(h.Get("Location")); dep["status"] != "SUCCEEDED" {
+		t.Fatalf("the redeploy: %v", dep)
 	}
 }

@@ -155,6 +155,11 @@ func (s *Steps) checkData(ctx context.Context, in Input) (Loop, error) {
 	if err != nil {
 		return Loop{}, err
 	}
+	if op.TaskARN == "" && op.TargetStopped {
+		// The backup is taken, and the target is to be stopped before the
+		// restore (a retry of the round that decided it).
+		return Loop{StopTarget: true, WaitSeconds: MinWait}, nil
+	}
 	task, err := s.Cloud.DescribeTask(ctx, op.TaskARN, data.Container)
 	if err != nil {
 		return Loop{}, cloudError("describe the data task", err)
@@ -174,14 +179,158 @@ func (s *Steps) checkData(ctx context.Context, in Input) (Loop, error) {
 	if op.Type != data.TypeSync || op.Phase != data.PhaseBackup {
 		return s.nextLoop(GroupData, in.Loop, true, "the data task")
 	}
-	// The sync's backup is taken: restore it into the target.
+	// The sync's backup is taken: restore it into the target, stopped
+	// first when it runs (StopTarget; StartTask then starts the restore).
+	stop := targetRuns(env)
 	if op, err = s.Data.UpdateOperation(ctx, env, op.Ref(), func(o *data.Operation) error {
 		o.Phase, o.TaskDefinition, o.TaskDefinitionName, o.UpdatedAt = data.PhaseRestore, "", "", s.now()
+		if stop {
+			o.TaskARN, o.LogGroup, o.LogStream, o.TargetStopped = "", "", "", true
+		}
 		return nil
 	}); err != nil {
 		return Loop{}, cloudError("record the sync's restore phase", err)
 	}
+	if stop {
+		return Loop{StopTarget: true, WaitSeconds: MinWait}, nil
+	}
 	return s.runPhase(ctx, r, env, op)
+}
+
+// GroupDataTarget is a sync's target service: stopped (create, then
+// check until its tasks have) before the restore, and started again
+// (cleanup) when the sync ends, however it ends. The scaling step sets
+// its bounds first: 0 while stopped, so that Application Auto Scaling
+// does not start it again, and the environment's after.
+const GroupDataTarget Group = "data-target"
+
+// targetRuns: env's service runs tasks, so a sync stops it first.
+func targetRuns(env apps.Environment) bool {
+	return !env.Stopped && env.DesiredCount > 0 && env.Outputs[apps.OutServiceName] != ""
+}
+
+// stopping is the sync whose target the workflow stopped and has not
+// started again; ok is false when there is nothing to stop or start.
+func (s *Steps) stopping(ctx context.Context, in Input) (apps.Environment, data.Operation, bool, error) {
+	_, env, op, err := s.dataOp(ctx, in)
+	if err != nil {
+		return apps.Environment{}, data.Operation{}, false, err
+	}
+	return env, op, op.TargetStopped && !op.TargetStarted, nil
+}
+
+// targetShape is what the target goes back to: the task definition of
+// its serving release, its task count, and its scaling bounds (those of
+// the release, as a deployment leaves them; none while stopped).
+func (s *Steps) targetShape(ctx context.Context, env apps.Environment) (td string, count, minC, maxC int, err error) {
+	count = env.DesiredCount
+	if env.Stopped {
+		count = 0
+	}
+	td, minC, maxC = env.Outputs[apps.OutTaskDefinitionARN], env.MinCapacity, env.MaxCapacity
+	if count == 0 {
+		minC, maxC = 0, 0
+	}
+	if env.Release > 0 {
+		rel, err := s.Rollouts.GetRelease(ctx, env, env.Release)
+		if err != nil {
+			return "", 0, 0, 0, cloudError("read the serving release", err)
+		}
+		if rel.TaskDefinitionARN != "" {
+			td = rel.TaskDefinitionARN
+		}
+		minC, maxC = bounds(rel, count)
+	}
+	if td == "" {
+		return "", 0, 0, 0, fail(ErrStale, "environment %q has no task definition serving", env.Name)
+	}
+	return td, count, minC, maxC, nil
+}
+
+// stopTargetScaling sets the stopping target's scaling bounds to 0.
+func (s *Steps) stopTargetScaling(ctx context.Context, in Input) (Loop, error) {
+	env, _, ok, err := s.stopping(ctx, in)
+	if err != nil || !ok {
+		return Loop{Ready: true}, err
+	}
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: env.Outputs[apps.OutServiceName]}); err != nil {
+		return Loop{}, cloudError("stop the target's auto scaling", err)
+	}
+	return Loop{Ready: true}, nil
+}
+
+// stopTarget scales the stopping target's service to 0 tasks; repeating
+// it is harmless.
+func (s *Steps) stopTarget(ctx context.Context, in Input) (Loop, error) {
+	env, _, ok, err := s.stopping(ctx, in)
+	if err != nil || !ok {
+		return Loop{Ready: true}, err
+	}
+	td, _, _, _, err := s.targetShape(ctx, env)
+	if err != nil {
+		return Loop{}, err
+	}
+	res, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: env.Outputs[apps.OutServiceName], TaskDefinitionARN: td, DesiredCount: 0})
+	if err != nil {
+		return Loop{}, cloudError("stop the target's service", err)
+	}
+	return s.firstLoop(GroupDataTarget, res.Expected, false), nil
+}
+
+// checkTargetStopped is ready once the target's service runs no task.
+func (s *Steps) checkTargetStopped(ctx context.Context, in Input) (Loop, error) {
+	env, _, ok, err := s.stopping(ctx, in)
+	if err != nil || !ok {
+		return Loop{Ready: true}, err
+	}
+	svc := env.Outputs[apps.OutServiceName]
+	res, err := s.Cloud.Check(ctx, cloud.Ref{Kind: cloud.KindService, Name: svc})
+	if err != nil {
+		return Loop{}, cloudError("check the target's service", err)
+	}
+	stopped := res.State == cloud.StateAvailable && res.Outputs[cloud.OutDesired] == "0" && res.Outputs[cloud.OutRunning] == "0"
+	return s.nextLoop(GroupDataTarget, in.Loop, stopped, "stopping the target's tasks")
+}
+
+// startTargetScaling gives the stopped target its scaling bounds back,
+// before StartTarget sets its count (bounds of 0 would undo it).
+func (s *Steps) startTargetScaling(ctx context.Context, in Input) (Loop, error) {
+	env, _, ok, err := s.stopping(ctx, in)
+	if err != nil || !ok {
+		return Loop{Ready: true}, err
+	}
+	_, _, minC, maxC, err := s.targetShape(ctx, env)
+	if err != nil {
+		return Loop{}, err
+	}
+	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: env.Outputs[apps.OutServiceName], Min: minC, Max: maxC}); err != nil {
+		return Loop{}, cloudError("restore the target's auto scaling", err)
+	}
+	return Loop{Ready: true}, nil
+}
+
+// startTarget starts the stopped target again, on its serving release at
+// its count, and records that it did: once only, so compensation after a
+// success, or a retried run, starts nothing the workflow did not stop.
+func (s *Steps) startTarget(ctx context.Context, in Input) (Loop, error) {
+	env, op, ok, err := s.stopping(ctx, in)
+	if err != nil || !ok {
+		return Loop{Ready: true}, err
+	}
+	td, count, _, _, err := s.targetShape(ctx, env)
+	if err != nil {
+		return Loop{}, err
+	}
+	if _, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: env.Outputs[apps.OutServiceName], TaskDefinitionARN: td, DesiredCount: count}); err != nil {
+		return Loop{}, cloudError("start the target's service", err)
+	}
+	if _, err := s.Data.UpdateOperation(ctx, env, op.Ref(), func(o *data.Operation) error {
+		o.TargetStarted, o.UpdatedAt = true, s.now()
+		return nil
+	}); err != nil {
+		return Loop{}, cloudError("record that the target started", err)
+	}
+	return Loop{Ready: true}, nil
 }
 
 // dropDataTaskDefinition deregisters the revision a stopped task ran;

@@ -66,18 +66,27 @@ var (
 		return s.serve(actions{create: s.createEnv(s.createRuntime), logs: byGroup(map[Group]action{GroupRuntime: s.FailureLogs, GroupJob: s.jobOutput, GroupData: s.recordData})})
 	}}
 	// ServiceStep also rolls deployments out and back, behind the health
-	// gate, and runs jobs' and data operations' tasks.
-	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback, GroupJob, GroupData}, handler: func(s *Steps) any {
+	// gate, runs jobs' and data operations' tasks, and stops and starts a
+	// sync's target.
+	ServiceStep = Step{Name: StepService, Groups: []Group{GroupService, GroupRollout, GroupRollback, GroupJob, GroupData, GroupDataTarget}, handler: func(s *Steps) any {
 		return s.serve(actions{
-			create:  byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack, GroupJob: s.startTask, GroupData: s.startData}),
-			check:   byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout, GroupJob: s.checkTask, GroupData: s.checkData}),
-			cleanup: byGroup(map[Group]action{GroupService: s.Cleanup, GroupJob: s.stopJobTask, GroupData: s.stopDataTask}),
+			create:  byGroup(map[Group]action{GroupService: s.createService, GroupRollout: s.rollOut, GroupRollback: s.rollBack, GroupJob: s.startTask, GroupData: s.startData, GroupDataTarget: s.stopTarget}),
+			check:   byGroup(map[Group]action{GroupService: s.Check, GroupRollout: s.checkRollout, GroupJob: s.checkTask, GroupData: s.checkData, GroupDataTarget: s.checkTargetStopped}),
+			cleanup: byGroup(map[Group]action{GroupService: s.Cleanup, GroupJob: s.stopJobTask, GroupData: s.stopDataTask, GroupDataTarget: s.startTarget}),
 		})
 	}}
-	// ScalingStep registers the service's scaling, and each deployment's
-	// (and rollback's) bounds.
-	ScalingStep = Step{Name: StepScaling, Groups: []Group{GroupScaling, GroupRollout, GroupRollback}, handler: func(s *Steps) any {
-		return s.serve(actions{create: byGroup(map[Group]action{GroupScaling: s.createScaling, GroupRollout: s.scaleRollout, GroupRollback: s.scaleBack})})
+	// ScalingStep registers the service's scaling, each deployment's (and
+	// rollback's) bounds, and a sync target's while it is stopped.
+	ScalingStep = Step{Name: StepScaling, Groups: []Group{GroupScaling, GroupRollout, GroupRollback, GroupDataTarget}, handler: func(s *Steps) any {
+		return s.serve(actions{
+			create: byGroup(map[Group]action{GroupScaling: s.createScaling, GroupRollout: s.scaleRollout, GroupRollback: s.scaleBack, GroupDataTarget: s.stopTargetScaling}),
+			cleanup: func(ctx context.Context, in Input) (Loop, error) {
+				if in.Group == GroupDataTarget {
+					return s.startTargetScaling(ctx, in)
+				}
+				return s.Cleanup(ctx, in)
+			},
+		})
 	}}
 )
 

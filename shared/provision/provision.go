@@ -133,6 +133,9 @@ type Loop struct {
 	Deadline    time.Time `json:"deadline"`
 	// Expected is how long the resource usually takes, in seconds.
 	Expected int `json:"expected"`
+	// StopTarget: a sync's backup is taken, and its target's service is to
+	// be stopped before the restore starts (data-operation only).
+	StopTarget bool `json:"stopTarget,omitempty"`
 }
 
 // ProgressGroups are the step names progress may show (docs/openapi.yaml's
@@ -207,6 +210,7 @@ var deadlines = map[Group]time.Duration{
 	GroupRollout:    30 * time.Minute,
 	GroupCleanup:    90 * time.Minute,
 	GroupData:       3 * time.Hour,
+	GroupDataTarget: 30 * time.Minute,
 }
 
 // MinWait is the shortest wait between checks, in seconds.

@@ -59,6 +59,8 @@ type operationItem struct {
 	BackupTask        string    `dynamodbav:"backupTask,omitempty"`
 	BackupLogGroup    string    `dynamodbav:"backupLogGroup,omitempty"`
 	BackupLogStream   string    `dynamodbav:"backupLogStream,omitempty"`
+	TargetStopped     bool      `dynamodbav:"targetStopped,omitempty"`
+	TargetStarted     bool      `dynamodbav:"targetStarted,omitempty"`
 	Execution         string    `dynamodbav:"execution"`
 	CreatedBy         string    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt         time.Time `dynamodbav:"createdAt"`
@@ -72,7 +74,7 @@ func toOperationItem(env apps.Environment, o data.Operation) operationItem {
 		Environment: o.Environment, Status: string(o.Status), Reason: o.Reason, Engine: o.Engine, Description: o.Description,
 		Bucket: o.Bucket, Key: o.Key, Size: o.Size, BackupID: o.BackupID, BackupEnvironment: o.BackupEnvironment, Source: o.Source,
 		Phase: string(o.Phase), TaskARN: o.TaskARN, LogGroup: o.LogGroup, LogStream: o.LogStream, TaskDefinition: o.TaskDefinition, TaskDefName: o.TaskDefinitionName, BackupTask: o.BackupTask, BackupLogGroup: o.BackupLogGroup,
-		BackupLogStream: o.BackupLogStream, Execution: o.Execution, CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt,
+		BackupLogStream: o.BackupLogStream, TargetStopped: o.TargetStopped, TargetStarted: o.TargetStarted, Execution: o.Execution, CreatedBy: o.CreatedBy, CreatedAt: o.CreatedAt,
 		UpdatedAt: o.UpdatedAt, EndedAt: o.EndedAt, Version: o.Version}
 }
 
@@ -81,7 +83,7 @@ func (it operationItem) record() data.Operation {
 		Status: data.Status(it.Status), Reason: it.Reason, Engine: it.Engine, Description: it.Description, Bucket: it.Bucket,
 		Key: it.Key, Size: it.Size, BackupID: it.BackupID, BackupEnvironment: it.BackupEnvironment, Source: it.Source,
 		Phase: data.Phase(it.Phase), TaskARN: it.TaskARN, LogGroup: it.LogGroup, LogStream: it.LogStream, TaskDefinition: it.TaskDefinition, TaskDefinitionName: it.TaskDefName, BackupTask: it.BackupTask, BackupLogGroup: it.BackupLogGroup,
-		BackupLogStream: it.BackupLogStream, Execution: it.Execution, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt,
+		BackupLogStream: it.BackupLogStream, TargetStopped: it.TargetStopped, TargetStarted: it.TargetStarted, Execution: it.Execution, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt,
 		UpdatedAt: it.UpdatedAt, EndedAt: it.EndedAt, Version: it.Version}
 }
 

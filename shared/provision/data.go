@@ -247,11 +247,24 @@ func (s *Steps) targetShape(ctx context.Context, env apps.Environment) (td strin
 	return td, count, minC, maxC, nil
 }
 
+// deployingOn fails a sync whose target a deployment has started on
+// since (the API refuses a sync while one runs, but not a deployment
+// while a sync does): stopping the service would race the rollout.
+func deployingOn(env apps.Environment) error {
+	if env.Deploying == 0 {
+		return nil
+	}
+	return fail(ErrStale, "deployment %d started on environment %q during the sync; the sync does not stop a service a deployment is rolling out", env.Deploying, env.Name)
+}
+
 // stopTargetScaling sets the stopping target's scaling bounds to 0.
 func (s *Steps) stopTargetScaling(ctx context.Context, in Input) (Loop, error) {
 	env, _, ok, err := s.stopping(ctx, in)
 	if err != nil || !ok {
 		return Loop{Ready: true}, err
+	}
+	if err := deployingOn(env); err != nil {
+		return Loop{}, err
 	}
 	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: env.Outputs[apps.OutServiceName]}); err != nil {
 		return Loop{}, cloudError("stop the target's auto scaling", err)
@@ -265,6 +278,9 @@ func (s *Steps) stopTarget(ctx context.Context, in Input) (Loop, error) {
 	env, _, ok, err := s.stopping(ctx, in)
 	if err != nil || !ok {
 		return Loop{Ready: true}, err
+	}
+	if err := deployingOn(env); err != nil {
+		return Loop{}, err
 	}
 	td, _, _, _, err := s.targetShape(ctx, env)
 	if err != nil {
@@ -296,7 +312,9 @@ func (s *Steps) checkTargetStopped(ctx context.Context, in Input) (Loop, error) 
 // before StartTarget sets its count (bounds of 0 would undo it).
 func (s *Steps) startTargetScaling(ctx context.Context, in Input) (Loop, error) {
 	env, _, ok, err := s.stopping(ctx, in)
-	if err != nil || !ok {
+	if err != nil || !ok || env.Deploying != 0 {
+		// A deployment running now owns the service: it leaves its
+		// release's bounds (or the previous one's) when it ends.
 		return Loop{Ready: true}, err
 	}
 	_, _, minC, maxC, err := s.targetShape(ctx, env)
@@ -317,12 +335,16 @@ func (s *Steps) startTarget(ctx context.Context, in Input) (Loop, error) {
 	if err != nil || !ok {
 		return Loop{Ready: true}, err
 	}
-	td, count, _, _, err := s.targetShape(ctx, env)
-	if err != nil {
-		return Loop{}, err
-	}
-	if _, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: env.Outputs[apps.OutServiceName], TaskDefinitionARN: td, DesiredCount: count}); err != nil {
-		return Loop{}, cloudError("start the target's service", err)
+	// A deployment running now owns the service and sets its count when
+	// it ends; starting it here would undo its rollout.
+	if env.Deploying == 0 {
+		td, count, _, _, err := s.targetShape(ctx, env)
+		if err != nil {
+			return Loop{}, err
+		}
+		if _, err := s.Cloud.UpdateService(ctx, cloud.ServiceUpdate{Name: env.Outputs[apps.OutServiceName], TaskDefinitionARN: td, DesiredCount: count}); err != nil {
+			return Loop{}, cloudError("start the target's service", err)
+		}
 	}
 	if _, err := s.Data.UpdateOperation(ctx, env, op.Ref(), func(o *data.Operation) error {
 		o.TargetStarted, o.UpdatedAt = true, s.now()

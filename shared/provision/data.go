@@ -266,6 +266,10 @@ func (s *Steps) stopTargetScaling(ctx context.Context, in Input) (Loop, error) {
 	if err := deployingOn(env); err != nil {
 		return Loop{}, err
 	}
+	// What the target goes back to must be known before anything changes.
+	if _, _, _, _, err := s.targetShape(ctx, env); err != nil {
+		return Loop{}, err
+	}
 	if _, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: env.Outputs[apps.OutServiceName]}); err != nil {
 		return Loop{}, cloudError("stop the target's auto scaling", err)
 	}

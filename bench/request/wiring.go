@@ -103,6 +103,7 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 		schedules = awsschedules.New(cfg, Vars()[boot.StateMachineEnv(apps.RunJob)], Vars()[boot.EnvSchedulerRoleARN], "")
 	}
 	deployments := deploy.NewService(tbl, starter)
+	deployments.SyncInto = tbl.SyncInto
 	srv := &api.Server{
 		Configuration: configuration.NewService(tbl, deployments, nil),
 		Apps:          apps.NewService(tbl, starter), Deploy: deployments, Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,

@@ -207,6 +207,7 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		schedules = ports.Schedules(cfg, machine, role, getenv("AWS_ENDPOINT_URL_SCHEDULER"))
 	}
 	deployments := deploy.NewService(tbl, starter)
+	deployments.SyncInto = tbl.SyncInto
 	srv := &api.Server{
 		Apps: apps.NewService(tbl, starter), Deploy: deployments, Configuration: configuration.NewService(tbl, deployments, nil), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},

@@ -51,6 +51,10 @@ type Service struct {
 	Store     Store
 	Workflows apps.WorkflowStarter
 	Now       func() time.Time
+	// SyncInto, when set, describes the sync running into an environment
+	// ("" when none): a sync stops its target while it restores, so a
+	// change to it waits until the sync has ended (409).
+	SyncInto func(ctx context.Context, env apps.Environment, now time.Time) (string, error)
 }
 
 // Request names the environment a change is for, who makes it, and the
@@ -263,6 +267,15 @@ func (s *Service) changeWith(ctx context.Context, r Request, at string, next fun
 		return Deployment{}, apps.Environment{}, err
 	}
 	now := s.Now().UTC()
+	if s.SyncInto != nil {
+		sync, err := s.SyncInto(ctx, env, now)
+		if err != nil {
+			return Deployment{}, apps.Environment{}, err
+		}
+		if sync != "" {
+			return Deployment{}, apps.Environment{}, apps.Conflict("environment %q is the target of %s, which stops it while it restores; change it once the sync has ended", env.Name, sync)
+		}
+	}
 	var releases []Release
 	serving := max(env.Release, 1)
 	if env.LastRelease == 0 {

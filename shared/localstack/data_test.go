@@ -360,8 +360,9 @@ func syncOf(w *twin, env, id string) map[string]any {
 // TestSyncStopsItsTargetWhileItRestores: a sync's target is stopped (its
 // service at 0 tasks, its scaling bounds at 0) while the restore task
 // runs, and started again at its count afterwards; when the sync fails
-// after stopping it, compensation starts it again all the same. A sync
-// into an environment a deployment is rolling out is refused.
+// after stopping it, compensation starts it again all the same. A change
+// to the target while its sync runs, and a sync into an environment a
+// deployment is rolling out, are refused.
 func TestSyncStopsItsTargetWhileItRestores(t *testing.T) {
 	w := startTwin(t, jobsProfile(), false)
 	ctx := context.Background()
@@ -407,7 +408,14 @@ func TestSyncStopsItsTargetWhileItRestores(t *testing.T) {
 				t.Fatalf("the restore task runs while staging's service wants %q tasks, want 0", desired)
 			}
 		}
-		sawStopped = sawStopped || desired == "0"
+		if desired == "0" && !sawStopped {
+			sawStopped = true
+			// A change to the target while the sync has it stopped is refused.
+			code, busy := w.call(http.MethodPut, path+"/state", map[string]any{"action": "redeploy"})
+			if code != http.StatusConflict || !strings.Contains(fmt.Sprint(busy["detail"]), "is the target of the filesystem sync "+id) {
+				t.Fatalf("a redeploy of staging while its sync has it stopped: %d %v, want 409", code, busy)
+			}
+		}
 		if seen, running := restoreRunning(w); seen && !running || time.Now().After(deadline) {
 			break
 		}

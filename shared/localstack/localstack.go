@@ -154,6 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		authenticate = cache.authenticate
 	}
 	deployments := deploy.NewService(tbl, starter)
+	deployments.SyncInto = tbl.SyncInto
 	logReader := logs.NewService(tbl, cfg.Sandbox.Logs())
 	logReader.Poll = 200 * time.Millisecond // the sandbox's clock runs fast
 	srv := &api.Server{

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -264,4 +266,28 @@ func (t *Table) Unlock(ctx context.Context, env apps.Environment, holder string)
 		return fmt.Errorf("unlock environment %s: %w", env.Name, err)
 	}
 	return nil
+}
+
+// SyncInto describes the sync that holds env's data lock as its target
+// ("the filesystem sync sync-… of staging"), or "" when none does: the
+// lock is free, outlived its time, or held by another operation (a sync
+// holds its source too, whose deployments it does not disturb).
+func (t *Table) SyncInto(ctx context.Context, env apps.Environment, now time.Time) (string, error) {
+	out, err := t.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: key(historyPK(env), dataLockSK), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("read environment %s's data lock: %w", env.Name, err)
+	}
+	h, _ := out.Item["holder"].(*types.AttributeValueMemberS)
+	until, _ := out.Item["until"].(*types.AttributeValueMemberN)
+	if h == nil || until == nil {
+		return "", nil
+	}
+	if u, err := strconv.ParseInt(until.Value, 10, 64); err != nil || u < now.Unix() {
+		return "", nil
+	}
+	holder, ref, _ := strings.Cut(h.Value, ":")
+	if r, err := data.ParseRef(ref); err != nil || r.Type != data.TypeSync || holder != env.Name {
+		return "", nil
+	}
+	return data.DescribeHolder(h.Value), nil
 }

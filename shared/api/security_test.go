@@ -122,6 +122,7 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		// A database sync is refused (environments share the database).
 		path = strings.Replace(path, "/sync/database", "/sync/filesystem", 1)
 		if r.Name == "sync-to-environment" {
+			finishDeployment(t, org) // a sync into an environment deploying is refused
 			freeData(t, org)
 			body = map[string]any{"sourceEnvironment": apps.ProductionEnvironment}
 		}
@@ -348,6 +349,7 @@ func TestTenantMatrix(t *testing.T) {
 			t.Run(string(role)+" on own "+r.Name, func(t *testing.T) {
 				if slices.Contains(r.Starts, apps.DeployEnvironment) {
 					finishDeployment(t, org) // one deployment at a time
+					freeData(t, org)         // and none while a sync runs into the environment
 				}
 				path, body := routeRequest(t, r, org, i)
 				before := tableDump(t)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/pattern"
 )
 
@@ -70,6 +71,10 @@ type Route struct {
 	// Writer routes need the write role even for a GET: what they answer
 	// gives more than reading does (shell access reads secrets).
 	Writer bool
+	// Dialect is set on another system's routes (Cloud Foundry, Qovery):
+	// their errors take that system's shape, and their organisation comes
+	// from the ids in the request, among the token's organisations.
+	Dialect *dialect.Dialect
 	// Success is the status a mutating route answers when it succeeds: the
 	// outcome its audit event carries when written with the change itself.
 	Success int

@@ -133,7 +133,7 @@ func newApplicationView(a apps.Application, envs []apps.Environment) application
 		v.DeploymentInformation = append(v.DeploymentInformation, dv)
 	}
 	for _, e := range envs {
-		if e.Name == apps.ProductionEnvironment {
+		if e.Name == a.First() {
 			v.DesiredCount, v.RunningCount = e.DesiredCount, runningCount(e)
 		}
 		v.Environments = append(v.Environments, newEnvironmentSummary(e))

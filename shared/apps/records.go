@@ -22,8 +22,17 @@ const (
 	StatusDeleting Status = "DELETING"
 )
 
-// ProductionEnvironment is the environment every application starts with.
+// ProductionEnvironment is the environment an application starts with,
+// unless another dialect's create names another (Application.First).
 const ProductionEnvironment = "production"
+
+// First is the name of the environment the application was created with.
+func (a Application) First() string {
+	if a.FirstEnvironment == "" {
+		return ProductionEnvironment
+	}
+	return a.FirstEnvironment
+}
 
 // Application is an organisation's application.
 type Application struct {
@@ -31,8 +40,14 @@ type Application struct {
 	Name         string
 	// UID tells apart applications that reuse a name after a delete; it
 	// makes workflow execution names deterministic per application.
-	UID         string
-	Status      Status
+	UID    string
+	Status Status
+	// FirstEnvironment is the environment the application was created
+	// with, provisioned by the application's own workflow; "" is production.
+	FirstEnvironment string
+	// Label is the name another dialect created it with, when that name is
+	// not a valid application name (Cloud Foundry's "my_app" is "my-app").
+	Label       string
 	Compose     compose.Definition
 	MinCapacity int
 	MaxCapacity int

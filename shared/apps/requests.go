@@ -84,6 +84,13 @@ type CreateApplicationRequest struct {
 	Filesystem        *FilesystemRequest  `json:"filesystem"`
 	// Environment holds the initial variables.
 	Environment []compose.EnvVar `json:"environment"`
+	// FirstEnvironment names the first environment instead of production,
+	// and Stopped creates it stopped: for other dialects, whose apps live
+	// in a named space and may be created stopped. Quant's body sets neither.
+	FirstEnvironment string `json:"-"`
+	Stopped          bool   `json:"-"`
+	// Label is another dialect's name for it (Application.Label).
+	Label string `json:"-"`
 }
 
 // DatabaseRequest asks for an RDS instance.
@@ -114,6 +121,9 @@ type CreateEnvironmentRequest struct {
 	// over the clone source's instead of replacing them.
 	Environment      []compose.EnvVar `json:"environment"`
 	MergeEnvironment *bool            `json:"mergeEnvironment"`
+	// Stopped creates the environment stopped, with no task running until
+	// a start: for other dialects. Quant's body cannot set it.
+	Stopped bool `json:"-"`
 }
 
 func (r *DatabaseRequest) database(errs validation.Errors) *Database {

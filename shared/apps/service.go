@@ -71,11 +71,16 @@ var imageSuffixRE = pattern.Compile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 func (s *Service) CreateApplication(ctx context.Context, org string, req CreateApplicationRequest) (Application, []Environment, error) {
 	errs := validation.Errors{}
 	CheckApplicationName(errs, "appName", req.AppName)
+	first := ProductionEnvironment
+	if req.FirstEnvironment != "" {
+		first = req.FirstEnvironment
+		CheckName(errs, "environment", first)
+	}
 	db := req.Database.database(errs)
 	fs := req.Filesystem.filesystem(errs)
 	compose.CheckCapacity(req.MinCapacity, req.MaxCapacity, errs, "")
 	compose.CheckVariables(req.Environment, errs, "environment")
-	app := Application{Organisation: org, Name: req.AppName, Database: db, Filesystem: fs, Variables: withValues(req.Environment)}
+	app := Application{Organisation: org, Name: req.AppName, Label: req.Label, Database: db, Filesystem: fs, Variables: withValues(req.Environment)}
 	if req.ComposeDefinition == nil {
 		errs.Add("composeDefinition", "is required")
 	} else {
@@ -86,7 +91,7 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 	app.MaxCapacity = capacity(req.MaxCapacity, app.Compose.MaxCapacity)
 	CheckEffectiveCapacity(errs, app.MinCapacity, app.MaxCapacity)
 	if req.ComposeDefinition != nil {
-		CheckSpot(errs, app.Compose, ProductionEnvironment, app.MinCapacity, "composeDefinition")
+		CheckSpot(errs, app.Compose, first, app.MinCapacity, "composeDefinition")
 	}
 	if err := errs.Err(); err != nil {
 		return Application{}, nil, err
@@ -95,11 +100,17 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 
 	now := s.Now().UTC()
 	app.UID, app.Status, app.Version, app.CreatedAt, app.UpdatedAt = s.NewUID(), StatusCreating, 1, now, now
+	if first != ProductionEnvironment {
+		app.FirstEnvironment = first
+	}
 	prod := Environment{
-		Organisation: org, Application: app.Name, Name: ProductionEnvironment,
+		Organisation: org, Application: app.Name, Name: first,
 		UID: s.NewUID(), Status: StatusCreating, Compose: app.Compose, Variables: app.Variables,
 		MinCapacity: app.MinCapacity, MaxCapacity: app.MaxCapacity, DesiredCount: app.MinCapacity,
 		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if req.Stopped {
+		prod.stopAtCreate()
 	}
 	if err := s.Store.CreateApplication(ctx, app, prod); err != nil {
 		return Application{}, nil, err
@@ -116,6 +127,12 @@ func (s *Service) CreateApplication(ctx context.Context, org string, req CreateA
 		return Application{}, nil, unavailable(err, "provisioning could not be started, so nothing was created; retry the request")
 	}
 	return app, []Environment{prod}, nil
+}
+
+// stopAtCreate makes a new environment stopped: provisioning creates its
+// service with no task, and a start runs its minimum.
+func (e *Environment) stopAtCreate() {
+	e.Stopped, e.StoppedCount, e.DesiredCount = true, e.DesiredCount, 0
 }
 
 // CheckEffectiveCapacity refuses a minimum above the maximum, once each has passed its own rules.
@@ -262,6 +279,9 @@ func (s *Service) CreateEnvironment(ctx context.Context, org, appName string, re
 	now := s.Now().UTC()
 	env.UID, env.Status, env.DesiredCount, env.Version, env.CreatedAt, env.UpdatedAt =
 		s.NewUID(), StatusCreating, env.MinCapacity, 1, now, now
+	if req.Stopped {
+		env.stopAtCreate()
+	}
 	if err := s.Store.CreateEnvironment(ctx, env); err != nil {
 		return Environment{}, err
 	}
@@ -390,10 +410,14 @@ func CheckSpot(errs validation.Errors, d compose.Definition, env string, minCapa
 	}
 }
 
-// Production goes only with its application.
+// The first environment (production, unless another dialect named it)
+// goes only with its application.
 func (s *Service) DeleteEnvironment(ctx context.Context, org, app, name string) (Environment, error) {
 	if name == ProductionEnvironment {
 		return Environment{}, Conflict("the production environment is deleted with its application: DELETE the application instead")
+	}
+	if a, _, err := s.Store.GetApplication(ctx, org, app); err == nil && a.First() == name {
+		return Environment{}, Conflict("environment %q is the one application %q was created with, and is deleted with it: DELETE the application instead", name, app)
 	}
 	env, err := s.Store.MarkEnvironmentDeleting(ctx, org, app, name, s.Now().UTC())
 	if err != nil {

@@ -32,7 +32,8 @@ func TestParseRefuses(t *testing.T) {
 }
 
 func TestBearerToken(t *testing.T) {
-	for header, want := range map[string]string{"Bearer abc": "abc", "bearer  abc ": "abc", "Basic abc": "", "Bearer": "", "": ""} {
+	for header, want := range map[string]string{"Bearer abc": "abc", "bearer  abc ": "abc", "BEARER abc": "abc", "Token abc": "abc", "token abc": "abc",
+		"Basic abc": "", "Bearer": "", "Token ": "", "Tokens abc": "", "": ""} {
 		got, ok := BearerToken(header)
 		if got != want || ok != (want != "") {
 			t.Errorf("BearerToken(%q) = %q, %v", header, got, ok)

@@ -125,10 +125,12 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// BearerToken reads the token of an Authorization header.
+// BearerToken reads the token of an Authorization header. The scheme is
+// Bearer in any case (Cloud Foundry clients send "bearer"), or Token, as
+// Qovery's API tokens are sent.
 func BearerToken(header string) (string, bool) {
 	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	if !ok || !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "Token") {
 		return "", false
 	}
 	token = strings.TrimSpace(token)

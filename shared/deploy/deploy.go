@@ -49,6 +49,7 @@ const (
 	CauseRollback  = "rollback"                // rollback to an earlier release
 	CauseVariables = "variables"               // PUT or DELETE of variables
 	CauseSecrets   = "secrets"                 // PUT or DELETE of a secret
+	CauseDialect   = "dialect"                 // another dialect's update of an app
 )
 
 // Action is what a deployment does.

@@ -247,6 +247,15 @@ func (s *Service) Configure(ctx context.Context, r Request, cause string, edit f
 	}, edit, ActionDeploy, cause)
 }
 
+// Apply makes a release of the definition next returns, with the
+// configuration edit returns (nil keeps it), and deploys it: one
+// deployment for another dialect's update of image, size and variables.
+func (s *Service) Apply(ctx context.Context, r Request, next func(apps.Environment) (*compose.Definition, error), edit func(apps.Environment) (Configuration, error)) (Deployment, apps.Environment, error) {
+	return s.changeWith(ctx, r, "", func(_ apps.Application, env apps.Environment) (*compose.Definition, error) {
+		return next(env)
+	}, edit, ActionDeploy, CauseDialect)
+}
+
 func (s *Service) changeWith(ctx context.Context, r Request, at string, next func(apps.Application, apps.Environment) (*compose.Definition, error), edit func(apps.Environment) (Configuration, error), action Action, cause string) (Deployment, apps.Environment, error) {
 	app, envs, err := s.Store.GetApplication(ctx, r.Organisation, r.Application)
 	if err != nil {

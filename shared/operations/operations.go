@@ -267,8 +267,16 @@ func (s *Service) List(ctx context.Context, org, app, name string) ([]Operation,
 	for _, d := range page.Items {
 		out = append(out, ofDeployment(env, d))
 	}
-	if name == apps.ProductionEnvironment && env.Status != apps.StatusDeleting {
-		return out, nil // production is provisioned by its application's operation
+	if env.Status != apps.StatusDeleting {
+		// An application's first environment (production, unless another
+		// dialect named it) is provisioned by the application's operation.
+		a, _, err := s.Store.GetApplication(ctx, org, app)
+		if err != nil {
+			return nil, err
+		}
+		if name == a.First() {
+			return out, nil
+		}
 	}
 	first := Of(apps.ProvisionEnvironment, app, name, env.UID)
 	if env.Status == apps.StatusDeleting {

@@ -297,7 +297,7 @@ func (in Input) targets(r records) []apps.Target {
 			return nil
 		}
 		out := []apps.Target{in.appTarget(r)}
-		if e, ok := r.env(apps.ProductionEnvironment); ok {
+		if e, ok := r.env(r.app.First()); ok {
 			out = append(out, envTarget(e))
 		}
 		return out
@@ -323,7 +323,7 @@ func (in Input) targets(r records) []apps.Target {
 func (in Input) envOf(r records) (apps.Environment, error) {
 	name := in.Execution.Environment
 	if in.Workflow == apps.ProvisionApplication {
-		name = apps.ProductionEnvironment
+		name = r.app.First()
 	}
 	e, ok := r.env(name)
 	if !ok || (!in.appOperation() && e.UID != in.Execution.UID) {

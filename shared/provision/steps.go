@@ -586,7 +586,12 @@ func (s *Steps) createScaling(ctx context.Context, in Input) (Loop, error) {
 	if svc == "" {
 		return Loop{}, fail(ErrResourceFailed, "environment %q has no service to scale", env.Name)
 	}
-	res, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: env.MinCapacity, Max: env.MaxCapacity, TargetCPUPercent: 70,
+	minC, maxC := env.MinCapacity, env.MaxCapacity
+	if env.Stopped {
+		// Created stopped: scaling must not start what a start will.
+		minC, maxC = 0, 0
+	}
+	res, err := s.Cloud.RegisterScaling(ctx, cloud.ScalingSpec{ServiceName: svc, Min: minC, Max: maxC, TargetCPUPercent: 70,
 		Tags: envTarget(env).Names().Tags()})
 	if err != nil {
 		return Loop{}, cloudError("register auto scaling", err)

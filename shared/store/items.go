@@ -39,22 +39,25 @@ func environmentSK(env string) string      { return environmentPrefix + env }
 // applicationItem is an application as stored. The compose definition is
 // kept as its JSON document: it is read and written whole, never queried.
 type applicationItem struct {
-	PK           string           `dynamodbav:"pk"`
-	SK           string           `dynamodbav:"sk"`
-	GSI1PK       string           `dynamodbav:"gsi1pk"`
-	GSI1SK       string           `dynamodbav:"gsi1sk"`
-	Kind         string           `dynamodbav:"kind"`
-	Organisation string           `dynamodbav:"organisation"`
-	Name         string           `dynamodbav:"name"`
-	UID          string           `dynamodbav:"uid"`
-	Status       string           `dynamodbav:"status"`
-	Compose      string           `dynamodbav:"compose"`
-	MinCapacity  int              `dynamodbav:"minCapacity"`
-	MaxCapacity  int              `dynamodbav:"maxCapacity"`
-	Database     *databaseItem    `dynamodbav:"database,omitempty"`
-	Filesystem   *filesystemItem  `dynamodbav:"filesystem,omitempty"`
-	Variables    []variableItem   `dynamodbav:"variables,omitempty"`
-	Deployments  []deploymentItem `dynamodbav:"deployments,omitempty"`
+	PK           string `dynamodbav:"pk"`
+	SK           string `dynamodbav:"sk"`
+	GSI1PK       string `dynamodbav:"gsi1pk"`
+	GSI1SK       string `dynamodbav:"gsi1sk"`
+	Kind         string `dynamodbav:"kind"`
+	Organisation string `dynamodbav:"organisation"`
+	Name         string `dynamodbav:"name"`
+	UID          string `dynamodbav:"uid"`
+	// FirstEnvironment is absent for applications created with production.
+	FirstEnvironment string           `dynamodbav:"firstEnvironment,omitempty"`
+	Label            string           `dynamodbav:"label,omitempty"`
+	Status           string           `dynamodbav:"status"`
+	Compose          string           `dynamodbav:"compose"`
+	MinCapacity      int              `dynamodbav:"minCapacity"`
+	MaxCapacity      int              `dynamodbav:"maxCapacity"`
+	Database         *databaseItem    `dynamodbav:"database,omitempty"`
+	Filesystem       *filesystemItem  `dynamodbav:"filesystem,omitempty"`
+	Variables        []variableItem   `dynamodbav:"variables,omitempty"`
+	Deployments      []deploymentItem `dynamodbav:"deployments,omitempty"`
 	provisioningItem
 	Version   int64     `dynamodbav:"version"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
@@ -188,7 +191,7 @@ func toApplicationItem(a apps.Application) (applicationItem, error) {
 	it := applicationItem{
 		PK: applicationPK(a.Organisation, a.Name), SK: applicationSK,
 		GSI1PK: orgKey(a.Organisation), GSI1SK: applicationGSI1SK(a.Name),
-		Kind: "application", Organisation: a.Organisation, Name: a.Name, UID: a.UID,
+		Kind: "application", Organisation: a.Organisation, Name: a.Name, UID: a.UID, FirstEnvironment: a.FirstEnvironment, Label: a.Label,
 		Status: string(a.Status), Compose: string(doc),
 		MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity, Variables: toVariableItems(a.Variables),
 		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
@@ -208,7 +211,7 @@ func toApplicationItem(a apps.Application) (applicationItem, error) {
 
 func (it applicationItem) record() (apps.Application, error) {
 	a := apps.Application{
-		Organisation: it.Organisation, Name: it.Name, UID: it.UID, Status: apps.Status(it.Status),
+		Organisation: it.Organisation, Name: it.Name, UID: it.UID, FirstEnvironment: it.FirstEnvironment, Label: it.Label, Status: apps.Status(it.Status),
 		MinCapacity: it.MinCapacity, MaxCapacity: it.MaxCapacity, Variables: variableRecords(it.Variables),
 		Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		Provisioning: it.provisioningItem.record(),

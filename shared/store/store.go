@@ -212,7 +212,7 @@ func (t *Table) RemoveNewApplication(ctx context.Context, app apps.Application) 
 		}}
 	}
 	_, err := t.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		del(applicationSK), del(environmentSK(apps.ProductionEnvironment)),
+		del(applicationSK), del(environmentSK(app.First())),
 	}})
 	if err != nil {
 		return fmt.Errorf("remove new application %q: %w", app.Name, err)

@@ -28,6 +28,7 @@ import (
 	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/data/awsartefacts"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/ecrlogin"
 	"github.com/berth-dev/berth/shared/jobs"
@@ -109,6 +110,7 @@ func Handler(route string, client *http.Client, log *slog.Logger) (http.Handler,
 		Apps:          apps.NewService(tbl, starter), Deploy: deployments, Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
+	srv.Dialects = &dialect.Service{Apps: srv.Apps, Deploy: deployments, Scopes: tbl, Now: time.Now}
 	if rt.UsageKeys {
 		srv.UsageKeys = apikeys.New(cfg, Vars()[boot.EnvUsagePlan], "")
 	}

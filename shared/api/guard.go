@@ -81,6 +81,12 @@ func (s *Server) guard(rt Route, h http.HandlerFunc) http.HandlerFunc {
 			fail(w, r, err)
 			return
 		}
+		if rt.Dialect != nil && len(p.Organisations) > 0 {
+			// A dialect's ids resolve among the token's organisations; its
+			// audit event and idempotency keys start in the first, and
+			// move to the one an id resolves to (dialect.Call.Acting).
+			r.SetPathValue("organisation", p.Organisations[0])
+		}
 		if !p.Member(r.PathValue("organisation")) {
 			writeProblem(w, r, kindNotFound, "No such organisation, or this token may not act on it.", nil)
 			return

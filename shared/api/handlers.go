@@ -17,6 +17,7 @@ import (
 	"github.com/berth-dev/berth/shared/configuration"
 	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/idempotency"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/logs"
@@ -63,6 +64,8 @@ type Server struct {
 	Volumes *volumes.Service
 	// Data runs backups, restores and syncs.
 	Data *data.Service
+	// Dialects serves the other systems' APIs (Cloud Foundry, Qovery).
+	Dialects *dialect.Service
 	// FollowWindow bounds a followed log stream; api.FollowWindow when zero.
 	FollowWindow time.Duration
 	// Limiter throttles tokens; nil where API Gateway's usage plans do it.

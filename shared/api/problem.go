@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/backpressure"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/registry"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -88,6 +89,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, kind problemKind, mess
 	if kind == kindCompose {
 		p.Error = message
 	}
+	if d := dialectOf(r.Context()); d != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		d.Render(w, dialect.Problem{Status: kind.status, Slug: kind.slug, Title: kind.title, Detail: message, Errors: errs, RequestID: p.RequestID})
+		return
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(kind.status)
@@ -105,8 +111,11 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 		reqErr  *requestError
 		errs    validation.Errors
 		appsErr *apps.Error
+		refusal *dialect.Refusal
 	)
 	switch {
+	case errors.As(err, &refusal):
+		writeProblem(w, r, problemKind{refusal.Status, refusal.Slug, refusal.Title}, refusal.Detail, nil)
 	case errors.As(err, &reqErr):
 		writeProblem(w, r, reqErr.kind, reqErr.message, reqErr.errors)
 	case errors.As(err, &errs):

@@ -278,16 +278,18 @@ var otherMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut,
 // middleware. Other methods on a mounted path get a 405 problem.
 func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 	allowed := map[string][]string{}
+	dialects := map[string]*dialect.Dialect{}
 	for _, rt := range routes {
-		mux.Handle(rt.Method+" "+rt.Pattern, withEdge(log, rt.Name, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) })))
+		mux.Handle(rt.Method+" "+rt.Pattern, withEdge(log, rt.Name, withDialect(rt.Dialect, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }))))
 		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
+		dialects[rt.Pattern] = rt.Dialect
 	}
 	for pattern, methods := range allowed {
 		allow := strings.Join(methods, ", ")
-		h := withEdge(log, "method-not-allowed", func(w http.ResponseWriter, r *http.Request) {
+		h := withEdge(log, "method-not-allowed", withDialect(dialects[pattern], func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeProblem(w, r, kindMethod, fmt.Sprintf("%s is not allowed here; use %s.", r.Method, allow), nil)
-		})
+		}))
 		for _, m := range otherMethods {
 			if !slices.Contains(methods, m) {
 				mux.Handle(m+" "+pattern, h)

@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/shared/configuration"
 	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/logs"
 	"github.com/berth-dev/berth/shared/metrics"
@@ -212,6 +213,7 @@ func RouteHandler(rt api.Route, getenv func(string) string, log *slog.Logger, po
 		Apps: apps.NewService(tbl, starter), Deploy: deployments, Configuration: configuration.NewService(tbl, deployments, nil), Jobs: jobs.NewService(tbl, starter, schedules), Operations: operations.NewService(tbl, deploy.NewService(tbl, starter)), Tokens: tbl, Audit: tbl, Idempotency: tbl,
 		Authenticate: api.FromGateway, UsageKeys: usage.None{},
 	}
+	srv.Dialects = &dialect.Service{Apps: srv.Apps, Deploy: deployments, Scopes: tbl, Now: time.Now}
 	if rt.UsageKeys {
 		plan := getenv(EnvUsagePlan)
 		if plan == "" {

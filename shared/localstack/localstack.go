@@ -26,6 +26,7 @@ import (
 	"github.com/berth-dev/berth/shared/data"
 	"github.com/berth-dev/berth/shared/data/awsartefacts"
 	"github.com/berth-dev/berth/shared/deploy"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/dynamolocal"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/logs"
@@ -176,6 +177,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			Artefacts: awsartefacts.New(localS3Config(), LocalBackupsBucket, s3URL)},
 		Limiter: &ratelimit.Buckets{Rate: cfg.RateLimit, Burst: 2 * cfg.RateLimit},
 	}
+	srv.Dialects = &dialect.Service{Apps: srv.Apps, Deploy: deployments, Scopes: tbl, Now: time.Now}
 	mux := http.NewServeMux()
 	srv.Mount(mux, cfg.Log, api.Routes()...)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -168,7 +168,7 @@ var (
 // Routes is every endpoint of the API. It is a function, not a variable,
 // so that a binary that never calls it links no handler it does not name.
 func Routes() []Route {
-	return []Route{
+	return append([]Route{
 		CreateApplicationRoute,
 		ListApplicationsRoute,
 		GetEcrLoginRoute,
@@ -238,7 +238,7 @@ func Routes() []Route {
 		SyncToEnvironmentRoute,
 		ListSyncOperationsRoute,
 		DeleteBackupRoute,
-	}
+	}, qoveryRoutes()...)
 }
 
 // Needs is the role a token needs for the route.

@@ -16,7 +16,9 @@ func TestRoutesMatchSpec(t *testing.T) {
 	type op struct{ method, path, id string }
 	var fromRoutes, fromSpec []op
 	for _, r := range api.Routes() {
-		fromRoutes = append(fromRoutes, op{r.Method, r.Pattern, r.Name})
+		if r.Dialect == nil { // dialects' routes are in their own documents
+			fromRoutes = append(fromRoutes, op{r.Method, r.Pattern, r.Name})
+		}
 	}
 	for path, item := range spec.Paths.Map() {
 		for method, o := range item.Operations() {

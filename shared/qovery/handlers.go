@@ -7,6 +7,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -180,14 +181,10 @@ func StopContainer(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 }
 
 // RedeployContainer answers POST /container/{containerId}/redeploy and
-// /restart: the tasks roll over on the serving release.
+// /restart: as deploy, the tasks roll over on the serving release, or
+// start when stopped.
 func RedeployContainer(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
-	return changeState(ctx, c, func(w dialect.Workload) (dialect.Workload, error) {
-		if !w.Started() {
-			return dialect.Workload{}, apps.Conflict("%q is stopped; POST its deploy to start it", w.Name())
-		}
-		return c.Service.Redeploy(ctx, w, c.By)
-	})
+	return DeployContainer(ctx, c)
 }
 
 // ContainerStatus answers GET /container/{containerId}/status.
@@ -196,7 +193,20 @@ func ContainerStatus(ctx context.Context, c dialect.Call) (dialect.Reply, error)
 	if err != nil {
 		return dialect.Reply{}, err
 	}
-	return dialect.Reply{Status: http.StatusOK, Body: StatusView(w)}, nil
+	return dialect.Reply{Status: http.StatusOK, Body: StatusView(w, running(ctx, c, w))}, nil
+}
+
+// running is the action of the workload's running deployment, "" when
+// none runs or it cannot be read.
+func running(ctx context.Context, c dialect.Call, w dialect.Workload) deploy.Action {
+	if w.Env.Deploying == 0 {
+		return ""
+	}
+	d, err := c.Service.Deploy.Deployment(ctx, w.App.Organisation, w.App.Name, w.Env.Name, w.Env.Deploying)
+	if err != nil {
+		return ""
+	}
+	return d.Action
 }
 
 func changeState(ctx context.Context, c dialect.Call, change func(dialect.Workload) (dialect.Workload, error)) (dialect.Reply, error) {
@@ -208,7 +218,7 @@ func changeState(ctx context.Context, c dialect.Call, change func(dialect.Worklo
 	if err != nil {
 		return dialect.Reply{}, err
 	}
-	return dialect.Reply{Status: http.StatusAccepted, Body: StatusView(w)}, nil
+	return dialect.Reply{Status: http.StatusAccepted, Body: StatusView(w, running(ctx, c, w))}, nil
 }
 
 // organisation finds the token's organisation whose id (of kind) is the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dialect"
 )
 
@@ -323,8 +324,9 @@ func uuidOf(name string) string {
 }
 
 // StatusView is Qovery's status of a workload, from its environment's
-// status, rollouts and failure.
-func StatusView(w dialect.Workload) Status {
+// status, rollouts and failure, and the action of its running
+// deployment, if any (a stop is STOPPING, anything else DEPLOYING).
+func StatusView(w dialect.Workload, running deploy.Action) Status {
 	e := w.Env
 	s := Status{ID: w.ID(), LastDeploymentDate: stamp(e.UpdatedAt), IsPartLastDeployment: true, ServiceDeploymentStatus: "UP_TO_DATE"}
 	switch {
@@ -334,7 +336,7 @@ func StatusView(w dialect.Workload) Status {
 		s.State, s.ServiceDeploymentStatus = "DEPLOYING", "NEVER_DEPLOYED"
 	case e.Status == apps.StatusFailed:
 		s.State, s.Message = "DEPLOYMENT_ERROR", e.Reason
-	case e.Deploying != 0 && e.Stopped:
+	case e.Deploying != 0 && running == deploy.ActionStop:
 		s.State, s.ServiceDeploymentStatus = "STOPPING", "OUT_OF_DATE"
 	case e.Deploying != 0:
 		s.State, s.ServiceDeploymentStatus = "DEPLOYING", "OUT_OF_DATE"

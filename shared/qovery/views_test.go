@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/compose"
+	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -112,24 +113,28 @@ func TestStatusView(t *testing.T) {
 	for want, edit := range map[string]func(e *apps.Environment){
 		"DEPLOYED":         func(e *apps.Environment) { e.Stopped = false },
 		"STOPPED":          func(e *apps.Environment) {},
-		"STOPPING":         func(e *apps.Environment) { e.Deploying = 2 },
-		"DEPLOYING":        func(e *apps.Environment) { e.Stopped, e.Deploying = false, 2 },
+		"STOPPING":         func(e *apps.Environment) { e.Stopped, e.Deploying = false, 2 },
+		"DEPLOYING":        func(e *apps.Environment) { e.Deploying = 2 }, // a start
 		"DELETING":         func(e *apps.Environment) { e.Status = apps.StatusDeleting },
 		"DEPLOYMENT_ERROR": func(e *apps.Environment) { e.Stopped, e.FailureType = false, "CircuitBreaker" },
 	} {
 		w := workload(t)
 		edit(&w.Env)
-		if got := StatusView(w); got.State != want || got.ID != w.ID() || got.LastDeploymentDate != "2026-12-06T10:00:00Z" {
+		action := deploy.ActionStart
+		if want == "STOPPING" {
+			action = deploy.ActionStop
+		}
+		if got := StatusView(w, action); got.State != want || got.ID != w.ID() || got.LastDeploymentDate != "2026-12-06T10:00:00Z" {
 			t.Errorf("%s: %+v", want, got)
 		}
 	}
 	w := workload(t)
 	w.Env.Status = apps.StatusCreating
-	if got := StatusView(w); got.State != "DEPLOYING" || got.ServiceDeploymentStatus != "NEVER_DEPLOYED" {
+	if got := StatusView(w, ""); got.State != "DEPLOYING" || got.ServiceDeploymentStatus != "NEVER_DEPLOYED" {
 		t.Errorf("creating: %+v", got)
 	}
 	w.Env.Status, w.Env.Reason = apps.StatusFailed, "no capacity"
-	if got := StatusView(w); got.State != "DEPLOYMENT_ERROR" || got.Message != "no capacity" {
+	if got := StatusView(w, ""); got.State != "DEPLOYMENT_ERROR" || got.Message != "no capacity" {
 		t.Errorf("failed: %+v", got)
 	}
 }

@@ -6,4 +6,4 @@ import (
 	"github.com/berth-dev/berth/shared/boot"
 )
 
-func main() { boot.Lambda(api.QoveryContainerStatusRoute, boot.Ports{}) }
+func main() { boot.Lambda(api.QoveryGetContainerStatusRoute, boot.Ports{}) }

@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/operations"
@@ -58,6 +59,13 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		"{variable}", "APP_MODE", "{secret}", "API_KEY", "{volume}", "uploads",
 		"{type}", "database", "{backupId}", deploytest.DatabaseBackupID, "{restoreId}", deploytest.RestoreID,
 	).Replace(r.Pattern)
+	// Qovery's ids: pr-456 is an environment, my-app's pr-456 a container.
+	path = strings.NewReplacer(
+		"{organizationId}", dialect.OrganisationID(org), "{projectId}", dialect.ProjectID(org),
+		"{environmentId}", dialect.ScopeID(org, "pr-456"), "{containerId}", dialect.WorkloadID(org, "my-app", "pr-456"),
+	).Replace(path)
+	qoveryContainer := map[string]any{"name": "qc-" + strconv.Itoa(n), "registry_id": "r-1", "image_name": "nginx", "tag": "1.27",
+		"ports": []any{map[string]any{"internal_port": 80}}}
 	switch r.Name {
 	case "create-application":
 		b := seed(t, "create-application.json")
@@ -118,6 +126,26 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"backupId": deploytest.FilesystemBackupID, "acknowledgeDataloss": true}
 	case "delete-backup":
 		freeData(t, org) // a sync holds the backup's environment until it ends
+	case "qovery-create-environment":
+		body = map[string]any{"name": "qenv"}
+	case "qovery-create-container":
+		// In qenv, which qovery-create-environment made: another pr-456
+		// would make pr-456's organisation-level command paths ambiguous.
+		path = "/environment/" + dialect.ScopeID(org, "qenv") + "/container"
+		body = qoveryContainer
+	case "qovery-edit-container":
+		qoveryContainer["name"] = "my-app"
+		body = qoveryContainer
+	case "qovery-delete-container":
+		// A container of its own: the teardowns before it take my-app.
+		path = "/container/" + dialect.WorkloadID(org, "qd", "qenv")
+		qoveryContainer["name"] = "qd"
+		admin := bearer(tokenFor(t, org, auth.RoleAdmin))
+		mustStatus(t, callAs(t, admin, http.MethodPost, "/project/"+dialect.ProjectID(org)+"/environment", map[string]any{"name": "qenv"}), http.StatusCreated)
+		res := callAs(t, admin, http.MethodPost, "/environment/"+dialect.ScopeID(org, "qenv")+"/container", qoveryContainer)
+		if res.Status != http.StatusCreated && res.Status != http.StatusConflict {
+			t.Fatalf("the container to delete: %d %s", res.Status, res.Body)
+		}
 	case "sync-to-environment", "list-sync-operations":
 		// A database sync is refused (environments share the database).
 		path = strings.Replace(path, "/sync/database", "/sync/filesystem", 1)
@@ -128,6 +156,19 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		}
 	}
 	return path, body
+}
+
+// withoutAudit leaves audit events and idempotency records out of a
+// table dump: a dialect's refused request writes them in the token's own
+// organisation, where its ids were looked for.
+func withoutAudit(dump string) string {
+	var out []string
+	for _, l := range strings.Split(dump, "\n") {
+		if !strings.Contains(l, `"kind":"audit"`) && !strings.Contains(l, `"kind":"idempotency"`) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // freeData ends pr-456's data operations and frees it, and production, as
@@ -330,6 +371,26 @@ func TestTenantMatrix(t *testing.T) {
 				path, body := routeRequest(t, r, orgB, i)
 				before := tableDump(t)
 				res := callAs(t, bearer(tokA), r.Method, path, body, "Idempotency-Key", "matrix-"+r.Name)
+				if r.Dialect != nil {
+					// A dialect's ids resolve among the token's own
+					// organisations: B's are not found there, and its
+					// audit event is A's.
+					switch {
+					case !role.Covers(r.Needs()):
+						mustStatus(t, res, http.StatusForbidden) // before any id is looked for
+					case r.Name == "qovery-list-organizations":
+						mustStatus(t, res, http.StatusOK) // A's own, never B
+					default:
+						mustStatus(t, res, http.StatusNotFound)
+					}
+					if strings.Contains(string(res.Body), orgB) {
+						t.Fatalf("the answer names B: %s", res.Body)
+					}
+					if withoutAudit(tableDump(t)) != withoutAudit(before) {
+						t.Fatal("a refused request changed the table")
+					}
+					return
+				}
 				mustStatus(t, res, http.StatusNotFound)
 				// The same answer whether or not B has the resource.
 				if res.json(t)["detail"] != "No such organisation, or this token may not act on it." {

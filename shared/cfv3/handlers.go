@@ -72,7 +72,7 @@ func CreateSpace(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 	}
 	i := slices.IndexFunc(c.Organisations, func(o string) bool { return dialect.OrganisationID(o) == guid })
 	if i < 0 {
-		return dialect.Reply{}, unprocessable("Invalid organization. Ensure the organization exists and you have access to it: %s", guid)
+		return dialect.Reply{}, notFound("Organization", guid)
 	}
 	org := c.Organisations[i]
 	c.Acting(org)
@@ -97,7 +97,7 @@ func CreateApp(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 	}
 	scope, err := c.Service.FindScope(ctx, c.Organisations, r.SpaceGUID())
 	if errors.Is(err, apps.ErrNotFound) {
-		return dialect.Reply{}, unprocessable("Invalid space. Ensure that the space exists and you have access to it: %s", r.SpaceGUID())
+		return dialect.Reply{}, notFound("Space", r.SpaceGUID())
 	}
 	if err != nil {
 		return dialect.Reply{}, err
@@ -203,7 +203,7 @@ func setState(ctx context.Context, c dialect.Call, started bool) (dialect.Reply,
 	if w, err = c.Service.SetState(ctx, w, c.By, started); err != nil {
 		return dialect.Reply{}, err
 	}
-	return ok(appView(w)), nil
+	return ok(appViewAs(w, started)), nil
 }
 
 // RestartApp answers POST /v3/apps/:guid/actions/restart: a started app's
@@ -224,7 +224,7 @@ func RestartApp(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 	if err != nil {
 		return dialect.Reply{}, err
 	}
-	return ok(appView(w)), nil
+	return ok(appViewAs(w, true)), nil
 }
 
 // startable refuses to start a buildpack app, saying how to run one.

@@ -89,18 +89,23 @@ func lifecycle(w dialect.Workload) LifecycleView {
 	return LifecycleView{Type: LifecycleBuildpack, Data: map[string]any{"buildpacks": packs, "buildpack": one, "stack": stack}}
 }
 
-func state(w dialect.Workload) string {
-	if w.Started() {
+func state(started bool) string {
+	if started {
 		return StateStarted
 	}
 	return StateStopped
 }
 
 // appView is the workload as a CF v3 app.
-func appView(w dialect.Workload) App {
+func appView(w dialect.Workload) App { return appViewAs(w, w.Started()) }
+
+// appViewAs is the workload as a CF v3 app whose desired state is
+// started: what an action answers while the deployment it started runs
+// (the record's state changes when the deployment ends).
+func appViewAs(w dialect.Workload, started bool) App {
 	id, space := w.ID(), w.Scope().ID()
 	a := App{
-		GUID: id, Name: w.Name(), State: state(w), DesiredState: state(w),
+		GUID: id, Name: w.Name(), State: state(started), DesiredState: state(started),
 		CreatedAt: w.Env.CreatedAt.UTC(), UpdatedAt: updated(w.Env.CreatedAt, w.Env.UpdatedAt),
 		Lifecycle: lifecycle(w), EnvironmentVariables: vars(w), Metadata: noMetadata(),
 		Links: map[string]Link{
@@ -113,7 +118,7 @@ func appView(w dialect.Workload) App {
 			"restart":               {Href: appPath(id) + "/actions/restart", Method: "POST"},
 		},
 	}
-	if w.Started() {
+	if started {
 		a.TotalDesiredInstances = w.Instances()
 	}
 	a.Relationships.Space = toOne(space)

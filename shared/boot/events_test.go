@@ -258,7 +258,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		// cf_app (cf-app in space dev) is created and deleted.
 		"cfv3-get-root", "cfv3-list-organizations", "cfv3-create-space", "cfv3-list-spaces", "cfv3-create-app", "cfv3-list-apps",
 		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
-		"cfv3-start-app", "cfv3-stop-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
+		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
@@ -266,7 +266,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	// running for cancel-deployment.
 	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release",
 		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret",
-		"cfv3-stop-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process"}
+		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)

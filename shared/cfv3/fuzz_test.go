@@ -72,11 +72,12 @@ func FuzzVars(f *testing.F) {
 	})
 }
 
-// FuzzScale: an accepted scale asks for instances from 0 and a disk
-// within Fargate's, and sets min <= max capacity.
+// FuzzScale: an accepted scale asks for instances from 1 and a disk
+// within Fargate's, and sets min = max capacity.
 func FuzzScale(f *testing.F) {
 	f.Add([]byte(`{"instances":2,"memory_in_mb":512,"disk_in_mb":1024}`))
 	f.Add([]byte(`{"instances":0}`))
+	f.Add([]byte(`{"instances":1,"disk_in_mb":20480}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r ScaleRequest
 		if err := dialect.Decode(body, &r); err != nil {
@@ -90,7 +91,7 @@ func FuzzScale(f *testing.F) {
 		if err := ch.Edit(&d, &d.Containers[0]); err != nil {
 			t.Fatal(err)
 		}
-		if d.MinCapacity != nil && (*d.MinCapacity < 0 || *d.MaxCapacity < 1 || *d.MinCapacity > *d.MaxCapacity) {
+		if d.MinCapacity != nil && (*d.MinCapacity < 1 || *d.MinCapacity != *d.MaxCapacity) {
 			t.Fatalf("capacity %d..%d", *d.MinCapacity, *d.MaxCapacity)
 		}
 		if m := d.Containers[0].Memory; m != nil && *m < 1 {

@@ -368,12 +368,12 @@ type ScaleRequest struct {
 }
 
 // Change is the scale's Berth change, or nil when it asks for none:
-// instances are the task count (min = max capacity; 0 stops every task
-// with max 1), memory the container's hard limit.
+// instances are the task count (min = max capacity), memory the
+// container's hard limit.
 func (r ScaleRequest) Change() (*dialect.Change, error) {
 	errs := validation.Errors{}
-	if r.Instances != nil && *r.Instances < 0 {
-		errs.Add("instances", "must be 0 or more")
+	if r.Instances != nil && *r.Instances < 1 {
+		errs.Add("instances", "must be 1 or more: Berth runs at least one task of a started app; stop it instead (POST /v3/apps/:guid/actions/stop)")
 	}
 	if r.MemoryInMB != nil && *r.MemoryInMB < 1 {
 		errs.Add("memory_in_mb", "must be greater than 0")
@@ -389,7 +389,7 @@ func (r ScaleRequest) Change() (*dialect.Change, error) {
 	}
 	return &dialect.Change{Edit: func(d *compose.Definition, c *compose.Container) error {
 		if r.Instances != nil {
-			n, top := *r.Instances, max(*r.Instances, 1)
+			n, top := *r.Instances, *r.Instances
 			d.MinCapacity, d.MaxCapacity = &n, &top
 		}
 		if r.MemoryInMB != nil {

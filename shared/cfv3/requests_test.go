@@ -222,17 +222,12 @@ func TestScale(t *testing.T) {
 		t.Fatalf("scaled %+v", d)
 	}
 	zero := 0
-	ch, _ = ScaleRequest{Instances: &zero}.Change()
-	_ = ch.Edit(&d, &d.Containers[0])
-	if *d.MinCapacity != 0 || *d.MaxCapacity != 1 {
-		t.Fatalf("instances 0: min %d max %d", *d.MinCapacity, *d.MaxCapacity)
-	}
 	disk := 2048
 	if ch, err := (ScaleRequest{DiskInMB: &disk}).Change(); ch != nil || err != nil {
 		t.Fatalf("a disk within Fargate's changes something: %v %v", ch, err)
 	}
-	neg, big := -1, DiskLimit+1
-	for name, r := range map[string]ScaleRequest{"instances": {Instances: &neg}, "memory_in_mb": {MemoryInMB: &zero}, "disk_in_mb": {DiskInMB: &big}} {
+	big := DiskLimit + 1
+	for name, r := range map[string]ScaleRequest{"instances": {Instances: &zero}, "memory_in_mb": {MemoryInMB: &zero}, "disk_in_mb": {DiskInMB: &big}} {
 		if _, err := r.Change(); !reflect.DeepEqual(fieldsOf(t, err), []string{name}) {
 			t.Fatalf("%s: %v", name, err)
 		}

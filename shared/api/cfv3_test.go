@@ -167,6 +167,13 @@ func TestCfv3Flow(t *testing.T) {
 	if a := cf3(t, tok, http.MethodGet, "/v3/apps/"+web, nil).json(t); a["state"] != "STARTED" || a["total_desired_instances"] != float64(1) {
 		t.Fatalf("GET after the start: %v", a)
 	}
+	// Quant's application names its one environment, dev, started.
+	qa := call(t, http.MethodGet, orgPath(org)+"/applications/web", nil)
+	mustStatus(t, qa, http.StatusOK)
+	envs, _ := qa.json(t)["environments"].([]any)
+	if len(envs) != 1 || envs[0].(map[string]any)["envName"] != "dev" || envs[0].(map[string]any)["desiredCount"] != float64(1) {
+		t.Fatalf("Quant's application after the start: %s", qa.Body)
+	}
 
 	// Variables: PATCH merges, null deletes.
 	res = cf3(t, tok, http.MethodPatch, "/v3/apps/"+web+"/environment_variables", map[string]any{"var": map[string]any{"A": "1", "B": 2}})

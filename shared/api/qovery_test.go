@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -11,9 +10,7 @@ import (
 
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
-	"github.com/berth-dev/berth/shared/deploy/deploytest"
 	"github.com/berth-dev/berth/shared/dialect"
-	"github.com/berth-dev/berth/shared/store"
 )
 
 // qoveryReference is the reference page's create body, "<string>"s
@@ -49,13 +46,6 @@ func qoveryError(t *testing.T, res response, status int) map[string]string {
 		out[e["field"].(string)] = e["message"].(string)
 	}
 	return out
-}
-
-func settle(t *testing.T, org, app, env string) {
-	t.Helper()
-	if _, err := deploytest.Settle(context.Background(), &store.Table{Client: stack.Client, Name: stack.Table}, org, app, env); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestQoveryReferenceRequest: the reference page's create, as written

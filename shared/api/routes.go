@@ -168,7 +168,12 @@ var (
 // Routes is every endpoint of the API. It is a function, not a variable,
 // so that a binary that never calls it links no handler it does not name.
 func Routes() []Route {
-	return append([]Route{
+	return slices.Concat(quantRoutes(), cfv3Routes(), qoveryRoutes())
+}
+
+// quantRoutes are Berth's own API, in Quant's shape (docs/openapi.yaml).
+func quantRoutes() []Route {
+	return []Route{
 		CreateApplicationRoute,
 		ListApplicationsRoute,
 		GetEcrLoginRoute,
@@ -238,7 +243,7 @@ func Routes() []Route {
 		SyncToEnvironmentRoute,
 		ListSyncOperationsRoute,
 		DeleteBackupRoute,
-	}, qoveryRoutes()...)
+	}
 }
 
 // Needs is the role a token needs for the route.

@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cfv3"
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
@@ -59,13 +61,6 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		"{variable}", "APP_MODE", "{secret}", "API_KEY", "{volume}", "uploads",
 		"{type}", "database", "{backupId}", deploytest.DatabaseBackupID, "{restoreId}", deploytest.RestoreID,
 	).Replace(r.Pattern)
-	// Qovery's ids: pr-456 is an environment, my-app's pr-456 a container.
-	path = strings.NewReplacer(
-		"{organizationId}", dialect.OrganisationID(org), "{projectId}", dialect.ProjectID(org),
-		"{environmentId}", dialect.ScopeID(org, "pr-456"), "{containerId}", dialect.WorkloadID(org, "my-app", "pr-456"),
-	).Replace(path)
-	qoveryContainer := map[string]any{"name": "qc-" + strconv.Itoa(n), "registry_id": "r-1", "image_name": "nginx", "tag": "1.27",
-		"ports": []any{map[string]any{"internal_port": 80}}}
 	switch r.Name {
 	case "create-application":
 		b := seed(t, "create-application.json")
@@ -126,6 +121,38 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		body = map[string]any{"backupId": deploytest.FilesystemBackupID, "acknowledgeDataloss": true}
 	case "delete-backup":
 		freeData(t, org) // a sync holds the backup's environment until it ends
+	case "sync-to-environment", "list-sync-operations":
+		// A database sync is refused (environments share the database).
+		path = strings.Replace(path, "/sync/database", "/sync/filesystem", 1)
+		if r.Name == "sync-to-environment" {
+			finishDeployment(t, org) // a sync into an environment deploying is refused
+			freeData(t, org)
+			body = map[string]any{"sourceEnvironment": apps.ProductionEnvironment}
+		}
+	}
+	if r.Dialect != nil && r.Dialect.Name == "cfv3" {
+		return cfv3Request(t, r, org, n, path)
+	}
+	if r.Dialect != nil && r.Dialect.Name == "qovery" {
+		return qoveryRequest(t, r, org, n, path)
+	}
+	return path, body
+}
+
+// qoveryRequest builds a Qovery request on org: pr-456 is its environment,
+// my-app's pr-456 its container; creates go in an environment of their
+// own, and a delete acts on a container of its own, created for it.
+func qoveryRequest(t *testing.T, r api.Route, org string, n int, path string) (string, any) {
+	t.Helper()
+	// Qovery's ids: pr-456 is an environment, my-app's pr-456 a container.
+	path = strings.NewReplacer(
+		"{organizationId}", dialect.OrganisationID(org), "{projectId}", dialect.ProjectID(org),
+		"{environmentId}", dialect.ScopeID(org, "pr-456"), "{containerId}", dialect.WorkloadID(org, "my-app", "pr-456"),
+	).Replace(path)
+	qoveryContainer := map[string]any{"name": "qc-" + strconv.Itoa(n), "registry_id": "r-1", "image_name": "nginx", "tag": "1.27",
+		"ports": []any{map[string]any{"internal_port": 80}}}
+	var body any
+	switch r.Name {
 	case "qovery-create-environment":
 		body = map[string]any{"name": "qenv"}
 	case "qovery-create-container":
@@ -146,14 +173,6 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 		if res.Status != http.StatusCreated && res.Status != http.StatusConflict {
 			t.Fatalf("the container to delete: %d %s", res.Status, res.Body)
 		}
-	case "sync-to-environment", "list-sync-operations":
-		// A database sync is refused (environments share the database).
-		path = strings.Replace(path, "/sync/database", "/sync/filesystem", 1)
-		if r.Name == "sync-to-environment" {
-			finishDeployment(t, org) // a sync into an environment deploying is refused
-			freeData(t, org)
-			body = map[string]any{"sourceEnvironment": apps.ProductionEnvironment}
-		}
 	}
 	return path, body
 }
@@ -165,6 +184,90 @@ func withoutAudit(dump string) string {
 	var out []string
 	for _, l := range strings.Split(dump, "\n") {
 		if !strings.Contains(l, `"kind":"audit"`) && !strings.Contains(l, `"kind":"idempotency"`) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// cfv3Request builds a Cloud Foundry v3 request on org's my-app pr-456
+// (its guid), its space pr-456 and its organization; a delete acts on an
+// app of its own, created for it.
+func cfv3Request(t *testing.T, r api.Route, org string, n int, path string) (string, any) {
+	t.Helper()
+	guid := dialect.WorkloadID(org, "my-app", "pr-456")
+	// New apps go in a space of their own: one named pr-456 would make
+	// the organisation-level pr-456 of Quant's command routes ambiguous.
+	if _, err := stack.Server.Dialects.CreateScope(context.Background(), org, "name", "cf-matrix"); err != nil {
+		t.Fatal(err)
+	}
+	space := map[string]any{"data": map[string]any{"guid": dialect.ScopeID(org, "cf-matrix")}}
+	var body any
+	switch r.Name {
+	case "cfv3-create-space":
+		body = map[string]any{"name": "space-" + strconv.Itoa(n), "relationships": map[string]any{"organization": map[string]any{"data": map[string]any{"guid": dialect.OrganisationID(org)}}}}
+	case "cfv3-create-app":
+		body = map[string]any{"name": "cf-app-" + strconv.Itoa(n), "lifecycle": map[string]any{"type": "docker", "data": map[string]any{"image": "nginx:1.27"}}, "relationships": map[string]any{"space": space}}
+	case "cfv3-update-app":
+		body = map[string]any{"lifecycle": map[string]any{"type": "docker", "data": map[string]any{"image": "nginx:1.27"}}}
+	case "cfv3-update-environment-variables":
+		body = map[string]any{"var": map[string]any{"CF_MATRIX": "1", "GONE": nil}}
+	case "cfv3-scale-process":
+		body = map[string]any{"instances": 1, "memory_in_mb": 512}
+	case "cfv3-get-job":
+		guid = cfv3.JobGUID(dialect.Workload{App: apps.Application{Organisation: org, Name: "my-app"}, Env: apps.Environment{Name: "pr-456"}})
+	case "cfv3-delete-app":
+		name := "cf-gone-" + strconv.Itoa(int(cfv3Seq.Add(1)))
+		res := callAs(t, bearer(tokenFor(t, org, auth.RoleAdmin)), http.MethodPost, "/v3/apps", map[string]any{"name": name,
+			"lifecycle": map[string]any{"type": "docker", "data": map[string]any{"image": "nginx:1.27"}}, "relationships": map[string]any{"space": space}})
+		mustStatus(t, res, http.StatusCreated)
+		guid = res.json(t)["guid"].(string)
+		if err := deploytest.Activate(context.Background(), &store.Table{Client: stack.Client, Name: stack.Table}, org, name, "cf-matrix"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Replace(path, "{guid}", guid, 1), body
+}
+
+var cfv3Seq atomic.Int64
+
+// dialectTenant checks A's answer on B for a dialect's route: its lists
+// and links answer with none of B's, its ids are not found, in its shape.
+// A role too weak for the route is refused first, whatever the ids: the
+// 403 says nothing of B.
+func dialectTenant(t *testing.T, r api.Route, role auth.Role, orgB string, res response) {
+	t.Helper()
+	if !role.Covers(r.Needs()) {
+		mustStatus(t, res, http.StatusForbidden)
+		return
+	}
+	if r.Method == http.MethodGet && !strings.Contains(r.Pattern, "{") {
+		mustStatus(t, res, http.StatusOK)
+		if strings.Contains(string(res.Body), orgB) || strings.Contains(string(res.Body), dialect.OrganisationID(orgB)) {
+			t.Fatalf("A's list shows B's: %s", res.Body)
+		}
+		return
+	}
+	mustStatus(t, res, http.StatusNotFound)
+	var inShape bool
+	switch r.Dialect.Name {
+	case "cfv3":
+		inShape = strings.Contains(string(res.Body), `"errors":[`)
+	case "qovery":
+		inShape = strings.HasPrefix(string(res.Body), `{"status":404,"error":"Not Found",`)
+	}
+	if !inShape {
+		t.Fatalf("not the dialect's shape: %s", res.Body)
+	}
+}
+
+// recordsOf is the table's lines of org: A's refused requests on B's ids
+// write A's audit events, never B's records.
+func recordsOf(t *testing.T, org string) string {
+	t.Helper()
+	var out []string
+	for _, l := range strings.Split(tableDump(t), "\n") {
+		if strings.Contains(l, org) {
 			out = append(out, l)
 		}
 	}
@@ -369,28 +472,22 @@ func TestTenantMatrix(t *testing.T) {
 		for i, r := range readsFirst() {
 			t.Run("A "+string(role)+" on B "+r.Name, func(t *testing.T) {
 				path, body := routeRequest(t, r, orgB, i)
-				before := tableDump(t)
-				res := callAs(t, bearer(tokA), r.Method, path, body, "Idempotency-Key", "matrix-"+r.Name)
 				if r.Dialect != nil {
 					// A dialect's ids resolve among the token's own
-					// organisations: B's are not found there, and its
-					// audit event is A's.
-					switch {
-					case !role.Covers(r.Needs()):
-						mustStatus(t, res, http.StatusForbidden) // before any id is looked for
-					case r.Name == "qovery-list-organizations":
-						mustStatus(t, res, http.StatusOK) // A's own, never B
-					default:
-						mustStatus(t, res, http.StatusNotFound)
+					// organisations: B's are not found there, and the
+					// refusal's audit event is A's.
+					before, beforeB := withoutAudit(tableDump(t)), recordsOf(t, orgB)
+					dialectTenant(t, r, role, orgB, callAs(t, bearer(tokA), r.Method, path, body, "Idempotency-Key", "matrix-"+r.Name))
+					if recordsOf(t, orgB) != beforeB {
+						t.Fatal("a refused request changed B's records")
 					}
-					if strings.Contains(string(res.Body), orgB) {
-						t.Fatalf("the answer names B: %s", res.Body)
-					}
-					if withoutAudit(tableDump(t)) != withoutAudit(before) {
+					if withoutAudit(tableDump(t)) != before {
 						t.Fatal("a refused request changed the table")
 					}
 					return
 				}
+				before := tableDump(t)
+				res := callAs(t, bearer(tokA), r.Method, path, body, "Idempotency-Key", "matrix-"+r.Name)
 				mustStatus(t, res, http.StatusNotFound)
 				// The same answer whether or not B has the resource.
 				if res.json(t)["detail"] != "No such organisation, or this token may not act on it." {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -48,9 +49,11 @@ func qoveryError(t *testing.T, res response, status int) map[string]string {
 	return out
 }
 
-// TestQoveryReferenceRequest: the reference page's create, as written
-// (gpu 1, a FAST_SSD storage), is refused naming exactly what Fargate
-// cannot give; with gpu 0 and no storage it answers the page's shape.
+// TestQoveryReferenceRequest: the reference page's create as written
+// (gpu 1, a FAST_SSD storage) is refused for its gpu alone, naming it:
+// Fargate has no GPUs, and Berth does not accept one it cannot give. The
+// same body with that one field changed (gpu 0) is created in the page's
+// shape, its storage the application's EFS filesystem at /mnt/images.
 func TestQoveryReferenceRequest(t *testing.T) {
 	org := uniqueOrg(t)
 	tok := "Token " + tokenFor(t, org, auth.RoleWrite)
@@ -60,15 +63,15 @@ func TestQoveryReferenceRequest(t *testing.T) {
 
 	before := itemCount(t)
 	errs := qoveryError(t, callAs(t, tok, http.MethodPost, "/environment/"+eid+"/container", qoveryReference(t)), http.StatusBadRequest)
-	if len(errs) != 2 || !strings.Contains(errs["gpu"], "no GPUs") || !strings.Contains(errs["storage"], "block storage") {
-		t.Fatalf("errors = %v", errs)
+	if len(errs) != 1 || !strings.Contains(errs["gpu"], "Fargate") || !strings.Contains(errs["gpu"], "no GPUs") {
+		t.Fatalf("errors = %v, want gpu's alone, saying Fargate has no GPUs", errs)
 	}
 	if itemCount(t) != before {
 		t.Fatal("a refused create made records")
 	}
 
 	body := qoveryReference(t)
-	body["gpu"], body["storage"] = 0, []any{}
+	body["gpu"] = 0 // the one field changed from the page's request
 	res := callAs(t, tok, http.MethodPost, "/environment/"+eid+"/container", body)
 	mustStatus(t, res, http.StatusCreated)
 	got := res.json(t)
@@ -98,6 +101,53 @@ func TestQoveryReferenceRequest(t *testing.T) {
 	probe := got["healthchecks"].(map[string]any)["liveness_probe"].(map[string]any)
 	if probe["failure_threshold"] != float64(9) || probe["period_seconds"] != float64(10) || probe["initial_delay_seconds"] != float64(30) {
 		t.Errorf("liveness probe = %v", probe)
+	}
+	// The storage, echoed as sent.
+	wantStorage := []any{map[string]any{"id": "3c90c3cc-0d44-4b50-8888-8dd25736052a", "type": "FAST_SSD", "size": float64(16), "mount_point": "/mnt/images"}}
+	if !reflect.DeepEqual(got["storage"], wantStorage) {
+		t.Errorf("storage = %v, want %v", got["storage"], wantStorage)
+	}
+	// A read shows the filesystem as the storage: its id derived, its size not kept.
+	res = callAs(t, tok, http.MethodGet, "/container/"+dialect.WorkloadID(org, "web-api", "staging"), nil)
+	mustStatus(t, res, http.StatusOK)
+	st, _ := res.json(t)["storage"].([]any)
+	if len(st) != 1 || st[0].(map[string]any)["type"] != "FAST_SSD" || st[0].(map[string]any)["mount_point"] != "/mnt/images" ||
+		st[0].(map[string]any)["size"] != float64(0) || st[0].(map[string]any)["id"] == "" {
+		t.Errorf("storage read = %v", st)
+	}
+
+	// Berth's own view: the application has its shared filesystem at the mount point.
+	res = call(t, http.MethodGet, orgPath(org)+"/applications/web-api", nil)
+	mustStatus(t, res, http.StatusOK)
+	if fs, _ := res.json(t)["filesystem"].(map[string]any); fs["mountPath"] != "/mnt/images" {
+		t.Errorf("application filesystem = %v, want one mounted at /mnt/images", res.json(t)["filesystem"])
+	}
+
+	// The filesystem is made with the application, at one mount point: a
+	// container of the same name in another environment, or an edit, may
+	// not move it (409, naming the field and where it is).
+	mustStatus(t, callAs(t, tok, http.MethodPost, "/project/"+pid+"/environment", map[string]any{"name": "qa"}), http.StatusCreated)
+	moved := qoveryReference(t)
+	moved["gpu"] = 0
+	moved["storage"].([]any)[0].(map[string]any)["mount_point"] = "/mnt/other"
+	for _, req := range []struct{ method, path string }{
+		{http.MethodPost, "/environment/" + dialect.ScopeID(org, "qa") + "/container"},
+		{http.MethodPut, "/container/" + dialect.WorkloadID(org, "web-api", "staging")},
+	} {
+		before := itemCount(t)
+		res = callAs(t, tok, req.method, req.path, moved)
+		qoveryError(t, res, http.StatusConflict)
+		if msg, _ := res.json(t)["message"].(string); !strings.Contains(msg, "storage[0].mount_point") || !strings.Contains(msg, "/mnt/images") {
+			t.Errorf("%s %s: message %q, want it to name storage[0].mount_point and /mnt/images", req.method, req.path, msg)
+		}
+		if itemCount(t) != before {
+			t.Errorf("%s %s: a refused request made records", req.method, req.path)
+		}
+	}
+	res = callAs(t, tok, http.MethodPost, "/environment/"+dialect.ScopeID(org, "qa")+"/container", body)
+	mustStatus(t, res, http.StatusCreated)
+	if !reflect.DeepEqual(res.json(t)["storage"], wantStorage) {
+		t.Errorf("qa's storage = %v, want %v", res.json(t)["storage"], wantStorage)
 	}
 
 	// Berth's own view of the same container: the ECS settings.

@@ -69,6 +69,9 @@ func CreateEnvironment(ctx context.Context, c dialect.Call) (dialect.Reply, erro
 	return dialect.Reply{Status: http.StatusCreated, Body: EnvironmentView(s, mode)}, nil
 }
 
+// mountField is the request's path to the storage's mount point.
+var mountField = validation.Index("storage", 0) + ".mount_point"
+
 // CreateContainer answers POST /environment/{environmentId}/container. The
 // container is created, not deployed: POST its deploy to start it.
 func CreateContainer(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
@@ -82,6 +85,7 @@ func CreateContainer(ctx context.Context, c dialect.Call) (dialect.Reply, error)
 	}
 	w, err := c.Service.Create(ctx, scope, dialect.Spec{
 		Name: t.Name, Field: "name", Container: t.Container, MinCapacity: ptr(t.Min), MaxCapacity: ptr(t.Max),
+		MountPath: t.MountPath, MountField: mountField,
 	})
 	if err != nil {
 		return dialect.Reply{}, err
@@ -128,6 +132,11 @@ func EditContainer(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 	}
 	if !strings.EqualFold(t.Name, w.Name()) && dialect.ApplicationName(t.Name) != w.App.Name {
 		return dialect.Reply{}, validation.Errors{"name": {"cannot change: a container keeps the name it was created with (" + w.Name() + ")"}}
+	}
+	// The storage is the application's filesystem: an edit may name it as
+	// it is, or leave it out; it stays either way.
+	if err := dialect.CheckMount(w.App, t.MountPath, mountField); err != nil {
+		return dialect.Reply{}, err
 	}
 	w, err = c.Service.Update(ctx, w, c.By, dialect.Change{Edit: t.edit})
 	if err != nil {

@@ -52,7 +52,13 @@ type ContainerRequest struct {
 	Autoscaling         *json.RawMessage `json:"autoscaling"`
 }
 
-// Storage is one of Qovery's block storages; Berth has none to give.
+// StorageType is the storage type Qovery's page sends, and the one Berth
+// takes: it gives it as the application's shared EFS filesystem.
+const StorageType = "FAST_SSD"
+
+// Storage is one of Qovery's storages. Fargate has no per-container block
+// storage: Berth gives one storage, as the application's shared EFS
+// filesystem mounted at mount_point (README, "Qovery").
 type Storage struct {
 	ID         *string `json:"id,omitempty"`
 	Type       string  `json:"type"`
@@ -87,6 +93,9 @@ type Translated struct {
 	Name      string
 	Container compose.Container
 	Min, Max  int
+	// MountPath is where the storage asks for the application's shared
+	// EFS filesystem; "" when it asks for none.
+	MountPath string
 	Echo      Echo
 }
 
@@ -101,6 +110,8 @@ type Echo struct {
 	AnnotationsGroups []GroupRef
 	LabelsGroups      []GroupRef
 	Ports             []Port
+	// Storage is the storage as sent: its id and size are not kept.
+	Storage []Storage
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -155,17 +166,16 @@ func (r ContainerRequest) Translate() (Translated, error) {
 		c.Memory = ptr(mem)
 	}
 	if gpu := orDefault(r.GPU, 0); gpu != 0 {
-		errs.Addf("gpu", "must be 0: Berth runs containers on AWS Fargate, which has no GPUs; got %d", gpu)
+		errs.Addf("gpu", "must be 0: Berth runs containers on AWS Fargate, which has no GPUs, so it cannot give this container %d; "+
+			"send gpu 0 (or leave it out) to run it on CPUs", gpu)
 	}
 	t.Min = orDefault(r.MinRunningInstances, DefaultMinRunning)
 	t.Max = orDefault(r.MaxRunningInstances, DefaultMaxRunning)
 	if t.Max == NoLimit {
 		t.Max = compose.MaxCapacity
 	}
-	if len(r.Storage) > 0 {
-		errs.Add("storage", "must be empty: Berth runs containers on AWS Fargate, which has no per-container block storage; "+
-			"use the application's shared EFS filesystem and volumes through Berth's own API instead")
-	}
+	t.MountPath = r.storageIn(errs)
+	t.Echo.Storage = r.Storage
 	if r.Autoscaling != nil && string(*r.Autoscaling) != "null" {
 		errs.Add("autoscaling", "is not supported: Berth cannot run KEDA scalers; set min_running_instances and max_running_instances, "+
 			"and scaling policies through Berth's own API")
@@ -210,6 +220,37 @@ func (r ContainerRequest) Translate() (Translated, error) {
 		}
 	}
 	return t, errs.Err()
+}
+
+// storageIn checks the storage and gives where it mounts the application's
+// shared EFS filesystem: Fargate has no per-container block storage, so
+// Berth gives one storage, of type FAST_SSD, as that filesystem. EFS grows
+// as files are written: size is checked, not a quota.
+func (r ContainerRequest) storageIn(errs validation.Errors) string {
+	switch {
+	case len(r.Storage) == 0:
+		return ""
+	case len(r.Storage) > 1:
+		errs.Add("storage", "must hold at most one item: Berth gives a container one storage, its application's shared EFS filesystem "+
+			"(Fargate has no per-container block storage); mount more paths through Berth's own volumes API")
+		return ""
+	}
+	s := r.Storage[0]
+	f := func(name string) string { return validation.Index("storage", 0) + "." + name }
+	if s.Type != StorageType {
+		errs.Addf(f("type"), "must be %s, which Berth gives as the application's shared EFS filesystem; got %q", StorageType, clip(s.Type))
+	}
+	if s.Size < 1 {
+		errs.Add(f("size"), "must be at least 1 (GB); EFS grows as files are written, so the size is no quota")
+	}
+	if s.ID != nil && *s.ID != "" && !uuidRE.MatchString(*s.ID) {
+		errs.Add(f("id"), "must be a UUID")
+	}
+	if !compose.CleanAbsolutePath(s.MountPoint) {
+		errs.Add(f("mount_point"), "must be a clean absolute path other than /")
+		return ""
+	}
+	return s.MountPoint
 }
 
 // portsIn turns ports into exposed ports, the default one first: the

@@ -13,7 +13,8 @@ import (
 )
 
 // reference is the reference page's create body with realistic values
-// for its "<string>"s; gpu and storage are as the page has them.
+// for its "<string>"s; gpu (1) and storage (FAST_SSD) are as the page has
+// them.
 func reference(t testing.TB) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile("testdata/reference-create.json")
@@ -27,12 +28,11 @@ func reference(t testing.TB) map[string]any {
 	return m
 }
 
-// supported is the reference body with what Fargate can give: no GPU and
-// no block storage.
+// supported is the reference body with the one field Fargate cannot give
+// changed: gpu 0, since Fargate has no GPUs. Its FAST_SSD storage stays.
 func supported(t testing.TB) map[string]any {
 	m := reference(t)
 	m["gpu"] = 0
-	m["storage"] = []any{}
 	return m
 }
 
@@ -65,13 +65,25 @@ func asErrors(err error, errs *validation.Errors) bool {
 	return ok
 }
 
-func TestReferenceBodyRefusesOnlyGPUAndStorage(t *testing.T) {
+// The page's body as written is refused for its gpu alone: Berth does not
+// accept a GPU it cannot give. Its FAST_SSD storage is taken.
+func TestReferenceBodyRefusesOnlyGPU(t *testing.T) {
 	_, err := DecodeContainer(encode(t, reference(t)))
-	if got := fields(t, err); !reflect.DeepEqual(got, []string{"gpu", "storage"}) {
-		t.Fatalf("fields = %v, want [gpu storage]: %v", got, err)
+	if got := fields(t, err); !reflect.DeepEqual(got, []string{"gpu"}) {
+		t.Fatalf("fields = %v, want [gpu]: %v", got, err)
 	}
-	if !strings.Contains(err.Error(), "Fargate") {
-		t.Errorf("error %q does not say why (Fargate)", err)
+	if !strings.Contains(err.Error(), "Fargate") || !strings.Contains(err.Error(), "no GPUs") {
+		t.Errorf("error %q does not say why (Fargate has no GPUs)", err)
+	}
+	for _, gpu := range []any{0, nil} {
+		m := reference(t)
+		m["gpu"] = gpu
+		if gpu == nil {
+			delete(m, "gpu")
+		}
+		if _, err := DecodeContainer(encode(t, m)); err != nil {
+			t.Errorf("gpu %v: %v", gpu, err)
+		}
 	}
 }
 
@@ -111,7 +123,14 @@ func TestReferenceBodyTranslates(t *testing.T) {
 	if *hc.StartPeriod != 30 || *hc.Interval != 10 || *hc.Timeout != 5 || *hc.Retries != 9 {
 		t.Errorf("times = %d %d %d %d", *hc.StartPeriod, *hc.Interval, *hc.Timeout, *hc.Retries)
 	}
+	// The FAST_SSD storage is the application's EFS filesystem at its mount point.
+	if got.MountPath != "/mnt/images" {
+		t.Errorf("mount path %q, want the storage's /mnt/images", got.MountPath)
+	}
 	e := got.Echo
+	if len(e.Storage) != 1 || e.Storage[0].Size != 16 || e.Storage[0].Type != "FAST_SSD" || *e.Storage[0].ID != "3c90c3cc-0d44-4b50-8888-8dd25736052a" {
+		t.Errorf("storage echo = %+v", e.Storage)
+	}
 	if e.RegistryID != "3c90c3cc-0d44-4b50-8888-8dd25736052b" || e.Description != "The web front end" || !e.AutoDeploy || !e.AutoPreview ||
 		e.IconURI != "https://example.com/icon.png" || len(e.AnnotationsGroups) != 1 || len(e.LabelsGroups) != 1 {
 		t.Errorf("echo = %+v", e)
@@ -132,6 +151,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if got.Echo.AutoDeploy || got.Echo.AutoPreview {
 		t.Errorf("echo = %+v", got.Echo)
+	}
+	if got.MountPath != "" {
+		t.Errorf("mount path %q without a storage, want none (no filesystem)", got.MountPath)
 	}
 }
 
@@ -210,19 +232,25 @@ func TestRules(t *testing.T) {
 		base + `,"max_running_instances":0`:   "max_running_instances",
 		base + `,"max_running_instances":101`: "max_running_instances",
 		base + `,"min_running_instances":3`:   "min_running_instances",
-		base + `,"storage":[{"type":"FAST_SSD","size":1,"mount_point":"/m"}]`:                             "storage",
-		base + `,"autoscaling":{"mode":"KEDA"}`:                                                           "autoscaling",
-		base + `,"ports":[{}]`:                                                                            "ports[0].internal_port",
-		base + `,"ports":[{"internal_port":0}]`:                                                           "ports[0].internal_port",
-		base + `,"ports":[{"internal_port":80},{"internal_port":80}]`:                                     "ports[1].internal_port",
-		base + `,"ports":[{"internal_port":80,"protocol":"SCTP"}]`:                                        "ports[0].protocol",
-		base + `,"ports":[{"internal_port":80,"protocol":"UDP","publicly_accessible":true}]`:              "ports[0].protocol",
-		base + `,"ports":[{"internal_port":80,"external_port":70000}]`:                                    "ports[0].external_port",
-		base + `,"ports":[{"internal_port":80,"is_default":true},{"internal_port":81,"is_default":true}]`: "ports[1].is_default",
-		base + `,"icon_uri":"icon.png"`:                                                                   "icon_uri",
-		base + `,"labels_groups":[{"id":"x"}]`:                                                            "labels_groups[0].id",
-		base + `,"annotations_groups":[{"id":"x"}]`:                                                       "annotations_groups[0].id",
-		base + `,"description":"` + strings.Repeat("d", 4097) + `"`:                                       "description",
+		base + `,"storage":[{"type":"FAST_SSD","size":1,"mount_point":"/m"},{"type":"FAST_SSD","size":1,"mount_point":"/n"}]`: "storage",
+		base + `,"storage":[{"type":"SLOW_HDD","size":1,"mount_point":"/m"}]`:                                                 "storage[0].type",
+		base + `,"storage":[{"type":"FAST_SSD","size":0,"mount_point":"/m"}]`:                                                 "storage[0].size",
+		base + `,"storage":[{"type":"FAST_SSD","size":1}]`:                                                                    "storage[0].mount_point",
+		base + `,"storage":[{"type":"FAST_SSD","size":1,"mount_point":"/"}]`:                                                  "storage[0].mount_point",
+		base + `,"storage":[{"type":"FAST_SSD","size":1,"mount_point":"/m/../n"}]`:                                            "storage[0].mount_point",
+		base + `,"storage":[{"type":"FAST_SSD","size":1,"mount_point":"/m","id":"x"}]`:                                        "storage[0].id",
+		base + `,"autoscaling":{"mode":"KEDA"}`:                                                                               "autoscaling",
+		base + `,"ports":[{}]`:                                                                                                "ports[0].internal_port",
+		base + `,"ports":[{"internal_port":0}]`:                                                                               "ports[0].internal_port",
+		base + `,"ports":[{"internal_port":80},{"internal_port":80}]`:                                                         "ports[1].internal_port",
+		base + `,"ports":[{"internal_port":80,"protocol":"SCTP"}]`:                                                            "ports[0].protocol",
+		base + `,"ports":[{"internal_port":80,"protocol":"UDP","publicly_accessible":true}]`:                                  "ports[0].protocol",
+		base + `,"ports":[{"internal_port":80,"external_port":70000}]`:                                                        "ports[0].external_port",
+		base + `,"ports":[{"internal_port":80,"is_default":true},{"internal_port":81,"is_default":true}]`:                     "ports[1].is_default",
+		base + `,"icon_uri":"icon.png"`:                                                                                       "icon_uri",
+		base + `,"labels_groups":[{"id":"x"}]`:                                                                                "labels_groups[0].id",
+		base + `,"annotations_groups":[{"id":"x"}]`:                                                                           "annotations_groups[0].id",
+		base + `,"description":"` + strings.Repeat("d", 4097) + `"`:                                                           "description",
 		probe(`{}`):                  "healthchecks.liveness_probe.type",
 		probe(`{"type":{}}`):         "healthchecks.liveness_probe.type",
 		probe(`{"type":{"tcp":{}}}`): "healthchecks.liveness_probe.type.tcp.port",

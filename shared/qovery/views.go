@@ -191,6 +191,12 @@ func ContainerView(w dialect.Workload, echo *Echo) Container {
 	if v.Arguments == nil {
 		v.Arguments = []string{}
 	}
+	if fs := w.App.Filesystem; fs != nil {
+		// The application's shared EFS filesystem, in every container; its
+		// size is not kept (EFS has none): the create and edit answers
+		// echo the size sent, reads show 0.
+		v.Storage = []Storage{{ID: ptr(storageID(w)), Type: StorageType, MountPoint: fs.MountPath}}
+	}
 	v.RegistryID = v.Registry.ID
 	if c.CPU != nil {
 		v.CPU = *c.CPU * 1000 / 1024
@@ -224,6 +230,12 @@ func (v *Container) applyEcho(w dialect.Workload, e Echo) {
 	}
 	if e.LabelsGroups != nil {
 		v.LabelsGroups = e.LabelsGroups
+	}
+	if len(e.Storage) == 1 && len(v.Storage) == 1 && e.Storage[0].MountPoint == v.Storage[0].MountPoint {
+		if id := e.Storage[0].ID; id != nil && *id != "" {
+			v.Storage[0].ID = id
+		}
+		v.Storage[0].Size = e.Storage[0].Size
 	}
 	for i := range v.Ports {
 		for _, p := range e.Ports {
@@ -312,6 +324,11 @@ func registryOf(image string) Registry {
 
 func portID(w dialect.Workload, port int) string {
 	return uuidOf(fmt.Sprintf("port\x00%s\x00%d", w.ID(), port))
+}
+
+// storageID is the id reads give the application filesystem's storage.
+func storageID(w dialect.Workload) string {
+	return uuidOf("storage\x00" + w.ID())
 }
 
 // uuidOf is a version 5 style UUID of name, for ids of what Berth has no

@@ -384,7 +384,8 @@ func invocationOrder(t *testing.T) []string {
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",
 		// Qovery: my-app's production is the container the events name;
-		// q_web (application q-web, in production) is created and deleted.
+		// q_web (application q-web) is created, in the environment staging that
+		// qovery-create-environment makes, and deleted.
 		"qovery-list-organizations", "qovery-list-projects", "qovery-create-environment", "qovery-list-environments",
 		"qovery-create-container", "qovery-list-containers", "qovery-get-container", "qovery-edit-container",
 		"qovery-deploy-container", "qovery-stop-container", "qovery-restart-container", "qovery-redeploy-container",

@@ -81,13 +81,17 @@ cdk-bootstrap: build infra-tools
 	$(CDK) bootstrap $(CDK_CONTEXT) $(CDK_FLAGS)
 
 ## invoke: sam local invoke FN (a route, e.g. create-application, or a logical id) with EVENT
-# (default events/FN.json) against the freshly synthesized template.
+# (default events/FN.json) against the freshly synthesized template: the main stack's, or the
+# nested stack's (cdk.out/$(STACK)*.nested.template.json) that holds the function, as another
+# dialect's routes are (DialectStack).
 invoke: synth
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<function, e.g. create-application> [EVENT=events/<file>.json]" >&2; exit 2; }
 	@command -v sam >/dev/null || { echo "make invoke needs the AWS SAM CLI (and Docker): sam is not on PATH" >&2; exit 2; }
 	@id='$(FN)'; case "$$id" in *[A-Z]*) ;; *) id="$$(echo "$$id" | sed -E 's/(^|-)([a-z0-9])/\U\2/g')Function";; esac; \
 	  event='$(or $(EVENT),events/$(FN).json)'; \
-	  echo "sam local invoke -t cdk.out/$(STACK).template.json $$id -e $$event $(SAM_FLAGS)"; \
-	  sam local invoke -t cdk.out/$(STACK).template.json "$$id" -e "$$event" $(SAM_FLAGS)
+	  template=$$(grep -l "\"$$id\": {" cdk.out/$(STACK).template.json cdk.out/$(STACK)*.nested.template.json 2>/dev/null | head -n 1); \
+	  test -n "$$template" || { echo "no function $$id in cdk.out/$(STACK).template.json or its nested templates" >&2; exit 2; }; \
+	  echo "sam local invoke -t $$template $$id -e $$event $(SAM_FLAGS)"; \
+	  sam local invoke -t "$$template" "$$id" -e "$$event" $(SAM_FLAGS)
 
 .DEFAULT_GOAL := $(infra_default_goal)

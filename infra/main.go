@@ -28,6 +28,12 @@ func main() {
 
 func run() error {
 	app := awscdk.NewApp(nil)
+	// The function check reads nested stacks' templates (the dialects'
+	// routes) through their asset paths. The CDK CLI turns asset metadata
+	// on by default; so does `go run ./infra` on its own.
+	if app.Node().TryGetContext(jsii.String("aws:cdk:enable-asset-metadata")) == nil {
+		app.Node().SetContext(jsii.String("aws:cdk:enable-asset-metadata"), true)
+	}
 	cfg, err := berth.ConfigFromContext(app.Node())
 	if err != nil {
 		return err
@@ -44,7 +50,11 @@ func run() error {
 	assembly := app.Synth(nil)
 	for _, st := range *assembly.Stacks() {
 		template, _ := st.Template().(map[string]any)
-		if problems, _ := berth.CheckFunctions(template); len(problems) > 0 {
+		problems, _, err := berth.CheckAssembly(*assembly.Directory(), template)
+		if err != nil {
+			return fmt.Errorf("stack %s: %w", *st.StackName(), err)
+		}
+		if len(problems) > 0 {
 			return fmt.Errorf("stack %s: every function must be %s on %s:\n  %s",
 				*st.StackName(), berth.FunctionRuntime, berth.FunctionArchitecture, strings.Join(problems, "\n  "))
 		}

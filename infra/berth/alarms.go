@@ -77,37 +77,13 @@ func sumOf(metrics []awscloudwatch.IMetric, label string) awscloudwatch.MathExpr
 // throttle or failed workflow is worth a look. No data is not a breach.
 func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) []awscloudwatch.Alarm {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	var action awscloudwatch.IAlarmAction
-	if props.TopicARN != "" {
-		action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(c, jsii.String("Topic"), jsii.String(props.TopicARN)))
-	}
-	period := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
-	var alarms []awscloudwatch.Alarm
+	action := alarmAction(c, props.TopicARN)
+	period := alarmPeriod()
+	alarms := []awscloudwatch.Alarm{newAlarm(c, action, "Api5xx", props.API.MetricServerError(period), "The Berth API answered 5xx.")}
 	add := func(id string, metric awscloudwatch.IMetric, description string) {
-		a := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
-			Metric:             metric,
-			AlarmDescription:   jsii.String(description),
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		if action != nil {
-			a.AddAlarmAction(action)
-		}
-		alarms = append(alarms, a)
+		alarms = append(alarms, newAlarm(c, action, id, metric, description))
 	}
-	add("Api5xx", props.API.MetricServerError(period), "The Berth API answered 5xx.")
-	// Throttles are summed over groups of functions.
-	names := sortedKeys(props.Functions)
-	for i := 0; i < len(names); i += MetricsPerAlarm {
-		group := names[i:min(i+MetricsPerAlarm, len(names))]
-		var metrics []awscloudwatch.IMetric
-		for _, name := range group {
-			metrics = append(metrics, props.Functions[name].Function.MetricThrottles(period))
-		}
-		add(fmt.Sprintf("FunctionThrottles%d", i/MetricsPerAlarm+1), sumOf(metrics, "Throttles"), "Lambda throttled one of these functions: "+strings.Join(group, ", ")+".")
-	}
+	alarms = append(alarms, throttleAlarms(c, action, props.Functions)...)
 	// Failed, timed-out and throttled executions are each summed over
 	// the workflows' state machines; the description says which metric
 	// of which state machines to look at for the one in trouble.
@@ -134,6 +110,57 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) []awsc
 			add(k.id+suffix, sumOf(metrics, k.metric), fmt.Sprintf("%s (one of %s). Look at the %s metric (AWS/States) of each of their state machines (the stack's outputs %s) for which one, and at its executions in the Step Functions console.",
 				k.what, strings.Join(names, ", "), k.metric, strings.Join(outputs, ", ")))
 		}
+	}
+	return alarms
+}
+
+// NewFunctionAlarms defines throttle alarms for functions alone (a
+// dialect's nested stack alarms on its own functions), as NewAlarms does.
+func NewFunctionAlarms(scope constructs.Construct, id string, functions map[string]*Function, topicARN string) []awscloudwatch.Alarm {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	return throttleAlarms(c, alarmAction(c, topicARN), functions)
+}
+
+// alarmAction notifies the topic; nil for no topic.
+func alarmAction(c constructs.Construct, topicARN string) awscloudwatch.IAlarmAction {
+	if topicARN == "" {
+		return nil
+	}
+	return awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(c, jsii.String("Topic"), jsii.String(topicARN)))
+}
+
+func alarmPeriod() *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+}
+
+// newAlarm fires on the first occurrence in five minutes.
+func newAlarm(c constructs.Construct, action awscloudwatch.IAlarmAction, id string, metric awscloudwatch.IMetric, description string) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric:             metric,
+		AlarmDescription:   jsii.String(description),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	if action != nil {
+		a.AddAlarmAction(action)
+	}
+	return a
+}
+
+// throttleAlarms sum the functions' throttles over groups of
+// MetricsPerAlarm functions, in name order.
+func throttleAlarms(c constructs.Construct, action awscloudwatch.IAlarmAction, functions map[string]*Function) []awscloudwatch.Alarm {
+	var alarms []awscloudwatch.Alarm
+	names := sortedKeys(functions)
+	for i := 0; i < len(names); i += MetricsPerAlarm {
+		group := names[i:min(i+MetricsPerAlarm, len(names))]
+		var metrics []awscloudwatch.IMetric
+		for _, name := range group {
+			metrics = append(metrics, functions[name].Function.MetricThrottles(alarmPeriod()))
+		}
+		alarms = append(alarms, newAlarm(c, action, fmt.Sprintf("FunctionThrottles%d", i/MetricsPerAlarm+1), sumOf(metrics, "Throttles"), "Lambda throttled one of these functions: "+strings.Join(group, ", ")+"."))
 	}
 	return alarms
 }

@@ -33,6 +33,10 @@ type APIProps struct {
 	// UsagePlanName names the plan, for the token functions to find it.
 	UsagePlanName    string
 	LogRetentionDays int
+	// SharedPaths are paths (without their leading slash) that routes in
+	// more than one stack lie under: made in this API's stack, whether or
+	// not Routes use them, for the other stacks to import (sharedPaths).
+	SharedPaths []string
 }
 
 // UsagePlanName is the name of a stack's per-token usage plan.
@@ -42,6 +46,8 @@ func UsagePlanName(stackName string) string { return stackName + "-tokens" }
 type API struct {
 	RestAPI   awsapigateway.RestApi
 	UsagePlan awsapigateway.UsagePlan
+	// Authorizer is the token authorizer every method is behind.
+	Authorizer awsapigateway.TokenAuthorizer
 }
 
 // accessLogFormat is one JSON line per request in the access log.
@@ -119,42 +125,17 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (API, error)
 			Templates:       &map[string]*string{"application/json": jsii.String(body)},
 		})
 	}
-	// API Gateway calls every route's function as one role, instead of
-	// through one resource-based permission per method: a resource per
-	// route fewer, out of a template's 500 (TestTemplateStaysUnder...).
-	invoke := awsiam.NewPolicyDocument(nil)
-	invokeRole := awsiam.NewRole(scope, jsii.String(id+"InvokeRole"), &awsiam.RoleProps{
-		AssumedBy:      awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
-		Description:    jsii.String("API Gateway invokes Berth's route functions"),
-		InlinePolicies: &map[string]awsiam.PolicyDocument{"InvokeRoutes": invoke},
-	})
-	stack := awscdk.Stack_Of(scope)
-	var arns []*string
-	for _, rt := range props.Routes {
-		fn, ok := props.Functions[rt.Name]
-		if !ok {
-			return API{}, fmt.Errorf("api: route %s has no function", rt.Name)
-		}
-		arns = append(arns, fn.FunctionArn())
-		path := strings.TrimPrefix(rt.Pattern, "/")
-		resource := restAPI.Root().ResourceForPath(jsii.String(path))
-		uri := fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", *stack.Partition(), *stack.Region(), *fn.FunctionArn())
-		resource.AddMethod(jsii.String(rt.Method), awsapigateway.NewIntegration(&awsapigateway.IntegrationProps{
-			Type:                  awsapigateway.IntegrationType_AWS_PROXY,
-			IntegrationHttpMethod: jsii.String("POST"),
-			Uri:                   jsii.String(uri),
-			Options:               &awsapigateway.IntegrationOptions{CredentialsRole: invokeRole},
-		}), &awsapigateway.MethodOptions{
-			OperationName:     jsii.String(rt.Name),
-			AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
-			Authorizer:        tokenAuthorizer,
-			ApiKeyRequired:    jsii.Bool(true),
-		})
+	if err := addRouteMethods(scope, id, props.Routes, props.Functions, tokenAuthorizer, func(path string) awsapigateway.IResource {
+		return restAPI.Root().ResourceForPath(jsii.String(path))
+	}); err != nil {
+		return API{}, err
 	}
-	invoke.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: &arns,
-	}))
+	// Paths that routes of other dialects share with these routes, or
+	// with each other's, are made here, once; their nested stacks add
+	// their methods and paths below them (DialectStack).
+	for _, path := range props.SharedPaths {
+		restAPI.Root().ResourceForPath(jsii.String(path))
+	}
 
 	// The stack's ApiUrl output replaces CDK's own, hash-named one.
 	restAPI.Node().TryRemoveChild(jsii.String("Endpoint"))
@@ -172,5 +153,51 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (API, error)
 		},
 		ApiStages: &[]*awsapigateway.UsagePlanPerApiStage{{Api: restAPI, Stage: stage}},
 	})
-	return API{RestAPI: restAPI, UsagePlan: plan}, nil
+	return API{RestAPI: restAPI, UsagePlan: plan, Authorizer: tokenAuthorizer}, nil
+}
+
+// addRouteMethods adds a method per route, each an AWS_PROXY integration
+// with its route's function behind the token authorizer, on the resource
+// resourceFor gives for the route's path (without its leading slash).
+// API Gateway calls the functions as one role, id+"InvokeRole" in scope,
+// instead of through one resource-based permission per method: a
+// resource per route fewer, out of a template's 500
+// (TestTemplateStaysUnder...). The main stack and each dialect's nested
+// stack have a role of their own: one role naming functions of both
+// would make the stacks depend on each other.
+func addRouteMethods(scope constructs.Construct, id string, routes []api.Route, functions map[string]awslambda.IFunction,
+	tokenAuthorizer awsapigateway.IAuthorizer, resourceFor func(path string) awsapigateway.IResource) error {
+	invoke := awsiam.NewPolicyDocument(nil)
+	invokeRole := awsiam.NewRole(scope, jsii.String(id+"InvokeRole"), &awsiam.RoleProps{
+		AssumedBy:      awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
+		Description:    jsii.String("API Gateway invokes Berth's route functions"),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{"InvokeRoutes": invoke},
+	})
+	stack := awscdk.Stack_Of(scope)
+	var arns []*string
+	for _, rt := range routes {
+		fn, ok := functions[rt.Name]
+		if !ok {
+			return fmt.Errorf("api: route %s has no function", rt.Name)
+		}
+		arns = append(arns, fn.FunctionArn())
+		resource := resourceFor(strings.TrimPrefix(rt.Pattern, "/"))
+		uri := fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", *stack.Partition(), *stack.Region(), *fn.FunctionArn())
+		resource.AddMethod(jsii.String(rt.Method), awsapigateway.NewIntegration(&awsapigateway.IntegrationProps{
+			Type:                  awsapigateway.IntegrationType_AWS_PROXY,
+			IntegrationHttpMethod: jsii.String("POST"),
+			Uri:                   jsii.String(uri),
+			Options:               &awsapigateway.IntegrationOptions{CredentialsRole: invokeRole},
+		}), &awsapigateway.MethodOptions{
+			OperationName:     jsii.String(rt.Name),
+			AuthorizationType: awsapigateway.AuthorizationType_CUSTOM,
+			Authorizer:        tokenAuthorizer,
+			ApiKeyRequired:    jsii.Bool(true),
+		})
+	}
+	invoke.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: &arns,
+	}))
+	return nil
 }

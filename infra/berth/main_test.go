@@ -18,6 +18,7 @@ import (
 
 	"github.com/berth-dev/berth/infra/berth"
 	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/provision"
 )
 
@@ -189,6 +190,11 @@ type synthesized struct {
 	Messages []*cxapi.SynthesisMessage
 	Stack    *berth.Stack
 	Config   berth.Config
+	// Nested are the templates of the stacks nested in Template, by their
+	// logical id (one per dialect: Cfv2Routes...).
+	Nested map[string]map[string]any
+	// Sizes are the templates' sizes in bytes: "" the main one's.
+	Sizes map[string]int
 }
 
 var (
@@ -213,11 +219,16 @@ func doSynth() (*synthesized, error) {
 	if tmpRoot, err = os.MkdirTemp("", "berth-infra-test-"); err != nil {
 		return nil, err
 	}
-	codeDir := filepath.Join(tmpRoot, "bin")
-	if err := buildFunctions(codeDir, "arm64"); err != nil {
+	if err := buildFunctions(filepath.Join(tmpRoot, "bin"), "arm64"); err != nil {
 		return nil, err
 	}
-	outDir := filepath.Join(tmpRoot, "cdk.out")
+	return synthesize(filepath.Join(tmpRoot, "cdk.out"), nil)
+}
+
+// synthesize synthesizes the stack, with cdk-nag, into outDir, with the
+// functions doSynth built; routes nil is api.Routes().
+func synthesize(outDir string, routes []api.Route) (*synthesized, error) {
+	codeDir := filepath.Join(tmpRoot, "bin")
 	// The same context `cdk synth` passes: cdk.json's feature flags, plus
 	// settings given as strings, as `cdk synth -c key=value` gives them.
 	ctx, err := cdkJSONContext()
@@ -251,6 +262,7 @@ func doSynth() (*synthesized, error) {
 	stack, err := berth.NewStack(app, cfg.StackName, &berth.StackProps{
 		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String(testRegion)}},
 		Config:     cfg,
+		Routes:     routes,
 	})
 	if err != nil {
 		return nil, err
@@ -262,14 +274,97 @@ func doSynth() (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &synthesized{Dir: outDir, Stack: stack, Config: cfg}
+	s := &synthesized{Dir: outDir, Stack: stack, Config: cfg, Sizes: map[string]int{"": len(raw)}}
 	if err := json.Unmarshal(raw, &s.Template); err != nil {
 		return nil, err
+	}
+	if s.Nested, err = berth.NestedTemplates(outDir, s.Template); err != nil {
+		return nil, err
+	}
+	for id := range s.Nested {
+		res, _ := s.Template["Resources"].(map[string]any)
+		md, _ := res[id].(map[string]any)["Metadata"].(map[string]any)
+		info, err := os.Stat(filepath.Join(outDir, fmt.Sprint(md["aws:asset:path"])))
+		if err != nil {
+			return nil, err
+		}
+		s.Sizes[id] = int(info.Size())
 	}
 	if msgs := artifact.Messages(); msgs != nil {
 		s.Messages = *msgs
 	}
 	return s, nil
+}
+
+// Fake routes of other dialects: real routes copied, renamed and moved
+// under each dialect's path, each with the function of the route it
+// copies (a hard link to its bootstrap). Qovery's lie under /api, which
+// Berth's own routes start with, so that a path shared with the main
+// stack is imported rather than made twice.
+var fakeDialects = []struct{ name, prefix string }{
+	{"cfv2", "/v2/x"}, {"cfv3", "/v3/x"}, {"qovery", "/api/qovery/x"},
+}
+
+// fakeRoutesPerDialect is how many routes each fake dialect has.
+const fakeRoutesPerDialect = 15
+
+// fakeOriginal maps a fake route's name to the real route it copies.
+var fakeOriginal = map[string]string{}
+
+// fakeDialectRoutes are fakeRoutesPerDialect routes per fake dialect,
+// spread over api.Routes() (the shell route aside: one function only may
+// issue shell access), after api.Routes() itself.
+func fakeDialectRoutes() ([]api.Route, error) {
+	var real []api.Route
+	for _, rt := range api.Routes() {
+		if !rt.Shell {
+			real = append(real, rt)
+		}
+	}
+	routes := api.Routes()
+	codeDir := filepath.Join(tmpRoot, "bin")
+	for k, d := range fakeDialects {
+		dl := &dialect.Dialect{Name: d.name}
+		for j := range fakeRoutesPerDialect {
+			rt := real[(j*len(real)/fakeRoutesPerDialect+k)%len(real)]
+			fake := rt
+			fake.Name, fake.Pattern, fake.Dialect = d.name+"-"+rt.Name, d.prefix+rt.Pattern, dl
+			fakeOriginal[fake.Name] = rt.Name
+			if err := os.MkdirAll(filepath.Join(codeDir, fake.Name), 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.Link(filepath.Join(codeDir, rt.Name, "bootstrap"), filepath.Join(codeDir, fake.Name, "bootstrap")); err != nil && !os.IsExist(err) {
+				return nil, err
+			}
+			routes = append(routes, fake)
+		}
+	}
+	return routes, nil
+}
+
+var (
+	dialectsOnce   sync.Once
+	dialectsResult *synthesized
+	dialectsErr    error
+)
+
+// synthDialects synthesizes, once, the stack with api.Routes() and the
+// fake dialects' routes, into a cloud assembly of its own.
+func synthDialects(t *testing.T) *synthesized {
+	t.Helper()
+	synth(t) // builds the functions
+	dialectsOnce.Do(func() {
+		routes, err := fakeDialectRoutes()
+		if err != nil {
+			dialectsErr = err
+			return
+		}
+		dialectsResult, dialectsErr = synthesize(filepath.Join(tmpRoot, "cdk.out.dialects"), routes)
+	})
+	if dialectsErr != nil {
+		t.Fatal(dialectsErr)
+	}
+	return dialectsResult
 }
 
 // cdkJSONContext is the context block of the repository's cdk.json.

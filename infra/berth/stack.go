@@ -3,6 +3,7 @@ package berth
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -50,6 +51,8 @@ type Stack struct {
 	backups awss3.Bucket
 	// DataTaskRole is data tasks' task role: it writes and reads backups.
 	DataTaskRole awsiam.Role
+	// Dialects are the nested stacks of other dialects' routes, by name.
+	Dialects []*DialectStack
 }
 
 // FollowFunctionTimeout is the timeout of Logs routes' functions: a
@@ -111,43 +114,38 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 		LogRetentionDays: cfg.LogRetentionDays, DefaultTaskRoleName: cfg.DefaultTaskRoleName(),
 	})
 
-	// One function per route, each with its own role.
+	// One function per route, each with its own role; the routes of
+	// other dialects in a nested stack per dialect (DialectStack).
+	own, dialectRoutes, dialectNames := splitRoutes(routes)
+	dialects := map[string]*DialectStack{}
+	for _, name := range dialectNames {
+		d, err := newDialectStack(s, name, dialectRoutes[name])
+		if err != nil {
+			return nil, err
+		}
+		dialects[name] = d
+		s.Dialects = append(s.Dialects, d)
+	}
 	var errs []error
 	fnByLogicalID := map[string]awslambda.IFunction{}
 	apiFunctions := map[string]awslambda.IFunction{}
 	for _, rt := range routes {
-		// A stateless route (validate-compose) reads no table: it gets
-		// neither its name nor a grant, only its log group.
-		env := map[string]*string{}
-		if !rt.Stateless {
-			env[boot.EnvTableName] = s.Table.TableName()
+		var scope constructs.Construct = s.Stack
+		if rt.Dialect != nil {
+			scope = dialects[rt.Dialect.Name].NestedStack
 		}
-		if rt.Backups {
-			env[boot.EnvBackupsBucket] = s.backups.BucketName()
-		}
-		timeout := 0 // FunctionTimeout
-		if rt.Logs {
-			timeout = FollowFunctionTimeout
-		}
-		fn, err := NewFunction(s.Stack, pascal(rt.Name), &FunctionProps{
-			Name:             rt.Name,
-			CodeDir:          cfg.CodeDir,
-			Environment:      env,
-			MemoryMB:         cfg.FunctionMemoryMB,
-			TimeoutSeconds:   timeout,
-			LogRetentionDays: cfg.LogRetentionDays,
-			Description:      "Berth " + rt.Method + " " + rt.Pattern,
-		})
+		fn, err := s.newRouteFunction(scope, rt, cfg)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !rt.Stateless {
-			grantTable(fn, s.Table, IsReadOnly(rt))
-		}
 		s.Functions[rt.Name] = fn
-		fnByLogicalID[FunctionLogicalID(rt.Name)] = fn.Function
 		apiFunctions[rt.Name] = fn.Function
+		if rt.Dialect != nil {
+			dialects[rt.Dialect.Name].Functions[rt.Name] = fn
+			continue
+		}
+		fnByLogicalID[FunctionLogicalID(rt.Name)] = fn.Function
 	}
 	// The token authorizer reads a token and records when it was last used.
 	authFn, err := NewFunction(s.Stack, "Authorizer", &FunctionProps{
@@ -217,77 +215,38 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	}
 	s.Functions[ReconcileFunction] = reconciler
 
-	// Routes that start workflows get those state machines' ARNs, and may
-	// start executions of those only.
-	for _, rt := range routes {
-		fn := s.Functions[rt.Name]
-		for _, w := range rt.Starts {
-			sm, ok := s.Workflows.StateMachines[w]
-			if !ok {
-				return nil, fmt.Errorf("route %s starts workflow %s, which has no state machine", rt.Name, w)
-			}
-			fn.Function.AddEnvironment(jsii.String(boot.StateMachineEnv(w)), sm.StateMachineArn(), nil)
-			fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions: jsii.Strings("states:StartExecution"), Resources: jsii.Strings(*sm.StateMachineArn()),
-			}))
-		}
-	}
-
 	s.API, err = NewAPI(s.Stack, "Api", &APIProps{
-		Routes: routes, Functions: apiFunctions, Authorizer: authFn.Function,
+		Routes: own, Functions: apiFunctions, Authorizer: authFn.Function,
 		StageName: cfg.APIStageName, ThrottleRate: cfg.APIThrottleRate, ThrottleBurst: cfg.APIThrottleBurst,
 		TokenThrottleRate: cfg.TokenThrottleRate, TokenThrottleBurst: cfg.TokenThrottleBurst,
 		UsagePlanName:    UsagePlanName(cfg.StackName),
 		LogRetentionDays: cfg.LogRetentionDays,
+		SharedPaths:      sharedPaths(own, dialectRoutes),
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Token routes give each token its API key in the usage plan; registry
-	// routes get registry logins from ECR; scaling routes keep tenants'
-	// scaling policies in Application Auto Scaling; logs, metrics and shell
-	// routes read tenants' logs and metrics and issue ECS Exec credentials;
-	// secrets routes keep environments' secret variables; volume routes
-	// make EFS access points; artefact routes read or delete backups.
+	for _, ds := range s.Dialects {
+		if err := ds.addMethods(s.API, sharedPaths(own, dialectRoutes), apiFunctions); err != nil {
+			return nil, err
+		}
+		NewFunctionAlarms(ds.NestedStack, "Alarms", ds.Functions, cfg.AlarmTopicARN)
+	}
+	deployWithDialects(s.API, s.Dialects)
 	for _, rt := range routes {
-		if rt.UsageKeys {
-			grantUsageKeys(s.Stack, s.Functions[rt.Name], UsagePlanName(cfg.StackName))
-		}
-		if rt.Registry {
-			grantRegistryLogin(s.Functions[rt.Name])
-		}
-		if rt.Scaling {
-			grantScaling(s.Stack, s.Functions[rt.Name], rt.Method, d, cfg.ResourcePrefix)
-		}
-		if rt.Schedules {
-			if s.SchedulerRole == nil {
-				s.SchedulerRole = newSchedulerRole(s.Stack, s.Workflows.StateMachines[apps.RunJob])
-			}
-			grantSchedules(s.Stack, s.Functions[rt.Name], s.SchedulerRole, s.Workflows.StateMachines[apps.RunJob], cfg.ResourcePrefix)
-		}
-		if rt.Logs {
-			grantLogs(s.Stack, s.Functions[rt.Name], cfg.ResourcePrefix)
-		}
-		if rt.Metrics {
-			grantMetrics(s.Functions[rt.Name], d)
-		}
-		if rt.Shell {
-			if s.ShellRole != nil {
-				return nil, fmt.Errorf("route %s issues shell access, and so does another: the shell role trusts one function", rt.Name)
-			}
-			s.ShellRole = grantShell(s.Stack, s.Functions[rt.Name], d, cfg.ShellRoleName())
-		}
-		if rt.Secrets {
-			grantSecrets(s.Stack, s.Functions[rt.Name], rt.Method, cfg.ResourcePrefix)
-		}
-		if rt.Volumes {
-			grantVolumes(s.Stack, s.Functions[rt.Name], rt.Method)
-		}
-		if rt.Artefacts {
-			grantArtefacts(s.Functions[rt.Name], s.backups, rt.Method)
+		if err := s.grantRoute(rt, s.Functions[rt.Name], cfg); err != nil {
+			return nil, err
 		}
 	}
-	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: s.Functions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
+	// The main stack's alarms watch its own functions; each dialect's
+	// nested stack watches its own.
+	ownFunctions := maps.Clone(s.Functions)
+	for _, ds := range s.Dialects {
+		for name := range ds.Functions {
+			delete(ownFunctions, name)
+		}
+	}
+	NewAlarms(s.Stack, "Alarms", &AlarmsProps{API: s.API.RestAPI, Functions: ownFunctions, Workflows: s.Workflows, TopicARN: cfg.AlarmTopicARN})
 
 	output := func(id string, value *string, description string) {
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
@@ -306,6 +265,106 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	output("ClusterName", d.Cluster.ClusterName(), "ECS cluster tenants' services run in")
 	output("BackupsBucketName", s.backups.BucketName(), "S3 bucket of database and filesystem backups (retained when the stack is destroyed)")
 	return s, nil
+}
+
+// newRouteFunction defines a route's function in scope (the main stack,
+// or its dialect's nested stack), with the table's name and its grant on
+// the table, and the backups bucket's name for backups routes.
+func (s *Stack) newRouteFunction(scope constructs.Construct, rt api.Route, cfg Config) (*Function, error) {
+	// A stateless route (validate-compose) reads no table: it gets
+	// neither its name nor a grant, only its log group.
+	env := map[string]*string{}
+	if !rt.Stateless {
+		env[boot.EnvTableName] = s.Table.TableName()
+	}
+	if rt.Backups {
+		env[boot.EnvBackupsBucket] = s.backups.BucketName()
+	}
+	timeout := 0 // FunctionTimeout
+	if rt.Logs {
+		timeout = FollowFunctionTimeout
+	}
+	fn, err := NewFunction(scope, pascal(rt.Name), &FunctionProps{
+		Name:             rt.Name,
+		CodeDir:          cfg.CodeDir,
+		Environment:      env,
+		MemoryMB:         cfg.FunctionMemoryMB,
+		TimeoutSeconds:   timeout,
+		LogRetentionDays: cfg.LogRetentionDays,
+		Description:      "Berth " + rt.Method + " " + rt.Pattern,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !rt.Stateless {
+		grantTable(fn, s.Table, IsReadOnly(rt))
+	}
+	return fn, nil
+}
+
+// grantRoute gives a route's function, in the main stack or a dialect's
+// nested stack, what its route needs beyond the table: the state machines
+// it starts (their ARNs, and StartExecution on them only), and what its
+// flags ask for. Token routes give each token its API key in the usage
+// plan; registry routes get registry logins from ECR; scaling routes keep
+// tenants' scaling policies in Application Auto Scaling; logs, metrics
+// and shell routes read tenants' logs and metrics and issue ECS Exec
+// credentials; secrets routes keep environments' secret variables;
+// volume routes make EFS access points; artefact routes read or delete
+// backups. ARNs are formatted in the function's own stack; roles shared
+// by routes (the scheduler role) are the main stack's.
+func (s *Stack) grantRoute(rt api.Route, fn *Function, cfg Config) error {
+	stack := awscdk.Stack_Of(fn.Function)
+	d := s.DataPlane
+	for _, w := range rt.Starts {
+		sm, ok := s.Workflows.StateMachines[w]
+		if !ok {
+			return fmt.Errorf("route %s starts workflow %s, which has no state machine", rt.Name, w)
+		}
+		fn.Function.AddEnvironment(jsii.String(boot.StateMachineEnv(w)), sm.StateMachineArn(), nil)
+		fn.Allow(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("states:StartExecution"), Resources: jsii.Strings(*sm.StateMachineArn()),
+		}))
+	}
+	if rt.UsageKeys {
+		grantUsageKeys(stack, fn, UsagePlanName(cfg.StackName))
+	}
+	if rt.Registry {
+		grantRegistryLogin(fn)
+	}
+	if rt.Scaling {
+		grantScaling(stack, fn, rt.Method, d, cfg.ResourcePrefix)
+	}
+	if rt.Schedules {
+		if s.SchedulerRole == nil {
+			s.SchedulerRole = newSchedulerRole(s.Stack, s.Workflows.StateMachines[apps.RunJob])
+		}
+		grantSchedules(stack, fn, s.SchedulerRole, s.Workflows.StateMachines[apps.RunJob], cfg.ResourcePrefix)
+	}
+	if rt.Logs {
+		grantLogs(stack, fn, cfg.ResourcePrefix)
+	}
+	if rt.Metrics {
+		grantMetrics(fn, d)
+	}
+	if rt.Shell {
+		if s.ShellRole != nil {
+			return fmt.Errorf("route %s issues shell access, and so does another: the shell role trusts one function", rt.Name)
+		}
+		// The shell role trusts the function's role: it is made in the
+		// function's stack, or the stacks would reference each other.
+		s.ShellRole = grantShell(stack, fn, d, cfg.ShellRoleName())
+	}
+	if rt.Secrets {
+		grantSecrets(stack, fn, rt.Method, cfg.ResourcePrefix)
+	}
+	if rt.Volumes {
+		grantVolumes(stack, fn, rt.Method)
+	}
+	if rt.Artefacts {
+		grantArtefacts(fn, s.backups, rt.Method)
+	}
+	return nil
 }
 
 // grantTable lets a role read, or read and write, the table and its index.

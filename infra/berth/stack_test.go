@@ -6,12 +6,16 @@ import (
 	"maps"
 	"net/http"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/jsii-runtime-go"
 
@@ -80,12 +84,32 @@ func TestResourceCounts(t *testing.T) {
 // on every synth).
 func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 	s := synth(t)
-	problems, skipped := berth.CheckFunctions(s.Template)
-	for _, p := range problems {
-		t.Error(p)
+	// The dialects' functions are in nested stacks: CheckAssembly reads
+	// those templates too.
+	for what, s := range map[string]*synthesized{"own routes": s, "with dialects": synthDialects(t)} {
+		problems, skipped, err := berth.CheckAssembly(s.Dir, s.Template)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", what, p)
+		}
+		if len(skipped) != 1 || !strings.HasPrefix(skipped[0], "CustomVpcRestrictDefaultSG") {
+			t.Errorf("%s: skipped %v, want only CDK's VPC default security group provider", what, skipped)
+		}
 	}
-	if len(skipped) != 1 || !strings.HasPrefix(skipped[0], "CustomVpcRestrictDefaultSG") {
-		t.Errorf("skipped %v, want only CDK's VPC default security group provider", skipped)
+	dialects := synthDialects(t)
+	checked := 0
+	for id, tpl := range dialects.Nested {
+		for _, fn := range resources(tpl, "AWS::Lambda::Function") {
+			checked++
+			if fn.Properties["Runtime"] != berth.FunctionRuntime {
+				t.Errorf("%s/%s: runtime %v", id, fn.ID, fn.Properties["Runtime"])
+			}
+		}
+	}
+	if checked != len(fakeDialects)*fakeRoutesPerDialect {
+		t.Errorf("%d functions in nested stacks, want %d", checked, len(fakeDialects)*fakeRoutesPerDialect)
 	}
 	for _, name := range functionNames {
 		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
@@ -1300,33 +1324,73 @@ func TestOutputs(t *testing.T) {
 }
 
 // cdk-nag's AwsSolutions pack finds nothing that is not suppressed with a
-// reason next to the resource.
+// reason next to the resource: no error and no warning of its own (the
+// levels are cxapi's upper-case ERROR and WARNING).
 func TestCdkNagAwsSolutions(t *testing.T) {
-	s := synth(t)
-	var errs, warnings int
-	for _, m := range s.Messages {
-		data := fmt.Sprint(m.Entry.Data)
-		switch m.Level {
-		case "error":
-			errs++
-			t.Errorf("%s: %s", aws.ToString(m.Id), data)
-		case "warning":
-			warnings++
-			t.Logf("warning %s: %s", aws.ToString(m.Id), data)
+	for what, s := range map[string]*synthesized{"own routes": synth(t), "with dialects": synthDialects(t)} {
+		var errs, warnings int
+		// The main stack's messages hold its nested stacks' too: the CDK
+		// collects a stack's metadata down through the stacks nested in it
+		// (TestCdkNagFindingsInNestedStacksReachTheStack).
+		for _, m := range s.Messages {
+			data := fmt.Sprint(m.Entry.Data)
+			switch m.Level {
+			case cxapi.SynthesisMessageLevel_ERROR:
+				errs++
+				t.Errorf("%s: %s: %s", what, aws.ToString(m.Id), data)
+			case cxapi.SynthesisMessageLevel_WARNING:
+				warnings++
+				// cdk-nag's warnings are findings to fix or suppress with a
+				// reason, as its errors are; the CDK's own (the template's
+				// size) are logged.
+				if strings.HasPrefix(data, "AwsSolutions-") {
+					t.Errorf("%s: warning %s: %s", what, aws.ToString(m.Id), data)
+				} else {
+					t.Logf("%s: warning %s: %s", what, aws.ToString(m.Id), data)
+				}
+			}
 		}
-	}
-	t.Logf("cdk-nag: %d errors, %d warnings", errs, warnings)
-	// Every suppression carries a reason.
-	for _, r := range resources(s.Template, "") {
-		nag, _ := r.Metadata["cdk_nag"].(map[string]any)
-		rules, _ := nag["rules_to_suppress"].([]any)
-		for _, rule := range rules {
-			m, _ := rule.(map[string]any)
-			if reason, _ := m["reason"].(string); len(reason) < 20 || !strings.HasPrefix(fmt.Sprint(m["id"]), "AwsSolutions-") {
-				t.Errorf("%s: suppression %v has no real reason", r.ID, m)
+		t.Logf("%s: cdk-nag: %d errors, %d warnings", what, errs, warnings)
+		// Every suppression carries a reason, in every template.
+		templates := map[string]map[string]any{"": s.Template}
+		maps.Copy(templates, s.Nested)
+		for id, tpl := range templates {
+			for _, r := range resources(tpl, "") {
+				nag, _ := r.Metadata["cdk_nag"].(map[string]any)
+				rules, _ := nag["rules_to_suppress"].([]any)
+				for _, rule := range rules {
+					m, _ := rule.(map[string]any)
+					if reason, _ := m["reason"].(string); len(reason) < 20 || !strings.HasPrefix(fmt.Sprint(m["id"]), "AwsSolutions-") {
+						t.Errorf("%s: %s%s: suppression %v has no real reason", what, id, r.ID, m)
+					}
+				}
 			}
 		}
 	}
+}
+
+// cdk-nag checks what is in nested stacks, and its findings there are
+// among the stack's messages, which TestCdkNagAwsSolutions reads: an
+// unencrypted queue without a dead-letter queue in a nested stack is
+// an error of the stack.
+func TestCdkNagFindingsInNestedStacksReachTheStack(t *testing.T) {
+	synth(t) // the jsii kernel in TMPDIR
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(tmpRoot, "cdk.out.nag")), AnalyticsReporting: jsii.Bool(false)})
+	stack := awscdk.NewStack(app, jsii.String("NagProbe"), nil)
+	nested := awscdk.NewNestedStack(stack, jsii.String("Inner"), nil)
+	awssqs.NewQueue(nested, jsii.String("Queue"), nil)
+	berth.AddNagChecks(app)
+	artifact := app.Synth(nil).GetStackByName(jsii.String("NagProbe"))
+	var found []string
+	for _, m := range *artifact.Messages() {
+		if m.Level == cxapi.SynthesisMessageLevel_ERROR && strings.Contains(aws.ToString(m.Id), "/Inner/Queue") {
+			found = append(found, aws.ToString(m.Id)+": "+fmt.Sprint(m.Entry.Data))
+		}
+	}
+	if len(found) == 0 {
+		t.Fatal("cdk-nag's findings on a nested stack's queue are not among the stack's messages")
+	}
+	t.Logf("%d findings in the nested stack, e.g. %s", len(found), found[0])
 }
 
 // flatten renders a template value as text: Fn::Join concatenated, other

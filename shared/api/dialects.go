@@ -56,7 +56,8 @@ func dialectRoute(h dialect.Handler) func(*Server, http.ResponseWriter, *http.Re
 			return
 		}
 		if reply.Location != "" {
-			w.Header().Set("Location", reply.Location)
+			// Behind API Gateway's stage, as the caller addresses the API.
+			w.Header().Set("Location", publicPath(r, reply.Location))
 		}
 		if reply.Body == nil {
 			w.WriteHeader(reply.Status)

@@ -12,15 +12,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/shared/api"
 	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/auth"
+	"github.com/berth-dev/berth/shared/cfv3"
 	"github.com/berth-dev/berth/shared/cloud"
 	"github.com/berth-dev/berth/shared/deploy"
 	"github.com/berth-dev/berth/shared/deploy/deploytest"
+	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/jobs"
 	"github.com/berth-dev/berth/shared/localstack"
 	"github.com/berth-dev/berth/shared/operations"
@@ -127,7 +130,87 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 			body = map[string]any{"sourceEnvironment": apps.ProductionEnvironment}
 		}
 	}
+	if r.Dialect != nil && r.Dialect.Name == "cfv3" {
+		return cfv3Request(t, r, org, n, path)
+	}
 	return path, body
+}
+
+// cfv3Request builds a Cloud Foundry v3 request on org's my-app pr-456
+// (its guid), its space pr-456 and its organization; a delete acts on an
+// app of its own, created for it.
+func cfv3Request(t *testing.T, r api.Route, org string, n int, path string) (string, any) {
+	t.Helper()
+	guid := dialect.WorkloadID(org, "my-app", "pr-456")
+	// New apps go in a space of their own: one named pr-456 would make
+	// the organisation-level pr-456 of Quant's command routes ambiguous.
+	if _, err := stack.Server.Dialects.CreateScope(context.Background(), org, "name", "cf-matrix"); err != nil {
+		t.Fatal(err)
+	}
+	space := map[string]any{"data": map[string]any{"guid": dialect.ScopeID(org, "cf-matrix")}}
+	var body any
+	switch r.Name {
+	case "cfv3-create-space":
+		body = map[string]any{"name": "space-" + strconv.Itoa(n), "relationships": map[string]any{"organization": map[string]any{"data": map[string]any{"guid": dialect.OrganisationID(org)}}}}
+	case "cfv3-create-app":
+		body = map[string]any{"name": "cf-app-" + strconv.Itoa(n), "lifecycle": map[string]any{"type": "docker", "data": map[string]any{"image": "nginx:1.27"}}, "relationships": map[string]any{"space": space}}
+	case "cfv3-update-app":
+		body = map[string]any{"lifecycle": map[string]any{"type": "docker", "data": map[string]any{"image": "nginx:1.27"}}}
+	case "cfv3-update-environment-variables":
+		body = map[string]any{"var": map[string]any{"CF_MATRIX": "1", "GONE": nil}}
+	case "cfv3-scale-process":
+		body = map[string]any{"instances": 1, "memory_in_mb": 512}
+	case "cfv3-get-job":
+		guid = cfv3.JobGUID(dialect.Workload{App: apps.Application{Organisation: org, Name: "my-app"}, Env: apps.Environment{Name: "pr-456"}})
+	case "cfv3-delete-app":
+		name := "cf-gone-" + strconv.Itoa(int(cfv3Seq.Add(1)))
+		res := callAs(t, bearer(tokenFor(t, org, auth.RoleAdmin)), http.MethodPost, "/v3/apps", map[string]any{"name": name,
+			"lifecycle": map[string]any{"type": "docker", "data": map[string]any{"image": "nginx:1.27"}}, "relationships": map[string]any{"space": space}})
+		mustStatus(t, res, http.StatusCreated)
+		guid = res.json(t)["guid"].(string)
+		if err := deploytest.Activate(context.Background(), &store.Table{Client: stack.Client, Name: stack.Table}, org, name, "cf-matrix"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Replace(path, "{guid}", guid, 1), body
+}
+
+var cfv3Seq atomic.Int64
+
+// dialectTenant checks A's answer on B for a dialect's route: its lists
+// and links answer with none of B's, its ids are not found, in its shape.
+// A role too weak for the route is refused first, whatever the ids: the
+// 403 says nothing of B.
+func dialectTenant(t *testing.T, r api.Route, role auth.Role, orgB string, res response) {
+	t.Helper()
+	if !role.Covers(r.Needs()) {
+		mustStatus(t, res, http.StatusForbidden)
+		return
+	}
+	if r.Method == http.MethodGet && !strings.Contains(r.Pattern, "{") {
+		mustStatus(t, res, http.StatusOK)
+		if strings.Contains(string(res.Body), orgB) || strings.Contains(string(res.Body), dialect.OrganisationID(orgB)) {
+			t.Fatalf("A's list shows B's: %s", res.Body)
+		}
+		return
+	}
+	mustStatus(t, res, http.StatusNotFound)
+	if !strings.Contains(string(res.Body), `"errors":[`) {
+		t.Fatalf("not the dialect's shape: %s", res.Body)
+	}
+}
+
+// recordsOf is the table's lines of org: A's refused requests on B's ids
+// write A's audit events, never B's records.
+func recordsOf(t *testing.T, org string) string {
+	t.Helper()
+	var out []string
+	for _, l := range strings.Split(tableDump(t), "\n") {
+		if strings.Contains(l, org) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // freeData ends pr-456's data operations and frees it, and production, as
@@ -328,6 +411,14 @@ func TestTenantMatrix(t *testing.T) {
 		for i, r := range readsFirst() {
 			t.Run("A "+string(role)+" on B "+r.Name, func(t *testing.T) {
 				path, body := routeRequest(t, r, orgB, i)
+				if r.Dialect != nil {
+					before := recordsOf(t, orgB)
+					dialectTenant(t, r, role, orgB, callAs(t, bearer(tokA), r.Method, path, body, "Idempotency-Key", "matrix-"+r.Name))
+					if recordsOf(t, orgB) != before {
+						t.Fatal("a refused request changed B's records")
+					}
+					return
+				}
 				before := tableDump(t)
 				res := callAs(t, bearer(tokA), r.Method, path, body, "Idempotency-Key", "matrix-"+r.Name)
 				mustStatus(t, res, http.StatusNotFound)

@@ -254,12 +254,19 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"list-volumes", "create-volume", "get-volume", "delete-volume",
 		"list-backups", "download-backup", "restore-database", "restore-filesystem", "get-restore-status", "create-backup",
 		"sync-to-environment", "list-sync-operations", "delete-backup",
+		// Cloud Foundry v3: my-app's production is the app the events name;
+		// cf_app (cf-app in space dev) is created and deleted.
+		"cfv3-get-root", "cfv3-list-organizations", "cfv3-create-space", "cfv3-list-spaces", "cfv3-create-app", "cfv3-list-apps",
+		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
+		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
+		"cfv3-delete-app",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
 	// running for cancel-deployment.
 	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release",
-		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret"}
+		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret",
+		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)
@@ -331,7 +338,12 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				if variant == ".json" && !ok {
 					t.Fatalf("status %d: %s", res.StatusCode, res.Body)
 				}
-				if variant == ".invalid.json" && (res.StatusCode < 400 || res.StatusCode >= 500 || header(res, "Content-Type") != "application/problem+json") {
+				// A dialect's problems take its own shape: CF v3's {"errors":[...]}.
+				problem := header(res, "Content-Type") == "application/problem+json"
+				if strings.HasPrefix(fn, "cfv3-") {
+					problem = strings.HasPrefix(header(res, "Content-Type"), "application/json") && strings.HasPrefix(res.Body, `{"errors":[`)
+				}
+				if variant == ".invalid.json" && (res.StatusCode < 400 || res.StatusCode >= 500 || !problem) {
 					t.Fatalf("status %d, want a 4xx problem: %s", res.StatusCode, res.Body)
 				}
 				if got := header(res, "X-Request-Id"); got != ev.RequestContext.RequestID {
@@ -340,7 +352,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				// A Location is addressed as the caller sees the API: behind its stage.
 				if loc := header(res, "Location"); loc != "" && variant == ".json" {
 					stage := strings.TrimSuffix(ev.RequestContext.Path, ev.Path)
-					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") {
+					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") && !strings.HasPrefix(loc, stage+"/v3/") {
 						t.Errorf("Location %q, want it under the stage's %q (request context path %s)", loc, stage, ev.RequestContext.Path)
 					}
 				}
@@ -387,8 +399,8 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 6+len(changes)+4 {
-		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, teardown env, teardown app", names)
+	if len(names) != 6+len(changes)+4+2 {
+		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, CF v3's provision and teardown of cf_app, teardown env, teardown app", names)
 	}
 	// The cron events made, changed and deleted one schedule; the invalid
 	// ones reached no scheduler.

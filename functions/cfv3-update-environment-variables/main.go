@@ -1,0 +1,12 @@
+// Command cfv3-update-environment-variables is the Lambda function behind one API route.
+package main
+
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
+
+func main() {
+	boot.Lambda(api.Cfv3UpdateEnvironmentVariablesRoute, boot.Ports{Workflows: stepfunctions.New})
+}

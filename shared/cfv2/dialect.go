@@ -23,30 +23,58 @@ type Error struct {
 	ErrorCode   string `json:"error_code"`
 }
 
-// codes are CF's numeric code and error_code for each of Berth's problems.
-var codes = map[string]struct {
+// The slugs of cfv2's own refusals (dialect.Refusal).
+const (
+	// SlugBadQuery is a query parameter CF v2 refuses: 400 CF-BadQueryParameter.
+	SlugBadQuery = "bad-query-parameter"
+	// SlugAppNotFound, SlugSpaceNotFound and SlugOrganizationNotFound are
+	// CF v2's 404s of an id the token's organisations do not hold.
+	SlugAppNotFound          = "app-not-found"
+	SlugSpaceNotFound        = "space-not-found"
+	SlugOrganizationNotFound = "organization-not-found"
+)
+
+type cfError struct {
 	code int
 	name string
-}{
-	"validation-failed":         {1001, "CF-MessageParseError"},
-	"malformed-request":         {1001, "CF-MessageParseError"},
-	"body-too-large":            {1001, "CF-MessageParseError"},
-	"unsupported-media-type":    {1001, "CF-MessageParseError"},
-	"not-found":                 {10000, "CF-NotFound"},
-	"no-such-route":             {10000, "CF-NotFound"},
-	"method-not-allowed":        {10000, "CF-NotFound"},
-	"unauthenticated":           {1000, "CF-InvalidAuthToken"},
-	"forbidden":                 {10003, "CF-NotAuthorized"},
-	"conflict":                  {10008, "CF-UnprocessableEntity"},
-	"precondition-failed":       {10008, "CF-UnprocessableEntity"},
-	"idempotency-key-reused":    {10008, "CF-UnprocessableEntity"},
-	"idempotency-key-in-flight": {10008, "CF-UnprocessableEntity"},
-	"rate-limited":              {10013, "CF-RateLimitExceeded"},
-	"unavailable":               {10015, "CF-ServiceUnavailable"},
-	"internal":                  {10001, "CF-ServerError"},
 }
 
-func render(w http.ResponseWriter, p dialect.Problem) {
+var (
+	parseError   = cfError{1001, "CF-MessageParseError"}
+	invalidError = cfError{10004, "CF-InvalidRequest"}
+	// codes are CF v2's numeric code and error_code for each of Berth's
+	// problems and cfv2's refusals. The status stays Berth's.
+	codes = map[string]cfError{
+		"validation-failed":         invalidError,
+		"malformed-request":         parseError,
+		"body-too-large":            parseError,
+		"unsupported-media-type":    parseError,
+		"not-found":                 {10000, "CF-NotFound"},
+		"no-such-route":             {10000, "CF-NotFound"},
+		"method-not-allowed":        {10000, "CF-NotFound"},
+		"unauthenticated":           {1000, "CF-InvalidAuthToken"},
+		"forbidden":                 {10003, "CF-NotAuthorized"},
+		"conflict":                  {10008, "CF-UnprocessableEntity"},
+		"precondition-failed":       {10008, "CF-UnprocessableEntity"},
+		"idempotency-key-reused":    {10008, "CF-UnprocessableEntity"},
+		"idempotency-key-in-flight": {10008, "CF-UnprocessableEntity"},
+		"rate-limited":              {10013, "CF-RateLimitExceeded"},
+		"unavailable":               {10015, "CF-ServiceUnavailable"},
+		"internal":                  {10001, "CF-ServerError"},
+		SlugBadQuery:                {10005, "CF-BadQueryParameter"},
+		SlugAppNotFound:             {100004, "CF-AppNotFound"},
+		SlugSpaceNotFound:           {40004, "CF-SpaceNotFound"},
+		SlugOrganizationNotFound:    {30003, "CF-OrganizationNotFound"},
+	}
+)
+
+// errorOf is the CF v2 error of a problem. A validation failure of the
+// body as a whole (not JSON, not an object) is CF's CF-MessageParseError;
+// of its fields, CF-InvalidRequest.
+func errorOf(p dialect.Problem) cfError {
+	if p.Slug == "validation-failed" && len(p.Errors) == 1 && p.Errors["body"] != nil {
+		return parseError
+	}
 	c, ok := codes[p.Slug]
 	if !ok {
 		c = codes["internal"]
@@ -54,6 +82,11 @@ func render(w http.ResponseWriter, p dialect.Problem) {
 			c = codes["conflict"]
 		}
 	}
+	return c
+}
+
+func render(w http.ResponseWriter, p dialect.Problem) {
+	c := errorOf(p)
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if p.RequestID != "" {

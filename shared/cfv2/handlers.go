@@ -2,9 +2,11 @@ package cfv2
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 
+	"github.com/berth-dev/berth/shared/apps"
 	"github.com/berth-dev/berth/shared/dialect"
 	"github.com/berth-dev/berth/shared/validation"
 )
@@ -65,13 +67,8 @@ type SpaceRequest struct {
 	OrganizationGUID *string `json:"organization_guid"`
 }
 
-// CreateSpace answers POST /v2/spaces: a scope, named as Berth names
-// environments.
-func CreateSpace(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
-	var r SpaceRequest
-	if err := dialect.Decode(c.Body, &r); err != nil {
-		return dialect.Reply{}, err
-	}
+// Check is the space's name and organization guid, both required.
+func (r SpaceRequest) Check() (name, org string, err error) {
 	errs := validation.Errors{}
 	if r.Name == nil || *r.Name == "" {
 		errs.Add("name", "is required")
@@ -80,14 +77,28 @@ func CreateSpace(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 		errs.Add("organization_guid", "is required: the guid of an organization (GET /v2/organizations)")
 	}
 	if err := errs.Err(); err != nil {
+		return "", "", err
+	}
+	return *r.Name, *r.OrganizationGUID, nil
+}
+
+// CreateSpace answers POST /v2/spaces: a scope, named as Berth names
+// environments.
+func CreateSpace(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
+	var r SpaceRequest
+	if err := dialect.Decode(c.Body, &r); err != nil {
 		return dialect.Reply{}, err
 	}
-	org, err := organisation(c, *r.OrganizationGUID)
+	name, guid, err := r.Check()
+	if err != nil {
+		return dialect.Reply{}, err
+	}
+	org, err := organisation(c, guid)
 	if err != nil {
 		return dialect.Reply{}, err
 	}
 	c.Acting(org)
-	s, err := c.Service.CreateScope(ctx, org, "name", *r.Name)
+	s, err := c.Service.CreateScope(ctx, org, "name", name)
 	if err != nil {
 		return dialect.Reply{}, err
 	}
@@ -113,8 +124,10 @@ func CreateApp(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 		return dialect.Reply{}, err
 	}
 	scope, err := c.Service.FindScope(ctx, c.Organisations, *r.SpaceGUID)
-	if err != nil {
+	if errors.Is(err, apps.ErrNotFound) {
 		return dialect.Reply{}, notFound("space", *r.SpaceGUID)
+	} else if err != nil {
+		return dialect.Reply{}, err
 	}
 	c.Acting(scope.Organisation)
 	w, err := c.Service.Create(ctx, scope, spec)
@@ -219,15 +232,19 @@ func DeleteApp(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 func findApp(ctx context.Context, c dialect.Call) (dialect.Workload, error) {
 	guid := c.Path("guid")
 	w, err := c.Service.FindWorkload(ctx, c.Organisations, guid)
-	if err != nil {
+	if errors.Is(err, apps.ErrNotFound) {
 		return dialect.Workload{}, notFound("app", guid)
+	} else if err != nil {
+		return dialect.Workload{}, err
 	}
 	c.Acting(w.App.Organisation)
 	return w, nil
 }
 
+// notFound is CF v2's 404 of an app, space or organization.
 func notFound(kind, guid string) error {
-	return &dialect.Refusal{Status: http.StatusNotFound, Slug: "not-found", Title: "Not found",
+	slug := map[string]string{"app": SlugAppNotFound, "space": SlugSpaceNotFound, "organization": SlugOrganizationNotFound}[kind]
+	return &dialect.Refusal{Status: http.StatusNotFound, Slug: slug, Title: "Not found",
 		Detail: "The " + kind + " could not be found: " + guid}
 }
 

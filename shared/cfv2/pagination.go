@@ -2,13 +2,13 @@ package cfv2
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/shared/dialect"
-	"github.com/berth-dev/berth/shared/validation"
 )
 
 // Page sizes: CF v2's results-per-page is 1 to 100, 50 unless sent.
@@ -26,22 +26,24 @@ type query struct {
 }
 
 // readQuery reads page, results-per-page, order-direction and q, whose
-// filters must be among allowed, with ':' or IN.
+// filters must be among allowed, as name:value or name IN a,b; several
+// filters go in several q parameters or one, separated by ';'. A bad value
+// is CF's 400 CF-BadQueryParameter. Other parameters (inline-relations-depth,
+// order-by) are ignored, as CF's own answer does not depend on them here.
 func readQuery(c dialect.Call, allowed ...string) (query, error) {
 	v := c.Query
 	q := query{page: 1, perPage: DefaultPerPage, filters: map[string][]string{}, raw: v}
-	errs := validation.Errors{}
 	if s := v.Get("page"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			errs.Addf("page", "must be a whole number from 1; got %q", s)
+			return q, badQuery("page must be a whole number from 1; got %q", s)
 		}
 		q.page = n
 	}
 	if s := v.Get("results-per-page"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPerPage {
-			errs.Addf("results-per-page", "must be a whole number from 1 to %d; got %q", MaxPerPage, s)
+			return q, badQuery("results-per-page must be a whole number from 1 to %d; got %q", MaxPerPage, s)
 		}
 		q.perPage = n
 	}
@@ -50,24 +52,34 @@ func readQuery(c dialect.Call, allowed ...string) (query, error) {
 	case "desc":
 		q.descending = true
 	default:
-		errs.Addf("order-direction", "must be asc or desc; got %q", d)
+		return q, badQuery("order-direction must be asc or desc; got %q", d)
 	}
-	for _, f := range v["q"] {
-		name, values, ok := cutFilter(f)
-		if !ok || !slices.Contains(allowed, name) {
-			errs.Addf("q", "must be a filter on %s, as name:value or name IN a,b; got %q", strings.Join(allowed, ", "), f)
-			continue
+	for _, raw := range v["q"] {
+		for _, f := range strings.Split(raw, ";") {
+			name, values, ok := cutFilter(f)
+			if !ok || !slices.Contains(allowed, name) {
+				return q, badQuery("q must be a filter on %s, as name:value or name IN a,b; got %q", strings.Join(allowed, ", "), f)
+			}
+			if prev, ok := q.filters[name]; ok {
+				// Two filters on one name: both must hold.
+				values = slices.DeleteFunc(values, func(x string) bool { return !slices.Contains(prev, x) })
+			}
+			q.filters[name] = values
 		}
-		q.filters[name] = values
 	}
-	return q, errs.Err()
+	return q, nil
+}
+
+func badQuery(format string, args ...any) error {
+	return &dialect.Refusal{Status: http.StatusBadRequest, Slug: SlugBadQuery, Title: "Bad query parameter",
+		Detail: "The query parameter is invalid: " + fmt.Sprintf(format, args...)}
 }
 
 func cutFilter(f string) (string, []string, bool) {
-	if name, v, ok := strings.Cut(f, " IN "); ok {
+	if name, v, ok := strings.Cut(f, " IN "); ok && name != "" {
 		return name, strings.Split(v, ","), true
 	}
-	if name, v, ok := strings.Cut(f, ":"); ok {
+	if name, v, ok := strings.Cut(f, ":"); ok && name != "" {
 		return name, []string{v}, true
 	}
 	return "", nil, false
@@ -89,10 +101,11 @@ func pageOf[T any](q query, path string, all []Resource[T]) List[T] {
 	if q.descending {
 		slices.Reverse(all)
 	}
-	pages := (len(all) + q.perPage - 1) / q.perPage
+	// An empty list is one page, as CF's.
+	pages := max(1, (len(all)+q.perPage-1)/q.perPage)
 	l := List[T]{TotalResults: len(all), TotalPages: pages, Resources: []Resource[T]{}}
-	start := (q.page - 1) * q.perPage
-	if start < len(all) {
+	if q.page <= pages { // else past the end: no resources (and no overflow)
+		start := (q.page - 1) * q.perPage
 		l.Resources = all[start:min(start+q.perPage, len(all))]
 	}
 	link := func(page int) *string {
@@ -101,12 +114,16 @@ func pageOf[T any](q query, path string, all []Resource[T]) List[T] {
 			v[k] = vs
 		}
 		v.Set("page", strconv.Itoa(page))
+		v.Set("order-direction", "asc")
+		if q.descending {
+			v.Set("order-direction", "desc")
+		}
 		v.Set("results-per-page", strconv.Itoa(q.perPage))
 		s := fmt.Sprintf("%s?%s", path, v.Encode())
 		return &s
 	}
-	if q.page > 1 && q.page <= pages+1 {
-		l.PrevURL = link(q.page - 1)
+	if q.page > 1 {
+		l.PrevURL = link(min(q.page-1, pages))
 	}
 	if q.page < pages {
 		l.NextURL = link(q.page + 1)

@@ -3,6 +3,7 @@ package cfv2
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -23,6 +24,9 @@ const (
 	maxMemory      = 120 * 1024 // Fargate's largest task
 	maxHealthStart = 300        // ECS's longest health check start period
 	maxPorts       = 10
+	maxImage       = 1024
+	maxVariables   = 100  // compose's most list items
+	maxValue       = 4096 // compose's longest string
 )
 
 // Health check types.
@@ -112,6 +116,15 @@ func (r AppRequest) check(errs validation.Errors) {
 	if e := r.HealthCheckHTTPEndpoint; e != nil && (!strings.HasPrefix(*e, "/") || len(*e) > 255 || strings.ContainsAny(*e, " '\"\\`$;&|<>\n\r\t")) {
 		errs.Add("health_check_http_endpoint", "must be a path starting with '/', at most 255 characters, without spaces, quotes or shell characters")
 	}
+	if r.Buildpack != nil && *r.Buildpack != "" {
+		errs.Add("buildpack", "is not supported: Berth runs the app's docker_image; staging from source with a buildpack is not (send buildpack empty or leave it out)")
+	}
+	if r.DockerImage != nil && (len(*r.DockerImage) > maxImage || strings.ContainsAny(*r.DockerImage, " \t\r\n")) {
+		errs.Addf("docker_image", "must be an image name without spaces, at most %d characters", maxImage)
+	}
+	if r.EnvironmentJSON != nil {
+		checkEnvironment(*r.EnvironmentJSON, errs)
+	}
 	if r.Ports != nil {
 		if len(*r.Ports) > maxPorts {
 			errs.Addf("ports", "must list at most %d ports; got %d", maxPorts, len(*r.Ports))
@@ -124,23 +137,53 @@ func (r AppRequest) check(errs validation.Errors) {
 	}
 }
 
+// envName is a variable name Berth runs (compose's rule).
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkEnvironment holds environment_json to CF's rules (no PORT, no
+// VCAP_ or VMC_ names, which CF sets itself) and Berth's (names a shell
+// can read, at most 100 of them, values of at most 4096 bytes).
+func checkEnvironment(env map[string]any, errs validation.Errors) {
+	if len(env) > maxVariables {
+		errs.Addf("environment_json", "must hold at most %d variables; got %d", maxVariables, len(env))
+	}
+	for k, v := range env {
+		f := "environment_json." + k
+		upper := strings.ToUpper(k)
+		switch {
+		case upper == "PORT" || strings.HasPrefix(upper, "VCAP_") || strings.HasPrefix(upper, "VMC_"):
+			errs.Add(f, "is reserved: Cloud Foundry sets PORT, VCAP_ and VMC_ variables itself")
+		case len(k) > 255 || !envName.MatchString(k):
+			errs.Add(f, "must be a name matching ^[A-Za-z_][A-Za-z0-9_]*$, at most 255 characters")
+		}
+		if s, ok := value(v); ok && len(s) > maxValue {
+			errs.Addf(f, "must be at most %d bytes; got %d", maxValue, len(s))
+		}
+	}
+}
+
+// value is a variable's value as the app sees it: strings as they are,
+// anything else as its JSON text (CF hands apps the same).
+func value(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case nil:
+		return "", true
+	default:
+		b, err := json.Marshal(x) // values decoded from JSON marshal back
+		return string(b), err == nil
+	}
+}
+
 // Variables are environment_json as Berth's variables: strings as they
 // are, anything else as its JSON text (CF hands apps the same).
 func variables(env map[string]any) []compose.EnvVar {
 	out := make([]compose.EnvVar, 0, len(env))
 	for k, v := range env {
-		var s string
-		switch x := v.(type) {
-		case string:
-			s = x
-		case json.Number:
-			s = x.String()
-		case nil:
-			s = ""
-		default:
-			b, _ := json.Marshal(x) // values decoded from JSON marshal back
-			s = string(b)
-		}
+		s, _ := value(v)
 		out = append(out, compose.EnvVar{Name: k, Value: &s})
 	}
 	slices.SortFunc(out, func(a, b compose.EnvVar) int { return strings.Compare(a.Name, b.Name) })
@@ -150,8 +193,7 @@ func variables(env map[string]any) []compose.EnvVar {
 // Spec is the create's Berth spec: CF's defaults for what it leaves out.
 func (r AppRequest) Spec() (dialect.Spec, error) {
 	errs := validation.Errors{}
-	switch {
-	case r.Name == nil || *r.Name == "":
+	if r.Name == nil || *r.Name == "" {
 		errs.Add("name", "is required")
 	}
 	if r.SpaceGUID == nil || *r.SpaceGUID == "" {
@@ -202,7 +244,9 @@ func (r AppRequest) apply(c *compose.Container) {
 	if r.Ports != nil {
 		c.ExposedPorts = slices.Clone(*r.Ports)
 	}
-	if r.HealthCheckType != nil || r.HealthCheckHTTPEndpoint != nil || r.HealthCheckTimeout != nil {
+	_, ours := endpointOf(c.HealthCheck)
+	if r.HealthCheckType != nil || r.HealthCheckHTTPEndpoint != nil || r.HealthCheckTimeout != nil || (r.Ports != nil && ours) {
+		// An http check follows the app's first port when ports change.
 		c.HealthCheck = healthCheck(r, *c)
 	}
 }
@@ -267,6 +311,9 @@ func (r AppRequest) Change() (*dialect.Change, error) {
 	}
 	if r.State != nil {
 		return nil, validation.Errors{"state": {"must be sent alone: change the state, then the rest, in two requests"}}
+	}
+	if r.DockerImage != nil && *r.DockerImage == "" {
+		return nil, validation.Errors{"docker_image": {"must not be empty: Berth runs container images"}}
 	}
 	ch := &dialect.Change{Field: "environment_json", Fields: fields}
 	if r.EnvironmentJSON != nil {

@@ -116,7 +116,7 @@ func TestPagination(t *testing.T) {
 		t.Fatalf("asc %+v", l)
 	}
 	// An empty list is one page of nothing, rendered as [].
-	l = pageOf(q, "/v2/apps", []Resource[string]{})
+	l = pageOf[string](q, "/v2/apps", nil)
 	if b, _ := json.Marshal(l); string(b) != `{"total_results":0,"total_pages":1,"prev_url":null,"next_url":null,"resources":[]}` {
 		t.Fatalf("empty %s", b)
 	}

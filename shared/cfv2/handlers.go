@@ -205,15 +205,30 @@ func UpdateApp(ctx context.Context, c dialect.Call) (dialect.Reply, error) {
 	if err != nil {
 		return dialect.Reply{}, err
 	}
+	started := w.Started()
 	if ch != nil {
 		w, err = c.Service.Update(ctx, w, c.By, *ch)
 	} else if r.State != nil {
-		w, err = c.Service.SetState(ctx, w, c.By, *r.State == StateStarted)
+		started = *r.State == StateStarted
+		w, err = c.Service.SetState(ctx, w, c.By, started)
 	}
 	if err != nil {
 		return dialect.Reply{}, err
 	}
-	res := appResource(w)
+	res := appResourceAs(w, started)
+	if ch != nil {
+		// The answer is the app as asked for: its task count and variables
+		// change on the record when the deployment ends.
+		if r.Instances != nil {
+			res.Entity.Instances = *r.Instances
+		}
+		if ch.Variables != nil {
+			res.Entity.EnvironmentJSON = map[string]string{}
+			for _, v := range *ch.Variables {
+				res.Entity.EnvironmentJSON[v.Name] = *v.Value
+			}
+		}
+	}
 	return dialect.Reply{Status: http.StatusCreated, Body: res, Location: res.Metadata.URL}, nil
 }
 

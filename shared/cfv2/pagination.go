@@ -104,7 +104,7 @@ func pageOf[T any](q query, path string, all []Resource[T]) List[T] {
 	// An empty list is one page, as CF's.
 	pages := max(1, (len(all)+q.perPage-1)/q.perPage)
 	l := List[T]{TotalResults: len(all), TotalPages: pages, Resources: []Resource[T]{}}
-	if q.page <= pages { // else past the end: no resources (and no overflow)
+	if q.page <= pages && len(all) > 0 { // else past the end: no resources (and no overflow)
 		start := (q.page - 1) * q.perPage
 		l.Resources = all[start:min(start+q.perPage, len(all))]
 	}

@@ -78,7 +78,12 @@ func updated(created, at time.Time) *time.Time {
 }
 
 // appResource is the workload as a CF v2 app.
-func appResource(w dialect.Workload) Resource[App] {
+func appResource(w dialect.Workload) Resource[App] { return appResourceAs(w, w.Started()) }
+
+// appResourceAs is the workload as a CF v2 app whose state is started or
+// not: what a PUT of state answers while the deployment it started runs
+// (the record's state changes when the deployment ends).
+func appResourceAs(w dialect.Workload, started bool) Resource[App] {
 	id, space := w.ID(), w.Scope().ID()
 	c := w.Container()
 	a := App{
@@ -89,7 +94,7 @@ func appResource(w dialect.Workload) Resource[App] {
 		SpaceURL: spaceURL(space), EventsURL: appURL(id) + "/events",
 		ServiceBindingsURL: appURL(id) + "/service_bindings", RoutesURL: appURL(id) + "/routes",
 	}
-	if w.Started() {
+	if started {
 		a.State = StateStarted
 	}
 	if w.Env.Status == apps.StatusCreating || w.Env.Status == apps.StatusFailed {

@@ -24,44 +24,80 @@ const (
 	templateSizeBudget = 1_000_000
 )
 
-// dialectStackIDs are the fake dialects' nested stacks' logical ids.
-func dialectStackIDs() map[string]string {
+// stackIDs are the logical ids of the nested stacks of the dialects of
+// routes, by dialect.
+func stackIDs(routes map[string][]api.Route) map[string]string {
 	ids := map[string]string{}
-	for _, d := range fakeDialects {
-		ids[d.name] = berth.DialectStackID(d.name)
+	for name := range routes {
+		ids[name] = berth.DialectStackID(name)
 	}
 	return ids
 }
 
-// Berth's own routes make no nested stack: the main template is what it
-// was before dialects.
-func TestNoDialectRoutesNoNestedStacks(t *testing.T) {
-	s := synth(t)
-	if n := len(resources(s.Template, "AWS::CloudFormation::Stack")); n != 0 || len(s.Nested) != 0 {
-		t.Errorf("%d nested stacks, %d nested templates; want none without dialect routes", n, len(s.Nested))
+// fakeRoutes are synthDialects' fake dialects' routes, by dialect.
+func fakeRoutes(s *synthesized) map[string][]api.Route {
+	out := map[string][]api.Route{}
+	for _, d := range s.Stack.Dialects {
+		out[d.Name] = d.Routes
 	}
-	if len(s.Stack.Dialects) != 0 {
-		t.Errorf("dialects %v, want none", s.Stack.Dialects)
+	return out
+}
+
+// Every dialect Berth speaks (api.Routes()'s routes with a Dialect) has a
+// nested stack, which holds all of its routes, and nothing else does.
+func TestEachDialectHasANestedStackOfAllItsRoutes(t *testing.T) {
+	s := synth(t)
+	want := dialectRoutes()
+	if len(want) == 0 {
+		t.Fatal("api.Routes() has no other dialect's routes")
+	}
+	if !sameStrings(slices.Collect(maps.Keys(s.Nested)), slices.Collect(maps.Values(stackIDs(want)))) {
+		t.Errorf("nested templates %v, want %v", slices.Collect(maps.Keys(s.Nested)), slices.Collect(maps.Values(stackIDs(want))))
+	}
+	for _, d := range s.Stack.Dialects {
+		var got, wantNames []string
+		for _, rt := range d.Routes {
+			got = append(got, rt.Name)
+		}
+		for _, rt := range want[d.Name] {
+			wantNames = append(wantNames, rt.Name)
+		}
+		if !sameStrings(got, wantNames) {
+			t.Errorf("dialect %s: routes %v, want %v", d.Name, got, wantNames)
+		}
 	}
 }
 
 // Each dialect's routes are in a nested stack of their own, with their
 // functions, roles, log groups, methods and the role API Gateway invokes
-// them as; none of it is in the main stack, which keeps Berth's own.
+// them as; none of it is in the main stack, which keeps Berth's own. So
+// for the real dialects, and for the fake ones that fill nested stacks
+// as a new dialect would.
 func TestDialectRoutesAreInTheirNestedStacks(t *testing.T) {
-	s := synthDialects(t)
-	ids := dialectStackIDs()
+	real := synth(t)
+	fake := synthDialects(t)
+	for what, c := range map[string]struct {
+		s      *synthesized
+		routes map[string][]api.Route
+	}{"real": {real, dialectRoutes()}, "fake": {fake, fakeRoutes(fake)}} {
+		t.Run(what, func(t *testing.T) { checkNestedStacks(t, c.s, c.routes) })
+	}
+	for name, routes := range fakeRoutes(fake) {
+		if len(routes) != fakeRoutesPerDialect {
+			t.Errorf("fake dialect %s: %d routes, want %d", name, len(routes), fakeRoutesPerDialect)
+		}
+	}
+}
+
+func checkNestedStacks(t *testing.T, s *synthesized, byDialect map[string][]api.Route) {
+	ids := stackIDs(byDialect)
 	if got := resources(s.Template, "AWS::CloudFormation::Stack"); len(got) != len(ids) {
 		t.Fatalf("%d nested stacks, want %d", len(got), len(ids))
 	}
 	if !sameStrings(slices.Collect(maps.Keys(s.Nested)), slices.Collect(maps.Values(ids))) {
 		t.Fatalf("nested templates %v, want %v", slices.Collect(maps.Keys(s.Nested)), slices.Collect(maps.Values(ids)))
 	}
-	byDialect := map[string][]api.Route{}
-	for _, d := range s.Stack.Dialects {
-		byDialect[d.Name] = d.Routes
-	}
-	own := api.Routes()
+	own := ownRoutes()
 	mainMethods := resources(s.Template, "AWS::ApiGateway::Method")
 	if len(mainMethods) != len(own) {
 		t.Errorf("the main stack has %d methods, want %d (Berth's own routes)", len(mainMethods), len(own))
@@ -69,10 +105,6 @@ func TestDialectRoutesAreInTheirNestedStacks(t *testing.T) {
 	mainAuthorizer := onlyResource(t, s.Template, "AWS::ApiGateway::Authorizer")
 	for name, id := range ids {
 		routes := byDialect[name]
-		if len(routes) != fakeRoutesPerDialect {
-			t.Errorf("dialect %s: %d routes, want %d", name, len(routes), fakeRoutesPerDialect)
-			continue
-		}
 		nested := s.Nested[id]
 		if n := len(resources(nested, "AWS::CloudFormation::Stack")); n != 0 {
 			t.Errorf("%s: %d stacks nested in it", id, n)
@@ -154,14 +186,15 @@ func TestDialectRoutesAreInTheirNestedStacks(t *testing.T) {
 			top = append(top, parent+" "+pathPart(r))
 		}
 		var wantTop []string
-		for _, d := range fakeDialects {
-			if d.name != name {
-				continue
-			}
-			if part, ok := strings.CutPrefix(d.prefix, "/api/"); ok {
-				wantTop = append(wantTop, "<Ref:"+mainAPIResource(t, s.Template)+"> "+strings.Split(part, "/")[0])
+		for _, rt := range routes {
+			var top string
+			if part, ok := strings.CutPrefix(rt.Pattern, "/api/"); ok {
+				top = "<Ref:" + mainAPIResource(t, s.Template) + "> " + strings.Split(part, "/")[0]
 			} else {
-				wantTop = append(wantTop, "<"+onlyResource(t, s.Template, "AWS::ApiGateway::RestApi").ID+".RootResourceId> "+strings.Split(d.prefix, "/")[1])
+				top = "<" + onlyResource(t, s.Template, "AWS::ApiGateway::RestApi").ID + ".RootResourceId> " + strings.Split(rt.Pattern, "/")[1]
+			}
+			if !slices.Contains(wantTop, top) {
+				wantTop = append(wantTop, top)
 			}
 		}
 		if !sameStrings(top, wantTop) {
@@ -240,7 +273,7 @@ func actionsOf(sts []map[string]any) []string {
 // nested stack's resources within their budgets, and every template under
 // 1 MB. With Berth's own routes only, and with the fake dialects.
 func TestStacksStayWithinTheirBudgets(t *testing.T) {
-	for what, s := range map[string]*synthesized{"own routes": synth(t), "with dialects": synthDialects(t)} {
+	for what, s := range map[string]*synthesized{"real dialects": synth(t), "fake dialects": synthDialects(t)} {
 		n := len(resources(s.Template, ""))
 		if n > mainResourceBudget {
 			t.Errorf("%s: the main stack has %d resources; budget %d (CloudFormation's limit is 500)", what, n, mainResourceBudget)
@@ -272,7 +305,7 @@ func TestDeploymentWaitsForTheDialectStacks(t *testing.T) {
 	own, s := synth(t), synthDialects(t)
 	deployment := onlyResource(t, s.Template, "AWS::ApiGateway::Deployment")
 	deps := strs(deployment.Raw["DependsOn"])
-	for _, id := range dialectStackIDs() {
+	for _, id := range stackIDs(fakeRoutes(s)) {
 		if !slices.Contains(deps, id) {
 			t.Errorf("the deployment %s depends on %v, want the nested stack %s among them", deployment.ID, deps, id)
 		}
@@ -288,10 +321,10 @@ func TestDeploymentWaitsForTheDialectStacks(t *testing.T) {
 	}
 	ownStage, ownDeployment := onlyResource(t, own.Template, "AWS::ApiGateway::Stage"), onlyResource(t, own.Template, "AWS::ApiGateway::Deployment")
 	if stage.ID != ownStage.ID || stage.Properties["StageName"] != ownStage.Properties["StageName"] {
-		t.Errorf("stage %s %v, want %s %v as without dialects", stage.ID, stage.Properties["StageName"], ownStage.ID, ownStage.Properties["StageName"])
+		t.Errorf("stage %s %v, want %s %v as with the real dialects", stage.ID, stage.Properties["StageName"], ownStage.ID, ownStage.Properties["StageName"])
 	}
 	if deployment.ID == ownDeployment.ID {
-		t.Errorf("the deployment is %s with and without the dialects' routes: adding them would not deploy them", deployment.ID)
+		t.Errorf("the deployment is %s with the real and the fake dialects' routes: changing them would not deploy them", deployment.ID)
 	}
-	t.Logf("deployment %s (without dialects %s), stage %s", deployment.ID, ownDeployment.ID, stage.ID)
+	t.Logf("deployment %s (with the real dialects %s), stage %s", deployment.ID, ownDeployment.ID, stage.ID)
 }

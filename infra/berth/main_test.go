@@ -184,6 +184,8 @@ func buildFunctions(dir, goarch string) error {
 type synthesized struct {
 	// Template is the CloudFormation template.
 	Template map[string]any
+	// All is Template with its nested stacks' resources (withNested).
+	All map[string]any
 	// Dir is the cloud assembly directory (cdk.out).
 	Dir string
 	// Messages are the stack's annotations, cdk-nag's findings among them.
@@ -281,6 +283,9 @@ func synthesize(outDir string, routes []api.Route) (*synthesized, error) {
 	if s.Nested, err = berth.NestedTemplates(outDir, s.Template); err != nil {
 		return nil, err
 	}
+	if s.All, err = withNested(s.Template, s.Nested); err != nil {
+		return nil, err
+	}
 	for id := range s.Nested {
 		res, _ := s.Template["Resources"].(map[string]any)
 		md, _ := res[id].(map[string]any)["Metadata"].(map[string]any)
@@ -312,23 +317,24 @@ const fakeRoutesPerDialect = 15
 var fakeOriginal = map[string]string{}
 
 // fakeDialectRoutes are fakeRoutesPerDialect routes per fake dialect,
-// spread over api.Routes() (the shell route aside: one function only may
-// issue shell access), after api.Routes() itself.
+// spread over Berth's own routes (the shell route aside: one function only
+// may issue shell access), after those routes: the real dialects' routes
+// are not among them, so each fake dialect's are all of its routes.
 func fakeDialectRoutes() ([]api.Route, error) {
 	var real []api.Route
-	for _, rt := range api.Routes() {
+	for _, rt := range ownRoutes() {
 		if !rt.Shell {
 			real = append(real, rt)
 		}
 	}
-	routes := api.Routes()
+	routes := ownRoutes()
 	codeDir := filepath.Join(tmpRoot, "bin")
 	for k, d := range fakeDialects {
 		dl := &dialect.Dialect{Name: d.name}
 		for j := range fakeRoutesPerDialect {
 			rt := real[(j*len(real)/fakeRoutesPerDialect+k)%len(real)]
 			fake := rt
-			fake.Name, fake.Pattern, fake.Dialect = d.name+"-"+rt.Name, d.prefix+rt.Pattern, dl
+			fake.Name, fake.Pattern, fake.Dialect = d.name+"-fake-"+rt.Name, d.prefix+rt.Pattern, dl
 			fakeOriginal[fake.Name] = rt.Name
 			if err := os.MkdirAll(filepath.Join(codeDir, fake.Name), 0o755); err != nil {
 				return nil, err
@@ -348,8 +354,8 @@ var (
 	dialectsErr    error
 )
 
-// synthDialects synthesizes, once, the stack with api.Routes() and the
-// fake dialects' routes, into a cloud assembly of its own.
+// synthDialects synthesizes, once, the stack with Berth's own routes and
+// the fake dialects' routes, into a cloud assembly of its own.
 func synthDialects(t *testing.T) *synthesized {
 	t.Helper()
 	synth(t) // builds the functions
@@ -365,6 +371,29 @@ func synthDialects(t *testing.T) *synthesized {
 		t.Fatal(dialectsErr)
 	}
 	return dialectsResult
+}
+
+// ownRoutes are Berth's own routes: the main stack's. The other
+// dialects' are in nested stacks.
+func ownRoutes() []api.Route {
+	var own []api.Route
+	for _, rt := range api.Routes() {
+		if rt.Dialect == nil {
+			own = append(own, rt)
+		}
+	}
+	return own
+}
+
+// dialectRoutes are api.Routes()'s other dialects' routes, by dialect.
+func dialectRoutes() map[string][]api.Route {
+	out := map[string][]api.Route{}
+	for _, rt := range api.Routes() {
+		if rt.Dialect != nil {
+			out[rt.Dialect.Name] = append(out[rt.Dialect.Name], rt)
+		}
+	}
+	return out
 }
 
 // cdkJSONContext is the context block of the repository's cdk.json.

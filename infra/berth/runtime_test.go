@@ -58,7 +58,7 @@ const (
 func TestAssetsHoldExecutableARM64Bootstraps(t *testing.T) {
 	s := synth(t)
 	for _, name := range functionNames {
-		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		fn := resourceByID(t, s.All, berth.FunctionLogicalID(name))
 		asset, _ := fn.Metadata["aws:asset:path"].(string)
 		if asset == "" || fn.Metadata["aws:asset:property"] != "Code" {
 			t.Errorf("%s: asset metadata %v", name, fn.Metadata)
@@ -173,7 +173,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 		// the events name an application that the harness's table does not
 		// hold, so each answers with the step error the state machine would
 		// see, before reaching any other AWS endpoint.
-		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		fn := resourceByID(t, s.All, berth.FunctionLogicalID(name))
 		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
 		t.Run(name, func(t *testing.T) {
 			proc := startFunction(t, name, filepath.Join(hostDir, name, "bootstrap"), env)
@@ -205,7 +205,7 @@ func TestFunctionsAnswerTheirEventsUnderTheLambdaRuntimeAPI(t *testing.T) {
 	}
 
 	for _, name := range invocationOrder(t) {
-		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		fn := resourceByID(t, s.All, berth.FunctionLogicalID(name))
 		env := append(slices.Clone(platform), lambdaEnvironment(t, s, fn, table.ID)...)
 		if strings.Contains(name, "command") || strings.Contains(name, "cron") {
 			// The job events read and cancel seeded runs, on an ACTIVE production.
@@ -420,10 +420,10 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 		_, isJoin := intrinsic["Fn::Join"]
 		switch id, isRef := ref(v); {
 		case !isRef && (isAtt || isJoin) && isStep:
-		case isAtt && resourceByID(t, s.Template, attID(v)).Type == "AWS::ECS::Cluster":
+		case isAtt && resourceByID(t, s.All, attID(v)).Type == "AWS::ECS::Cluster":
 			// The scaling routes' cluster: only its name, the ARN's last part, is used.
 			value = "arn:aws:ecs:" + testRegion + ":" + testAccount + ":cluster/harness-" + attID(v)
-		case isAtt && resourceByID(t, s.Template, attID(v)).Type == "AWS::IAM::Role":
+		case isAtt && resourceByID(t, s.All, attID(v)).Type == "AWS::IAM::Role":
 			// The cron routes' scheduler role: passed to Scheduler, never assumed here.
 			value = "arn:aws:iam::" + testAccount + ":role/harness-" + attID(v)
 		case !isRef:
@@ -434,16 +434,16 @@ func lambdaEnvironment(t *testing.T, s *synthesized, fn resource, tableID string
 			value = str
 		case id == tableID:
 			value = harnessTableName
-		case !isStep && resourceByID(t, s.Template, id).Type == "AWS::S3::Bucket":
+		case !isStep && resourceByID(t, s.All, id).Type == "AWS::S3::Bucket":
 			// The backups bucket: the one the seeded backups name.
 			value = deploytest.BackupsBucket
 		case id == "AWS::AccountId":
 			value = testAccount
-		case resourceByID(t, s.Template, id).Type == "AWS::StepFunctions::StateMachine":
+		case resourceByID(t, s.All, id).Type == "AWS::StepFunctions::StateMachine":
 			value = "arn:aws:states:" + testRegion + ":" + testAccount + ":stateMachine:" + id
 		case isStep:
 			value = "harness-" + id
-		case resourceByID(t, s.Template, id).Type == "AWS::ElasticLoadBalancingV2::Listener":
+		case resourceByID(t, s.All, id).Type == "AWS::ElasticLoadBalancingV2::Listener":
 			// The scaling routes read the load balancer's full name from it.
 			value = "arn:aws:elasticloadbalancing:" + testRegion + ":" + testAccount + ":listener/app/harness/50dc6c495c0c9188/f2f7dc8efc522ab2"
 		default:

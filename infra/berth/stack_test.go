@@ -47,7 +47,9 @@ func assertionsTemplate(t *testing.T) assertions.Template {
 
 func TestResourceCounts(t *testing.T) {
 	tpl := assertionsTemplate(t)
-	routes, workflows, functions := len(api.Routes()), len(apps.Workflows), len(functionNames)
+	// The main stack's: the other dialects' routes are in nested stacks.
+	routes, workflows := len(ownRoutes()), len(apps.Workflows)
+	functions := len(functionNames) - (len(api.Routes()) - routes)
 	for typ, want := range map[string]int{
 		// Berth's functions, and CDK's provider that empties the VPC's
 		// default security group.
@@ -86,7 +88,7 @@ func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 	s := synth(t)
 	// The dialects' functions are in nested stacks: CheckAssembly reads
 	// those templates too.
-	for what, s := range map[string]*synthesized{"own routes": s, "with dialects": synthDialects(t)} {
+	for what, s := range map[string]*synthesized{"real dialects": s, "fake dialects": synthDialects(t)} {
 		problems, skipped, err := berth.CheckAssembly(s.Dir, s.Template)
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +114,7 @@ func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 		t.Errorf("%d functions in nested stacks, want %d", checked, len(fakeDialects)*fakeRoutesPerDialect)
 	}
 	for _, name := range functionNames {
-		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		fn := resourceByID(t, s.All, berth.FunctionLogicalID(name))
 		if fn.Properties["Runtime"] != "provided.al2023" || !slices.Equal(strs(fn.Properties["Architectures"]), []string{"arm64"}) {
 			t.Errorf("%s: %v on %v", name, fn.Properties["Runtime"], fn.Properties["Architectures"])
 		}
@@ -140,7 +142,7 @@ func TestEveryFunctionIsProvidedAL2023OnARM64(t *testing.T) {
 			t.Errorf("%s: memory %v, timeout %v", name, fn.Properties["MemorySize"], fn.Properties["Timeout"])
 		}
 	}
-	for _, lg := range resources(s.Template, "AWS::Logs::LogGroup") {
+	for _, lg := range resources(s.All, "AWS::Logs::LogGroup") {
 		if lg.Properties["RetentionInDays"] != float64(s.Config.LogRetentionDays) {
 			t.Errorf("log group %s keeps logs %v days, want %d", lg.ID, lg.Properties["RetentionInDays"], s.Config.LogRetentionDays)
 		}
@@ -183,7 +185,8 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 	paths := resourcePaths(t, s.Template)
 	authorizer := onlyResource(t, s.Template, "AWS::ApiGateway::Authorizer")
 	got := map[string]string{} // "GET /path" -> function logical id
-	// API Gateway invokes the routes as one role, allowed exactly them.
+	// API Gateway invokes Berth's own routes as one role, allowed exactly
+	// them (each dialect's nested stack has its own: TestDialectRoutesAreInTheirNestedStacks).
 	var invokeRole string
 	for _, r := range resources(s.Template, "AWS::IAM::Role") {
 		if strings.Contains(flatten(r.Properties["AssumeRolePolicyDocument"]), "apigateway.amazonaws.com") {
@@ -191,7 +194,7 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 		}
 	}
 	invokable := map[string]bool{}
-	for _, st := range statements(s.Template, invokeRole) {
+	for _, st := range statements(s.All, invokeRole) {
 		if !sameStrings(strs(st["Action"]), []string{"lambda:InvokeFunction"}) {
 			t.Errorf("the invoke role allows %v, want lambda:InvokeFunction only", st["Action"])
 		}
@@ -220,7 +223,7 @@ func TestEveryRouteIsIntegratedWithItsOwnFunction(t *testing.T) {
 		}
 	}
 	want := map[string]string{}
-	for _, rt := range api.Routes() {
+	for _, rt := range ownRoutes() {
 		want[rt.Method+" "+rt.Pattern] = berth.FunctionLogicalID(rt.Name)
 	}
 	wantInvokable := map[string]bool{}
@@ -271,8 +274,8 @@ func TestStageThrottlingAccessLogsAndTracing(t *testing.T) {
 			"ApiStages": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Stage": assertions.Match_AnyValue()})}),
 		})
 		methods := tpl.FindResources(jsii.String("AWS::ApiGateway::Method"), nil)
-		if len(*methods) != len(api.Routes()) {
-			t.Errorf("%d methods, want %d", len(*methods), len(api.Routes()))
+		if len(*methods) != len(ownRoutes()) {
+			t.Errorf("%d methods, want %d", len(*methods), len(ownRoutes()))
 		}
 		for id, m := range *methods {
 			props, _ := (*m)["Properties"].(map[string]any)
@@ -443,7 +446,7 @@ func TestSubstitutedDefinitionsAreValidAndNameOnlyExistingFunctions(t *testing.T
 		}
 		roleID, _, _ := getAtt(sm.Properties["RoleArn"])
 		invokable := map[string]bool{}
-		for _, st := range statementsWith(statements(s.Template, roleID), "lambda:InvokeFunction") {
+		for _, st := range statementsWith(statements(s.All, roleID), "lambda:InvokeFunction") {
 			for _, id := range getAttArns(st["Resource"]) {
 				invokable[id] = true
 			}
@@ -549,7 +552,7 @@ func mapValues(m map[string]string) []string {
 
 func TestNoWildcardActionsOrFullAccessPolicies(t *testing.T) {
 	s := synth(t)
-	for _, p := range policyDocuments(s.Template) {
+	for _, p := range policyDocuments(s.All) {
 		for _, m := range p.statements {
 			for _, a := range strs(m["Action"]) {
 				if a == "*" || strings.HasSuffix(a, ":*") {
@@ -561,7 +564,7 @@ func TestNoWildcardActionsOrFullAccessPolicies(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+	for _, r := range resources(s.All, "AWS::IAM::Role") {
 		raw, _ := json.Marshal(r.Properties["ManagedPolicyArns"])
 		if strings.Contains(string(raw), "FullAccess") {
 			t.Errorf("role %s has a FullAccess policy: %s", r.ID, raw)
@@ -577,13 +580,13 @@ func TestEachFunctionHasLeastPrivilege(t *testing.T) {
 	roles := map[string]string{}
 	verify := func(name string, wantActions []string, wantIndex bool, starts []apps.Workflow, usageKeys, registry bool, scalingMethod string) {
 		t.Helper()
-		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(name))
+		fn := resourceByID(t, s.All, berth.FunctionLogicalID(name))
 		roleID, _, _ := getAtt(fn.Properties["Role"])
 		if other, ok := roles[roleID]; ok {
 			t.Errorf("%s shares role %s with %s", name, roleID, other)
 		}
 		roles[roleID] = name
-		sts := statements(s.Template, roleID)
+		sts := statements(s.All, roleID)
 		var actions []string
 		for _, st := range statementsWith(sts, "dynamodb:") {
 			actions = append(actions, strs(st["Action"])...)
@@ -913,9 +916,9 @@ func TestShellRoleTrustsOnlyTheShellFunction(t *testing.T) {
 	if len(shellRoutes) != 1 {
 		t.Fatalf("shell routes %v, want one", shellRoutes)
 	}
-	fnRole, _, _ := getAtt(resourceByID(t, s.Template, berth.FunctionLogicalID(shellRoutes[0])).Properties["Role"])
+	fnRole, _, _ := getAtt(resourceByID(t, s.All, berth.FunctionLogicalID(shellRoutes[0])).Properties["Role"])
 	var role resource
-	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+	for _, r := range resources(s.All, "AWS::IAM::Role") {
 		if r.Properties["RoleName"] == s.Config.ShellRoleName() {
 			role = r
 		}
@@ -941,7 +944,7 @@ func TestShellRoleTrustsOnlyTheShellFunction(t *testing.T) {
 		t.Errorf("shell role has managed policies %v", role.Properties["ManagedPolicyArns"])
 	}
 	var got []string
-	for _, st := range statements(s.Template, role.ID) {
+	for _, st := range statements(s.All, role.ID) {
 		res := flatten(st["Resource"])
 		cond, _ := json.Marshal(st["Condition"])
 		for _, a := range strs(st["Action"]) {
@@ -969,7 +972,7 @@ func TestShellRoleTrustsOnlyTheShellFunction(t *testing.T) {
 		t.Errorf("shell role actions %v", got)
 	}
 	// Only the shell function's role may assume it.
-	for _, p := range policyDocuments(s.Template) {
+	for _, p := range policyDocuments(s.All) {
 		for _, st := range p.statements {
 			for _, a := range strs(st["Action"]) {
 				if (a == "sts:AssumeRole" || a == "sts:*") && (p.role != fnRole || !strings.HasSuffix(flatten(st["Resource"]), ":role/"+s.Config.ShellRoleName())) {
@@ -990,7 +993,7 @@ func TestDefaultTaskRoleAllowsECSExecOnly(t *testing.T) {
 		t.Errorf("default task role %s does not fit the task role pattern %s", name, s.Config.TaskRoleNamePattern())
 	}
 	var role resource
-	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+	for _, r := range resources(s.All, "AWS::IAM::Role") {
 		if r.Properties["RoleName"] == name {
 			role = r
 		}
@@ -1003,7 +1006,7 @@ func TestDefaultTaskRoleAllowsECSExecOnly(t *testing.T) {
 		t.Errorf("default task role trust %s, want ECS tasks of this account", raw)
 	}
 	var got []string
-	for _, st := range statements(s.Template, role.ID) {
+	for _, st := range statements(s.All, role.ID) {
 		if st["Resource"] != "*" || st["Condition"] != nil {
 			t.Errorf("default task role: %v", st)
 		}
@@ -1014,7 +1017,7 @@ func TestDefaultTaskRoleAllowsECSExecOnly(t *testing.T) {
 		t.Errorf("default task role actions %v, want %v", got, want)
 	}
 	for _, step := range provision.StepNames {
-		vars, _ := resourceByID(t, s.Template, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		vars, _ := resourceByID(t, s.All, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 		if id, attr, ok := getAtt(vars[stepboot.EnvDefaultTaskRoleARN]); !ok || id != role.ID || attr != "Arn" {
 			t.Errorf("%s: %s is %v, want the default task role's ARN", step, stepboot.EnvDefaultTaskRoleARN, vars[stepboot.EnvDefaultTaskRoleARN])
 		}
@@ -1032,7 +1035,7 @@ func TestDataTaskRoleWritesAndReadsBackupsOnly(t *testing.T) {
 		t.Errorf("data task role %s fits the task role pattern %s: a tenant could name it", name, s.Config.TaskRoleNamePattern())
 	}
 	var role resource
-	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+	for _, r := range resources(s.All, "AWS::IAM::Role") {
 		if r.Properties["RoleName"] == name {
 			role = r
 		}
@@ -1048,7 +1051,7 @@ func TestDataTaskRoleWritesAndReadsBackupsOnly(t *testing.T) {
 		t.Errorf("data task role has managed policies %v", role.Properties["ManagedPolicyArns"])
 	}
 	var got []string
-	for _, st := range statements(s.Template, role.ID) {
+	for _, st := range statements(s.All, role.ID) {
 		res := flatten(st["Resource"])
 		if st["Effect"] != "Allow" || st["Condition"] != nil || !strings.HasPrefix(res, "<Backups") || !strings.HasSuffix(res, ".Arn>/"+berth.BackupsPrefix+"*") {
 			t.Errorf("data task role: %v, want the backups bucket's %s objects only", st, berth.BackupsPrefix)
@@ -1061,17 +1064,17 @@ func TestDataTaskRoleWritesAndReadsBackupsOnly(t *testing.T) {
 	// No other policy in the template names the role's permissions: only
 	// the service step may pass it, to ECS tasks.
 	for _, step := range provision.StepNames {
-		vars, _ := resourceByID(t, s.Template, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		vars, _ := resourceByID(t, s.All, berth.FunctionLogicalID(step)).Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 		if id, attr, ok := getAtt(vars[stepboot.EnvDataTaskRoleARN]); !ok || id != role.ID || attr != "Arn" {
 			t.Errorf("%s: %s is %v, want the data task role's ARN", step, stepboot.EnvDataTaskRoleARN, vars[stepboot.EnvDataTaskRoleARN])
 		}
 	}
-	for _, r := range resources(s.Template, "AWS::IAM::Role") {
-		for _, st := range statements(s.Template, r.ID) {
+	for _, r := range resources(s.All, "AWS::IAM::Role") {
+		for _, st := range statements(s.All, r.ID) {
 			if !strings.Contains(flatten(st["Resource"]), "<"+role.ID+".Arn>") && !strings.Contains(fmt.Sprint(st["Resource"]), role.ID) {
 				continue
 			}
-			if r.ID != attID(resourceByID(t, s.Template, berth.FunctionLogicalID(provision.StepService)).Properties["Role"]) || !slices.Equal(strs(st["Action"]), []string{"iam:PassRole"}) {
+			if r.ID != attID(resourceByID(t, s.All, berth.FunctionLogicalID(provision.StepService)).Properties["Role"]) || !slices.Equal(strs(st["Action"]), []string{"iam:PassRole"}) {
 				t.Errorf("role %s: %v names the data task role; only the service step may pass it", r.ID, st)
 			}
 		}
@@ -1093,7 +1096,7 @@ func TestSecretVariablesAreReadableByTasksAndDeletableByTeardown(t *testing.T) {
 		return slices.ContainsFunc(list, func(r any) bool { return iamMatch(flatten(r), secret) })
 	}
 	allowed := func(roleID, action string) bool {
-		for _, st := range statements(s.Template, roleID) {
+		for _, st := range statements(s.All, roleID) {
 			if slices.Contains(strs(st["Action"]), action) && st["Condition"] == nil && covers(st) {
 				return true
 			}
@@ -1101,7 +1104,7 @@ func TestSecretVariablesAreReadableByTasksAndDeletableByTeardown(t *testing.T) {
 		return false
 	}
 	var execRole string
-	for _, r := range resources(s.Template, "AWS::IAM::Role") {
+	for _, r := range resources(s.All, "AWS::IAM::Role") {
 		if strings.Contains(r.ID, "TaskExecutionRole") {
 			execRole = r.ID
 		}
@@ -1109,7 +1112,7 @@ func TestSecretVariablesAreReadableByTasksAndDeletableByTeardown(t *testing.T) {
 	if !allowed(execRole, "secretsmanager:GetSecretValue") {
 		t.Errorf("the task execution role %q may not read %s", execRole, secret)
 	}
-	runtimeRole, _, _ := getAtt(resourceByID(t, s.Template, berth.FunctionLogicalID(provision.StepRuntime)).Properties["Role"])
+	runtimeRole, _, _ := getAtt(resourceByID(t, s.All, berth.FunctionLogicalID(provision.StepRuntime)).Properties["Role"])
 	for _, a := range []string{"secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"} {
 		if !allowed(runtimeRole, a) {
 			t.Errorf("the runtime step may not %s %s", a, secret)
@@ -1217,11 +1220,15 @@ func TestWorkflowAlarmsSumEveryStateMachine(t *testing.T) {
 // DependsOn names a resource it does not have.
 func TestEveryDependencyExists(t *testing.T) {
 	s := synth(t)
-	all, _ := s.Template["Resources"].(map[string]any)
-	for _, r := range resources(s.Template, "") {
-		for _, id := range strs(r.Raw["DependsOn"]) {
-			if _, ok := all[id]; !ok {
-				t.Errorf("%s depends on %s, which the template does not have", r.ID, id)
+	templates := map[string]map[string]any{"main": s.Template}
+	maps.Copy(templates, s.Nested)
+	for name, tpl := range templates {
+		all, _ := tpl["Resources"].(map[string]any)
+		for _, r := range resources(tpl, "") {
+			for _, id := range strs(r.Raw["DependsOn"]) {
+				if _, ok := all[id]; !ok {
+					t.Errorf("%s: %s depends on %s, which the template does not have", name, r.ID, id)
+				}
 			}
 		}
 	}
@@ -1233,7 +1240,7 @@ func TestEveryDependencyExists(t *testing.T) {
 		if !slices.Contains(strs(sm.Raw["DependsOn"]), role) {
 			t.Errorf("%s depends on %v, want its role %s among them", sm.ID, sm.Raw["DependsOn"], role)
 		}
-		if len(statementsWith(statements(s.Template, role), "lambda:InvokeFunction")) == 0 || len(statementsWith(statements(s.Template, role), "logs:CreateLogDelivery")) == 0 {
+		if len(statementsWith(statements(s.All, role), "lambda:InvokeFunction")) == 0 || len(statementsWith(statements(s.All, role), "logs:CreateLogDelivery")) == 0 {
 			t.Errorf("%s: its role %s may not invoke its steps or deliver its logs", sm.ID, role)
 		}
 	}
@@ -1327,7 +1334,7 @@ func TestOutputs(t *testing.T) {
 // reason next to the resource: no error and no warning of its own (the
 // levels are cxapi's upper-case ERROR and WARNING).
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for what, s := range map[string]*synthesized{"own routes": synth(t), "with dialects": synthDialects(t)} {
+	for what, s := range map[string]*synthesized{"real dialects": synth(t), "fake dialects": synthDialects(t)} {
 		var errs, warnings int
 		// The main stack's messages hold its nested stacks' too: the CDK
 		// collects a stack's metadata down through the stacks nested in it
@@ -1441,7 +1448,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 		"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeregisterScalableTarget", "application-autoscaling:TagResource",
 		"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ecs:ListTasks"}
 	for _, step := range provision.StepNames {
-		fn := resourceByID(t, s.Template, berth.FunctionLogicalID(step))
+		fn := resourceByID(t, s.All, berth.FunctionLogicalID(step))
 		roleID, _, _ := getAtt(fn.Properties["Role"])
 		if other, ok := roles[roleID]; ok {
 			t.Errorf("%s shares role %s with %s", step, roleID, other)
@@ -1474,7 +1481,7 @@ func TestStepFunctionsHaveLeastPrivilege(t *testing.T) {
 
 		var tableActions []string
 		cloudActions := map[string]bool{}
-		for _, st := range statements(s.Template, roleID) {
+		for _, st := range statements(s.All, roleID) {
 			actions := strs(st["Action"])
 			resText := flatten(st["Resource"])
 			if list, ok := st["Resource"].([]any); ok {

@@ -200,3 +200,62 @@ func sameStrings(a, b []string) bool {
 	sort.Strings(b)
 	return reflect.DeepEqual(a, b)
 }
+
+// withNested is tpl with its nested stacks' resources added, each of
+// their parameter references replaced by the value the main stack gives
+// that parameter (a nested resource whose id the main stack uses too is
+// keyed stack.id). A test that follows a function to its role, grants and
+// environment then follows it the same way whichever stack deploys it.
+func withNested(tpl map[string]any, nested map[string]map[string]any) (map[string]any, error) {
+	main, _ := tpl["Resources"].(map[string]any)
+	all := make(map[string]any, len(main))
+	for id, r := range main {
+		all[id] = r
+	}
+	for stackID, child := range nested {
+		stack, _ := main[stackID].(map[string]any)
+		props, _ := stack["Properties"].(map[string]any)
+		params, _ := props["Parameters"].(map[string]any)
+		res, _ := child["Resources"].(map[string]any)
+		for id, r := range res {
+			key := id
+			if _, dup := all[id]; dup {
+				// A construct both stacks make (a throttles alarm): the
+				// nested one is keyed by its stack too.
+				key = stackID + "." + id
+			}
+			all[key] = replaceParameterRefs(r, params)
+		}
+	}
+	out := make(map[string]any, len(tpl))
+	for k, v := range tpl {
+		out[k] = v
+	}
+	out["Resources"] = all
+	return out, nil
+}
+
+// replaceParameterRefs copies v with each {"Ref": p} of a parameter in
+// params replaced by params[p].
+func replaceParameterRefs(v any, params map[string]any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if p, ok := x["Ref"].(string); ok && len(x) == 1 {
+			if given, ok := params[p]; ok {
+				return given
+			}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = replaceParameterRefs(e, params)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = replaceParameterRefs(e, params)
+		}
+		return out
+	}
+	return v
+}

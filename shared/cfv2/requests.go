@@ -113,7 +113,7 @@ func (r AppRequest) check(errs validation.Errors) {
 	if r.HealthCheckTimeout != nil && (*r.HealthCheckTimeout < 0 || *r.HealthCheckTimeout > maxHealthStart) {
 		errs.Addf("health_check_timeout", "must be between 0 and %d seconds; got %d", maxHealthStart, *r.HealthCheckTimeout)
 	}
-	if e := r.HealthCheckHTTPEndpoint; e != nil && (!strings.HasPrefix(*e, "/") || len(*e) > 255 || strings.ContainsAny(*e, " '\"\\`$;&|<>\n\r\t")) {
+	if e := r.HealthCheckHTTPEndpoint; e != nil && (!strings.HasPrefix(*e, "/") || len(*e) > 255 || strings.ContainsAny(*e, " '\"\\`$;&|<>()#\n\r\t")) {
 		errs.Add("health_check_http_endpoint", "must be a path starting with '/', at most 255 characters, without spaces, quotes or shell characters")
 	}
 	if r.Buildpack != nil && *r.Buildpack != "" {

@@ -215,6 +215,7 @@ func TestCreateRules(t *testing.T) {
 		"health check timeout":       {`{` + ok + `,"health_check_timeout":301}`, "health_check_timeout"},
 		"negative timeout":           {`{` + ok + `,"health_check_timeout":-1}`, "health_check_timeout"},
 		"endpoint not a path":        {`{` + ok + `,"health_check_type":"http","health_check_http_endpoint":"healthz"}`, "health_check_http_endpoint"},
+		"endpoint with a subshell":   {`{` + ok + `,"health_check_type":"http","health_check_http_endpoint":"/x(y)"}`, "health_check_http_endpoint"},
 		"endpoint with a shell":      {`{` + ok + `,"health_check_type":"http","health_check_http_endpoint":"/x;rm -rf /"}`, "health_check_http_endpoint"},
 		"too many ports":             {`{` + ok + `,"ports":[1,2,3,4,5,6,7,8,9,10,11]}`, "ports"},
 		"port 0":                     {`{` + ok + `,"ports":[8080,0]}`, "ports[1]"},

@@ -179,8 +179,9 @@ func Event(root, name string) ([]byte, error) {
 // (the seed ran the file as it is), so that it is a 201 and not a 409.
 func BenchEvent(root, name string) ([]byte, error) {
 	ev, err := Event(root, name)
-	if name == "create-environment" {
-		ev = bytes.ReplaceAll(ev, []byte("pr-456"), []byte("pr-789"))
+	// A create whose event Seed ran creates another: the first exists.
+	if r, ok := benchRenames[name]; ok {
+		ev = bytes.ReplaceAll(ev, []byte(r[0]), []byte(r[1]))
 	}
 	// Operation ids name production's uid, which Seed fixes.
 	ev = bytes.ReplaceAll(ev, []byte(deploytest.PlaceholderUID), []byte(productionUID))
@@ -194,8 +195,16 @@ const productionUID = "benchproductionuid00000000000000"
 var TokenIDs = []string{"0123456789abcdef", "fedcba9876543210"}
 
 // SeedRoutes are run once, in order, before the stub is frozen, so every
-// route finds what it reads.
-var SeedRoutes = []string{"create-application", "create-environment", "create-token"}
+// route finds what it reads (the dialects' deletes, their apps).
+var SeedRoutes = []string{"create-application", "create-environment", "create-token",
+	"cfv3-create-space", "cfv3-create-app"}
+
+// benchRenames are, for a route in SeedRoutes, what its benchmark event
+// replaces (old, new), so that it creates something Seed did not.
+var benchRenames = map[string][2]string{
+	"create-environment": {"pr-456", "pr-789"},
+	"cfv3-create-app":    {"cf_app", "other_app"},
+}
 
 // Seed fills stub as the events expect, then freezes it.
 func Seed(ctx context.Context, root string, stub *Stub, log *slog.Logger) error {

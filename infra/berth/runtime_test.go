@@ -383,6 +383,10 @@ func invocationOrder(t *testing.T) []string {
 		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",
+		// Cloud Foundry v2: my-app's production is the app the events name
+		// (PUT stops it); cf2_app (cf2-app in space cf2-dev) is created and deleted.
+		"cfv2-get-info", "cfv2-list-organizations", "cfv2-create-space", "cfv2-list-spaces", "cfv2-create-app", "cfv2-list-apps",
+		"cfv2-get-app", "cfv2-get-app-summary", "cfv2-update-app", "cfv2-delete-app",
 		"delete-environment", "delete-application", "revoke-token"}
 	var routes []string
 	for _, rt := range api.Routes() {
@@ -498,6 +502,13 @@ func checkProxyResponse(t *testing.T, spec *openapi3.T, name, variant string, ra
 		// A dialect's routes are in its own document, and its problems in its own shape.
 		documented = documentedStatuses(dialectDoc(t, "cfv3"), name)
 		problem = strings.HasPrefix(header(out, "Content-Type"), "application/json") && strings.HasPrefix(out.Body, `{"errors":[`)
+	}
+	if strings.HasPrefix(name, "cfv2-") {
+		// CF v2's {"code","description","error_code"}.
+		documented = documentedStatuses(dialectDoc(t, "cfv2"), name)
+		var e map[string]any
+		problem = strings.HasPrefix(header(out, "Content-Type"), "application/json") && json.Unmarshal([]byte(out.Body), &e) == nil &&
+			len(e) == 3 && e["code"] != nil && e["description"] != "" && strings.HasPrefix(fmt.Sprint(e["error_code"]), "CF-")
 	}
 	if len(documented) == 0 {
 		t.Errorf("%s: no OpenAPI document has an operation %s", name, name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/berth-dev/berth/shared/composefile/composego"
 	"io"
 	"log/slog"
@@ -260,13 +261,19 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",
+		// Cloud Foundry v2: my-app's production is the app the events name
+		// (PUT stops it); cf2_app (cf2-app in space cf2-dev, created as the
+		// reference page's request, form-encoded JSON) is created and deleted.
+		"cfv2-get-info", "cfv2-list-organizations", "cfv2-create-space", "cfv2-list-spaces", "cfv2-create-app", "cfv2-list-apps",
+		"cfv2-get-app", "cfv2-get-app-summary", "cfv2-update-app", "cfv2-delete-app",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
 	// running for cancel-deployment.
 	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release",
 		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret",
-		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process"}
+		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
+		"cfv2-update-app"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)
@@ -343,6 +350,12 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				if strings.HasPrefix(fn, "cfv3-") {
 					problem = strings.HasPrefix(header(res, "Content-Type"), "application/json") && strings.HasPrefix(res.Body, `{"errors":[`)
 				}
+				// CF v2's {"code","description","error_code"}.
+				if strings.HasPrefix(fn, "cfv2-") {
+					var e map[string]any
+					problem = strings.HasPrefix(header(res, "Content-Type"), "application/json") && json.Unmarshal([]byte(res.Body), &e) == nil &&
+						len(e) == 3 && e["code"] != nil && e["description"] != "" && strings.HasPrefix(fmt.Sprint(e["error_code"]), "CF-")
+				}
 				if variant == ".invalid.json" && (res.StatusCode < 400 || res.StatusCode >= 500 || !problem) {
 					t.Fatalf("status %d, want a 4xx problem: %s", res.StatusCode, res.Body)
 				}
@@ -352,7 +365,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				// A Location is addressed as the caller sees the API: behind its stage.
 				if loc := header(res, "Location"); loc != "" && variant == ".json" {
 					stage := strings.TrimSuffix(ev.RequestContext.Path, ev.Path)
-					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") && !strings.HasPrefix(loc, stage+"/v3/") {
+					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") && !strings.HasPrefix(loc, stage+"/v3/") && !strings.HasPrefix(loc, stage+"/v2/") {
 						t.Errorf("Location %q, want it under the stage's %q (request context path %s)", loc, stage, ev.RequestContext.Path)
 					}
 				}
@@ -399,8 +412,8 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 6+len(changes)+4+2 {
-		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, CF v3's provision and teardown of cf_app, teardown env, teardown app", names)
+	if len(names) != 6+len(changes)+4+2+2 {
+		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, CF v3's provision and teardown of cf_app, CF v2's of cf2_app, teardown env, teardown app", names)
 	}
 	// The cron events made, changed and deleted one schedule; the invalid
 	// ones reached no scheduler.

@@ -383,6 +383,10 @@ func invocationOrder(t *testing.T) []string {
 		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",
+		// Cloud Foundry v2: my-app's production is the app the events name
+		// (PUT stops it); cf2_app (cf2-app in space cf2-dev) is created and deleted.
+		"cfv2-get-info", "cfv2-list-organizations", "cfv2-create-space", "cfv2-list-spaces", "cfv2-create-app", "cfv2-list-apps",
+		"cfv2-get-app", "cfv2-get-app-summary", "cfv2-update-app", "cfv2-delete-app",
 		// Qovery: my-app's production is the container the events name;
 		// q_web (application q-web) is created, in the environment staging that
 		// qovery-create-environment makes, and deleted.
@@ -552,8 +556,9 @@ func documentedStatuses(spec *openapi3.T, operationID string) []string {
 
 // isProblem is whether out is an error answer in the route's shape:
 // Berth's application/problem+json, or its dialect's own: CF v3's
-// {"errors":[...]}, Qovery's {"status","error","message","timestamp"}.
-// A new dialect's routes fail here until their shape is added.
+// {"errors":[...]}, CF v2's {"code","description","error_code"},
+// Qovery's {"status","error","message","timestamp"}. A new dialect's
+// routes fail here until their shape is added.
 func isProblem(name string, out events.APIGatewayProxyResponse) bool {
 	rt, err := api.FindRoute(name)
 	if err != nil || rt.Dialect == nil {
@@ -565,6 +570,10 @@ func isProblem(name string, out events.APIGatewayProxyResponse) bool {
 	switch rt.Dialect.Name {
 	case "cfv3":
 		return strings.HasPrefix(out.Body, `{"errors":[`)
+	case "cfv2":
+		var e map[string]any
+		return json.Unmarshal([]byte(out.Body), &e) == nil &&
+			len(e) == 3 && e["code"] != nil && e["description"] != "" && strings.HasPrefix(fmt.Sprint(e["error_code"]), "CF-")
 	case "qovery":
 		var e struct {
 			Status                    int

@@ -133,6 +133,9 @@ func routeRequest(t *testing.T, r api.Route, org string, n int) (path string, bo
 	if r.Dialect != nil && r.Dialect.Name == "cfv3" {
 		return cfv3Request(t, r, org, n, path)
 	}
+	if r.Dialect != nil && r.Dialect.Name == "cfv2" {
+		return cfv2Request(t, r, org, n, path)
+	}
 	if r.Dialect != nil && r.Dialect.Name == "qovery" {
 		return qoveryRequest(t, r, org, n, path)
 	}
@@ -231,6 +234,36 @@ func cfv3Request(t *testing.T, r api.Route, org string, n int, path string) (str
 
 var cfv3Seq atomic.Int64
 
+// cfv2Request builds a Cloud Foundry v2 request on org's my-app pr-456
+// (its guid) and its organization; new apps go in the space cf-matrix, as
+// CF v3's; a delete acts on an app of its own, created for it.
+func cfv2Request(t *testing.T, r api.Route, org string, n int, path string) (string, any) {
+	t.Helper()
+	guid := dialect.WorkloadID(org, "my-app", "pr-456")
+	if _, err := stack.Server.Dialects.CreateScope(context.Background(), org, "name", "cf-matrix"); err != nil {
+		t.Fatal(err)
+	}
+	space := dialect.ScopeID(org, "cf-matrix")
+	var body any
+	switch r.Name {
+	case "cfv2-create-space":
+		body = map[string]any{"name": "space2-" + strconv.Itoa(n), "organization_guid": dialect.OrganisationID(org)}
+	case "cfv2-create-app":
+		body = map[string]any{"name": "cf2-app-" + strconv.Itoa(n), "space_guid": space, "docker_image": "nginx:1.27"}
+	case "cfv2-update-app":
+		body = map[string]any{"state": "STOPPED"}
+	case "cfv2-delete-app":
+		name := "cf2-gone-" + strconv.Itoa(int(cfv3Seq.Add(1)))
+		res := callAs(t, "bearer "+tokenFor(t, org, auth.RoleAdmin), http.MethodPost, "/v2/apps", map[string]any{"name": name, "space_guid": space, "docker_image": "nginx:1.27"})
+		mustStatus(t, res, http.StatusCreated)
+		guid = res.json(t)["metadata"].(map[string]any)["guid"].(string)
+		if err := deploytest.Activate(context.Background(), &store.Table{Client: stack.Client, Name: stack.Table}, org, name, "cf-matrix"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Replace(path, "{guid}", guid, 1), body
+}
+
 // dialectTenant checks A's answer on B for a dialect's route: its lists
 // and links answer with none of B's, its ids are not found, in its shape.
 // A role too weak for the route is refused first, whatever the ids: the
@@ -253,6 +286,8 @@ func dialectTenant(t *testing.T, r api.Route, role auth.Role, orgB string, res r
 	switch r.Dialect.Name {
 	case "cfv3":
 		inShape = strings.Contains(string(res.Body), `"errors":[`)
+	case "cfv2":
+		inShape = strings.Contains(string(res.Body), `"error_code":"CF-`) // {code,description,error_code}
 	case "qovery":
 		inShape = strings.HasPrefix(string(res.Body), `{"status":404,"error":"Not Found",`)
 	}

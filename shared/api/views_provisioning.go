@@ -1,7 +1,6 @@
 package api
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -147,13 +146,7 @@ func (v *environmentView) fillResources(e apps.Environment) {
 }
 
 // runningCount is what the last check of the service saw.
-func runningCount(e apps.Environment) int {
-	n, err := strconv.Atoi(e.Outputs[apps.OutRunningCount])
-	if err != nil {
-		return e.RunningCount
-	}
-	return n
-}
+func runningCount(e apps.Environment) int { return e.Running() }
 
 // deploymentStatus is the environment's deployment state as provisioning saw it.
 func deploymentStatus(e apps.Environment) string {

@@ -4,6 +4,7 @@
 package apps
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/berth-dev/berth/shared/cloud"
@@ -25,6 +26,16 @@ const (
 // ProductionEnvironment is the environment an application starts with,
 // unless another dialect's create names another (Application.First).
 const ProductionEnvironment = "production"
+
+// Running is how many tasks the environment runs: what provisioning last
+// saw, else the count the record keeps.
+func (e Environment) Running() int {
+	n, err := strconv.Atoi(e.Outputs[OutRunningCount])
+	if err != nil {
+		return e.RunningCount
+	}
+	return n
+}
 
 // First is the name of the environment the application was created with.
 func (a Application) First() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/berth-dev/berth/shared/composefile/composego"
 	"io"
 	"log/slog"
@@ -260,6 +261,11 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",
+		// Cloud Foundry v2: my-app's production is the app the events name
+		// (PUT stops it); cf2_app (cf2-app in space cf2-dev, created as the
+		// reference page's request, form-encoded JSON) is created and deleted.
+		"cfv2-get-info", "cfv2-list-organizations", "cfv2-create-space", "cfv2-list-spaces", "cfv2-create-app", "cfv2-list-apps",
+		"cfv2-get-app", "cfv2-get-app-summary", "cfv2-update-app", "cfv2-delete-app",
 		// Qovery: my-app's production is the container the events name;
 		// q_web (application q-web) is created, in the environment staging that
 		// qovery-create-environment makes, and deleted.
@@ -274,6 +280,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release",
 		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
+		"cfv2-update-app",
 		"qovery-edit-container", "qovery-deploy-container", "qovery-stop-container", "qovery-restart-container", "qovery-redeploy-container"}
 	var routeNames []string
 	for _, r := range api.Routes() {
@@ -355,7 +362,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				// A Location is addressed as the caller sees the API: behind its stage.
 				if loc := header(res, "Location"); loc != "" && variant == ".json" {
 					stage := strings.TrimSuffix(ev.RequestContext.Path, ev.Path)
-					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") && !strings.HasPrefix(loc, stage+"/v3/") {
+					if stage == "" || !strings.HasPrefix(loc, stage+"/api/v3/organizations/") && !strings.HasPrefix(loc, stage+"/v3/") && !strings.HasPrefix(loc, stage+"/v2/") {
 						t.Errorf("Location %q, want it under the stage's %q (request context path %s)", loc, stage, ev.RequestContext.Path)
 					}
 				}
@@ -402,9 +409,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 6+len(changes)+4+2+2 {
+	if len(names) != 6+len(changes)+4+2+2+2 {
 		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, "+
-			"CF v3's provision and teardown of cf_app, Qovery's provision and teardown of q_web, teardown env, teardown app", names)
+			"CF v3's provision and teardown of cf_app, CF v2's of cf2_app, Qovery's of q_web, teardown env, teardown app", names)
 	}
 	// The cron events made, changed and deleted one schedule; the invalid
 	// ones reached no scheduler.
@@ -434,7 +441,8 @@ func seedData(ctx context.Context, tbl *store.Table, fn, objectsDir string) erro
 
 // isProblem is whether res is an error answer in fn's shape: Berth's
 // application/problem+json, or its dialect's own: CF v3's
-// {"errors":[...]}, Qovery's {"status","error","message","timestamp"}.
+// {"errors":[...]}, CF v2's {"code","description","error_code"},
+// Qovery's {"status","error","message","timestamp"}.
 // A new dialect's routes fail here until their shape is added.
 func isProblem(fn string, res events.APIGatewayProxyResponse) bool {
 	rt, err := api.FindRoute(fn)
@@ -447,6 +455,10 @@ func isProblem(fn string, res events.APIGatewayProxyResponse) bool {
 	switch rt.Dialect.Name {
 	case "cfv3":
 		return strings.HasPrefix(res.Body, `{"errors":[`)
+	case "cfv2":
+		var e map[string]any
+		return json.Unmarshal([]byte(res.Body), &e) == nil &&
+			len(e) == 3 && e["code"] != nil && e["description"] != "" && strings.HasPrefix(fmt.Sprint(e["error_code"]), "CF-")
 	case "qovery":
 		var e struct {
 			Status                    int

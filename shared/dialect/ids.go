@@ -36,3 +36,8 @@ func ScopeID(org, scope string) string { return uuid5("scope\x00" + org + "\x00"
 func WorkloadID(org, app, env string) string {
 	return uuid5("workload\x00" + org + "\x00" + app + "\x00" + env)
 }
+
+// VersionID is an id that changes with a record's version (a CF app's version).
+func VersionID(id string, version int64) string {
+	return uuid5(fmt.Sprintf("version\x00%s\x00%d", id, version))
+}

@@ -92,6 +92,32 @@ type Spec struct {
 	MountPath string
 	// MountField is the request's path to MountPath, for errors.
 	MountField string
+	// Fields names the dialect's field for a rule Berth's domain found
+	// broken: Berth's path, or the part after the container's, to the
+	// dialect's ("imageReference" to "docker_image").
+	Fields map[string]string
+}
+
+// Rename gives the fields of validation errors the dialect's names.
+func Rename(err error, fields map[string]string) error {
+	var errs validation.Errors
+	if !errors.As(err, &errs) || len(fields) == 0 {
+		return err
+	}
+	out := validation.Errors{}
+	for k, rules := range errs {
+		name := k
+		if f, ok := fields[k]; ok {
+			name = f
+		} else if _, rest, ok := strings.Cut(k, "containers[0]."); ok {
+			head, _, _ := strings.Cut(rest, ".")
+			if f, ok := fields[head]; ok {
+				name = f
+			}
+		}
+		out[name] = append(out[name], rules...)
+	}
+	return out
 }
 
 // ApplicationName is the Berth application name of a dialect's name:
@@ -243,7 +269,7 @@ func (s *Service) Create(ctx context.Context, scope Scope, spec Spec) (Workload,
 			FirstEnvironment: scope.Name, Stopped: !spec.Started, Label: label,
 		})
 		if err != nil {
-			return Workload{}, err
+			return Workload{}, Rename(err, spec.Fields)
 		}
 		return Workload{App: app, Env: envs[0]}, nil
 	case err != nil:
@@ -256,7 +282,7 @@ func (s *Service) Create(ctx context.Context, scope Scope, spec Spec) (Workload,
 		EnvName: scope.Name, ComposeDefinition: &def, Environment: spec.Variables, Stopped: !spec.Started,
 	})
 	if err != nil {
-		return Workload{}, err
+		return Workload{}, Rename(err, spec.Fields)
 	}
 	app, _, err := s.Apps.GetApplication(ctx, org, name)
 	if err != nil {
@@ -293,6 +319,8 @@ type Change struct {
 	Variables *[]compose.EnvVar
 	// Field is the request's path to the variables, for errors.
 	Field string
+	// Fields renames Berth's fields in errors, as Spec.Fields does.
+	Fields map[string]string
 }
 
 // Update deploys a change of the workload.
@@ -330,7 +358,7 @@ func (s *Service) Update(ctx context.Context, w Workload, by string, ch Change) 
 	}
 	_, env, err := s.Deploy.Apply(ctx, w.request(by), next, edit)
 	if err != nil {
-		return Workload{}, err
+		return Workload{}, Rename(err, ch.Fields)
 	}
 	return Workload{App: w.App, Env: env}, nil
 }

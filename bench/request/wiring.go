@@ -197,7 +197,8 @@ var TokenIDs = []string{"0123456789abcdef", "fedcba9876543210"}
 // SeedRoutes are run once, in order, before the stub is frozen, so every
 // route finds what it reads (the dialects' deletes, their apps).
 var SeedRoutes = []string{"create-application", "create-environment", "create-token",
-	"cfv3-create-space", "cfv3-create-app", "cfv2-create-space", "cfv2-create-app"}
+	"cfv3-create-space", "cfv3-create-app", "cfv2-create-space", "cfv2-create-app",
+	"qovery-create-environment", "qovery-create-container"}
 
 // benchRenames are, for a route in SeedRoutes, what its benchmark event
 // replaces (old, new), so that it creates something Seed did not.
@@ -205,6 +206,8 @@ var benchRenames = map[string][2]string{
 	"create-environment": {"pr-456", "pr-789"},
 	"cfv3-create-app":    {"cf_app", "other_app"},
 	"cfv2-create-app":    {"cf2_app", "other2_app"},
+	// qovery-delete-container's event deletes q_web, in staging.
+	"qovery-create-container": {"q_web", "q_other"},
 }
 
 // Seed fills stub as the events expect, then freezes it.

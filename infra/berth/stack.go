@@ -93,6 +93,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (*Stack,
 	if workflows == nil {
 		workflows = apps.Workflows
 	}
+	if err := checkRouteIDs(routes, workflows); err != nil {
+		return nil, err
+	}
 	stackProps := props.StackProps
 	if stackProps.Description == nil {
 		stackProps.Description = jsii.String("Berth: serverless control plane for container applications")

@@ -51,7 +51,9 @@ var (
 	// their routes' responses must satisfy.
 	dialectRouters []routers.Router
 	dialectSpecs   []*openapi3.T
-	calls          = &callLog{}
+	// dialectDocs are the same documents by dialect name, the file's.
+	dialectDocs = map[string]*openapi3.T{}
+	calls       = &callLog{}
 )
 
 // callLog records the DynamoDB operations the API makes, counted once per
@@ -165,6 +167,7 @@ func setup() error {
 			return fmt.Errorf("route %s: %w", path, err)
 		}
 		dialectRouters, dialectSpecs = append(dialectRouters, r), append(dialectSpecs, doc)
+		dialectDocs[strings.TrimSuffix(filepath.Base(path), ".yaml")] = doc
 	}
 	openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
 	stack, err = localstack.Start(ctx, localstack.Config{

@@ -168,7 +168,7 @@ var (
 // Routes is every endpoint of the API. It is a function, not a variable,
 // so that a binary that never calls it links no handler it does not name.
 func Routes() []Route {
-	return slices.Concat(quantRoutes(), cfv3Routes(), cfv2Routes())
+	return slices.Concat(quantRoutes(), cfv3Routes(), cfv2Routes(), qoveryRoutes())
 }
 
 // quantRoutes are Berth's own API, in Quant's shape (docs/openapi.yaml).

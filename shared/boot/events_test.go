@@ -266,6 +266,13 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		// reference page's request, form-encoded JSON) is created and deleted.
 		"cfv2-get-info", "cfv2-list-organizations", "cfv2-create-space", "cfv2-list-spaces", "cfv2-create-app", "cfv2-list-apps",
 		"cfv2-get-app", "cfv2-get-app-summary", "cfv2-update-app", "cfv2-delete-app",
+		// Qovery: my-app's production is the container the events name;
+		// q_web (application q-web) is created, in the environment staging that
+		// qovery-create-environment makes, and deleted.
+		"qovery-list-organizations", "qovery-list-projects", "qovery-create-environment", "qovery-list-environments",
+		"qovery-create-container", "qovery-list-containers", "qovery-get-container", "qovery-edit-container",
+		"qovery-deploy-container", "qovery-stop-container", "qovery-restart-container", "qovery-redeploy-container",
+		"qovery-get-container-status", "qovery-delete-container",
 		"delete-environment", "delete-application", "revoke-token"}
 	// No workflow runs here: production is made ACTIVE, and the running
 	// deployment finished, before each change; the last one (5) is left
@@ -273,7 +280,8 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 	changes := []string{"update-environment", "patch-environment-compose", "update-container", "update-environment-state", "rollback-release",
 		"replace-variables", "set-variable", "delete-variable", "set-secret", "delete-secret",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
-		"cfv2-update-app"}
+		"cfv2-update-app",
+		"qovery-edit-container", "qovery-deploy-container", "qovery-stop-container", "qovery-restart-container", "qovery-redeploy-container"}
 	var routeNames []string
 	for _, r := range api.Routes() {
 		routeNames = append(routeNames, r.Name)
@@ -345,18 +353,7 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 				if variant == ".json" && !ok {
 					t.Fatalf("status %d: %s", res.StatusCode, res.Body)
 				}
-				// A dialect's problems take its own shape: CF v3's {"errors":[...]}.
-				problem := header(res, "Content-Type") == "application/problem+json"
-				if strings.HasPrefix(fn, "cfv3-") {
-					problem = strings.HasPrefix(header(res, "Content-Type"), "application/json") && strings.HasPrefix(res.Body, `{"errors":[`)
-				}
-				// CF v2's {"code","description","error_code"}.
-				if strings.HasPrefix(fn, "cfv2-") {
-					var e map[string]any
-					problem = strings.HasPrefix(header(res, "Content-Type"), "application/json") && json.Unmarshal([]byte(res.Body), &e) == nil &&
-						len(e) == 3 && e["code"] != nil && e["description"] != "" && strings.HasPrefix(fmt.Sprint(e["error_code"]), "CF-")
-				}
-				if variant == ".invalid.json" && (res.StatusCode < 400 || res.StatusCode >= 500 || !problem) {
+				if variant == ".invalid.json" && (res.StatusCode < 400 || res.StatusCode >= 500 || !isProblem(fn, res)) {
 					t.Fatalf("status %d, want a 4xx problem: %s", res.StatusCode, res.Body)
 				}
 				if got := header(res, "X-Request-Id"); got != ev.RequestContext.RequestID {
@@ -412,8 +409,9 @@ func TestEventsThroughTheLambdaAdapter(t *testing.T) {
 		}
 		names = append(names, r["name"])
 	}
-	if len(names) != 6+len(changes)+4+2+2 {
-		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, CF v3's provision and teardown of cf_app, CF v2's of cf2_app, teardown env, teardown app", names)
+	if len(names) != 6+len(changes)+4+2+2+2 {
+		t.Fatalf("started %v, want provision app, provision env, a deployment per change, two commands, a backup, two restores, a sync, "+
+			"CF v3's provision and teardown of cf_app, CF v2's of cf2_app, Qovery's of q_web, teardown env, teardown app", names)
 	}
 	// The cron events made, changed and deleted one schedule; the invalid
 	// ones reached no scheduler.
@@ -439,6 +437,36 @@ func seedData(ctx context.Context, tbl *store.Table, fn, objectsDir string) erro
 		}
 	}
 	return nil
+}
+
+// isProblem is whether res is an error answer in fn's shape: Berth's
+// application/problem+json, or its dialect's own: CF v3's
+// {"errors":[...]}, CF v2's {"code","description","error_code"},
+// Qovery's {"status","error","message","timestamp"}.
+// A new dialect's routes fail here until their shape is added.
+func isProblem(fn string, res events.APIGatewayProxyResponse) bool {
+	rt, err := api.FindRoute(fn)
+	if err != nil || rt.Dialect == nil {
+		return header(res, "Content-Type") == "application/problem+json"
+	}
+	if !strings.HasPrefix(header(res, "Content-Type"), "application/json") {
+		return false
+	}
+	switch rt.Dialect.Name {
+	case "cfv3":
+		return strings.HasPrefix(res.Body, `{"errors":[`)
+	case "cfv2":
+		var e map[string]any
+		return json.Unmarshal([]byte(res.Body), &e) == nil &&
+			len(e) == 3 && e["code"] != nil && e["description"] != "" && strings.HasPrefix(fmt.Sprint(e["error_code"]), "CF-")
+	case "qovery":
+		var e struct {
+			Status                    int
+			Error, Message, Timestamp string
+		}
+		return json.Unmarshal([]byte(res.Body), &e) == nil && e.Status == res.StatusCode && e.Error != "" && e.Message != "" && e.Timestamp != ""
+	}
+	return false
 }
 
 // header reads a response header; the adapter may use either map.

@@ -86,6 +86,12 @@ type Spec struct {
 	// MinCapacity and MaxCapacity bound the task count; nil takes Berth's defaults.
 	MinCapacity, MaxCapacity *int
 	Started                  bool
+	// MountPath, when set, asks for the application's shared EFS
+	// filesystem mounted there (a Qovery storage): a new application is
+	// made with it; an existing one must have it there already.
+	MountPath string
+	// MountField is the request's path to MountPath, for errors.
+	MountField string
 	// Fields names the dialect's field for a rule Berth's domain found
 	// broken: Berth's path, or the part after the container's, to the
 	// dialect's ("imageReference" to "docker_image").
@@ -251,11 +257,15 @@ func (s *Service) Create(ctx context.Context, scope Scope, spec Spec) (Workload,
 	if spec.Name != name {
 		label = spec.Name
 	}
-	_, _, err := s.Apps.GetApplication(ctx, org, name)
+	existing, _, err := s.Apps.GetApplication(ctx, org, name)
 	switch {
 	case errors.Is(err, apps.ErrNotFound):
+		var fs *apps.FilesystemRequest
+		if spec.MountPath != "" {
+			fs = &apps.FilesystemRequest{Required: ptr(true), MountPath: ptr(spec.MountPath)}
+		}
 		app, envs, err := s.Apps.CreateApplication(ctx, org, apps.CreateApplicationRequest{
-			AppName: name, ComposeDefinition: &def, Environment: spec.Variables,
+			AppName: name, ComposeDefinition: &def, Environment: spec.Variables, Filesystem: fs,
 			FirstEnvironment: scope.Name, Stopped: !spec.Started, Label: label,
 		})
 		if err != nil {
@@ -263,6 +273,9 @@ func (s *Service) Create(ctx context.Context, scope Scope, spec Spec) (Workload,
 		}
 		return Workload{App: app, Env: envs[0]}, nil
 	case err != nil:
+		return Workload{}, err
+	}
+	if err := CheckMount(existing, spec.MountPath, spec.MountField); err != nil {
 		return Workload{}, err
 	}
 	env, err := s.Apps.CreateEnvironment(ctx, org, name, apps.CreateEnvironmentRequest{
@@ -276,6 +289,24 @@ func (s *Service) Create(ctx context.Context, scope Scope, spec Spec) (Workload,
 		return Workload{}, err
 	}
 	return Workload{App: app, Env: env}, nil
+}
+
+// CheckMount refuses a filesystem mount path (field, in the request) that
+// the application does not have: its shared EFS filesystem is made with
+// it, at one path, and cannot be added or moved later. "" asks for none,
+// and keeps what it has.
+func CheckMount(app apps.Application, mountPath, field string) error {
+	switch {
+	case mountPath == "":
+		return nil
+	case app.Filesystem == nil:
+		return apps.Conflict("%s: application %q was created without a shared filesystem, and one cannot be added to it; "+
+			"leave the storage out, or create the container under another name", field, app.Name)
+	case app.Filesystem.MountPath != mountPath:
+		return apps.Conflict("%s: application %q's shared filesystem is mounted at %s, in every container, and cannot be moved; "+
+			"give that mount point", field, app.Name, app.Filesystem.MountPath)
+	}
+	return nil
 }
 
 // Change is a dialect's update of a workload's definition and variables,
@@ -397,3 +428,5 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now().UTC()
 }
+
+func ptr[T any](v T) *T { return &v }

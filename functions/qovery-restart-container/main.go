@@ -1,0 +1,10 @@
+// Command qovery-restart-container is the Lambda function behind one API route.
+package main
+
+import (
+	"github.com/berth-dev/berth/shared/api"
+	"github.com/berth-dev/berth/shared/boot"
+	"github.com/berth-dev/berth/shared/stepfunctions"
+)
+
+func main() { boot.Lambda(api.QoveryRestartContainerRoute, boot.Ports{Workflows: stepfunctions.New}) }

@@ -315,9 +315,31 @@ func localAuthorizerRequest(r *http.Request) events.APIGatewayCustomAuthorizerRe
 
 // NoRoute answers paths no route matches.
 func NoRoute(log *slog.Logger) http.Handler {
+	byTop := dialectsByTopSegment()
 	return withEdge(log, "no-route", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, kindNoRoute, fmt.Sprintf("No route matches %s %s.", r.Method, r.URL.Path), nil)
+		// A path under a dialect's own top segment (/v2, /v3, Qovery's
+		// /container...) gets that dialect's 404.
+		top, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		withDialect(byTop[top], func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, kindNoRoute, fmt.Sprintf("No route matches %s %s.", r.Method, r.URL.Path), nil)
+		})(w, r)
 	})
+}
+
+// dialectsByTopSegment maps a path's first segment to the dialect whose
+// routes alone start with it.
+func dialectsByTopSegment() map[string]*dialect.Dialect {
+	out, shared := map[string]*dialect.Dialect{}, map[string]bool{}
+	for _, rt := range Routes() {
+		top, _, _ := strings.Cut(strings.TrimPrefix(rt.Pattern, "/"), "/")
+		if d, ok := out[top]; (ok && d != rt.Dialect) || (!ok && shared[top]) {
+			delete(out, top)
+			shared[top] = true
+			continue
+		}
+		out[top] = rt.Dialect
+	}
+	return out
 }
 
 // CanonicalPaths answers a path with "//", "." or ".." segments as

@@ -379,7 +379,7 @@ func invocationOrder(t *testing.T) []string {
 		"sync-to-environment", "list-sync-operations", "delete-backup",
 		// Cloud Foundry v3: my-app's production is the app the events name;
 		// cf_app (cf-app in space dev) is created and deleted.
-		"cfv3-get-root", "cfv3-list-organizations", "cfv3-create-space", "cfv3-list-spaces", "cfv3-create-app", "cfv3-list-apps",
+		"cfv3-get-global-root", "cfv3-get-root", "cfv3-list-organizations", "cfv3-create-space", "cfv3-list-spaces", "cfv3-create-app", "cfv3-list-apps",
 		"cfv3-get-app", "cfv3-get-environment-variables", "cfv3-list-processes", "cfv3-get-process", "cfv3-get-job",
 		"cfv3-stop-app", "cfv3-start-app", "cfv3-restart-app", "cfv3-update-app", "cfv3-update-environment-variables", "cfv3-scale-process",
 		"cfv3-delete-app",

@@ -121,3 +121,23 @@ func TestNoRouteSpeaksTheDialectOfItsPath(t *testing.T) {
 	cfError(t, cf3(t, secret, http.MethodGet, "/v3/nothing", nil), http.StatusNotFound, "CF-NotFound")
 	qoveryError(t, callAs(t, "Token "+secret, http.MethodGet, "/container/x/nothing/more", nil), http.StatusNotFound)
 }
+
+// GET / is CF's global root: where a CF client finds the v2 and v3 APIs.
+// Only "/" itself: any other unknown path is still no route, and another
+// method on "/" is CF's 405.
+func TestCFGlobalRoot(t *testing.T) {
+	secret := tokenFor(t, uniqueOrg(t), auth.RoleRead)
+	res := cf3(t, secret, http.MethodGet, "/", nil)
+	mustStatus(t, res, http.StatusOK)
+	links, _ := res.json(t)["links"].(map[string]any)
+	v2, _ := links["cloud_controller_v2"].(map[string]any)
+	v3, _ := links["cloud_controller_v3"].(map[string]any)
+	if v2["href"] != "/v2" || v3["href"] != "/v3" || v3["meta"].(map[string]any)["version"] == "" || links["uaa"] != nil {
+		t.Fatalf("global root %s", res.Body)
+	}
+	// The links lead to the APIs.
+	mustStatus(t, cf2(t, secret, http.MethodGet, v2["href"].(string)+"/info", nil), http.StatusOK)
+	mustStatus(t, cf3(t, secret, http.MethodGet, v3["href"].(string), nil), http.StatusOK)
+	mustStatus(t, cf3(t, secret, http.MethodGet, "/nothing", nil), http.StatusNotFound)
+	cfError(t, cf3(t, secret, http.MethodPost, "/", nil), http.StatusMethodNotAllowed, "CF-NotFound")
+}

@@ -285,7 +285,7 @@ func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 	allowed := map[string][]string{}
 	dialects := map[string]*dialect.Dialect{}
 	for _, rt := range routes {
-		mux.Handle(rt.Method+" "+rt.Pattern, withEdge(log, rt.Name, withDialect(rt.Dialect, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }))))
+		mux.Handle(rt.Method+" "+muxPattern(rt.Pattern), withEdge(log, rt.Name, withDialect(rt.Dialect, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }))))
 		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
 		dialects[rt.Pattern] = rt.Dialect
 	}
@@ -297,10 +297,19 @@ func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 		}))
 		for _, m := range otherMethods {
 			if !slices.Contains(methods, m) {
-				mux.Handle(m+" "+pattern, h)
+				mux.Handle(m+" "+muxPattern(pattern), h)
 			}
 		}
 	}
+}
+
+// muxPattern is a route's path as http.ServeMux reads it: "/" alone (CF's
+// global root) is "/{$}", since "/" there would match every path.
+func muxPattern(pattern string) string {
+	if pattern == "/" {
+		return "/{$}"
+	}
+	return pattern
 }
 
 // localAuthorizerRequest is the TOKEN authorizer event API Gateway would

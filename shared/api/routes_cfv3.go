@@ -9,6 +9,7 @@ import (
 
 // Cloud Foundry v3's routes (docs/dialects/cfv3.yaml).
 var (
+	Cfv3GetGlobalRootRoute              = Route{Name: "cfv3-get-global-root", Method: http.MethodGet, Pattern: "/", Dialect: &cfv3.Dialect, handler: dialectRoute(cfv3.GetGlobalRoot)}
 	Cfv3GetRootRoute                    = Route{Name: "cfv3-get-root", Method: http.MethodGet, Pattern: "/v3", Dialect: &cfv3.Dialect, handler: dialectRoute(cfv3.GetRoot)}
 	Cfv3ListOrganizationsRoute          = Route{Name: "cfv3-list-organizations", Method: http.MethodGet, Pattern: "/v3/organizations", Dialect: &cfv3.Dialect, handler: dialectRoute(cfv3.ListOrganizations)}
 	Cfv3ListSpacesRoute                 = Route{Name: "cfv3-list-spaces", Method: http.MethodGet, Pattern: "/v3/spaces", Dialect: &cfv3.Dialect, handler: dialectRoute(cfv3.ListSpaces)}
@@ -31,7 +32,7 @@ var (
 
 func cfv3Routes() []Route {
 	return []Route{
-		Cfv3GetRootRoute, Cfv3ListOrganizationsRoute, Cfv3ListSpacesRoute, Cfv3CreateSpaceRoute,
+		Cfv3GetGlobalRootRoute, Cfv3GetRootRoute, Cfv3ListOrganizationsRoute, Cfv3ListSpacesRoute, Cfv3CreateSpaceRoute,
 		Cfv3CreateAppRoute, Cfv3ListAppsRoute, Cfv3GetAppRoute, Cfv3UpdateAppRoute, Cfv3DeleteAppRoute,
 		Cfv3StartAppRoute, Cfv3StopAppRoute, Cfv3RestartAppRoute,
 		Cfv3GetEnvironmentVariablesRoute, Cfv3UpdateEnvironmentVariablesRoute,

@@ -18,6 +18,11 @@ func GetRoot(_ context.Context, _ dialect.Call) (dialect.Reply, error) {
 	return ok(root()), nil
 }
 
+// GetGlobalRoot answers GET /, where CF clients find the v2 and v3 APIs.
+func GetGlobalRoot(_ context.Context, _ dialect.Call) (dialect.Reply, error) {
+	return ok(globalRoot()), nil
+}
+
 // ListOrganizations answers GET /v3/organizations: the token's.
 func ListOrganizations(_ context.Context, c dialect.Call) (dialect.Reply, error) {
 	q, err := readQuery(c, "names", "guids")

@@ -303,3 +303,39 @@ func root() Root {
 		"spaces": {Href: "/v3/spaces"},
 	}}
 }
+
+// API versions the global root announces: the CF API releases whose
+// shapes Berth's dialects follow.
+const (
+	V2Version = "2.164.0"
+	V3Version = "3.99.0"
+)
+
+// GlobalRoot is GET /: CF's links to its APIs. Berth has no UAA or login
+// server (its tokens are its own), so those links are null.
+type GlobalRoot struct {
+	Links GlobalLinks `json:"links"`
+}
+
+// GlobalLinks are the global root's links.
+type GlobalLinks struct {
+	Self              Link         `json:"self"`
+	CloudControllerV2 VersionLink  `json:"cloud_controller_v2"`
+	CloudControllerV3 VersionLink  `json:"cloud_controller_v3"`
+	Login             *VersionLink `json:"login"`
+	UAA               *VersionLink `json:"uaa"`
+}
+
+// VersionLink is a link to an API, with its version.
+type VersionLink struct {
+	Href string            `json:"href"`
+	Meta map[string]string `json:"meta"`
+}
+
+func globalRoot() GlobalRoot {
+	return GlobalRoot{Links: GlobalLinks{
+		Self:              Link{Href: "/"},
+		CloudControllerV2: VersionLink{Href: "/v2", Meta: map[string]string{"version": V2Version}},
+		CloudControllerV3: VersionLink{Href: "/v3", Meta: map[string]string{"version": V3Version}},
+	}}
+}

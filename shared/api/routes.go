@@ -79,6 +79,20 @@ type Route struct {
 	// outcome its audit event carries when written with the change itself.
 	Success int
 	handler func(*Server, http.ResponseWriter, *http.Request)
+	// dialectHandler is a dialect route's handler (handler is nil). It is
+	// a plain function value, so that the route's variable is static data
+	// the linker drops from a binary that does not name it; a handler made
+	// by a call (dialectRoute(h)) would run, and link, in every binary.
+	dialectHandler dialect.Handler
+}
+
+// serve runs the route's handler.
+func (rt Route) serve(s *Server, w http.ResponseWriter, r *http.Request) {
+	if rt.dialectHandler != nil {
+		dialectRoute(rt.dialectHandler)(s, w, r)
+		return
+	}
+	rt.handler(s, w, r)
 }
 
 const (
@@ -285,7 +299,7 @@ func (s *Server) Mount(mux *http.ServeMux, log *slog.Logger, routes ...Route) {
 	allowed := map[string][]string{}
 	dialects := map[string]*dialect.Dialect{}
 	for _, rt := range routes {
-		mux.Handle(rt.Method+" "+muxPattern(rt.Pattern), withEdge(log, rt.Name, withDialect(rt.Dialect, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.handler(s, w, r) }))))
+		mux.Handle(rt.Method+" "+muxPattern(rt.Pattern), withEdge(log, rt.Name, withDialect(rt.Dialect, s.guard(rt, func(w http.ResponseWriter, r *http.Request) { rt.serve(s, w, r) }))))
 		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
 		dialects[rt.Pattern] = rt.Dialect
 	}
@@ -323,11 +337,19 @@ func localAuthorizerRequest(r *http.Request) events.APIGatewayCustomAuthorizerRe
 }
 
 // NoRoute answers paths no route matches.
-func NoRoute(log *slog.Logger) http.Handler {
-	byTop := dialectsByTopSegment()
+func NoRoute(log *slog.Logger) http.Handler { return noRoute(log, nil) }
+
+// NoRouteOf is NoRoute for a server of routes (the local stack's, which
+// has every route): a path under a dialect's own top segment (/v2, /v3,
+// Qovery's /container...) gets that dialect's 404. A function's binary
+// uses NoRoute, so that it links no other route's handler: API Gateway
+// sends it only its own route's path.
+func NoRouteOf(log *slog.Logger, routes []Route) http.Handler {
+	return noRoute(log, dialectsByTopSegment(routes))
+}
+
+func noRoute(log *slog.Logger, byTop map[string]*dialect.Dialect) http.Handler {
 	return withEdge(log, "no-route", func(w http.ResponseWriter, r *http.Request) {
-		// A path under a dialect's own top segment (/v2, /v3, Qovery's
-		// /container...) gets that dialect's 404.
 		top, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		withDialect(byTop[top], func(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, kindNoRoute, fmt.Sprintf("No route matches %s %s.", r.Method, r.URL.Path), nil)
@@ -337,9 +359,9 @@ func NoRoute(log *slog.Logger) http.Handler {
 
 // dialectsByTopSegment maps a path's first segment to the dialect whose
 // routes alone start with it.
-func dialectsByTopSegment() map[string]*dialect.Dialect {
+func dialectsByTopSegment(routes []Route) map[string]*dialect.Dialect {
 	out, shared := map[string]*dialect.Dialect{}, map[string]bool{}
-	for _, rt := range Routes() {
+	for _, rt := range routes {
 		top, _, _ := strings.Cut(strings.TrimPrefix(rt.Pattern, "/"), "/")
 		if d, ok := out[top]; (ok && d != rt.Dialect) || (!ok && shared[top]) {
 			delete(out, top)

@@ -210,7 +210,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		mux.HandleFunc("POST /_local/reconcile", local.serveReconcile(tbl))
 		handler = sandboxHeader(handler)
 	}
-	mux.Handle("/", api.NoRoute(cfg.Log))
+	mux.Handle("/", api.NoRouteOf(cfg.Log, api.Routes()))
 	return &Stack{Handler: handler, Server: srv, Workflows: rec, Local: local, Sandbox: cfg.Sandbox, DynamoDB: ddb, Client: client, Table: cfg.Table,
 		S3URL: s3URL, s3: s3}, nil
 }

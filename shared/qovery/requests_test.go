@@ -260,6 +260,8 @@ func TestRules(t *testing.T) {
 		probe(`{"type":{"http":{"port":70000}}}`):                                                    "healthchecks.liveness_probe.type.http.port",
 		probe(`{"type":{"exec":{"command":[]}}}`):                                                    "healthchecks.liveness_probe.type.exec.command",
 		probe(`{"type":{"grpc":{"port":1,"service":"a b"}}}`):                                        "healthchecks.liveness_probe.type.grpc.service",
+		probe(`{"type":{"tcp":{"port":1,"host":"` + strings.Repeat("h", 254) + `"}}}`):               "healthchecks.liveness_probe.type.tcp.host",
+		probe(`{"type":{"grpc":{"port":1,"service":"` + strings.Repeat("s", 256) + `"}}}`):           "healthchecks.liveness_probe.type.grpc.service",
 		probe(`{"type":{"exec":{"command":["x"]}},"success_threshold":2}`):                           "healthchecks.liveness_probe.success_threshold",
 		probe(`{"type":{"exec":{"command":["x"]}},"period_seconds":4}`):                              "healthchecks.liveness_probe.period_seconds",
 		probe(`{"type":{"exec":{"command":["x"]}},"period_seconds":301}`):                            "healthchecks.liveness_probe.period_seconds",

@@ -186,6 +186,9 @@ func lambdaEnv(api string) []string {
 		"BERTH_VPC_ID=vpc-1", "BERTH_TASK_SUBNET_IDS=subnet-1,subnet-2", "BERTH_CLUSTER_ARN=arn:aws:ecs:eu-west-1:123456789012:cluster/berth",
 		"BERTH_ACCOUNT_ID=123456789012", "BERTH_ALB_SECURITY_GROUP_ID=sg-1", "BERTH_LISTENER_ARN=arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/y/z",
 		"BERTH_DB_SUBNET_GROUP=db", "BERTH_DB_SECURITY_GROUP_ID=sg-2", "BERTH_EFS_SECURITY_GROUP_ID=sg-3",
+		// The data, shell and cron routes' own.
+		boot.EnvBackupsBucket + "=berth-backups", boot.EnvShellRoleARN + "=arn:aws:iam::123456789012:role/berth-shell",
+		boot.EnvSchedulerRoleARN + "=arn:aws:iam::123456789012:role/berth-scheduler",
 	}
 	for _, w := range apps.Workflows {
 		env = append(env, boot.StateMachineEnv(w)+"=arn:aws:states:eu-west-1:123456789012:stateMachine:"+string(w))

@@ -7,7 +7,7 @@ LAMBDA_ARCH ?= arm64
 # A count, not a duration: a duration -fuzztime can fail with a spurious
 # "context deadline exceeded" in Go 1.26 (go.dev/issue/75804).
 FUZZTIME ?= 50000x
-FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery ./shared/volumes:FuzzRequest ./shared/api:FuzzBackupQuery ./shared/data:FuzzParseRef ./shared/cfv3:FuzzDecodeApp ./shared/cfv3:FuzzVars ./shared/cfv3:FuzzScale ./shared/cfv3:FuzzSpace ./shared/cfv2:FuzzDecodeApp ./shared/cfv2:FuzzUpdateApp ./shared/cfv2:FuzzSpace ./shared/cfv2:FuzzQuery
+FUZZ_TARGETS := ./shared/api:FuzzDecodeCreateApplication ./shared/api:FuzzDecodeCreateEnvironment ./shared/api:FuzzPageToken ./shared/auth:FuzzParseToken ./shared/composefile/composego:FuzzTranslate ./shared/operations:FuzzParseID ./shared/schedule:FuzzParse ./shared/logs:FuzzLogsQuery ./shared/logs:FuzzCursor ./shared/configuration:FuzzCheckName ./shared/metrics:FuzzMetricsQuery ./shared/volumes:FuzzRequest ./shared/api:FuzzBackupQuery ./shared/data:FuzzParseRef ./shared/cfv3:FuzzDecodeApp ./shared/cfv3:FuzzVars ./shared/cfv3:FuzzScale ./shared/cfv3:FuzzSpace ./shared/cfv2:FuzzDecodeApp ./shared/cfv2:FuzzUpdateApp ./shared/cfv2:FuzzSpace ./shared/cfv2:FuzzQuery ./shared/qovery:FuzzDecodeContainer ./shared/qovery:FuzzDecodeEnvironment
 
 .PHONY: chaos loadmix deps run token test check asl fuzz build cli bench clean generate reconcile site browser-deps
 
